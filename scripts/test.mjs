@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `npm test`: typecheck (tests included), lint, build, the vitest suite, the Python SDK suite.
+// Ends with one plain summary line, "N passed, N failed", and exits non-zero on any failure.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+const results = { passed: 0, failed: 0, skipped: 0 };
+let broken = false;
+
+function step(name, cmd, args, opts = {}) {
+  process.stdout.write(`\n=== ${name}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, {
+    stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+  });
+  if (opts.capture) {
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
+  }
+  if (r.status !== 0) {
+    process.stdout.write(`=== ${name} FAILED (exit ${r.status})\n`);
+    broken = true;
+  }
+  return r;
+}
+
+const npx = (bin) => `node_modules/.bin/${bin}`;
+
+step('typecheck', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+step('lint', npx('eslint'), ['.']);
+step('format', npx('prettier'), ['--check', '.', '--log-level', 'warn']);
+step('build', npx('tsc'), ['-p', 'tsconfig.build.json']);
+
+rmSync('.test-results.json', { force: true });
+const only = process.argv.slice(2);
+step('vitest', npx('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  '--outputFile=.test-results.json',
+  ...only,
+]);
+if (existsSync('.test-results.json')) {
+  const r = JSON.parse(readFileSync('.test-results.json', 'utf8'));
+  results.passed += r.numPassedTests;
+  results.failed += r.numFailedTests;
+  results.skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  // A file that fails to load has no failed test but is a failure all the same.
+  results.failed += r.testResults.filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
+} else broken = true;
+
+if (only.length === 0 && existsSync('clients/python/tests')) {
+  const r = step(
+    'python sdk',
+    'python3',
+    ['-m', 'unittest', 'discover', '-s', 'clients/python/tests', '-t', 'clients/python'],
+    {
+      capture: true,
+      env: { PYTHONPATH: 'clients/python/src', PYTHONDONTWRITEBYTECODE: '1' },
+    },
+  );
+  const out = `${r.stdout}${r.stderr}`;
+  const ran = Number(/Ran (\d+) tests?/.exec(out)?.[1] ?? 0);
+  const m = /FAILED \(([^)]*)\)/.exec(out);
+  const bad = m
+    ? [...m[1].matchAll(/(failures|errors)=(\d+)/g)].reduce((n, x) => n + Number(x[2]), 0)
+    : 0;
+  const skipped = Number(/skipped=(\d+)/.exec(out)?.[1] ?? 0);
+  results.passed += ran - bad - skipped;
+  results.failed += bad;
+  results.skipped += skipped;
+  if (ran === 0) broken = true;
+}
+
+if (broken && results.failed === 0) results.failed = 1;
+console.log(
+  `\n${results.passed} passed, ${results.failed} failed${results.skipped ? `, ${results.skipped} skipped` : ''}`,
+);
+process.exit(broken || results.failed > 0 ? 1 : 0);

@@ -1,0 +1,125 @@
+import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { BlobStore } from './blobs/blob-store.js';
+import { FsBlobStore } from './blobs/fs/fs-blob-store.js';
+import type { Catalog } from './catalog/catalog.js';
+import { SqliteCatalog } from './catalog/sqlite/sqlite-catalog.js';
+import { makeConfig, type Config } from './config.js';
+import { ArtifactService } from './core/artifact-service.js';
+import { EventBus } from './core/events.js';
+import { Idempotency } from './core/idempotency.js';
+import { SessionService } from './core/session-service.js';
+import { Signer } from './core/signer.js';
+import { TokenService } from './core/token-service.js';
+
+/** Everything a running Cairn is made of; built by {@link createApp}. */
+export interface App {
+  config: Config;
+  catalog: Catalog;
+  blobs: BlobStore;
+  events: EventBus;
+  signer: Signer;
+  artifacts: ArtifactService;
+  sessions: SessionService;
+  tokens: TokenService;
+  idempotency: Idempotency;
+  clock: () => number;
+  /** Path of the admin token file if this start created it, else null. */
+  createdAdminToken: string | null;
+  /** Flushes and closes the catalog. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options beyond the config (tests inject a clock; the binary a native binding). */
+export interface AppOptions {
+  clock?: () => number;
+  nativeBinding?: unknown;
+}
+
+/**
+ * The one wiring point: opens the data dir (creating it), recovers leftovers of a previous
+ * run, builds the core services over the SQLite catalog and filesystem blob store, and on
+ * first start creates the admin token file and the seal key.
+ */
+export async function createApp(
+  partial: Partial<Config> = {},
+  opts: AppOptions = {},
+): Promise<App> {
+  const config = makeConfig(partial);
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const clock = opts.clock ?? Date.now;
+  const blobs = new FsBlobStore({ root: config.dataDir, durable: config.durability === 'full' });
+  await blobs.recover();
+  const catalog = SqliteCatalog.open({
+    dir: config.dataDir,
+    durability: config.durability,
+    nativeBinding: opts.nativeBinding,
+  });
+  const events = new EventBus();
+  const signer = new Signer(loadSealKey(config.dataDir));
+  const tokens = new TokenService({ catalog, clock });
+  const app: App = {
+    config,
+    catalog,
+    blobs,
+    events,
+    signer,
+    clock,
+    tokens,
+    artifacts: new ArtifactService({
+      catalog,
+      blobs,
+      events,
+      clock,
+      maxSize: config.maxSize,
+      defaultTtlMs: config.defaultTtlMs,
+    }),
+    sessions: new SessionService({ catalog, signer, events, clock }),
+    idempotency: new Idempotency({ catalog, clock }),
+    createdAdminToken: null,
+    close: once(() => catalog.close()),
+  };
+  app.createdAdminToken = await ensureAdminToken(app);
+  return app;
+}
+
+/** Creates `<data>/admin.token` (0600) with a new admin token unless an admin token exists. */
+async function ensureAdminToken(app: App): Promise<string | null> {
+  if ((await app.catalog.countTokens('admin')) > 0) return null;
+  const created = await app.tokens.create({
+    scope: 'admin',
+    name: 'admin (created at first start)',
+  });
+  const path = join(app.config.dataDir, 'admin.token');
+  writeSecretFile(path, `${created.token}\n`);
+  return path;
+}
+
+/** Loads `<data>/seal.key` (Ed25519, PKCS#8 PEM), creating it on first start. */
+function loadSealKey(dataDir: string) {
+  const path = join(dataDir, 'seal.key');
+  if (!fs.existsSync(path)) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeSecretFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  }
+  return createPrivateKey(fs.readFileSync(path));
+}
+
+/** Writes a file readable only by its owner, atomically (temp file, fsync, rename). */
+function writeSecretFile(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}

@@ -1,0 +1,56 @@
+import type { Readable } from 'node:stream';
+
+/** Byte range, both ends inclusive (as in HTTP `Range`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Bytes received and hashed but not yet part of the store. */
+export interface StagedBlob {
+  readonly sha256: string;
+  readonly size: number;
+  /**
+   * Makes the bytes part of the store (durably, when the store was opened durable).
+   * Resolves `true` if they were new, `false` if the store already held them (the staged copy
+   * is dropped). Idempotent; after it resolves, `get(sha256)` succeeds.
+   */
+  commit(): Promise<boolean>;
+  /** Drops the staged bytes. Safe to call after commit (no-op) and more than once. */
+  discard(): Promise<void>;
+}
+
+/** Options for {@link BlobStore.stage}. */
+export interface StageOptions {
+  /** Reject with TooLargeError once more than this many bytes arrive. */
+  maxSize?: number;
+  /** Reject with DigestMismatchError unless the bytes hash to this (lowercase hex). */
+  expectedSha256?: string;
+}
+
+/**
+ * Content-addressed blob storage: bytes are stored once per sha256.
+ *
+ * Contract for every implementation:
+ * - `stage` streams the source to temporary storage while hashing, never buffering it whole;
+ *   on any error (source aborted, too large, digest mismatch, disk full) nothing remains.
+ * - `get` throws NotFoundError for an unknown hash (never returns an empty stream).
+ * - `delete` is idempotent. Callers serialize `delete` against `commit` of the same hash
+ *   (the core does it with a per-hash lock) so a blob being re-added is never lost.
+ */
+export interface BlobStore {
+  /** Streams `source` into staging; see {@link StagedBlob}. */
+  stage(source: Readable, opts?: StageOptions): Promise<StagedBlob>;
+  /** True if the store holds these bytes. */
+  has(sha256: string): Promise<boolean>;
+  /** Size of a stored blob; throws NotFoundError. */
+  stat(sha256: string): Promise<{ size: number }>;
+  /** Streams a stored blob, or part of it; throws NotFoundError. */
+  get(sha256: string, range?: ByteRange): Promise<Readable>;
+  /** Removes a blob; no error if it is absent. */
+  delete(sha256: string): Promise<void>;
+  /** Every stored hash, in no particular order. */
+  list(): AsyncIterable<string>;
+  /** Drops staging leftovers of a previous run (called at start, before serving). */
+  recover(): Promise<void>;
+}

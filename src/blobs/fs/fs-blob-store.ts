@@ -1,0 +1,215 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore, ByteRange, StagedBlob, StageOptions } from '../blob-store.js';
+import {
+  CairnError,
+  DigestMismatchError,
+  InsufficientStorageError,
+  NotFoundError,
+  TooLargeError,
+  isDiskFull,
+} from '../../lib/errors.js';
+
+/** Options for {@link FsBlobStore}. */
+export interface FsBlobStoreOptions {
+  /** Directory holding `blobs/` and `tmp/`. */
+  root: string;
+  /** fsync files and directories before a commit resolves (survives power loss). */
+  durable: boolean;
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * Blobs as files under `<root>/blobs/ab/cd/<sha256>`; uploads stream to `<root>/tmp/` while
+ * hashing and are renamed into place (after fsync when durable).
+ */
+export class FsBlobStore implements BlobStore {
+  private readonly blobsDir: string;
+  private readonly tmpDir: string;
+  private readonly durable: boolean;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(opts: FsBlobStoreOptions) {
+    this.blobsDir = join(opts.root, 'blobs');
+    this.tmpDir = join(opts.root, 'tmp');
+    this.durable = opts.durable;
+  }
+
+  async recover(): Promise<void> {
+    await fsp.rm(this.tmpDir, { recursive: true, force: true });
+    await fsp.mkdir(this.tmpDir, { recursive: true });
+    await fsp.mkdir(this.blobsDir, { recursive: true });
+  }
+
+  async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
+    const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      highWaterMark: CHUNK,
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (opts.maxSize !== undefined && size > opts.maxSize) {
+          cb(
+            new TooLargeError(
+              `the upload exceeds the server's maximum size of ${opts.maxSize} bytes`,
+            ),
+          );
+          return;
+        }
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(tmp, { highWaterMark: CHUNK }));
+      const sha256 = hash.digest('hex');
+      if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
+        throw new DigestMismatchError(
+          `the body's sha256 is ${sha256} but the request announced ${opts.expectedSha256}; nothing was stored`,
+        );
+      }
+      if (this.durable) await syncFile(tmp);
+      return this.staged(tmp, sha256, size);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw translate(err);
+    }
+  }
+
+  private staged(tmp: string, sha256: string, size: number): StagedBlob {
+    let done = false;
+    return {
+      sha256,
+      size,
+      commit: async () => {
+        if (done) return false;
+        const dest = this.pathOf(sha256);
+        if (await exists(dest)) {
+          done = true;
+          await fsp.rm(tmp, { force: true });
+          return false;
+        }
+        const dir = await this.ensureDir(sha256);
+        try {
+          await fsp.rename(tmp, dest);
+          if (this.durable) await syncDir(dir);
+        } catch (err) {
+          throw translate(err);
+        }
+        done = true;
+        return true;
+      },
+      discard: async () => {
+        if (done) return;
+        done = true;
+        await fsp.rm(tmp, { force: true });
+      },
+    };
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return exists(this.pathOf(sha256));
+  }
+
+  async stat(sha256: string): Promise<{ size: number }> {
+    try {
+      const st = await fsp.stat(this.pathOf(sha256));
+      return { size: st.size };
+    } catch {
+      throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
+    }
+  }
+
+  async get(sha256: string, range?: ByteRange): Promise<Readable> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(this.pathOf(sha256), 'r');
+    } catch {
+      throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
+    }
+    return createReadStream('', {
+      fd: fh,
+      highWaterMark: CHUNK,
+      start: range?.start,
+      end: range?.end,
+    });
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await fsp.rm(this.pathOf(sha256), { force: true });
+  }
+
+  async *list(): AsyncIterable<string> {
+    for (const a of await readdirSafe(this.blobsDir)) {
+      for (const b of await readdirSafe(join(this.blobsDir, a))) {
+        for (const name of await readdirSafe(join(this.blobsDir, a, b))) {
+          if (/^[0-9a-f]{64}$/.test(name)) yield name;
+        }
+      }
+    }
+  }
+
+  /** Path of a blob file; exported for fsck and tests. */
+  pathOf(sha256: string): string {
+    return join(this.blobsDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  private async ensureDir(sha256: string): Promise<string> {
+    const dir = join(this.blobsDir, sha256.slice(0, 2), sha256.slice(2, 4));
+    if (this.knownDirs.has(dir)) return dir;
+    const created = await fsp.mkdir(dir, { recursive: true });
+    if (created && this.durable) {
+      await syncDir(join(dir, '..'));
+      await syncDir(this.blobsDir);
+    }
+    this.knownDirs.add(dir);
+    return dir;
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fsp.access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readdirSafe(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+function translate(err: unknown): unknown {
+  if (err instanceof CairnError) return err;
+  if (isDiskFull(err)) return new InsufficientStorageError(err);
+  return err;
+}

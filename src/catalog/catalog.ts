@@ -1,0 +1,138 @@
+import type {
+  ArtifactQuery,
+  ArtifactRecord,
+  Page,
+  Scope,
+  SessionQuery,
+  SessionRecord,
+  TokenRecord,
+} from '../core/types.js';
+import type { Meta } from '../core/validate.js';
+
+/** What {@link Catalog.addArtifact} stores. Times are epoch milliseconds. */
+export interface NewArtifact {
+  id: string;
+  session: string;
+  name: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+  meta: Meta;
+  createdAt: number;
+  expiresAt: number | null;
+  derivedFrom: string[];
+  /** Expiry to give the session if this push creates it. */
+  sessionExpiresAt: number | null;
+}
+
+/** A stored share link (the secret itself is never stored). */
+export interface ShareRow {
+  id: string;
+  tokenHash: string;
+  artifactId: string | null;
+  sessionId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  maxDownloads: number | null;
+  downloads: number;
+  lastAccessAt: number | null;
+  revokedAt: number | null;
+}
+
+/** A stored token, with its hash, as the authenticator needs it. */
+export interface TokenRow extends TokenRecord {
+  hash: string;
+}
+
+/** Result of removing an artifact: the blob it referenced and whether anything else still does. */
+export interface RemovedArtifact {
+  record: ArtifactRecord;
+  blobUnreferenced: boolean;
+}
+
+/**
+ * The catalog: sessions, artifacts, metadata, blob reference counts, tokens, share links.
+ *
+ * Contract for every implementation (checked by test/catalog-suite.ts):
+ * - Every method is atomic. `addArtifact` creates the session when missing, assigns the next
+ *   version for the name, adds one reference to the blob and updates the session's counters in
+ *   one transaction; it throws SessionSealedError if the session is sealed and
+ *   InvalidInputError(`invalid_derived_from`) for an unknown id in `derivedFrom`.
+ * - Once a write method resolves, the write is durable to the level the catalog was opened with.
+ * - Reads never return artifacts or sessions that expired before `now`.
+ * - Lookups of a missing thing return `null`; they do not throw.
+ */
+export interface Catalog {
+  /** Creates a session; throws ConflictError(`session_exists`) if it exists. */
+  createSession(s: {
+    id: string;
+    meta: Meta;
+    expiresAt: number | null;
+    now: number;
+  }): Promise<SessionRecord>;
+  /** One session, or null if unknown or expired. */
+  getSession(id: string, now: number): Promise<SessionRecord | null>;
+  /** Sessions newest first. */
+  listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>>;
+  /** Changes an open session's meta/expiry; throws NotFoundError, SessionSealedError. */
+  updateSession(
+    id: string,
+    patch: { meta?: Meta; expiresAt?: number | null; pinned?: boolean },
+    now: number,
+  ): Promise<SessionRecord>;
+  /**
+   * Seals a session with the digest computed from exactly the artifacts it returns to
+   * `computeSeal`, inside one transaction; returns the stored record unchanged if already
+   * sealed. Throws NotFoundError.
+   */
+  sealSession(
+    id: string,
+    now: number,
+    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
+  ): Promise<SessionRecord>;
+  /** Every live artifact of a session (all versions), sorted by name then version. */
+  sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]>;
+
+  /** Adds an artifact; see the interface contract. */
+  addArtifact(a: NewArtifact): Promise<ArtifactRecord>;
+  /** One artifact by id, or null. */
+  getArtifact(id: string, now: number): Promise<ArtifactRecord | null>;
+  /** The latest (or given) version of a name in a session, or null. */
+  findArtifact(
+    session: string,
+    name: string,
+    version: number | undefined,
+    now: number,
+  ): Promise<ArtifactRecord | null>;
+  /** Artifacts newest first, filtered by `q`. */
+  queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>>;
+  /** Removes an artifact from an open session; throws NotFoundError, SessionSealedError. */
+  deleteArtifact(id: string, now: number): Promise<RemovedArtifact>;
+  /** Artifacts that list `id` in derived_from. */
+  derivedFrom(id: string, now: number): Promise<ArtifactRecord[]>;
+
+  /** Number of live artifacts that reference a blob. */
+  blobRefs(sha256: string): Promise<number>;
+  /** Forgets a blob row if nothing references it; true if it did (caller then deletes bytes). */
+  dropBlobIfUnreferenced(sha256: string): Promise<boolean>;
+  /** Every blob the catalog knows with its reference count and size. */
+  listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }>;
+
+  /** Stores a token by hash. */
+  addToken(t: TokenRow): Promise<void>;
+  /** The token with this hash, or null. Updates its last use. */
+  findToken(hash: string, now: number): Promise<TokenRow | null>;
+  listTokens(): Promise<TokenRecord[]>;
+  /** Deletes a token; throws NotFoundError. */
+  deleteToken(id: string): Promise<void>;
+  /** Number of tokens of this scope. */
+  countTokens(scope?: Scope): Promise<number>;
+
+  /** A cached answer for an idempotency key, or null (entries older than `since` are ignored). */
+  getIdempotent(key: string, since: number): Promise<{ status: number; body: string } | null>;
+  /** Remembers the answer to a request with an idempotency key. */
+  putIdempotent(key: string, status: number, body: string, now: number): Promise<void>;
+
+  /** Closes the catalog; further calls fail. */
+  close(): Promise<void>;
+}

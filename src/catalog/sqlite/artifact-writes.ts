@@ -1,0 +1,121 @@
+import type Database from 'better-sqlite3';
+import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
+import type { NewArtifact } from '../catalog.js';
+import { ARTIFACT_COLUMNS, type ArtifactRow, type SessionRow } from './rows.js';
+
+/**
+ * The write half of the artifact table, as synchronous statements run inside the caller's
+ * transaction (the WriteBatcher's savepoint).
+ */
+export class ArtifactWrites {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      session: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+      createSession: db.prepare(
+        `INSERT INTO sessions (id, meta, created_at, updated_at, expires_at) VALUES (?, '{}', ?, ?, ?)`,
+      ),
+      maxVersion: db.prepare<[number, string], { v: number | null }>(
+        'SELECT max(version) AS v FROM artifacts WHERE session_seq = ? AND name = ?',
+      ),
+      unsetLatest: db.prepare(
+        'UPDATE artifacts SET is_latest = 0 WHERE session_seq = ? AND name = ? AND is_latest = 1',
+      ),
+      insert: db.prepare(
+        `INSERT INTO artifacts (id, session_seq, name, version, sha256, size, content_type, meta, created_at, expires_at, is_latest)
+         VALUES (@id, @sessionSeq, @name, @version, @sha256, @size, @contentType, @meta, @createdAt, @expiresAt, 1)`,
+      ),
+      meta: db.prepare('INSERT INTO artifact_meta (key, value, artifact_seq) VALUES (?, ?, ?)'),
+      parentExists: db.prepare<[string], { one: number }>(
+        'SELECT 1 AS one FROM artifacts WHERE id = ?',
+      ),
+      lineage: db.prepare('INSERT OR IGNORE INTO lineage (child_seq, parent_id) VALUES (?, ?)'),
+      blobRef: db.prepare(
+        'INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 1) ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1',
+      ),
+      blobUnref: db.prepare<[string], { refs: number }>(
+        'UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? RETURNING refs',
+      ),
+      sessionCounts: db.prepare(
+        'UPDATE sessions SET artifact_count = artifact_count + ?, total_bytes = total_bytes + ?, updated_at = ? WHERE seq = ?',
+      ),
+      bySeq: db.prepare<[number], ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.seq = ?`,
+      ),
+      rawById: db.prepare<
+        [string],
+        {
+          seq: number;
+          session_seq: number;
+          name: string;
+          sha256: string;
+          size: number;
+          is_latest: number;
+        }
+      >('SELECT seq, session_seq, name, sha256, size, is_latest FROM artifacts WHERE id = ?'),
+      sessionBySeq: db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?'),
+      deleteRow: db.prepare('DELETE FROM artifacts WHERE seq = ?'),
+      promoteLatest: db.prepare(
+        `UPDATE artifacts SET is_latest = 1 WHERE seq = (
+           SELECT seq FROM artifacts WHERE session_seq = ? AND name = ? ORDER BY version DESC LIMIT 1)`,
+      ),
+    };
+  }
+
+  /** Inserts an artifact (creating its session if needed); returns the new row. */
+  add(a: NewArtifact): ArtifactRow {
+    let session = this.s.session.get(a.session);
+    if (!session) {
+      this.s.createSession.run(a.session, a.createdAt, a.createdAt, a.sessionExpiresAt);
+      session = this.s.session.get(a.session) as SessionRow;
+    }
+    if (session.sealed_at !== null) throw new SessionSealedError(a.session);
+    for (const parent of a.derivedFrom) {
+      if (!this.s.parentExists.get(parent)) {
+        throw new InvalidInputError(
+          'invalid_derived_from',
+          `derived_from names '${parent}', which is not a known artifact id`,
+        );
+      }
+    }
+    const version = (this.s.maxVersion.get(session.seq, a.name)?.v ?? 0) + 1;
+    this.s.unsetLatest.run(session.seq, a.name);
+    this.s.blobRef.run(a.sha256, a.size);
+    const seq = Number(
+      this.s.insert.run({
+        id: a.id,
+        sessionSeq: session.seq,
+        name: a.name,
+        version,
+        sha256: a.sha256,
+        size: a.size,
+        contentType: a.contentType,
+        meta: JSON.stringify(a.meta),
+        createdAt: a.createdAt,
+        expiresAt: a.expiresAt,
+      }).lastInsertRowid,
+    );
+    for (const [k, v] of Object.entries(a.meta)) this.s.meta.run(k, v, seq);
+    for (const parent of a.derivedFrom) this.s.lineage.run(seq, parent);
+    this.s.sessionCounts.run(1, a.size, a.createdAt, session.seq);
+    return this.s.bySeq.get(seq) as ArtifactRow;
+  }
+
+  /**
+   * Deletes an artifact of an open session. Returns its row (read before deletion) and whether
+   * its blob lost its last reference.
+   */
+  remove(id: string, now: number): { row: ArtifactRow; unreferenced: boolean } {
+    const raw = this.s.rawById.get(id);
+    if (!raw) throw new NotFoundError(`artifact '${id}' not found`);
+    const session = this.s.sessionBySeq.get(raw.session_seq) as SessionRow;
+    if (session.sealed_at !== null) throw new SessionSealedError(session.id);
+    const row = this.s.bySeq.get(raw.seq) as ArtifactRow;
+    this.s.deleteRow.run(raw.seq);
+    if (raw.is_latest) this.s.promoteLatest.run(raw.session_seq, raw.name);
+    this.s.sessionCounts.run(-1, -raw.size, now, raw.session_seq);
+    const refs = this.s.blobUnref.get(raw.sha256)?.refs ?? 0;
+    return { row, unreferenced: refs <= 0 };
+  }
+}

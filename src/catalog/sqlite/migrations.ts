@@ -1,0 +1,109 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations. Each entry runs once, in order, inside a transaction, and
+ * `PRAGMA user_version` records how many have run. Never edit a released migration: append.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE sessions (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    meta TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    sealed_at INTEGER,
+    digest TEXT,
+    signature TEXT,
+    artifact_count INTEGER NOT NULL DEFAULT 0,
+    total_bytes INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX sessions_expires ON sessions(expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE session_meta (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    session_seq INTEGER NOT NULL REFERENCES sessions(seq) ON DELETE CASCADE,
+    PRIMARY KEY (key, value, session_seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX session_meta_owner ON session_meta(session_seq);
+
+  CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    refs INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE artifacts (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    session_seq INTEGER NOT NULL REFERENCES sessions(seq),
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    is_latest INTEGER NOT NULL,
+    UNIQUE (session_seq, name, version)
+  );
+  CREATE INDEX artifacts_created ON artifacts(created_at);
+  CREATE INDEX artifacts_expires ON artifacts(expires_at) WHERE expires_at IS NOT NULL;
+  CREATE INDEX artifacts_sha ON artifacts(sha256);
+  CREATE INDEX artifacts_type ON artifacts(content_type);
+
+  CREATE TABLE artifact_meta (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    artifact_seq INTEGER NOT NULL REFERENCES artifacts(seq) ON DELETE CASCADE,
+    PRIMARY KEY (key, value, artifact_seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX artifact_meta_owner ON artifact_meta(artifact_seq);
+
+  CREATE TABLE lineage (
+    child_seq INTEGER NOT NULL REFERENCES artifacts(seq) ON DELETE CASCADE,
+    parent_id TEXT NOT NULL,
+    PRIMARY KEY (child_seq, parent_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX lineage_parent ON lineage(parent_id);
+
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    sessions TEXT,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+
+  CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX idempotency_created ON idempotency(created_at);
+  `,
+];
+
+/** Brings `db` up to the latest schema version; returns the version it started from. */
+export function migrate(db: Database.Database): number {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > MIGRATIONS.length) {
+    throw new Error(
+      `catalog schema version ${from} is newer than this Cairn (${MIGRATIONS.length}); upgrade Cairn`,
+    );
+  }
+  for (let v = from; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return from;
+}

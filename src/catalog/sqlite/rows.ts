@@ -1,0 +1,89 @@
+import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
+
+/** Artifact row as selected by {@link ARTIFACT_COLUMNS}. */
+export interface ArtifactRow {
+  seq: number;
+  id: string;
+  session: string;
+  name: string;
+  version: number;
+  sha256: string;
+  size: number;
+  content_type: string;
+  meta: string;
+  created_at: number;
+  expires_at: number | null;
+  derived_from: string | null;
+}
+
+/** Columns for artifact reads; expects `a` = artifacts and `s` = sessions. */
+export const ARTIFACT_COLUMNS = `a.seq, a.id, s.id AS session, a.name, a.version, a.sha256, a.size,
+  a.content_type, a.meta, a.created_at,
+  CASE WHEN s.pinned = 1 THEN NULL
+       WHEN a.expires_at IS NULL THEN s.expires_at
+       WHEN s.expires_at IS NULL THEN a.expires_at
+       ELSE min(a.expires_at, s.expires_at) END AS expires_at,
+  (SELECT json_group_array(parent_id) FROM lineage l WHERE l.child_seq = a.seq) AS derived_from`;
+
+/** SQL condition: artifact `a` (in session `s`) has not expired at parameter `@now`. */
+export const ARTIFACT_LIVE = `(s.pinned = 1 OR ((a.expires_at IS NULL OR a.expires_at > @now)
+  AND (s.expires_at IS NULL OR s.expires_at > @now)))`;
+
+/** SQL condition: session `s` has not expired at parameter `@now`. */
+export const SESSION_LIVE = `(s.pinned = 1 OR s.expires_at IS NULL OR s.expires_at > @now)`;
+
+/** Session row (all columns of `sessions`). */
+export interface SessionRow {
+  seq: number;
+  id: string;
+  meta: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  pinned: number;
+  sealed_at: number | null;
+  digest: string | null;
+  signature: string | null;
+  artifact_count: number;
+  total_bytes: number;
+}
+
+/** Maps a row to the public record. */
+export function toArtifact(r: ArtifactRow): ArtifactRecord {
+  return {
+    id: r.id,
+    session: r.session,
+    name: r.name,
+    version: r.version,
+    sha256: r.sha256,
+    size: r.size,
+    content_type: r.content_type,
+    meta: JSON.parse(r.meta) as Record<string, string>,
+    created_at: iso(r.created_at),
+    expires_at: r.expires_at === null ? null : iso(r.expires_at),
+    derived_from: r.derived_from ? (JSON.parse(r.derived_from) as string[]).sort() : [],
+  };
+}
+
+/** Maps a row to the public record. */
+export function toSession(r: SessionRow): SessionRecord {
+  return {
+    id: r.id,
+    meta: JSON.parse(r.meta) as Record<string, string>,
+    created_at: iso(r.created_at),
+    updated_at: iso(r.updated_at),
+    expires_at: r.pinned || r.expires_at === null ? null : iso(r.expires_at),
+    sealed: r.sealed_at !== null,
+    sealed_at: r.sealed_at === null ? null : iso(r.sealed_at),
+    digest: r.digest,
+    signature: r.signature,
+    pinned: r.pinned === 1,
+    artifact_count: r.artifact_count,
+    total_bytes: r.total_bytes,
+  };
+}
+
+/** Epoch milliseconds to ISO-8601. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

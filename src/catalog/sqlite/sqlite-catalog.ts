@@ -1,0 +1,372 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
+import type {
+  ArtifactQuery,
+  ArtifactRecord,
+  Page,
+  Scope,
+  SessionQuery,
+  SessionRecord,
+  TokenRecord,
+} from '../../core/types.js';
+import type { Meta } from '../../core/validate.js';
+import type { Catalog, NewArtifact, RemovedArtifact, TokenRow } from '../catalog.js';
+import { ArtifactWrites } from './artifact-writes.js';
+import { migrate } from './migrations.js';
+import { artifactQuerySql, encodeCursor, sessionQuerySql } from './query-sql.js';
+import {
+  ARTIFACT_COLUMNS,
+  ARTIFACT_LIVE,
+  SESSION_LIVE,
+  iso,
+  toArtifact,
+  toSession,
+  type ArtifactRow,
+  type SessionRow,
+} from './rows.js';
+import { NUMBER_RE } from '../../core/where-parser.js';
+import { WriteBatcher } from './write-batcher.js';
+
+/** Options for {@link SqliteCatalog.open}. */
+export interface SqliteCatalogOptions {
+  /** Directory holding catalog.db. */
+  dir: string;
+  /** `full`: fsync every commit (survives power loss); `process`: survives a process crash. */
+  durability: 'full' | 'process';
+  /** Loaded native binding (single binary); default: better-sqlite3's own lookup. */
+  nativeBinding?: unknown;
+}
+
+/** Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. */
+export class SqliteCatalog implements Catalog {
+  private readonly writes: ArtifactWrites;
+  private readonly batch: WriteBatcher;
+
+  private constructor(readonly db: Database.Database) {
+    this.writes = new ArtifactWrites(db);
+    this.batch = new WriteBatcher(db);
+  }
+
+  /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */
+  static open(opts: SqliteCatalogOptions): SqliteCatalog {
+    const db = new Database(join(opts.dir, 'catalog.db'), {
+      nativeBinding: opts.nativeBinding as string | undefined,
+    });
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -65536');
+    db.function('cairn_isnum', { deterministic: true }, (v: unknown) =>
+      typeof v === 'string' && NUMBER_RE.test(v) ? 1 : 0,
+    );
+    migrate(db);
+    return new SqliteCatalog(db);
+  }
+
+  async createSession(s: {
+    id: string;
+    meta: Meta;
+    expiresAt: number | null;
+    now: number;
+  }): Promise<SessionRecord> {
+    return this.batch.run(() => {
+      const exists = this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(s.id);
+      if (exists) throw new ConflictError('session_exists', `session '${s.id}' already exists`);
+      const seq = Number(
+        this.db
+          .prepare(
+            'INSERT INTO sessions (id, meta, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(s.id, JSON.stringify(s.meta), s.now, s.now, s.expiresAt).lastInsertRowid,
+      );
+      this.replaceSessionMeta(seq, s.meta);
+      return toSession(
+        this.db
+          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
+          .get(seq) as SessionRow,
+      );
+    });
+  }
+
+  private replaceSessionMeta(seq: number, meta: Meta): void {
+    this.db.prepare('DELETE FROM session_meta WHERE session_seq = ?').run(seq);
+    const ins = this.db.prepare(
+      'INSERT INTO session_meta (key, value, session_seq) VALUES (?, ?, ?)',
+    );
+    for (const [k, v] of Object.entries(meta)) ins.run(k, v, seq);
+  }
+
+  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+    const row = this.db
+      .prepare<{ id: string; now: number }, SessionRow>(
+        `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
+      )
+      .get({ id, now });
+    return row ? toSession(row) : null;
+  }
+
+  async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
+    const sql = sessionQuerySql(q, now);
+    const rows = this.db.prepare<Record<string, unknown>, SessionRow>(sql.text).all(sql.params);
+    return page(rows, q.limit, toSession);
+  }
+
+  async updateSession(
+    id: string,
+    patch: { meta?: Meta; expiresAt?: number | null; pinned?: boolean },
+    now: number,
+  ): Promise<SessionRecord> {
+    return this.batch.run(() => {
+      const row = this.db
+        .prepare<{ id: string; now: number }, SessionRow>(
+          `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
+        )
+        .get({ id, now });
+      if (!row) throw new NotFoundError(`session '${id}' not found`);
+      if (row.sealed_at !== null && (patch.meta !== undefined || patch.expiresAt !== undefined))
+        throw new SessionSealedError(id);
+      const next = {
+        meta: patch.meta !== undefined ? JSON.stringify(patch.meta) : row.meta,
+        expires: patch.expiresAt !== undefined ? patch.expiresAt : row.expires_at,
+        pinned: patch.pinned !== undefined ? Number(patch.pinned) : row.pinned,
+      };
+      this.db
+        .prepare(
+          'UPDATE sessions SET meta = ?, expires_at = ?, pinned = ?, updated_at = ? WHERE seq = ?',
+        )
+        .run(next.meta, next.expires, next.pinned, now, row.seq);
+      if (patch.meta !== undefined) this.replaceSessionMeta(row.seq, patch.meta);
+      return toSession(
+        this.db
+          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
+          .get(row.seq) as SessionRow,
+      );
+    });
+  }
+
+  async sealSession(
+    id: string,
+    now: number,
+    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
+  ): Promise<SessionRecord> {
+    return this.batch.run(() => {
+      const row = this.db
+        .prepare<{ id: string; now: number }, SessionRow>(
+          `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
+        )
+        .get({ id, now });
+      if (!row) throw new NotFoundError(`session '${id}' not found`);
+      if (row.sealed_at !== null) return toSession(row);
+      const seal = computeSeal(this.sessionArtifactsSync(id, now));
+      this.db
+        .prepare(
+          'UPDATE sessions SET sealed_at = ?, digest = ?, signature = ?, updated_at = ? WHERE seq = ?',
+        )
+        .run(now, seal.digest, seal.signature, now, row.seq);
+      return toSession(
+        this.db
+          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
+          .get(row.seq) as SessionRow,
+      );
+    });
+  }
+
+  async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
+    return this.sessionArtifactsSync(id, now);
+  }
+
+  private sessionArtifactsSync(id: string, now: number): ArtifactRecord[] {
+    return this.db
+      .prepare<{ id: string; now: number }, ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE s.id = @id AND ${ARTIFACT_LIVE} ORDER BY a.name, a.version`,
+      )
+      .all({ id, now })
+      .map(toArtifact);
+  }
+
+  async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
+    return this.batch.run(() => toArtifact(this.writes.add(a)));
+  }
+
+  async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
+    const row = this.db
+      .prepare<{ id: string; now: number }, ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
+      )
+      .get({ id, now });
+    return row ? toArtifact(row) : null;
+  }
+
+  async findArtifact(
+    session: string,
+    name: string,
+    version: number | undefined,
+    now: number,
+  ): Promise<ArtifactRecord | null> {
+    const which = version === undefined ? 'a.is_latest = 1' : 'a.version = @version';
+    const row = this.db
+      .prepare<Record<string, unknown>, ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE s.id = @session AND a.name = @name AND ${which} AND ${ARTIFACT_LIVE}`,
+      )
+      .get({ session, name, version, now });
+    return row ? toArtifact(row) : null;
+  }
+
+  async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
+    const sql = artifactQuerySql(q, now);
+    const rows = this.db.prepare<Record<string, unknown>, ArtifactRow>(sql.text).all(sql.params);
+    return page(rows, q.limit, toArtifact);
+  }
+
+  async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
+    return this.batch.run(() => {
+      const { row, unreferenced } = this.writes.remove(id, now);
+      return { record: toArtifact(row), blobUnreferenced: unreferenced };
+    });
+  }
+
+  async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {
+    return this.db
+      .prepare<{ id: string; now: number }, ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM lineage l JOIN artifacts a ON a.seq = l.child_seq
+         JOIN sessions s ON s.seq = a.session_seq WHERE l.parent_id = @id AND ${ARTIFACT_LIVE} ORDER BY a.seq`,
+      )
+      .all({ id, now })
+      .map(toArtifact);
+  }
+
+  async blobRefs(sha256: string): Promise<number> {
+    const row = this.db
+      .prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE sha256 = ?')
+      .get(sha256);
+    return row?.refs ?? 0;
+  }
+
+  async dropBlobIfUnreferenced(sha256: string): Promise<boolean> {
+    return this.batch.run(
+      () =>
+        this.db.prepare('DELETE FROM blobs WHERE sha256 = ? AND refs <= 0').run(sha256).changes > 0,
+    );
+  }
+
+  async *listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }> {
+    for (const row of this.db
+      .prepare<[], { sha256: string; size: number; refs: number }>(
+        'SELECT sha256, size, refs FROM blobs',
+      )
+      .iterate()) {
+      yield row;
+    }
+  }
+
+  async addToken(t: TokenRow): Promise<void> {
+    await this.batch.run(() =>
+      this.db
+        .prepare(
+          'INSERT INTO tokens (id, name, hash, scope, sessions, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+        )
+        .run(t.id, t.name, t.hash, t.scope, t.sessions, Date.parse(t.created_at)),
+    );
+  }
+
+  async findToken(hash: string, now: number): Promise<TokenRow | null> {
+    const row = this.db
+      .prepare<[string], TokenDbRow>('SELECT * FROM tokens WHERE hash = ?')
+      .get(hash);
+    if (!row) return null;
+    if (row.last_used_at === null || now - row.last_used_at > 60_000) {
+      // Best effort and batched: last use is informational, so it never delays the request.
+      void this.batch
+        .run(() =>
+          this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.id),
+        )
+        .catch(() => undefined);
+    }
+    return { ...toToken(row), hash: row.hash };
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.db
+      .prepare<[], TokenDbRow>('SELECT * FROM tokens ORDER BY created_at')
+      .all()
+      .map(toToken);
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    const changes = await this.batch.run(
+      () => this.db.prepare('DELETE FROM tokens WHERE id = ?').run(id).changes,
+    );
+    if (changes === 0) throw new NotFoundError(`token '${id}' not found`);
+  }
+
+  async countTokens(scope?: Scope): Promise<number> {
+    const row = scope
+      ? this.db
+          .prepare<[string], { n: number }>('SELECT count(*) AS n FROM tokens WHERE scope = ?')
+          .get(scope)
+      : this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM tokens').get();
+    return row?.n ?? 0;
+  }
+
+  async getIdempotent(
+    key: string,
+    since: number,
+  ): Promise<{ status: number; body: string } | null> {
+    const row = this.db
+      .prepare<[string, number], { status: number; body: string }>(
+        'SELECT status, body FROM idempotency WHERE key = ? AND created_at >= ?',
+      )
+      .get(key, since);
+    return row ?? null;
+  }
+
+  async putIdempotent(key: string, status: number, body: string, now: number): Promise<void> {
+    await this.batch.run(() => {
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)',
+        )
+        .run(key, status, body, now);
+      this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - 86_400_000);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.batch.flush();
+    if (this.db.open) this.db.close();
+  }
+}
+
+interface TokenDbRow {
+  id: string;
+  name: string;
+  hash: string;
+  scope: Scope;
+  sessions: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+function toToken(r: TokenDbRow): TokenRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    scope: r.scope,
+    sessions: r.sessions,
+    created_at: iso(r.created_at),
+    last_used_at: r.last_used_at === null ? null : iso(r.last_used_at),
+  };
+}
+
+function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return {
+    items: items.map(map),
+    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
+  };
+}

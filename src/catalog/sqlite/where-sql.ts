@@ -1,0 +1,102 @@
+import { InvalidInputError } from '../../lib/errors.js';
+import type { WhereExpr, WhereField } from '../../core/where.js';
+
+/** What a `where=` expression is evaluated over. */
+export type WhereTarget = 'artifact' | 'session';
+
+const ISO = (col: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${col} / 1000.0, 'unixepoch')`;
+
+const COLUMNS: Record<WhereTarget, Record<string, string>> = {
+  artifact: {
+    id: 'a.id',
+    name: 'a.name',
+    session: 's.id',
+    type: 'a.content_type',
+    size: 'CAST(a.size AS TEXT)',
+    version: 'CAST(a.version AS TEXT)',
+    sha256: 'a.sha256',
+    created_at: ISO('a.created_at'),
+  },
+  session: {
+    id: 's.id',
+    created_at: ISO('s.created_at'),
+    updated_at: ISO('s.updated_at'),
+    sealed: "CASE WHEN s.sealed_at IS NULL THEN 'false' ELSE 'true' END",
+    artifact_count: 'CAST(s.artifact_count AS TEXT)',
+    total_bytes: 'CAST(s.total_bytes AS TEXT)',
+  },
+};
+
+/**
+ * Compiles a parsed `where=` expression to a SQL condition over `a`/`s` (artifact target) or
+ * `s` (session target). Every literal becomes a named parameter added to `params`; nothing
+ * from the expression is concatenated into the SQL text. Metadata conditions select from the
+ * (key, value, owner) index. Needs the `cairn_isnum` function registered on the connection.
+ */
+export function compileWhere(
+  expr: WhereExpr,
+  target: WhereTarget,
+  params: Record<string, unknown>,
+): string {
+  let n = 0;
+  const param = (v: unknown): string => {
+    const name = `w${n++}`;
+    params[name] = v;
+    return `@${name}`;
+  };
+
+  const predicate = (x: string, e: WhereExpr): string => {
+    switch (e.kind) {
+      case 'cmp':
+        if (typeof e.value === 'number') {
+          return `(CASE WHEN cairn_isnum(${x}) THEN CAST(${x} AS REAL) ${e.op} ${param(e.value)} ELSE ${x} ${e.op} ${param(numText(e.value))} END)`;
+        }
+        return `${x} ${e.op} ${param(e.value)}`;
+      case 'glob':
+        return `${x} GLOB ${param(e.pattern)}`;
+      case 'in':
+        return `(${e.values.map((v) => predicate(x, { kind: 'cmp', field: e.field, op: '=', value: v })).join(' OR ')})`;
+      case 'exists':
+        return '1';
+      default:
+        throw new Error('not a leaf');
+    }
+  };
+
+  const leaf = (e: WhereExpr & { field: WhereField }): string => {
+    if (e.field.kind === 'column') {
+      const col = COLUMNS[target][e.field.column];
+      if (!col) {
+        throw new InvalidInputError(
+          'invalid_where',
+          `'${e.field.column}' is not a field of a ${target}; write meta.${e.field.column} for the metadata key`,
+        );
+      }
+      return predicate(col, e);
+    }
+    const table = target === 'artifact' ? 'artifact_meta' : 'session_meta';
+    const owner = target === 'artifact' ? 'artifact_seq' : 'session_seq';
+    const self = target === 'artifact' ? 'a.seq' : 's.seq';
+    const cond = e.kind === 'exists' ? '' : ` AND ${predicate('value', e)}`;
+    return `${self} IN (SELECT ${owner} FROM ${table} WHERE key = ${param(e.field.key)}${cond})`;
+  };
+
+  const walk = (e: WhereExpr): string => {
+    switch (e.kind) {
+      case 'and':
+        return `(${walk(e.left)} AND ${walk(e.right)})`;
+      case 'or':
+        return `(${walk(e.left)} OR ${walk(e.right)})`;
+      case 'not':
+        return `(NOT ${walk(e.expr)})`;
+      default:
+        return leaf(e);
+    }
+  };
+  return walk(expr);
+}
+
+/** The text a number literal is compared as when the other side is not a number. */
+export function numText(v: number): string {
+  return String(v);
+}

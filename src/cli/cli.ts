@@ -1,0 +1,67 @@
+import yargs from 'yargs';
+import { CairnApiError } from '../client/cairn-client.js';
+import { CairnError } from '../lib/errors.js';
+import { EXIT, exitCodeOf, type GlobalArgs } from './context.js';
+import { commands } from './commands/index.js';
+
+/**
+ * Runs the CLI with `argv` (without node and script). Resolves with the process exit code;
+ * prints errors to stderr (as JSON with --json).
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  let failure: { code: number; message: string; errorCode?: string } | null = null;
+  const json = argv.includes('--json');
+  const parser = yargs(argv)
+    .scriptName('cairn')
+    .usage('$0 <command> [options]')
+    .option('url', {
+      type: 'string',
+      default: process.env.CAIRN_URL ?? 'http://127.0.0.1:7070',
+      describe: 'Server URL (CAIRN_URL)',
+      global: true,
+    })
+    .option('token', {
+      type: 'string',
+      describe: 'API token (CAIRN_TOKEN; default: the local admin token)',
+      global: true,
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'Machine-readable output',
+      global: true,
+    })
+    .command(commands as never)
+    .demandCommand(1, 'name a command (cairn --help lists them)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      failure = { code: EXIT.usage, message: msg };
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    const code = exitCodeOf(err);
+    const errorCode =
+      err instanceof CairnApiError || err instanceof CairnError ? err.code : undefined;
+    failure = { code, message: (err as Error).message, errorCode };
+  }
+  const f = failure;
+  if (!f) return EXIT.ok;
+  if (json)
+    process.stderr.write(
+      `${JSON.stringify({ error: { code: f.errorCode ?? (f.code === EXIT.usage ? 'usage' : 'error'), message: f.message } })}\n`,
+    );
+  else
+    process.stderr.write(
+      `cairn: ${f.message}${f.code === EXIT.usage ? '\n(see cairn --help)' : ''}\n`,
+    );
+  return f.code;
+}
+
+export type { GlobalArgs };

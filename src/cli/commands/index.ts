@@ -1,0 +1,25 @@
+import type { CommandModule } from 'yargs';
+import { lsCommand } from './ls.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
+import { rmCommand } from './rm.js';
+import { sealCommand } from './seal.js';
+import { serveCommand } from './serve.js';
+import { sessionsCommand } from './sessions.js';
+import { showCommand } from './show.js';
+import { tokenCommand } from './token.js';
+import { versionCommand } from './version.js';
+
+/** Every CLI command module. */
+export const commands = [
+  serveCommand,
+  pushCommand,
+  pullCommand,
+  lsCommand,
+  sessionsCommand,
+  showCommand,
+  sealCommand,
+  rmCommand,
+  tokenCommand,
+  versionCommand,
+] as unknown as CommandModule[];

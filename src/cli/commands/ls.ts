@@ -1,0 +1,82 @@
+import type { Argv, CommandModule } from 'yargs';
+import { formatBytes } from '../../lib/size.js';
+import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
+import { parseMetaArgs } from '../util.js';
+
+interface LsArgs extends GlobalArgs {
+  session?: string;
+  meta: string[];
+  type?: string;
+  name?: string;
+  since?: string;
+  until?: string;
+  where?: string;
+  latest: boolean;
+  limit: number;
+}
+
+/** `cairn ls`: query artifacts, newest first. */
+export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
+  command: 'ls',
+  describe: 'List or query artifacts, newest first',
+  builder: (y) =>
+    y
+      .option('session', { alias: 's', type: 'string' })
+      .option('meta', {
+        alias: 'm',
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'key=value, key=prefix* or key (exists)',
+      })
+      .option('type', { type: 'string', describe: 'application/json or image/*' })
+      .option('name', { type: 'string', describe: 'Glob over names, e.g. reports/*.md' })
+      .option('since', { type: 'string', describe: 'ISO time or a duration ago (1h)' })
+      .option('until', { type: 'string' })
+      .option('where', {
+        type: 'string',
+        describe: 'Expression, e.g. "agent = \'claude\' and score >= 0.9"',
+      })
+      .option('latest', {
+        type: 'boolean',
+        default: false,
+        describe: 'Only the latest version of each name',
+      })
+      .option('limit', { type: 'number', default: 50 }),
+  handler: async (args) => {
+    const meta: Record<string, string> = {};
+    for (const m of args.meta) {
+      if (m.includes('=')) Object.assign(meta, parseMetaArgs([m]));
+      else meta[m] = '';
+    }
+    const page = await clientFor(args).query({
+      session: args.session,
+      meta,
+      type: args.type,
+      name: args.name,
+      since: args.since,
+      until: args.until,
+      where: args.where,
+      latest: args.latest || undefined,
+      limit: args.limit,
+    });
+    output(
+      args,
+      page,
+      () =>
+        table(
+          ['ID', 'SESSION', 'NAME', 'V', 'SIZE', 'TYPE', 'CREATED', 'META'],
+          page.items.map((a) => [
+            a.id,
+            a.session,
+            a.name,
+            a.version,
+            formatBytes(a.size),
+            a.content_type,
+            when(a.created_at),
+            metaText(a.meta),
+          ]),
+        ) + (page.next_cursor ? '\n(more: raise --limit)' : ''),
+    );
+  },
+};

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Argv, CommandModule } from 'yargs';
+import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
+import { progressBar } from '../util.js';
+import type { ArtifactRecord } from '../../core/types.js';
+
+interface PullArgs extends GlobalArgs {
+  target: string;
+  output?: string;
+  version?: number;
+}
+
+const ID_RE = /^a_[0-9A-Z]{26}$/;
+
+/** `cairn pull`: one artifact (by id or SESSION/NAME) or a whole session's latest artifacts. */
+export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
+  command: 'pull <target>',
+  describe: 'Download SESSION/NAME, an artifact ID, or every latest artifact of SESSION',
+  builder: (y) =>
+    y
+      .positional('target', { type: 'string', demandOption: true })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        describe: 'File (or directory for a session); - for stdout',
+      })
+      .option('version', { type: 'number', describe: 'Version to pull (default latest)' }),
+  handler: async (args) => {
+    const client = clientFor(args);
+    const t = args.target;
+    let records: ArtifactRecord[];
+    let single = true;
+    if (ID_RE.test(t)) records = [await client.artifact(t)];
+    else if (t.includes('/')) {
+      const i = t.indexOf('/');
+      const res = await client.download(t.slice(0, i), t.slice(i + 1), args.version);
+      res.resume();
+      records = [await client.artifact(String(res.headers['x-cairn-artifact-id']))];
+    } else {
+      single = false;
+      const s = await client.session(t);
+      const latest = new Map<string, ArtifactRecord>();
+      for (const a of s.artifacts) latest.set(a.name, a);
+      records = [...latest.values()];
+    }
+    if (single && args.output === '-') {
+      await pipeline(await client.downloadById(records[0].id), process.stdout);
+      return;
+    }
+    const written: { id: string; name: string; path: string; size: number }[] = [];
+    for (const rec of records) {
+      const path = single
+        ? resolve(args.output ?? rec.name.split('/').pop() ?? rec.id)
+        : resolve(args.output ?? t, ...rec.name.split('/'));
+      await save(await client.downloadById(rec.id), rec, path);
+      written.push({ id: rec.id, name: rec.name, path, size: rec.size });
+    }
+    output(args, single ? written[0] : written, () =>
+      written.map((w) => `${w.name} -> ${w.path}`).join('\n'),
+    );
+  },
+};
+
+/** Writes a download to `path` through a temp file, verifying size and sha256 first. */
+async function save(res: IncomingMessage, rec: ArtifactRecord, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${rec.id}.part`);
+  const hash = createHash('sha256');
+  let got = 0;
+  const bar =
+    rec.size > 8 * 1024 * 1024 && process.stderr.isTTY
+      ? progressBar(rec.name, rec.size)
+      : undefined;
+  const meter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      got += chunk.length;
+      bar?.(got);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(res, meter, createWriteStream(tmp));
+    if (bar) process.stderr.write('\n');
+    if (got !== rec.size || hash.digest('hex') !== rec.sha256) {
+      throw new CliError(
+        `download of ${rec.name} did not match its sha256; nothing was written`,
+        EXIT.error,
+      );
+    }
+    renameSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}

@@ -1,0 +1,93 @@
+import type { Argv, CommandModule } from 'yargs';
+import { parseDuration } from '../../lib/duration.js';
+import { parseSize } from '../../lib/size.js';
+
+interface ServeArgs {
+  data: string;
+  host: string;
+  port: number;
+  'public-url'?: string;
+  'default-ttl'?: string;
+  'max-size'?: string;
+  durability: string;
+  log: boolean;
+}
+
+/** `cairn serve`: runs the server until SIGINT/SIGTERM, then closes the catalog cleanly. */
+export const serveCommand: CommandModule<object, ServeArgs> = {
+  command: 'serve',
+  describe: 'Run the Cairn server (HTTP API, browse page, MCP at /mcp)',
+  builder: (y: Argv) =>
+    y
+      .option('data', {
+        type: 'string',
+        default: process.env.CAIRN_DATA ?? './cairn-data',
+        describe: 'Data directory',
+      })
+      .option('host', {
+        type: 'string',
+        default: process.env.CAIRN_HOST ?? '127.0.0.1',
+        describe: 'Address to listen on',
+      })
+      .option('port', {
+        type: 'number',
+        default: Number(process.env.CAIRN_PORT ?? 7070),
+        describe: 'Port (0 = any free port)',
+      })
+      .option('public-url', {
+        type: 'string',
+        describe: 'Base URL for links the server hands out (reverse proxy)',
+      })
+      .option('default-ttl', {
+        type: 'string',
+        describe: 'TTL for artifacts pushed without one, e.g. 30d',
+      })
+      .option('max-size', { type: 'string', describe: 'Largest artifact accepted, e.g. 5GiB' })
+      .option('durability', {
+        choices: ['full', 'process'],
+        default: 'full',
+        describe: 'full: fsync before acknowledging; process: survive kill -9 only',
+      })
+      .option('log', {
+        type: 'boolean',
+        default: false,
+        describe: 'Log one JSON line per request to stderr',
+      }),
+  handler: async (args) => {
+    const { createApp } = await import('../../app.js');
+    const { startServer } = await import('../../server/http-server.js');
+    const app = await createApp({
+      dataDir: args.data,
+      host: args.host,
+      port: args.port,
+      publicUrl: args['public-url'],
+      defaultTtlMs: args['default-ttl']
+        ? parseDuration(args['default-ttl'], '--default-ttl')
+        : undefined,
+      maxSize: args['max-size'] ? parseSize(args['max-size'], '--max-size') : undefined,
+      durability: args.durability as 'full' | 'process',
+      logRequests: args.log,
+    });
+    const server = await startServer(app);
+    process.stdout.write(`Cairn listening on ${server.url}\n`);
+    process.stdout.write(`data: ${app.config.dataDir}\n`);
+    const tokenPath = `${app.config.dataDir}/admin.token`;
+    process.stdout.write(
+      app.createdAdminToken
+        ? `admin token written to ${tokenPath} (mode 0600)\n`
+        : `admin token: ${tokenPath} (created at first start)\n`,
+    );
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5000))]);
+      await app.close();
+      process.stdout.write('Cairn stopped\n');
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
+    await new Promise(() => undefined);
+  },
+};

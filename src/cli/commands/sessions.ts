@@ -1,0 +1,47 @@
+import type { Argv, CommandModule } from 'yargs';
+import { formatBytes } from '../../lib/size.js';
+import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
+import { parseMetaArgs } from '../util.js';
+
+interface SessionsArgs extends GlobalArgs {
+  meta: string[];
+  sealed?: boolean;
+  open?: boolean;
+  where?: string;
+  limit: number;
+}
+
+/** `cairn sessions`: list sessions, newest first. */
+export const sessionsCommand: CommandModule<GlobalArgs, SessionsArgs> = {
+  command: 'sessions',
+  describe: 'List sessions, newest first',
+  builder: (y) =>
+    y
+      .option('meta', { alias: 'm', type: 'string', array: true, default: [] })
+      .option('sealed', { type: 'boolean', describe: 'Only sealed sessions' })
+      .option('open', { type: 'boolean', describe: 'Only open sessions' })
+      .option('where', { type: 'string' })
+      .option('limit', { type: 'number', default: 50 }),
+  handler: async (args) => {
+    const sealed = args.sealed ? true : args.open ? false : undefined;
+    const page = await clientFor(args).sessions({
+      meta: parseMetaArgs(args.meta),
+      sealed,
+      where: args.where,
+      limit: args.limit,
+    });
+    output(args, page, () =>
+      table(
+        ['SESSION', 'ARTIFACTS', 'SIZE', 'STATE', 'UPDATED', 'META'],
+        page.items.map((s) => [
+          s.id,
+          s.artifact_count,
+          formatBytes(s.total_bytes),
+          s.sealed ? 'sealed' : 'open',
+          when(s.updated_at),
+          metaText(s.meta),
+        ]),
+      ),
+    );
+  },
+};

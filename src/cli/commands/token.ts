@@ -1,0 +1,70 @@
+import type { Argv, CommandModule } from 'yargs';
+import { clientFor, output, table, when, type GlobalArgs } from '../context.js';
+
+interface TokenArgs extends GlobalArgs {
+  scope?: string;
+  name?: string;
+  sessions?: string;
+  id?: string;
+}
+
+/** `cairn token create|ls|revoke`. */
+export const tokenCommand: CommandModule<GlobalArgs, TokenArgs> = {
+  command: 'token',
+  describe: 'Manage API tokens (admin): create --scope S, ls, revoke ID',
+  builder: (y) =>
+    y
+      .command<TokenArgs>({
+        command: 'create',
+        describe: 'Create a token; prints its secret once',
+        builder: (b) =>
+          b
+            .option('scope', { choices: ['read', 'write', 'admin'], demandOption: true })
+            .option('name', { type: 'string' })
+            .option('sessions', {
+              type: 'string',
+              describe: 'Only write to sessions matching this glob, e.g. run_*',
+            }),
+        handler: async (args) => {
+          const t = await clientFor(args).createToken(String(args.scope), {
+            name: args.name,
+            sessions: args.sessions,
+          });
+          output(
+            args,
+            t,
+            () => `${t.token}\n(id ${t.id}, scope ${t.scope}; shown once, store it now)`,
+          );
+        },
+      })
+      .command<TokenArgs>({
+        command: 'ls',
+        describe: 'List tokens',
+        handler: async (args) => {
+          const items = await clientFor(args).tokens();
+          output(args, items, () =>
+            table(
+              ['ID', 'NAME', 'SCOPE', 'SESSIONS', 'CREATED', 'LAST USED'],
+              items.map((t) => [
+                t.id,
+                t.name,
+                t.scope,
+                t.sessions ?? '*',
+                when(t.created_at),
+                when(t.last_used_at),
+              ]),
+            ),
+          );
+        },
+      })
+      .command<TokenArgs>({
+        command: 'revoke <id>',
+        describe: 'Revoke a token',
+        handler: async (args) => {
+          await clientFor(args).revokeToken(String(args.id));
+          output(args, { id: args.id, revoked: true }, () => `revoked ${args.id}`);
+        },
+      })
+      .demandCommand(1, 'name an action: create, ls or revoke'),
+  handler: () => undefined,
+};

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CairnApiError, CairnClient } from '../client/cairn-client.js';
+
+/** Global options every command gets. */
+export interface GlobalArgs {
+  url: string;
+  token?: string;
+  json: boolean;
+}
+
+/** Exit codes (DESIGN §3). */
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  auth: 5,
+  timeout: 6,
+} as const;
+
+/** A CLI failure with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.error,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The client for a command. The token is `--token`, else `CAIRN_TOKEN`, else the admin token
+ * file of a local server (`$CAIRN_DATA/admin.token`, default `./cairn-data/admin.token`).
+ */
+export function clientFor(args: GlobalArgs): CairnClient {
+  return new CairnClient({
+    url: args.url,
+    token: args.token || process.env.CAIRN_TOKEN || localAdminToken(),
+  });
+}
+
+function localAdminToken(): string | undefined {
+  const path = join(resolve(process.env.CAIRN_DATA ?? './cairn-data'), 'admin.token');
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
+
+/** Exit code for an error thrown by a command. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof CairnApiError) {
+    if (err.status === 404 || err.status === 410) return EXIT.notFound;
+    if (err.status === 409) return EXIT.conflict;
+    if (err.status === 401 || err.status === 403) return EXIT.auth;
+    return EXIT.error;
+  }
+  return EXIT.error;
+}
+
+/** Prints `value` as JSON (with --json) or via `human`. */
+export function output(args: GlobalArgs, value: unknown, human: () => string): void {
+  process.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+/** Aligned text table. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  if (rows.length === 0) return '(none)';
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '))
+    .join('\n');
+}
+
+/** `key=value` chips for a table cell. */
+export function metaText(meta: Record<string, string>): string {
+  return Object.entries(meta)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+/** Short local time for tables: 2026-11-24 14:03:05. */
+export function when(iso: string | null): string {
+  return iso ? iso.replace('T', ' ').slice(0, 19) : '-';
+}

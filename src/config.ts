@@ -1,0 +1,42 @@
+import { resolve } from 'node:path';
+
+/** Everything `cairn serve` can be told. */
+export interface Config {
+  /** Data directory (catalog.db, blobs/, tmp/, admin.token, seal.key). */
+  dataDir: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Base URL for links the server hands out (share links), e.g. behind a reverse proxy. */
+  publicUrl?: string;
+  /** `full` fsyncs before acknowledging (survives power loss); `process` survives kill -9 only. */
+  durability: 'full' | 'process';
+  /** Largest artifact accepted, in bytes. */
+  maxSize: number;
+  /** TTL for artifacts pushed without one, in ms. */
+  defaultTtlMs?: number;
+  /** Largest JSON request body, in bytes. */
+  maxJsonBytes: number;
+  /** Write one JSON line per request to stderr. */
+  logRequests: boolean;
+}
+
+/** Defaults: the quick start's `npm start`. */
+export const DEFAULTS: Config = {
+  dataDir: './cairn-data',
+  host: '127.0.0.1',
+  port: 7070,
+  durability: 'full',
+  maxSize: 5 * 1024 ** 4,
+  maxJsonBytes: 1024 * 1024,
+  logRequests: false,
+};
+
+/** Fills in defaults and resolves the data dir to an absolute path. */
+export function makeConfig(partial: Partial<Config> = {}): Config {
+  const c = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
+  };
+  return { ...c, dataDir: resolve(c.dataDir) };
+}

@@ -1,0 +1,201 @@
+import type { Readable } from 'node:stream';
+import mime from 'mime';
+import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { KeyedMutex } from '../lib/keyed-mutex.js';
+import type { EventBus } from './events.js';
+import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
+import {
+  validateMeta,
+  validateName,
+  validateSessionId,
+  validateSha256,
+  type Meta,
+} from './validate.js';
+
+/** What a push carries besides the bytes. */
+export interface PushInput {
+  session: string;
+  name: string;
+  meta?: Meta;
+  /** Explicit content type; else looked up from the name. */
+  contentType?: string;
+  /** Time to live in ms. */
+  ttlMs?: number;
+  derivedFrom?: string[];
+  /** Announced sha256 (hex) of the body, verified. */
+  expectedSha256?: string;
+}
+
+/** An artifact record as returned by a push. */
+export type PushResult = ArtifactRecord & { deduplicated: boolean };
+
+/** Settings the artifact service needs. */
+export interface ArtifactServiceOptions {
+  catalog: Catalog;
+  blobs: BlobStore;
+  events: EventBus;
+  clock: () => number;
+  /** Largest accepted artifact in bytes. */
+  maxSize: number;
+  /** TTL given to artifacts pushed without one (ms), if any. */
+  defaultTtlMs?: number;
+}
+
+/**
+ * Pushing, reading, querying and deleting artifacts. Owns the per-blob lock that keeps a
+ * blob's removal from racing a push of the same bytes.
+ */
+export class ArtifactService {
+  /** Per-sha256 lock shared with garbage collection. */
+  readonly blobLocks = new KeyedMutex();
+
+  constructor(private readonly o: ArtifactServiceOptions) {}
+
+  /**
+   * Streams `source` into the store and records it. Throws InvalidInputError for bad names,
+   * metadata or lineage, DigestMismatchError, TooLargeError, SessionSealedError,
+   * InsufficientStorageError; on any failure nothing is visible and no staged bytes remain.
+   */
+  async push(input: PushInput, source: Readable): Promise<PushResult> {
+    this.validate(input);
+    // Fail fast, before streaming a large body into a session that cannot take it.
+    const session = await this.o.catalog.getSession(input.session, this.o.clock());
+    if (session?.sealed) throw new SessionSealedError(input.session);
+    const staged = await this.o.blobs.stage(source, {
+      maxSize: this.o.maxSize,
+      expectedSha256: input.expectedSha256,
+    });
+    try {
+      return await this.record(input, staged.sha256, staged.size, () => staged.commit());
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  /** Records an artifact whose bytes the store already holds; throws NotFoundError(`blob_not_found`). */
+  async pushByReference(input: PushInput, sha256: string): Promise<PushResult> {
+    this.validate(input);
+    validateSha256(sha256);
+    return this.record(input, sha256, -1, async () => {
+      const { size } = await this.o.blobs.stat(sha256);
+      return size;
+    });
+  }
+
+  private validate(input: PushInput): void {
+    validateSessionId(input.session);
+    validateName(input.name);
+    validateMeta(input.meta ?? {});
+    for (const id of input.derivedFrom ?? []) {
+      if (!/^a_[0-9A-Z]{26}$/.test(id)) {
+        throw new InvalidInputError(
+          'invalid_derived_from',
+          `derived_from '${id.slice(0, 40)}' is not an artifact id (a_…)`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Under the blob's lock: makes the bytes durable (`commitBytes` returns whether they were
+   * new, or for a by-reference push the size), then adds the catalog row. If the row cannot be
+   * added, bytes that nothing references are removed again.
+   */
+  private async record(
+    input: PushInput,
+    sha256: string,
+    size: number,
+    commitBytes: () => Promise<boolean | number>,
+  ): Promise<PushResult> {
+    return this.blobLocks.run(sha256, async () => {
+      const committed = await commitBytes();
+      const created = committed === true;
+      const finalSize = typeof committed === 'number' ? committed : size;
+      const now = this.o.clock();
+      const ttl = input.ttlMs ?? this.o.defaultTtlMs;
+      try {
+        const rec = await this.o.catalog.addArtifact({
+          id: newId('a', now),
+          session: input.session,
+          name: input.name,
+          sha256,
+          size: finalSize,
+          contentType: input.contentType || mime.getType(input.name) || 'application/octet-stream',
+          meta: input.meta ?? {},
+          createdAt: now,
+          expiresAt: ttl === undefined ? null : now + ttl,
+          derivedFrom: [...new Set(input.derivedFrom ?? [])],
+          sessionExpiresAt: null,
+        });
+        this.o.events.publish('artifact.created', rec.session, rec);
+        return { ...rec, deduplicated: !created };
+      } catch (err) {
+        if (created && (await this.o.catalog.blobRefs(sha256)) === 0)
+          await this.o.blobs.delete(sha256);
+        throw err;
+      }
+    });
+  }
+
+  /** True if the store holds bytes with this hash. */
+  async hasBlob(sha256: string): Promise<boolean> {
+    validateSha256(sha256);
+    return (await this.o.catalog.blobRefs(sha256)) > 0 && (await this.o.blobs.has(sha256));
+  }
+
+  /** The record of a live artifact; throws NotFoundError. */
+  async get(id: string): Promise<ArtifactRecord> {
+    const rec = await this.o.catalog.getArtifact(id, this.o.clock());
+    if (!rec)
+      throw new NotFoundError(`artifact '${id.slice(0, 64)}' not found (it may have expired)`);
+    return rec;
+  }
+
+  /** The latest (or given) version of a name in a session; throws NotFoundError. */
+  async find(session: string, name: string, version?: number): Promise<ArtifactRecord> {
+    validateSessionId(session);
+    validateName(name);
+    const rec = await this.o.catalog.findArtifact(session, name, version, this.o.clock());
+    if (!rec) {
+      const v = version === undefined ? '' : ` version ${version}`;
+      throw new NotFoundError(`artifact '${name}'${v} not found in session '${session}'`);
+    }
+    return rec;
+  }
+
+  /** Streams an artifact's bytes (or a range of them). */
+  async open(rec: ArtifactRecord, range?: ByteRange): Promise<Readable> {
+    return this.o.blobs.get(rec.sha256, range);
+  }
+
+  /** Artifacts newest first. */
+  async query(q: ArtifactQuery): Promise<Page<ArtifactRecord>> {
+    return this.o.catalog.queryArtifacts(q, this.o.clock());
+  }
+
+  /** Artifacts derived from `id` (one level down). */
+  async children(id: string): Promise<ArtifactRecord[]> {
+    return this.o.catalog.derivedFrom(id, this.o.clock());
+  }
+
+  /** Deletes an artifact of an open session; removes its blob if nothing else references it. */
+  async delete(id: string): Promise<ArtifactRecord> {
+    await this.get(id);
+    const removed = await this.o.catalog.deleteArtifact(id, this.o.clock());
+    if (removed.blobUnreferenced) await this.collectBlob(removed.record.sha256);
+    this.o.events.publish('artifact.deleted', removed.record.session, removed.record);
+    return removed.record;
+  }
+
+  /** Removes a blob's bytes if (under its lock) the catalog holds no reference to it. */
+  async collectBlob(sha256: string): Promise<boolean> {
+    return this.blobLocks.run(sha256, async () => {
+      if (!(await this.o.catalog.dropBlobIfUnreferenced(sha256))) return false;
+      await this.o.blobs.delete(sha256);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,98 @@
+import type { Catalog } from '../catalog/catalog.js';
+import { NotFoundError } from '../lib/errors.js';
+import type { EventBus } from './events.js';
+import { buildManifest, manifestDigest, type Manifest } from './manifest.js';
+import type { Signer } from './signer.js';
+import type { ArtifactRecord, Page, SessionQuery, SessionRecord } from './types.js';
+import { validateMeta, validateSessionId, type Meta } from './validate.js';
+
+/** A session with its live artifacts (all versions). */
+export type SessionWithArtifacts = SessionRecord & { artifacts: ArtifactRecord[] };
+
+/** Creating, reading, listing and sealing sessions. */
+export class SessionService {
+  constructor(
+    private readonly o: { catalog: Catalog; signer: Signer; events: EventBus; clock: () => number },
+  ) {}
+
+  /** Creates a session; throws ConflictError(`session_exists`), InvalidInputError. */
+  async create(input: { id: string; meta?: Meta; ttlMs?: number }): Promise<SessionRecord> {
+    validateSessionId(input.id);
+    const meta = validateMeta(input.meta ?? {});
+    const now = this.o.clock();
+    return this.o.catalog.createSession({
+      id: input.id,
+      meta,
+      expiresAt: input.ttlMs === undefined ? null : now + input.ttlMs,
+      now,
+    });
+  }
+
+  /** One live session; throws NotFoundError. */
+  async get(id: string): Promise<SessionRecord> {
+    validateSessionId(id);
+    const s = await this.o.catalog.getSession(id, this.o.clock());
+    if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
+    return s;
+  }
+
+  /** One live session with its artifacts. */
+  async getWithArtifacts(id: string): Promise<SessionWithArtifacts> {
+    const s = await this.get(id);
+    return { ...s, artifacts: await this.o.catalog.sessionArtifacts(id, this.o.clock()) };
+  }
+
+  /** Sessions newest first. */
+  async list(q: SessionQuery): Promise<Page<SessionRecord>> {
+    return this.o.catalog.listSessions(q, this.o.clock());
+  }
+
+  /** Updates an open session's metadata and/or TTL; throws SessionSealedError, NotFoundError. */
+  async update(
+    id: string,
+    patch: { meta?: Meta; ttlMs?: number | null; pinned?: boolean },
+  ): Promise<SessionRecord> {
+    validateSessionId(id);
+    const now = this.o.clock();
+    return this.o.catalog.updateSession(
+      id,
+      {
+        meta: patch.meta === undefined ? undefined : validateMeta(patch.meta),
+        expiresAt:
+          patch.ttlMs === undefined ? undefined : patch.ttlMs === null ? null : now + patch.ttlMs,
+        pinned: patch.pinned,
+      },
+      now,
+    );
+  }
+
+  /**
+   * Seals a session: computes the digest of its canonical manifest and signs it, atomically
+   * with respect to concurrent pushes. Idempotent: sealing a sealed session returns it as is.
+   */
+  async seal(id: string): Promise<SessionRecord> {
+    validateSessionId(id);
+    let sealedNow = false;
+    const rec = await this.o.catalog.sealSession(id, this.o.clock(), (artifacts) => {
+      sealedNow = true;
+      const digest = manifestDigest(buildManifest(id, artifacts));
+      return { digest, signature: this.o.signer.sign(digest) };
+    });
+    if (sealedNow) this.o.events.publish('session.sealed', id, rec);
+    return rec;
+  }
+
+  /** The canonical manifest of a session (what the digest covers). */
+  async manifest(
+    id: string,
+  ): Promise<Manifest & { digest: string; sealed: boolean; signature: string | null }> {
+    const s = await this.get(id);
+    const m = buildManifest(id, await this.o.catalog.sessionArtifacts(id, this.o.clock()));
+    return {
+      ...m,
+      digest: s.digest ?? manifestDigest(m),
+      sealed: s.sealed,
+      signature: s.signature,
+    };
+  }
+}

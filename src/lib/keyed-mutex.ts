@@ -1,0 +1,21 @@
+/**
+ * Serializes async work per key within this process: `run(key, fn)` waits for every earlier
+ * `run` with the same key to settle before calling `fn`. Used so that garbage collection of a
+ * blob and a concurrent push of the same bytes never interleave.
+ */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  /** Runs `fn` once all earlier work on `key` is done; resolves or rejects as `fn` does. */
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const result = prev.then(fn, fn);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { App } from '../app.js';
+import { CairnError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { errorEnvelope, sendError, sendJson } from './respond.js';
+import { allRoutes } from './routes/index.js';
+import { Router, type Ctx } from './router.js';
+
+/** A listening Cairn HTTP server. */
+export interface RunningServer {
+  server: http.Server;
+  /** Base URL, e.g. http://127.0.0.1:7070 */
+  url: string;
+  /** Stops accepting, ends idle keep-alive connections, waits for in-flight requests. */
+  close(): Promise<void>;
+}
+
+/** Builds the request handler for `app` over the full route table. */
+export function createHandler(app: App, router = new Router(allRoutes())) {
+  const log = (err: unknown) => {
+    const e = err as Error;
+    process.stderr.write(
+      `${JSON.stringify({ level: 'error', msg: e?.message, stack: e?.stack, cause: (e as { cause?: Error })?.cause?.message })}\n`,
+    );
+  };
+  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const requestId = validRequestId(req.headers['x-request-id']) ?? randomBytes(8).toString('hex');
+    res.setHeader('X-Request-Id', requestId);
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const m = router.match(req.method ?? 'GET', url.pathname);
+      if (!m)
+        throw new NotFoundError(
+          `no route for ${url.pathname.slice(0, 100)}; the API is under /v1 (see /openapi.json)`,
+        );
+      if ('allowed' in m) {
+        throw new CairnError(
+          'method_not_allowed',
+          405,
+          `${req.method} is not allowed here; use ${m.allowed.join(', ')}`,
+          {
+            details: { allowed: m.allowed },
+          },
+        );
+      }
+      const principal =
+        m.route.access === 'public' ? null : await app.tokens.authenticate(bearer(req));
+      const ctx: Ctx = {
+        app,
+        req,
+        res,
+        url,
+        params: m.params,
+        principal,
+        requestId,
+        authorize: (scope, session) => {
+          if (!principal) throw new UnauthorizedError();
+          app.tokens.authorize(principal, scope, session);
+        },
+      };
+      if (m.route.access !== 'public') ctx.authorize(m.route.access, m.params.sid);
+      await m.route.handler(ctx);
+    } catch (err) {
+      sendError(req, res, err, log);
+    } finally {
+      if (app.config.logRequests) {
+        res.once('finish', () => {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          process.stderr.write(
+            `${JSON.stringify({ level: 'info', id: requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 })}\n`,
+          );
+        });
+      }
+    }
+  };
+}
+
+/** Starts serving `app` on its configured host and port. */
+export async function startServer(app: App): Promise<RunningServer> {
+  const handler = createHandler(app);
+  const server = http.createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 },
+    (req, res) => {
+      void handler(req, res);
+    },
+  );
+  server.keepAliveTimeout = 65_000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
+    const { body } = errorEnvelope(
+      new CairnError(
+        tooBig ? 'headers_too_large' : 'bad_request',
+        tooBig ? 431 : 400,
+        tooBig ? 'request headers are larger than 16 KiB' : 'malformed HTTP request',
+      ),
+    );
+    const text = JSON.stringify(body);
+    socket.end(
+      `HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(app.config.port, app.config.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    url: `http://${host}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function bearer(req: http.IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}
+
+function validRequestId(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(v) ? v : undefined;
+}
+
+export { sendJson };

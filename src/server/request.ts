@@ -1,0 +1,107 @@
+import type { IncomingMessage } from 'node:http';
+import { InvalidInputError, TooLargeError } from '../lib/errors.js';
+import { parseDuration } from '../lib/duration.js';
+
+/** Reads and parses a JSON object body of at most `max` bytes; empty body → `{}`. */
+export async function readJson(
+  req: IncomingMessage,
+  max: number,
+): Promise<Record<string, unknown>> {
+  const type = req.headers['content-type'] ?? 'application/json';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new InvalidInputError(
+      'invalid_content_type',
+      'send the request body as application/json',
+    );
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new TooLargeError(`JSON bodies are limited to ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new InvalidInputError('invalid_json', 'the request body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError('invalid_json', 'the request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Query string access that rejects unknown parameters with a helpful message. */
+export class Query {
+  constructor(
+    readonly params: URLSearchParams,
+    allowed: string[],
+    allowMeta = false,
+  ) {
+    for (const key of new Set(params.keys())) {
+      if (allowed.includes(key) || (allowMeta && key.startsWith('meta.'))) continue;
+      throw new InvalidInputError(
+        'invalid_query',
+        `unknown query parameter '${key.slice(0, 40)}'; allowed: ${allowed.join(', ')}${allowMeta ? ', meta.KEY' : ''}`,
+      );
+    }
+  }
+
+  /** A single-valued parameter, or undefined. */
+  str(name: string): string | undefined {
+    const all = this.params.getAll(name);
+    if (all.length > 1)
+      throw new InvalidInputError('invalid_query', `query parameter '${name}' may be given once`);
+    return all[0];
+  }
+
+  all(name: string): string[] {
+    return this.params.getAll(name);
+  }
+
+  /** A whole number in [min, max], or `def`. */
+  int(name: string, def: number | undefined, min: number, max: number): number | undefined {
+    const v = this.str(name);
+    if (v === undefined || v === '') return def;
+    if (!/^\d{1,15}$/.test(v) || Number(v) < min || Number(v) > max) {
+      throw new InvalidInputError(
+        `invalid_${name}`,
+        `${name} must be a whole number from ${min} to ${max}`,
+      );
+    }
+    return Number(v);
+  }
+
+  bool(name: string): boolean | undefined {
+    const v = this.str(name);
+    if (v === undefined) return undefined;
+    if (v === 'true' || v === '1' || v === '') return true;
+    if (v === 'false' || v === '0') return false;
+    throw new InvalidInputError('invalid_query', `${name} must be true or false`);
+  }
+
+  /** A duration like 7d, in ms. */
+  duration(name: string): number | undefined {
+    const v = this.str(name);
+    return v === undefined ? undefined : parseDuration(v, name);
+  }
+
+  /** A point in time: ISO-8601, epoch milliseconds, or a duration meaning "that long ago". */
+  time(name: string, now: number): number | undefined {
+    const v = this.str(name);
+    if (v === undefined) return undefined;
+    if (/^\d{1,15}$/.test(v) && v.length > 9) return Number(v);
+    if (/^\d+(ms|s|m|h|d|w)$/.test(v)) return now - parseDuration(v, name);
+    const t = Date.parse(v);
+    if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(v)) {
+      throw new InvalidInputError(
+        'invalid_time',
+        `${name} must be an ISO-8601 time (2026-01-31T12:00:00Z), epoch milliseconds or a duration ago like 1h`,
+      );
+    }
+    return t;
+  }
+}

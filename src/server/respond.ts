@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CairnError } from '../lib/errors.js';
+
+/** Sends a JSON body with the given status. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** The public error envelope for any error; unknown errors become a generic 500. */
+export function errorEnvelope(err: unknown): {
+  status: number;
+  body: { error: { code: string; message: string; details?: unknown } };
+} {
+  if (err instanceof CairnError) {
+    return {
+      status: err.status,
+      body: {
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.details ? { details: err.details } : {}),
+        },
+      },
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      error: { code: 'internal', message: 'internal error; the server log has the details' },
+    },
+  };
+}
+
+/**
+ * The one HTTP translation point for errors: writes the JSON envelope (if headers are not sent
+ * yet) and makes sure an unread request body does not keep the connection busy.
+ */
+export function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  log: (e: unknown) => void,
+): void {
+  const { status, body } = errorEnvelope(err);
+  if (status >= 500) log(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string> = {};
+  if (!req.complete) {
+    headers.Connection = 'close';
+    req.resume();
+  }
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="cairn"';
+  sendJson(res, status, body, headers);
+}

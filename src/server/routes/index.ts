@@ -1,0 +1,15 @@
+import type { Route } from '../router.js';
+import { bindArtifactRoutes } from './artifact-routes.js';
+import { bindSessionRoutes } from './session-routes.js';
+import { bindSystemRoutes } from './system-routes.js';
+import { bindTokenRoutes } from './token-routes.js';
+
+/** The whole route table, in match order. The auth test is generated from it. */
+export function allRoutes(): Route[] {
+  return [
+    ...bindSystemRoutes(),
+    ...bindSessionRoutes(),
+    ...bindArtifactRoutes(),
+    ...bindTokenRoutes(),
+  ];
+}

@@ -1,0 +1,25 @@
+import { sendJson } from '../respond.js';
+import type { Route } from '../router.js';
+
+/** Health and keys. */
+export function bindSystemRoutes(): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/healthz',
+      access: 'public',
+      summary: 'Liveness and readiness',
+      handler: async (c) => {
+        await c.app.catalog.countTokens();
+        sendJson(c.res, 200, { status: 'ok' });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/keys',
+      access: 'read',
+      summary: "The server's public seal key(s)",
+      handler: async (c) => sendJson(c.res, 200, { keys: [c.app.signer.publicKey] }),
+    },
+  ];
+}

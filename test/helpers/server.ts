@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createApp, type App } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server/http-server.js';
+
+/** Repository root (tests run from anywhere). */
+export const ROOT = resolve(import.meta.dirname, '../..');
+/** The CLI entry (needs `npm run build` first; `npm test` does it). */
+export const CLI = join(ROOT, 'bin/cairn.js');
+
+/** A fresh temp directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'cairn-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** An in-process server on port 0 over a fresh temp data dir. */
+export interface TestServer {
+  app: App;
+  server: RunningServer;
+  url: string;
+  /** The admin token created at first start. */
+  token: string;
+  dataDir: string;
+  /** fetch against the server with the admin token (unless `headers.Authorization` given). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts a real Cairn (real SQLite file, real blob files) on a free port. */
+export async function startTestServer(
+  config: Partial<Config> = {},
+  opts: { clock?: () => number } = {},
+): Promise<TestServer> {
+  const dataDir = config.dataDir ?? tempDir();
+  const app = await createApp({ port: 0, ...config, dataDir }, opts);
+  const server = await startServer(app);
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return {
+    app,
+    server,
+    url: server.url,
+    token,
+    dataDir,
+    fetch: (path, init = {}) =>
+      fetch(server.url + path, {
+        ...init,
+        headers: { Authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+      }),
+    close: async () => {
+      await server.close();
+      await app.close();
+      if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A `cairn serve` child process (the real CLI), for crash and CLI tests. */
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  dataDir: string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill9(): Promise<void>;
+}
+
+/** Spawns `node bin/cairn.js serve --port 0 --data DIR` and waits until it listens. */
+export async function spawnServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--data', dataDir, ...extraArgs],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start: ${out} ${err}`)), 20_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code}: ${out} ${err}`));
+    });
+  });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    child,
+    url,
+    dataDir,
+    token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
