@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
 import { progressBar } from '../util.js';
 import type { ArtifactRecord } from '../../core/types.js';

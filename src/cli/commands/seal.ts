@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { clientFor, output, type GlobalArgs } from '../context.js';
 
 interface SealArgs extends GlobalArgs {

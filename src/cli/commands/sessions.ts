@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
 import { parseMetaArgs } from '../util.js';

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { clientFor, output, table, when, type GlobalArgs } from '../context.js';
 
 interface TokenArgs extends GlobalArgs {
