@@ -30,10 +30,13 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     res.setHeader('X-Request-Id', requestId);
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const m = router.match(req.method ?? 'GET', url.pathname);
+      // Route on the path as sent: URL parsing would resolve `..` and `%2e%2e` segments away,
+      // and such a name must be refused, not silently rewritten.
+      const rawPath = (req.url ?? '/').split('?')[0];
+      const m = router.match(req.method ?? 'GET', rawPath);
       if (!m)
         throw new NotFoundError(
-          `no route for ${url.pathname.slice(0, 100)}; the API is under /v1 (see /openapi.json)`,
+          `no route for ${rawPath.slice(0, 100)}; the API is under /v1 (see /openapi.json)`,
         );
       if ('allowed' in m) {
         throw new CairnError(

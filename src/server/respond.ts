@@ -54,6 +54,11 @@ export function sendError(
   log: (e: unknown) => void,
 ): void {
   const { status, body } = errorEnvelope(err);
+  // A client that went away mid-request is not a server fault: nothing to log or answer.
+  if (req.destroyed && !req.complete) {
+    res.destroy();
+    return;
+  }
   if (status >= 500) log(err);
   if (res.headersSent) {
     res.destroy();
