@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Scope } from '../../src/core/types.js';
+import { allRoutes } from '../../src/server/routes/index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+const tokens: Partial<Record<Scope, string>> = {};
+
+beforeAll(async () => {
+  s = await startTestServer();
+  for (const scope of ['read', 'write'] as const) {
+    const res = await s.fetch('/v1/tokens', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ scope, name: scope }),
+    });
+    tokens[scope] = ((await res.json()) as { token: string }).token;
+  }
+});
+afterAll(async () => s.close());
+
+/** A concrete path for a route pattern. */
+function concrete(path: string): string {
+  return path
+    .replace(':sid', 'auth_s')
+    .replace('*name', 'x.txt')
+    .replace(':sha256', '0'.repeat(64))
+    .replace(':id', 'a_01J00000000000000000000000')
+    .replace(/:[a-z_]+/g, 'x')
+    .replace(/\*[a-z_]+/g, 'x');
+}
+
+const call = (method: string, path: string, token?: string) =>
+  fetch(s.url + concrete(path), {
+    method,
+    headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+
+const BELOW: Record<Scope, Scope[]> = { read: [], write: ['read'], admin: ['read', 'write'] };
+
+// Generated from the route table: a route added without thought still gets these checks.
+describe.each(allRoutes().map((r) => [`${r.method} ${r.path}`, r] as const))(
+  '%s',
+  (_name, route) => {
+    if (route.access === 'public') {
+      it('is public: answers without a token (never 401)', async () => {
+        const res = await call(route.method, route.path);
+        expect(res.status).not.toBe(401);
+        await res.body?.cancel();
+      });
+      return;
+    }
+    it('401 without a token', async () => {
+      const res = await call(route.method, route.path);
+      expect(res.status).toBe(401);
+      if (route.method !== 'HEAD')
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    });
+    it('401 with a wrong token', async () => {
+      const res = await call(
+        route.method,
+        route.path,
+        'cairn_forged0000000000000000000000000000000000',
+      );
+      expect(res.status).toBe(401);
+      await res.body?.cancel();
+    });
+    for (const scope of BELOW[route.access]) {
+      it(`403 with a ${scope} token`, async () => {
+        const res = await call(route.method, route.path, tokens[scope]);
+        expect(res.status).toBe(403);
+        await res.body?.cancel();
+      });
+    }
+  },
+);
+
+describe('token scopes and session globs', () => {
+  it('a token limited to run_* writes there and nowhere else, but reads everywhere', async () => {
+    const res = await s.fetch('/v1/tokens', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"scope":"write","sessions":"run_*"}',
+    });
+    const { token } = (await res.json()) as { token: string };
+    const put = (sid: string) =>
+      fetch(`${s.url}/v1/sessions/${sid}/artifacts/f`, {
+        method: 'PUT',
+        body: Buffer.from('x'),
+        headers: { Authorization: `Bearer ${token}` },
+      });
+    expect((await put('run_7')).status).toBe(201);
+    const denied = await put('prod_1');
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { error: { message: string } }).error.message).toMatch(
+      /run_\*/,
+    );
+    expect(
+      (await fetch(`${s.url}/v1/sessions/run_7`, { headers: { Authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('stores tokens hashed: the secret is shown once and never listed', async () => {
+    const created = (await (
+      await s.fetch('/v1/tokens', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"scope":"read"}',
+      })
+    ).json()) as { id: string; token: string };
+    const list = await (await s.fetch('/v1/tokens')).text();
+    expect(list).toContain(created.id);
+    expect(list).not.toContain(created.token);
+    const row = (
+      s.app.catalog as unknown as {
+        db: { prepare(q: string): { get(id: string): { hash: string } } };
+      }
+    ).db
+      .prepare('SELECT hash FROM tokens WHERE id = ?')
+      .get(created.id);
+    expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.hash).not.toContain(created.token);
+  });
+
+  it('a revoked token stops working at once', async () => {
+    const created = (await (
+      await s.fetch('/v1/tokens', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"scope":"read"}',
+      })
+    ).json()) as { id: string; token: string };
+    const get = () =>
+      fetch(`${s.url}/v1/artifacts`, { headers: { Authorization: `Bearer ${created.token}` } });
+    expect((await get()).status).toBe(200);
+    expect((await s.fetch(`/v1/tokens/${created.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await get()).status).toBe(401);
+  });
+});
