@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { CairnApiError } from '../client/cairn-client.js';
 import { CairnError } from '../lib/errors.js';
-import { EXIT, exitCodeOf, type GlobalArgs } from './context.js';
+import { DASH, EXIT, exitCodeOf, type GlobalArgs } from './context.js';
 import { commands } from './commands/index.js';
 
 /**
@@ -11,7 +11,8 @@ import { commands } from './commands/index.js';
 export async function runCli(argv: string[]): Promise<number> {
   let failure: { code: number; message: string; errorCode?: string } | null = null;
   const json = argv.includes('--json');
-  const parser = yargs(argv)
+  // yargs drops a lone '-' argument; carry it through as a marker (see isDash).
+  const parser = yargs(argv.map((a) => (a === '-' ? DASH : a)))
     .scriptName('cairn')
     .usage('$0 <command> [options]')
     .option('url', {

@@ -2,6 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CairnApiError, CairnClient } from '../client/cairn-client.js';
 
+/** How a lone `-` argument (stdin / stdout) reaches commands; yargs would drop it. */
+export const DASH = '\u0000-';
+
+/** True for a `-` argument (stdin or stdout). */
+export function isDash(arg: string | undefined): boolean {
+  return arg === DASH || arg === '-';
+}
+
 /** Global options every command gets. */
 export interface GlobalArgs {
   url: string;

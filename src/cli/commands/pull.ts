@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
 import type { CommandModule } from 'yargs';
-import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
+import { CliError, EXIT, clientFor, isDash, output, type GlobalArgs } from '../context.js';
 import { progressBar } from '../util.js';
 import type { ArtifactRecord } from '../../core/types.js';
 
@@ -48,7 +48,7 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
       for (const a of s.artifacts) latest.set(a.name, a);
       records = [...latest.values()];
     }
-    if (single && args.output === '-') {
+    if (single && isDash(args.output)) {
       await pipeline(await client.downloadById(records[0].id), process.stdout);
       return;
     }

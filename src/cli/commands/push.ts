@@ -3,7 +3,16 @@ import { statSync, readdirSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
-import { CliError, EXIT, clientFor, metaText, output, table, type GlobalArgs } from '../context.js';
+import {
+  CliError,
+  EXIT,
+  clientFor,
+  isDash,
+  metaText,
+  output,
+  table,
+  type GlobalArgs,
+} from '../context.js';
 import { parseMetaArgs, progressBar } from '../util.js';
 
 interface PushArgs extends GlobalArgs {
@@ -18,7 +27,7 @@ interface PushArgs extends GlobalArgs {
 
 /** `cairn push`: files, directories (recursively) or `-` for stdin. */
 export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
-  command: 'push <files..>',
+  command: 'push [files..]',
   describe: 'Push files, directories or - (stdin) into a session',
   builder: (y) =>
     y
@@ -55,7 +64,9 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
       }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
     // `--meta a=b c=d file` is greedy in yargs: give words without '=' back to the file list.
-    const files = [...args.files.map(String), ...args.meta.filter((m) => !m.includes('='))];
+    const files = [...(args.files ?? []).map(String), ...args.meta.filter((m) => !m.includes('='))];
+    if (files.length === 0)
+      throw new CliError('name at least one file, directory, or - for stdin', EXIT.usage);
     const meta = parseMetaArgs(args.meta.filter((m) => m.includes('=')));
     const items = expand(files, args.name);
     const client = clientFor(args);
@@ -99,7 +110,7 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
 function expand(files: string[], name: string | undefined): { path: string; name: string }[] {
   const out: { path: string; name: string }[] = [];
   for (const f of files) {
-    if (f === '-') {
+    if (isDash(f)) {
       if (!name) throw new CliError('pushing stdin (-) needs --name', EXIT.usage);
       out.push({ path: '-', name });
       continue;
@@ -117,7 +128,7 @@ function expand(files: string[], name: string | undefined): { path: string; name
       }
     } else out.push({ path: f, name: name ?? basename(f) });
   }
-  if (name && out.length > 1 && !files.some((f) => statSync(f).isDirectory())) {
+  if (name && out.length > 1 && !files.some((f) => !isDash(f) && statSync(f).isDirectory())) {
     throw new CliError('--name names one file; push several files without --name', EXIT.usage);
   }
   return out;

@@ -1,0 +1,196 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
+
+let server: ServerProcess;
+let work: string;
+let env: NodeJS.ProcessEnv;
+const cli = (args: string[], input?: string) => runCli(args, { env, cwd: work, input });
+const json = async (args: string[], input?: string) => {
+  const r = await cli([...args, '--json'], input);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, unknown> & Record<string, unknown>[];
+};
+
+beforeAll(async () => {
+  const root = tempDir();
+  server = await spawnServer(join(root, 'data'));
+  work = join(root, 'work');
+  mkdirSync(join(work, 'site', 'img'), { recursive: true });
+  writeFileSync(join(work, 'output.json'), '{"ok":true}');
+  writeFileSync(join(work, 'site', 'index.html'), '<h1>hi</h1>');
+  writeFileSync(join(work, 'site', 'img', 'logo.svg'), '<svg/>');
+  env = { CAIRN_URL: server.url, CAIRN_TOKEN: server.token };
+});
+afterAll(async () => server.stop());
+
+describe('cairn push', () => {
+  it('works exactly as the introduction writes it', async () => {
+    const r = await cli([
+      'push',
+      'output.json',
+      '--session',
+      'run_42',
+      '--meta',
+      'agent=claude-sonnet',
+      'pipeline=billing',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ID\s+NAME\s+V\s+SIZE/);
+    expect(r.stdout).toContain('agent=claude-sonnet pipeline=billing');
+  });
+
+  it('pushes a directory recursively under relative names, with a name prefix', async () => {
+    const recs = await json(['push', 'site', '--session', 'web', '--name', 'v1']);
+    expect(recs.map((x) => x.name)).toEqual(['v1/img/logo.svg', 'v1/index.html']);
+    expect(recs.map((x) => x.content_type)).toEqual(['image/svg+xml', 'text/html']);
+  });
+
+  it('pushes stdin with --name, and files given after --meta values', async () => {
+    const rec = await json(
+      [
+        'push',
+        '-',
+        '--session',
+        'pipe',
+        '--name',
+        'notes/log.txt',
+        '--type',
+        'text/plain',
+        '--ttl',
+        '1d',
+      ],
+      'from stdin',
+    );
+    expect(rec).toMatchObject({ name: 'notes/log.txt', content_type: 'text/plain', size: 10 });
+    expect(rec.expires_at).not.toBeNull();
+    const recs = await json(['push', '--session', 'pipe', '--meta', 'k=v', 'output.json']);
+    expect(recs).toMatchObject({ name: 'output.json', meta: { k: 'v' } });
+  });
+
+  it('records lineage with --from and dedupes by reference (no re-upload)', async () => {
+    const parent = await json(['push', 'output.json', '--session', 'lin']);
+    const child = await json([
+      'push',
+      'output.json',
+      '--session',
+      'lin2',
+      '--name',
+      'derived.json',
+      '--from',
+      String(parent.id),
+    ]);
+    expect(child.derived_from).toEqual([parent.id]);
+    expect(child.deduplicated).toBe(true);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    expect((await cli(['push', 'output.json'])).code).toBe(2);
+    expect((await cli(['push', '-', '--session', 's'])).code).toBe(2);
+    expect((await cli(['push', 'missing.file', '--session', 's'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli([])).code).toBe(2);
+  });
+});
+
+describe('cairn ls, sessions, show, pull', () => {
+  it('ls filters by session, meta, type and name', async () => {
+    const page = await json(['ls', '--meta', 'pipeline=billing']);
+    expect((page.items as { session: string }[]).map((a) => a.session)).toEqual(['run_42']);
+    const html = await json(['ls', '--type', 'text/html', '--name', 'v1/*']);
+    expect((html.items as { name: string }[]).map((a) => a.name)).toEqual(['v1/index.html']);
+    const table = await cli(['ls', '--session', 'web']);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^ID\s+SESSION\s+NAME\s+V\s+SIZE\s+TYPE\s+CREATED\s+META$/,
+    );
+  });
+
+  it('sessions lists with --sealed / --open; show prints a session and its artifacts', async () => {
+    await json(['seal', 'web']);
+    const sealed = await json(['sessions', '--sealed']);
+    expect((sealed.items as { id: string }[]).map((x) => x.id)).toEqual(['web']);
+    const open = await json(['sessions', '--open']);
+    expect((open.items as { id: string }[]).map((x) => x.id)).not.toContain('web');
+    const show = await cli(['show', 'web']);
+    expect(show.stdout).toMatch(/state\s+sealed/);
+    expect(show.stdout).toMatch(/digest\s+[0-9a-f]{64}/);
+    expect(show.stdout).toContain('v1/index.html');
+  });
+
+  it('pull by SESSION/NAME, by id, to stdout, and a whole session into a directory', async () => {
+    await cli(['pull', 'run_42/output.json', '-o', 'a.json']);
+    expect(readFileSync(join(work, 'a.json'), 'utf8')).toBe('{"ok":true}');
+    const rec = (await json(['ls', '--session', 'pipe', '--name', 'notes/*'])).items as {
+      id: string;
+    }[];
+    const out = await cli(['pull', rec[0].id, '-o', '-']);
+    expect(out.stdout).toBe('from stdin');
+    await cli(['pull', 'web', '-o', 'restored']);
+    expect(readFileSync(join(work, 'restored', 'v1', 'img', 'logo.svg'), 'utf8')).toBe('<svg/>');
+  });
+});
+
+describe('exit codes and errors', () => {
+  it('3 for not found, 4 for a sealed session, 5 for a bad token', async () => {
+    expect((await cli(['pull', 'run_42/nope.txt'])).code).toBe(3);
+    expect((await cli(['show', 'no_such_session'])).code).toBe(3);
+    const sealed = await cli(['push', 'output.json', '--session', 'web']);
+    expect(sealed.code).toBe(4);
+    expect(sealed.stderr).toContain('is sealed');
+    const bad = await runCli(['ls'], {
+      env: { CAIRN_URL: server.url, CAIRN_TOKEN: 'cairn_wrong' },
+      cwd: work,
+    });
+    expect(bad.code).toBe(5);
+  });
+
+  it('--json errors are machine-readable on stderr', async () => {
+    const r = await cli(['show', 'no_such_session', '--json']);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('1 when the server cannot be reached', async () => {
+    const r = await runCli(['ls'], {
+      env: { CAIRN_URL: 'http://127.0.0.1:9', CAIRN_TOKEN: 'x' },
+      cwd: work,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach Cairn');
+  });
+});
+
+describe('cairn rm, token, version', () => {
+  it('rm deletes an artifact in an open session', async () => {
+    const rec = await json(['push', 'output.json', '--session', 'tmp_rm']);
+    const r = await cli(['rm', String(rec.id)]);
+    expect(r.code).toBe(0);
+    expect((await cli(['pull', String(rec.id), '-o', '-'])).code).toBe(3);
+  });
+
+  it('token create / ls / revoke, and a read token cannot push (exit 5)', async () => {
+    const t = await json(['token', 'create', '--scope', 'read', '--name', 'viewer']);
+    expect(String(t.token)).toMatch(/^cairn_/);
+    const list = await json(['token', 'ls']);
+    expect((list as unknown as { name: string }[]).map((x) => x.name)).toContain('viewer');
+    const denied = await runCli(['push', 'output.json', '--session', 'x'], {
+      env: { CAIRN_URL: server.url, CAIRN_TOKEN: String(t.token) },
+      cwd: work,
+    });
+    expect(denied.code).toBe(5);
+    expect((await cli(['token', 'revoke', String(t.id)])).code).toBe(0);
+    const revoked = await runCli(['ls'], {
+      env: { CAIRN_URL: server.url, CAIRN_TOKEN: String(t.token) },
+      cwd: work,
+    });
+    expect(revoked.code).toBe(5);
+  });
+
+  it('version prints version, commit and node', async () => {
+    const v = await json(['version']);
+    expect(v).toMatchObject({ version: '0.1.0', node: process.version });
+    expect(String(v.commit)).toMatch(/^[0-9a-f]{7,}|unknown$/);
+  });
+});
