@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CairnApiError, CairnClient } from '../client/cairn-client.js';
+import type { ArtifactRecord } from '../core/types.js';
+import { formatBytes } from '../lib/size.js';
 
 /** How a lone `-` argument (stdin / stdout) reaches commands; yargs would drop it. */
 export const DASH = '\u0000-';
@@ -91,4 +93,31 @@ export function metaText(meta: Record<string, string>): string {
 /** Short local time for tables: 2026-11-24 14:03:05. */
 export function when(iso: string | null): string {
   return iso ? iso.replace('T', ' ').slice(0, 19) : '-';
+}
+
+/** The artifact table of `ls` and `show` (the SESSION column only where it varies). */
+export function artifactTable(items: ArtifactRecord[], opts: { withSession: boolean }): string {
+  const headers = [
+    'ID',
+    ...(opts.withSession ? ['SESSION'] : []),
+    'NAME',
+    'V',
+    'SIZE',
+    'TYPE',
+    'CREATED',
+    'META',
+  ];
+  return table(
+    headers,
+    items.map((a) => [
+      a.id,
+      ...(opts.withSession ? [a.session] : []),
+      a.name,
+      a.version,
+      formatBytes(a.size),
+      a.content_type,
+      when(a.created_at),
+      metaText(a.meta),
+    ]),
+  );
 }

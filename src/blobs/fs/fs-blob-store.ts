@@ -74,7 +74,7 @@ export class FsBlobStore implements BlobStore {
           `the body's sha256 is ${sha256} but the request announced ${opts.expectedSha256}; nothing was stored`,
         );
       }
-      if (this.durable) await syncFile(tmp);
+      if (this.durable) await fsyncPath(tmp);
       return this.staged(tmp, sha256, size);
     } catch (err) {
       await fsp.rm(tmp, { force: true });
@@ -98,7 +98,7 @@ export class FsBlobStore implements BlobStore {
         const dir = await this.ensureDir(sha256);
         try {
           await fsp.rename(tmp, dest);
-          if (this.durable) await syncDir(dir);
+          if (this.durable) await fsyncPath(dir);
         } catch (err) {
           throw translate(err);
         }
@@ -165,24 +165,16 @@ export class FsBlobStore implements BlobStore {
     if (this.knownDirs.has(dir)) return dir;
     const created = await fsp.mkdir(dir, { recursive: true });
     if (created && this.durable) {
-      await syncDir(join(dir, '..'));
-      await syncDir(this.blobsDir);
+      await fsyncPath(join(dir, '..'));
+      await fsyncPath(this.blobsDir);
     }
     this.knownDirs.add(dir);
     return dir;
   }
 }
 
-async function syncFile(path: string): Promise<void> {
-  const fh = await fsp.open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(path: string): Promise<void> {
+/** fsyncs a file or a directory (for a directory: the names in it, after a rename). */
+async function fsyncPath(path: string): Promise<void> {
   const fh = await fsp.open(path, 'r');
   try {
     await fh.sync();

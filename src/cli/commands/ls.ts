@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { formatBytes } from '../../lib/size.js';
-import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
+
+import { artifactTable, clientFor, output, type GlobalArgs } from '../context.js';
 import { parseMetaArgs } from '../util.js';
 
 interface LsArgs extends GlobalArgs {
@@ -64,19 +64,8 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       args,
       page,
       () =>
-        table(
-          ['ID', 'SESSION', 'NAME', 'V', 'SIZE', 'TYPE', 'CREATED', 'META'],
-          page.items.map((a) => [
-            a.id,
-            a.session,
-            a.name,
-            a.version,
-            formatBytes(a.size),
-            a.content_type,
-            when(a.created_at),
-            metaText(a.meta),
-          ]),
-        ) + (page.next_cursor ? '\n(more: raise --limit)' : ''),
+        artifactTable(page.items, { withSession: true }) +
+        (page.next_cursor ? '\n(more: raise --limit)' : ''),
     );
   },
 };

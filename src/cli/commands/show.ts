@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
-import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
+import { artifactTable, clientFor, metaText, output, when, type GlobalArgs } from '../context.js';
 
 interface ShowArgs extends GlobalArgs {
   session: string;
@@ -23,18 +23,7 @@ export const showCommand: CommandModule<GlobalArgs, ShowArgs> = {
         `artifacts ${s.artifact_count} (${formatBytes(s.total_bytes)})`,
         ...(Object.keys(s.meta).length ? [`meta      ${metaText(s.meta)}`] : []),
         '',
-        table(
-          ['ID', 'NAME', 'V', 'SIZE', 'TYPE', 'CREATED', 'META'],
-          s.artifacts.map((a) => [
-            a.id,
-            a.name,
-            a.version,
-            formatBytes(a.size),
-            a.content_type,
-            when(a.created_at),
-            metaText(a.meta),
-          ]),
-        ),
+        artifactTable(s.artifacts, { withSession: false }),
       ].join('\n'),
     );
   },
