@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
@@ -57,8 +57,8 @@ describe('README quick path, run as written', () => {
   });
 });
 
-describe('npm start', () => {
-  it('starts cairn serve, prints where the admin token is, and stops cleanly on Ctrl-C', async () => {
+describe('npm start and shutdown', () => {
+  it('npm start runs cairn serve and prints where the admin token is', async () => {
     const data = join(tempDir(), 'cairn-data');
     const child = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
@@ -68,21 +68,37 @@ describe('npm start', () => {
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
-      child.stdout.on('data', () => {
-        if (out.includes('admin token')) {
-          clearTimeout(t);
-          resolve();
-        }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no start: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          if (out.includes('admin token')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
       });
-    });
-    expect(out).toMatch(/Cairn listening on http:\/\/127\.0\.0\.1:\d+/);
-    expect(out).toContain(`admin token written to ${data}/admin.token`);
-    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    // Ctrl-C in a terminal: SIGINT to the whole foreground process group (npm, sh, node).
-    process.kill(-(child.pid as number), 'SIGINT');
-    await closed;
+      expect(out).toMatch(/Cairn listening on http:\/\/127\.0\.0\.1:\d+/);
+      expect(out).toContain(`data: ${data}`);
+      expect(out).toContain(`admin token written to ${data}/admin.token`);
+    } finally {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    }
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('cairn serve closes the catalog and exits 0 on %s', async (signal) => {
+    const data = join(tempDir(), 'data');
+    const first = await spawnServer(data);
+    const exited = new Promise<number | null>((resolve) => first.child.on('exit', (c) => resolve(c)));
+    let out = '';
+    first.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    first.child.kill(signal);
+    expect(await exited).toBe(0);
     expect(out).toContain('Cairn stopped');
+    // Closed cleanly: the WAL was checkpointed into the database file and removed.
+    expect(existsSync(join(data, 'catalog.db-wal'))).toBe(false);
+    const again = await spawnServer(data);
+    expect(readFileSync(join(data, 'admin.token'), 'utf8').trim()).toBe(again.token);
+    await again.stop();
   });
 });
