@@ -8,6 +8,8 @@ import type {
   TokenRecord,
 } from '../core/types.js';
 import type { Meta } from '../core/validate.js';
+import type { RetentionCatalog } from './retention-catalog.js';
+import type { ShareCatalog } from './share-catalog.js';
 
 /** What {@link Catalog.addArtifact} stores. Times are epoch milliseconds. */
 export interface NewArtifact {
@@ -63,27 +65,44 @@ export interface RemovedArtifact {
  * - Lookups of a missing thing return `null`; they do not throw.
  */
 export interface Catalog {
-  /** Creates a session; throws ConflictError(`session_exists`) if it exists. */
+  /** Expiry sweeps, session deletion and keep-last-N pruning (see RetentionCatalog). */
+  readonly retention: RetentionCatalog;
+  /** Share links (see ShareCatalog). */
+  readonly shares: ShareCatalog;
+  /**
+   * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
+   * with the same id is removed first, so the id starts afresh.
+   */
   createSession(s: {
     id: string;
     meta: Meta;
     expiresAt: number | null;
+    keepVersions?: number | null;
     now: number;
   }): Promise<SessionRecord>;
   /** One session, or null if unknown or expired. */
   getSession(id: string, now: number): Promise<SessionRecord | null>;
   /** Sessions newest first. */
   listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>>;
-  /** Changes an open session's meta/expiry; throws NotFoundError, SessionSealedError. */
+  /**
+   * Changes an open session's meta/expiry/keep-last-N (pinning works sealed too); throws
+   * NotFoundError, SessionSealedError.
+   */
   updateSession(
     id: string,
-    patch: { meta?: Meta; expiresAt?: number | null; pinned?: boolean },
+    patch: {
+      meta?: Meta;
+      expiresAt?: number | null;
+      keepVersions?: number | null;
+      pinned?: boolean;
+    },
     now: number,
   ): Promise<SessionRecord>;
   /**
    * Seals a session with the digest computed from exactly the artifacts it returns to
    * `computeSeal`, inside one transaction; returns the stored record unchanged if already
-   * sealed. Throws NotFoundError.
+   * sealed. Throws NotFoundError. From then on the session expires whole: at its own expiry,
+   * or (without one) when the longest-lived of its artifacts would have.
    */
   sealSession(
     id: string,

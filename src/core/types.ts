@@ -32,6 +32,8 @@ export interface SessionRecord {
   pinned: boolean;
   artifact_count: number;
   total_bytes: number;
+  /** Only the newest N versions of each name are kept (null: the server's setting, if any). */
+  keep_versions: number | null;
 }
 
 /** An API token as listed (never the secret). */

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
 import { ARTIFACT_COLUMNS, type ArtifactRow, type SessionRow } from './rows.js';
+import { purgeIfExpired } from './sqlite-retention.js';
 
 /**
  * The write half of the artifact table, as synchronous statements run inside the caller's
@@ -65,6 +66,8 @@ export class ArtifactWrites {
 
   /** Inserts an artifact (creating its session if needed); returns the new row. */
   add(a: NewArtifact): ArtifactRow {
+    // A session that expired but was not swept yet is gone for readers: start the id afresh.
+    purgeIfExpired(this.db, a.session, a.createdAt);
     let session = this.s.session.get(a.session);
     if (!session) {
       this.s.createSession.run(a.session, a.createdAt, a.createdAt, a.sessionExpiresAt);

@@ -89,6 +89,28 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX idempotency_created ON idempotency(created_at);
   `,
+  // 2: retention and sharing (issue 3): per-session keep-last-N, unreferenced-blob index for
+  // the sweeper, share links (only the sha256 of a link's secret is stored).
+  `
+  ALTER TABLE sessions ADD COLUMN keep_versions INTEGER;
+  CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs <= 0;
+
+  CREATE TABLE shares (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    artifact_id TEXT,
+    session_id TEXT,
+    session_created_at INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    max_downloads INTEGER,
+    downloads INTEGER NOT NULL DEFAULT 0,
+    last_access_at INTEGER,
+    revoked_at INTEGER,
+    created_by TEXT
+  );
+  CREATE INDEX shares_created ON shares(created_at);
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

@@ -20,13 +20,19 @@ export interface ArtifactRow {
 export const ARTIFACT_COLUMNS = `a.seq, a.id, s.id AS session, a.name, a.version, a.sha256, a.size,
   a.content_type, a.meta, a.created_at,
   CASE WHEN s.pinned = 1 THEN NULL
+       WHEN s.sealed_at IS NOT NULL THEN s.expires_at
        WHEN a.expires_at IS NULL THEN s.expires_at
        WHEN s.expires_at IS NULL THEN a.expires_at
        ELSE min(a.expires_at, s.expires_at) END AS expires_at,
   (SELECT json_group_array(parent_id) FROM lineage l WHERE l.child_seq = a.seq) AS derived_from`;
 
-/** SQL condition: artifact `a` (in session `s`) has not expired at parameter `@now`. */
-export const ARTIFACT_LIVE = `(s.pinned = 1 OR ((a.expires_at IS NULL OR a.expires_at > @now)
+/**
+ * SQL condition: artifact `a` (in session `s`) has not expired at parameter `@now`. A pinned
+ * session never expires; a sealed one expires whole (its artifacts live as long as it does,
+ * except those already expired when it was sealed).
+ */
+export const ARTIFACT_LIVE = `(s.pinned = 1 OR ((a.expires_at IS NULL OR a.expires_at > @now
+    OR (s.sealed_at IS NOT NULL AND a.expires_at > s.sealed_at))
   AND (s.expires_at IS NULL OR s.expires_at > @now)))`;
 
 /** SQL condition: session `s` has not expired at parameter `@now`. */
@@ -46,6 +52,8 @@ export interface SessionRow {
   signature: string | null;
   artifact_count: number;
   total_bytes: number;
+  /** Keep only the newest N versions of each name (null: the server's setting). */
+  keep_versions?: number | null;
 }
 
 /** Maps a row to the public record. */
@@ -80,6 +88,7 @@ export function toSession(r: SessionRow): SessionRecord {
     pinned: r.pinned === 1,
     artifact_count: r.artifact_count,
     total_bytes: r.total_bytes,
+    keep_versions: r.keep_versions ?? null,
   };
 }
 

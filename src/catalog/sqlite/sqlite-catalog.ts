@@ -27,6 +27,8 @@ import {
 } from './rows.js';
 import { NUMBER_RE } from '../../core/where-parser.js';
 import { WriteBatcher } from './write-batcher.js';
+import { SqliteRetention, purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
+import { SqliteShares } from './sqlite-shares.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -42,10 +44,14 @@ export interface SqliteCatalogOptions {
 export class SqliteCatalog implements Catalog {
   private readonly writes: ArtifactWrites;
   private readonly batch: WriteBatcher;
+  readonly retention: SqliteRetention;
+  readonly shares: SqliteShares;
 
   private constructor(readonly db: Database.Database) {
     this.writes = new ArtifactWrites(db);
     this.batch = new WriteBatcher(db);
+    this.retention = new SqliteRetention(db, this.batch);
+    this.shares = new SqliteShares(db, this.batch);
   }
 
   /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */
@@ -69,17 +75,20 @@ export class SqliteCatalog implements Catalog {
     id: string;
     meta: Meta;
     expiresAt: number | null;
+    keepVersions?: number | null;
     now: number;
   }): Promise<SessionRecord> {
     return this.batch.run(() => {
+      purgeIfExpired(this.db, s.id, s.now);
       const exists = this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(s.id);
       if (exists) throw new ConflictError('session_exists', `session '${s.id}' already exists`);
       const seq = Number(
         this.db
           .prepare(
-            'INSERT INTO sessions (id, meta, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+            'INSERT INTO sessions (id, meta, created_at, updated_at, expires_at, keep_versions) VALUES (?, ?, ?, ?, ?, ?)',
           )
-          .run(s.id, JSON.stringify(s.meta), s.now, s.now, s.expiresAt).lastInsertRowid,
+          .run(s.id, JSON.stringify(s.meta), s.now, s.now, s.expiresAt, s.keepVersions ?? null)
+          .lastInsertRowid,
       );
       this.replaceSessionMeta(seq, s.meta);
       return toSession(
@@ -115,7 +124,12 @@ export class SqliteCatalog implements Catalog {
 
   async updateSession(
     id: string,
-    patch: { meta?: Meta; expiresAt?: number | null; pinned?: boolean },
+    patch: {
+      meta?: Meta;
+      expiresAt?: number | null;
+      keepVersions?: number | null;
+      pinned?: boolean;
+    },
     now: number,
   ): Promise<SessionRecord> {
     return this.batch.run(() => {
@@ -125,7 +139,12 @@ export class SqliteCatalog implements Catalog {
         )
         .get({ id, now });
       if (!row) throw new NotFoundError(`session '${id}' not found`);
-      if (row.sealed_at !== null && (patch.meta !== undefined || patch.expiresAt !== undefined))
+      if (
+        row.sealed_at !== null &&
+        (patch.meta !== undefined ||
+          patch.expiresAt !== undefined ||
+          patch.keepVersions !== undefined)
+      )
         throw new SessionSealedError(id);
       const next = {
         meta: patch.meta !== undefined ? JSON.stringify(patch.meta) : row.meta,
@@ -137,6 +156,10 @@ export class SqliteCatalog implements Catalog {
           'UPDATE sessions SET meta = ?, expires_at = ?, pinned = ?, updated_at = ? WHERE seq = ?',
         )
         .run(next.meta, next.expires, next.pinned, now, row.seq);
+      if (patch.keepVersions !== undefined)
+        this.db
+          .prepare('UPDATE sessions SET keep_versions = ? WHERE seq = ?')
+          .run(patch.keepVersions, row.seq);
       if (patch.meta !== undefined) this.replaceSessionMeta(row.seq, patch.meta);
       return toSession(
         this.db
@@ -162,9 +185,9 @@ export class SqliteCatalog implements Catalog {
       const seal = computeSeal(this.sessionArtifactsSync(id, now));
       this.db
         .prepare(
-          'UPDATE sessions SET sealed_at = ?, digest = ?, signature = ?, updated_at = ? WHERE seq = ?',
+          'UPDATE sessions SET sealed_at = ?, digest = ?, signature = ?, updated_at = ?, expires_at = ? WHERE seq = ?',
         )
-        .run(now, seal.digest, seal.signature, now, row.seq);
+        .run(now, seal.digest, seal.signature, now, sealedExpiry(this.db, row.seq, now), row.seq);
       return toSession(
         this.db
           .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
