@@ -12,6 +12,9 @@ import { Idempotency } from './core/idempotency.js';
 import { SessionService } from './core/session-service.js';
 import { Signer } from './core/signer.js';
 import { TokenService } from './core/token-service.js';
+import { RetentionService } from './core/retention-service.js';
+import { ShareService } from './core/share-service.js';
+import { Sweeper } from './core/sweeper.js';
 
 /** Everything a running Cairn is made of; built by {@link createApp}. */
 export interface App {
@@ -24,6 +27,12 @@ export interface App {
   sessions: SessionService;
   tokens: TokenService;
   idempotency: Idempotency;
+  /** Expiry sweeps, GC, keep-last-N, session deletion. */
+  retention: RetentionService;
+  /** Share links. */
+  shares: ShareService;
+  /** Background expiry sweeper; started by startServer, stopped by close(). */
+  sweeper: Sweeper;
   clock: () => number;
   /** Path of the admin token file if this start created it, else null. */
   createdAdminToken: string | null;
@@ -59,6 +68,32 @@ export async function createApp(
   const events = new EventBus();
   const signer = new Signer(loadSealKey(config.dataDir));
   const tokens = new TokenService({ catalog, clock });
+  const artifacts: ArtifactService = new ArtifactService({
+    catalog,
+    blobs,
+    events,
+    clock,
+    maxSize: config.maxSize,
+    defaultTtlMs: config.defaultTtlMs,
+    // Deferred: the retention service is built next, over this artifact service.
+    afterPush: (rec): Promise<void> => retention.afterPush(rec),
+  });
+  const retention: RetentionService = new RetentionService({
+    catalog,
+    artifacts,
+    events,
+    clock,
+    keepVersions: config.keepVersions,
+    batchSize: config.sweepBatch,
+  });
+  const sweeper = new Sweeper({
+    retention,
+    intervalMs: config.sweepIntervalMs,
+    onError: (err) =>
+      process.stderr.write(
+        `${JSON.stringify({ level: 'error', msg: 'sweep failed', error: (err as Error)?.message })}\n`,
+      ),
+  });
   const app: App = {
     config,
     catalog,
@@ -67,18 +102,17 @@ export async function createApp(
     signer,
     clock,
     tokens,
-    artifacts: new ArtifactService({
-      catalog,
-      blobs,
-      events,
-      clock,
-      maxSize: config.maxSize,
-      defaultTtlMs: config.defaultTtlMs,
-    }),
+    artifacts,
+    retention,
+    sweeper,
+    shares: new ShareService({ catalog, clock, maxTtlMs: config.maxShareTtlMs }),
     sessions: new SessionService({ catalog, signer, events, clock }),
     idempotency: new Idempotency({ catalog, clock }),
     createdAdminToken: null,
-    close: once(() => catalog.close()),
+    close: once(async () => {
+      await sweeper.stop();
+      await catalog.close();
+    }),
   };
   app.createdAdminToken = await ensureAdminToken(app);
   return app;

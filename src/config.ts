@@ -15,6 +15,14 @@ export interface Config {
   maxSize: number;
   /** TTL for artifacts pushed without one, in ms. */
   defaultTtlMs?: number;
+  /** Keep only the newest N versions of each name (a session's keep_versions wins). */
+  keepVersions?: number;
+  /** Longest lifetime of a share link, in ms; longer requests are capped to it. */
+  maxShareTtlMs: number;
+  /** How often the background sweeper removes expired things, in ms. */
+  sweepIntervalMs: number;
+  /** Rows per sweep transaction (bounded so a sweep never stalls pushes). */
+  sweepBatch: number;
   /** Largest JSON request body, in bytes. */
   maxJsonBytes: number;
   /** Write one JSON line per request to stderr. */
@@ -30,6 +38,9 @@ export const DEFAULTS: Config = {
   maxSize: 5 * 1024 ** 4,
   maxJsonBytes: 1024 * 1024,
   logRequests: false,
+  maxShareTtlMs: 30 * 86_400_000,
+  sweepIntervalMs: 60_000,
+  sweepBatch: 500,
 };
 
 /** Fills in defaults and resolves the data dir to an absolute path. */

@@ -42,6 +42,8 @@ export interface ArtifactServiceOptions {
   maxSize: number;
   /** TTL given to artifacts pushed without one (ms), if any. */
   defaultTtlMs?: number;
+  /** Runs after each successful push, outside the blob lock (keep-last-N pruning). */
+  afterPush?: (rec: ArtifactRecord) => Promise<void>;
 }
 
 /**
@@ -105,6 +107,17 @@ export class ArtifactService {
    * added, bytes that nothing references are removed again.
    */
   private async record(
+    input: PushInput,
+    sha256: string,
+    size: number,
+    commitBytes: () => Promise<boolean | number>,
+  ): Promise<PushResult> {
+    const rec = await this.recordLocked(input, sha256, size, commitBytes);
+    await this.o.afterPush?.(rec);
+    return rec;
+  }
+
+  private async recordLocked(
     input: PushInput,
     sha256: string,
     size: number,

@@ -1,10 +1,22 @@
 import type { Catalog } from '../catalog/catalog.js';
-import { NotFoundError } from '../lib/errors.js';
+import { InvalidInputError, NotFoundError } from '../lib/errors.js';
 import type { EventBus } from './events.js';
 import { buildManifest, manifestDigest, type Manifest } from './manifest.js';
 import type { Signer } from './signer.js';
 import type { ArtifactRecord, Page, SessionQuery, SessionRecord } from './types.js';
 import { validateMeta, validateSessionId, type Meta } from './validate.js';
+
+/** Checks a keep-last-N setting: a whole number from 1 to 100000, or null (unset). */
+export function validateKeepVersions<T extends number | null | undefined>(n: T): T {
+  if (n === undefined || n === null) return n;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) {
+    throw new InvalidInputError(
+      'invalid_keep_versions',
+      'keep_versions must be a whole number from 1 to 100000, or null to unset it',
+    );
+  }
+  return n;
+}
 
 /** A session with its live artifacts (all versions). */
 export type SessionWithArtifacts = SessionRecord & { artifacts: ArtifactRecord[] };
@@ -16,7 +28,12 @@ export class SessionService {
   ) {}
 
   /** Creates a session; throws ConflictError(`session_exists`), InvalidInputError. */
-  async create(input: { id: string; meta?: Meta; ttlMs?: number }): Promise<SessionRecord> {
+  async create(input: {
+    id: string;
+    meta?: Meta;
+    ttlMs?: number;
+    keepVersions?: number | null;
+  }): Promise<SessionRecord> {
     validateSessionId(input.id);
     const meta = validateMeta(input.meta ?? {});
     const now = this.o.clock();
@@ -24,6 +41,7 @@ export class SessionService {
       id: input.id,
       meta,
       expiresAt: input.ttlMs === undefined ? null : now + input.ttlMs,
+      keepVersions: validateKeepVersions(input.keepVersions),
       now,
     });
   }
@@ -50,7 +68,7 @@ export class SessionService {
   /** Updates an open session's metadata and/or TTL; throws SessionSealedError, NotFoundError. */
   async update(
     id: string,
-    patch: { meta?: Meta; ttlMs?: number | null; pinned?: boolean },
+    patch: { meta?: Meta; ttlMs?: number | null; keepVersions?: number | null; pinned?: boolean },
   ): Promise<SessionRecord> {
     validateSessionId(id);
     const now = this.o.clock();
@@ -60,6 +78,7 @@ export class SessionService {
         meta: patch.meta === undefined ? undefined : validateMeta(patch.meta),
         expiresAt:
           patch.ttlMs === undefined ? undefined : patch.ttlMs === null ? null : now + patch.ttlMs,
+        keepVersions: validateKeepVersions(patch.keepVersions),
         pinned: patch.pinned,
       },
       now,

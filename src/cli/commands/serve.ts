@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../lib/duration.js';
 import { parseSize } from '../../lib/size.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 interface ServeArgs {
   data: string;
@@ -8,6 +9,9 @@ interface ServeArgs {
   port: number;
   'public-url'?: string;
   'default-ttl'?: string;
+  'max-share-ttl'?: string;
+  'keep-versions'?: number;
+  'sweep-interval'?: string;
   'max-size'?: string;
   durability: string;
   log: boolean;
@@ -42,6 +46,18 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         type: 'string',
         describe: 'TTL for artifacts pushed without one, e.g. 30d',
       })
+      .option('max-share-ttl', {
+        type: 'string',
+        describe: 'Longest lifetime of a share link (longer requests are capped), default 30d',
+      })
+      .option('keep-versions', {
+        type: 'number',
+        describe: 'Keep only the newest N versions of each name (a session setting wins)',
+      })
+      .option('sweep-interval', {
+        type: 'string',
+        describe: 'How often expired things are removed in the background, default 60s',
+      })
       .option('max-size', { type: 'string', describe: 'Largest artifact accepted, e.g. 5GiB' })
       .option('durability', {
         choices: ['full', 'process'],
@@ -65,6 +81,13 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         ? parseDuration(args['default-ttl'], '--default-ttl')
         : undefined,
       maxSize: args['max-size'] ? parseSize(args['max-size'], '--max-size') : undefined,
+      maxShareTtlMs: args['max-share-ttl']
+        ? parseDuration(args['max-share-ttl'], '--max-share-ttl')
+        : undefined,
+      keepVersions: keepVersionsFlag(args['keep-versions']),
+      sweepIntervalMs: args['sweep-interval']
+        ? parseDuration(args['sweep-interval'], '--sweep-interval')
+        : undefined,
       durability: args.durability as 'full' | 'process',
       logRequests: args.log,
     });
@@ -91,3 +114,14 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     await new Promise(() => undefined);
   },
 };
+
+/** `--keep-versions N`: a whole number from 1 to 100000. */
+function keepVersionsFlag(n: number | undefined): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000)
+    throw new InvalidInputError(
+      'invalid_keep_versions',
+      '--keep-versions must be a whole number from 1 to 100000',
+    );
+  return n;
+}

@@ -3,6 +3,8 @@ import { bindArtifactRoutes } from './artifact-routes.js';
 import { bindSessionRoutes } from './session-routes.js';
 import { bindSystemRoutes } from './system-routes.js';
 import { bindTokenRoutes } from './token-routes.js';
+import { bindRetentionRoutes } from './retention-routes.js';
+import { bindShareRoutes } from './share-routes.js';
 
 /** The whole route table, in match order. The auth test is generated from it. */
 export function allRoutes(): Route[] {
@@ -11,5 +13,7 @@ export function allRoutes(): Route[] {
     ...bindSessionRoutes(),
     ...bindArtifactRoutes(),
     ...bindTokenRoutes(),
+    ...bindRetentionRoutes(),
+    ...bindShareRoutes(),
   ];
 }

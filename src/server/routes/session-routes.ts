@@ -13,7 +13,7 @@ export function bindSessionRoutes(): Route[] {
       method: 'POST',
       path: '/v1/sessions',
       access: 'write',
-      summary: 'Create a session {id, meta?, ttl?}',
+      summary: 'Create a session {id, meta?, ttl?, keep_versions?}',
       handler: create,
     },
     {
@@ -35,7 +35,7 @@ export function bindSessionRoutes(): Route[] {
       method: 'PATCH',
       path: '/v1/sessions/:sid',
       access: 'write',
-      summary: "Change an open session's {meta?, ttl?}",
+      summary: "Change an open session's {meta?, ttl?, keep_versions?}",
       handler: update,
     },
     {
@@ -67,6 +67,7 @@ async function create(c: Ctx): Promise<void> {
     id: body.id,
     meta: metaOf(body.meta),
     ttlMs: ttlOf(body.ttl) ?? undefined,
+    keepVersions: keepOf(body.keep_versions),
   });
   sendJson(c.res, 201, rec);
 }
@@ -74,16 +75,21 @@ async function create(c: Ctx): Promise<void> {
 async function update(c: Ctx): Promise<void> {
   const body = await readJson(c.req, c.app.config.maxJsonBytes);
   for (const k of Object.keys(body)) {
-    if (k !== 'meta' && k !== 'ttl')
+    if (k !== 'meta' && k !== 'ttl' && k !== 'keep_versions')
       throw new InvalidInputError(
         'invalid_request',
-        `unknown field '${k.slice(0, 40)}'; a session update takes meta and ttl`,
+        `unknown field '${k.slice(0, 40)}'; a session update takes meta, ttl and keep_versions`,
       );
   }
-  const rec = await c.app.sessions.update(c.params.sid, {
+  const keepVersions = keepOf(body.keep_versions);
+  let rec = await c.app.sessions.update(c.params.sid, {
     meta: body.meta === undefined ? undefined : metaOf(body.meta),
     ttlMs: ttlOf(body.ttl),
+    keepVersions,
   });
+  // A new keep-last-N applies at once to the versions already there.
+  if (keepVersions && (await c.app.retention.pruneSession(c.params.sid)) > 0)
+    rec = await c.app.sessions.get(c.params.sid);
   sendJson(c.res, 200, rec);
 }
 
@@ -109,6 +115,17 @@ function metaOf(v: unknown): Record<string, string> | undefined {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new InvalidInputError('invalid_meta', 'meta must be an object of string values');
   return v as Record<string, string>;
+}
+
+/** `keep_versions` as a number (validated by the service); null clears it. */
+function keepOf(v: unknown): number | null | undefined {
+  if (v === undefined || v === null) return v;
+  if (typeof v !== 'number')
+    throw new InvalidInputError(
+      'invalid_keep_versions',
+      'keep_versions must be a whole number from 1 to 100000, or null',
+    );
+  return v;
 }
 
 /** `ttl` as a duration string; null clears it. */

@@ -1,0 +1,162 @@
+import type { Catalog } from '../catalog/catalog.js';
+import type { ArtifactService } from './artifact-service.js';
+import type { EventBus } from './events.js';
+import type { ArtifactRecord } from './types.js';
+import { validateSessionId } from './validate.js';
+
+/** What a garbage collection removed (or, for a dry run, would remove). */
+export interface GcReport {
+  dry_run: boolean;
+  /** Expired sessions removed whole (ids; at most 1000 listed). */
+  sessions: string[];
+  sessions_expired: number;
+  /** Artifact rows removed (in expired sessions and on their own). */
+  artifacts_expired: number;
+  /** Blobs whose bytes were deleted: only those no remaining artifact references. */
+  blobs_freed: number;
+  /** Bytes those blobs held. A dry run's figure equals what the real run frees. */
+  bytes_freed: number;
+}
+
+/** Settings for {@link RetentionService}. */
+export interface RetentionServiceOptions {
+  catalog: Catalog;
+  artifacts: ArtifactService;
+  events: EventBus;
+  clock: () => number;
+  /** Server-wide keep-last-N versions per name (a session's own setting wins). */
+  keepVersions?: number;
+  /** Rows per sweep transaction, so a sweep never holds the writer for long. */
+  batchSize: number;
+}
+
+/**
+ * Retention rules over the catalog and blob store: expiry sweeps, garbage collection of
+ * unreferenced blobs, keep-last-N pruning and deleting open sessions. Bytes are only ever
+ * removed through {@link ArtifactService.collectBlob}, under the blob's lock, so a push of the
+ * same bytes racing a sweep never loses them.
+ */
+export class RetentionService {
+  /** Serializes sweeps (background and on demand): one at a time. */
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: RetentionServiceOptions) {}
+
+  /**
+   * Removes everything expired now, in bounded batches (yielding between them), then the bytes
+   * of every unreferenced blob. Publishes `session.expired` per session removed and
+   * `artifact.deleted` (with `reason: 'expired'`) per artifact that expired on its own.
+   */
+  sweep(): Promise<GcReport> {
+    const next = this.running.then(
+      () => this.sweepNow(),
+      () => this.sweepNow(),
+    );
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /** What {@link sweep} would remove and free now, dedupe counted; changes nothing. */
+  async plan(): Promise<GcReport> {
+    const p = await this.o.catalog.retention.plan(this.o.clock());
+    return {
+      dry_run: true,
+      sessions: p.sessions,
+      sessions_expired: p.sessionCount,
+      artifacts_expired: p.artifacts,
+      blobs_freed: p.blobs,
+      bytes_freed: p.bytes,
+    };
+  }
+
+  private async sweepNow(): Promise<GcReport> {
+    const report: GcReport = {
+      dry_run: false,
+      sessions: [],
+      sessions_expired: 0,
+      artifacts_expired: 0,
+      blobs_freed: 0,
+      bytes_freed: 0,
+    };
+    for (;;) {
+      const b = await this.o.catalog.retention.sweepExpired(this.o.clock(), this.o.batchSize);
+      for (const s of b.sessions) {
+        report.sessions_expired++;
+        if (report.sessions.length < 1000) report.sessions.push(s.id);
+        report.artifacts_expired += s.artifacts;
+        this.o.events.publish('session.expired', s.id, { id: s.id, artifacts: s.artifacts });
+      }
+      for (const a of b.artifacts) {
+        report.artifacts_expired++;
+        this.o.events.publish('artifact.deleted', a.session, { ...a, reason: 'expired' });
+      }
+      if (b.rows < this.o.batchSize) break;
+      await yieldToOthers();
+    }
+    const freed = await this.collectUnreferenced();
+    report.blobs_freed = freed.blobs;
+    report.bytes_freed = freed.bytes;
+    return report;
+  }
+
+  /** Deletes the bytes of every blob nothing references, a batch at a time. */
+  private async collectUnreferenced(): Promise<{ blobs: number; bytes: number }> {
+    const out = { blobs: 0, bytes: 0 };
+    for (;;) {
+      const batch = await this.o.catalog.retention.unreferencedBlobs(this.o.batchSize);
+      for (const b of batch) {
+        if (await this.o.artifacts.collectBlob(b.sha256)) {
+          out.blobs++;
+          out.bytes += b.size;
+        }
+      }
+      if (batch.length < this.o.batchSize) return out;
+      await yieldToOthers();
+    }
+  }
+
+  /**
+   * Deletes an open session with all its artifacts and their unreferenced bytes. Throws
+   * NotFoundError, SessionSealedError (409).
+   */
+  async deleteSession(id: string): Promise<{ id: string; artifacts_deleted: number }> {
+    validateSessionId(id);
+    const r = await this.o.catalog.retention.deleteSession(id, this.o.clock());
+    for (const sha of new Set(r.unreferenced)) await this.o.artifacts.collectBlob(sha);
+    return { id, artifacts_deleted: r.artifacts };
+  }
+
+  /**
+   * After a push: keeps only the newest N versions of that name (the session's keep_versions,
+   * else the server's). Never fails the push that triggered it; the next push retries.
+   */
+  async afterPush(rec: ArtifactRecord): Promise<void> {
+    try {
+      await this.prune(rec.session, rec.name);
+    } catch {
+      // The push itself succeeded; pruning is retried by the next push of this name.
+    }
+  }
+
+  /** Applies keep-last-N to every name of an open session (after its setting changed). */
+  async pruneSession(id: string): Promise<number> {
+    return this.prune(id, null);
+  }
+
+  private async prune(session: string, name: string | null): Promise<number> {
+    const r = await this.o.catalog.retention.pruneVersions(
+      session,
+      name,
+      this.o.keepVersions,
+      this.o.clock(),
+    );
+    for (const a of r.removed)
+      this.o.events.publish('artifact.deleted', a.session, { ...a, reason: 'pruned' });
+    for (const sha of new Set(r.unreferenced)) await this.o.artifacts.collectBlob(sha);
+    return r.removed.length;
+  }
+}
+
+function yieldToOthers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,51 @@
+import type { RetentionService } from './retention-service.js';
+
+/**
+ * The background job that keeps storage from growing forever: every `intervalMs` it runs
+ * {@link RetentionService.sweep} (bounded batches, then unreferenced blobs). At most one sweep
+ * runs at a time; `stop` waits for the one in progress.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<unknown> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly o: {
+      retention: RetentionService;
+      intervalMs: number;
+      /** Where a failed sweep is reported (it is retried at the next interval). */
+      onError?: (err: unknown) => void;
+    },
+  ) {}
+
+  /** Starts sweeping (the first sweep runs right away). Idempotent. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops sweeping and waits for a sweep in progress. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.current;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.current = this.o.retention
+        .sweep()
+        .catch((err: unknown) => this.o.onError?.(err))
+        .finally(() => {
+          this.current = null;
+          this.schedule(this.o.intervalMs);
+        });
+    }, delay);
+    this.timer.unref();
+  }
+}
