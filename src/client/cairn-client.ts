@@ -51,6 +51,35 @@ export interface ArtifactQueryParams {
   cursor?: string;
 }
 
+/** A share link as listed by `GET /v1/shares` (never its secret). */
+export interface ShareInfo {
+  id: string;
+  kind: 'artifact' | 'session';
+  artifact_id: string | null;
+  session: string | null;
+  name: string | null;
+  created_at: string;
+  expires_at: string;
+  max_downloads: number | null;
+  downloads: number;
+  last_access_at: string | null;
+  revoked_at: string | null;
+  status: 'active' | 'expired' | 'revoked' | 'exhausted';
+}
+
+/** A newly created share link, with its URL (shown once). */
+export type ShareCreated = ShareInfo & { url: string };
+
+/** What `POST /v1/gc` removed, or would remove with `dry_run`. */
+export interface GcResult {
+  dry_run: boolean;
+  sessions: string[];
+  sessions_expired: number;
+  artifacts_expired: number;
+  blobs_freed: number;
+  bytes_freed: number;
+}
+
 type Body = string | Buffer | Readable | undefined;
 
 /**
@@ -266,6 +295,56 @@ export class CairnClient {
 
   revokeToken(id: string): Promise<unknown> {
     return this.json('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * The id of the latest (or given) version of `session/name`, from a HEAD of its bytes.
+   * Throws CairnApiError (404) if there is none.
+   */
+  async artifactIdOf(session: string, name: string, version?: number): Promise<string> {
+    const res = await this.request(
+      'HEAD',
+      `${artifactPath(session, name)}${version ? `?version=${version}` : ''}`,
+    );
+    res.resume();
+    return String(res.headers['x-cairn-artifact-id']);
+  }
+
+  /** Creates a share link to an artifact (by id) or a whole session; the URL is shown once. */
+  share(
+    target: { artifactId: string } | { session: string },
+    opts: { ttl?: string; maxDownloads?: number } = {},
+  ): Promise<ShareCreated> {
+    const path =
+      'artifactId' in target
+        ? `/v1/artifacts/${encodeURIComponent(target.artifactId)}/share`
+        : `/v1/sessions/${encodeURIComponent(target.session)}/share`;
+    return this.json('POST', path, { ttl: opts.ttl, max_downloads: opts.maxDownloads });
+  }
+
+  /** Every share link (never the secrets), newest first. */
+  async shares(): Promise<ShareInfo[]> {
+    return (await this.json<{ items: ShareInfo[] }>('GET', '/v1/shares')).items;
+  }
+
+  /** Revokes a share link; its URL answers 410 from then on. */
+  unshare(id: string): Promise<ShareInfo> {
+    return this.json('DELETE', `/v1/shares/${encodeURIComponent(id)}`);
+  }
+
+  /** Pins (or with `false` unpins) a session: pinned, it never expires. */
+  pin(session: string, pinned = true): Promise<SessionRecord> {
+    return this.json(pinned ? 'PUT' : 'DELETE', `/v1/sessions/${encodeURIComponent(session)}/pin`);
+  }
+
+  /** Runs garbage collection now, or with `dryRun` reports what it would remove and free. */
+  gc(opts: { dryRun?: boolean } = {}): Promise<GcResult> {
+    return this.json('POST', `/v1/gc${opts.dryRun ? '?dry_run=true' : ''}`);
+  }
+
+  /** Deletes an open session with all its artifacts. */
+  deleteSession(id: string): Promise<{ id: string; artifacts_deleted: number }> {
+    return this.json('DELETE', `/v1/sessions/${encodeURIComponent(id)}`);
   }
 }
 

@@ -9,6 +9,12 @@ import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { tokenCommand } from './token.js';
 import { versionCommand } from './version.js';
+import { shareCommand } from './share.js';
+import { sharesCommand } from './shares.js';
+import { unshareCommand } from './unshare.js';
+import { pinCommand } from './pin.js';
+import { unpinCommand } from './unpin.js';
+import { gcCommand } from './gc.js';
 
 /** Every CLI command module. */
 export const commands = [
@@ -20,6 +26,12 @@ export const commands = [
   showCommand,
   sealCommand,
   rmCommand,
+  shareCommand,
+  sharesCommand,
+  unshareCommand,
+  pinCommand,
+  unpinCommand,
+  gcCommand,
   tokenCommand,
   versionCommand,
 ] as unknown as CommandModule[];
