@@ -4,6 +4,8 @@ import type { ArtifactRecord } from '../core/types.js';
 export interface SweepBatch {
   /** Sessions whose last row went in this batch (expired whole), with their artifact count. */
   sessions: { id: string; artifacts: number }[];
+  /** Artifact rows of expired sessions removed in this batch (a session may span batches). */
+  sessionArtifactRows: number;
   /** Artifacts that expired on their own (their session lives on). */
   artifacts: ArtifactRecord[];
   /** Rows removed in this batch, all kinds together (the batch is full when this = limit). */

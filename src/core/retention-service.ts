@@ -80,10 +80,10 @@ export class RetentionService {
     };
     for (;;) {
       const b = await this.o.catalog.retention.sweepExpired(this.o.clock(), this.o.batchSize);
+      report.artifacts_expired += b.sessionArtifactRows;
       for (const s of b.sessions) {
         report.sessions_expired++;
         if (report.sessions.length < 1000) report.sessions.push(s.id);
-        report.artifacts_expired += s.artifacts;
         this.o.events.publish('session.expired', s.id, { id: s.id, artifacts: s.artifacts });
       }
       for (const a of b.artifacts) {

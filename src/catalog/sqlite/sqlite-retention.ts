@@ -113,7 +113,7 @@ export class SqliteRetention implements RetentionCatalog {
   ) {}
 
   async sweepExpired(now: number, limit: number): Promise<SweepBatch> {
-    const out: SweepBatch = { sessions: [], artifacts: [], rows: 0 };
+    const out: SweepBatch = { sessions: [], sessionArtifactRows: 0, artifacts: [], rows: 0 };
     if (!this.anythingExpired(now)) return out;
     return this.batch.run(() => {
       const sessions = this.db
@@ -132,6 +132,7 @@ export class SqliteRetention implements RetentionCatalog {
           .all(s.seq, budget);
         dropRows(this.db, rows, false);
         out.rows += rows.length;
+        out.sessionArtifactRows += rows.length;
         if (rows.length < budget) {
           this.db.prepare('DELETE FROM sessions WHERE seq = ?').run(s.seq);
           out.sessions.push({ id: s.id, artifacts: s.artifact_count });
