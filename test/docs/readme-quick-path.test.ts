@@ -89,7 +89,8 @@ describe('npm start and shutdown', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('cairn serve closes the catalog and exits 0 on %s', async (signal) => {
     const data = join(tempDir(), 'data');
     const first = await spawnServer(data);
-    const exited = new Promise<number | null>((resolve) => first.child.on('exit', (c) => resolve(c)));
+    // 'close', not 'exit': the last stdout line may still be in the pipe at exit.
+    const exited = new Promise<number | null>((resolve) => first.child.on('close', (c) => resolve(c)));
     let out = '';
     first.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     first.child.kill(signal);

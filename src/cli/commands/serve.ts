@@ -92,14 +92,6 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       logRequests: args.log,
     });
     const server = await startServer(app);
-    process.stdout.write(`Cairn listening on ${server.url}\n`);
-    process.stdout.write(`data: ${app.config.dataDir}\n`);
-    const tokenPath = `${app.config.dataDir}/admin.token`;
-    process.stdout.write(
-      app.createdAdminToken
-        ? `admin token written to ${tokenPath} (mode 0600)\n`
-        : `admin token: ${tokenPath} (created at first start)\n`,
-    );
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
@@ -109,8 +101,17 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       process.stdout.write('Cairn stopped\n');
       process.exit(0);
     };
+    // Before announcing the address: a supervisor may signal as soon as it reads it.
     process.on('SIGINT', () => void stop());
     process.on('SIGTERM', () => void stop());
+    process.stdout.write(`Cairn listening on ${server.url}\n`);
+    process.stdout.write(`data: ${app.config.dataDir}\n`);
+    const tokenPath = `${app.config.dataDir}/admin.token`;
+    process.stdout.write(
+      app.createdAdminToken
+        ? `admin token written to ${tokenPath} (mode 0600)\n`
+        : `admin token: ${tokenPath} (created at first start)\n`,
+    );
     await new Promise(() => undefined);
   },
 };
