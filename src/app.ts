@@ -59,12 +59,13 @@ export async function createApp(
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = opts.clock ?? Date.now;
   const blobs = new FsBlobStore({ root: config.dataDir, durable: config.durability === 'full' });
-  await blobs.recover();
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
     durability: config.durability,
     nativeBinding: opts.nativeBinding,
   });
+  // Removes upload leftovers and blobs a crash left committed without their catalog row.
+  await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   const events = new EventBus();
   const signer = new Signer(loadSealKey(config.dataDir));
   const tokens = new TokenService({ catalog, clock });

@@ -16,7 +16,11 @@ export interface StagedBlob {
    * is dropped). Idempotent; after it resolves, `get(sha256)` succeeds.
    */
   commit(): Promise<boolean>;
-  /** Drops the staged bytes. Safe to call after commit (no-op) and more than once. */
+  /**
+   * Drops the staged bytes. Safe to call after commit and more than once. Call it once the
+   * catalog row for a committed blob is written (or the push failed and cleaned up): until then
+   * the store remembers the blob as possibly unreferenced, for {@link BlobStore.recover}.
+   */
   discard(): Promise<void>;
 }
 
@@ -26,6 +30,21 @@ export interface StageOptions {
   maxSize?: number;
   /** Reject with DigestMismatchError unless the bytes hash to this (lowercase hex). */
   expectedSha256?: string;
+}
+
+/** Options for {@link BlobStore.recover}. */
+export interface RecoverOptions {
+  /**
+   * Whether the catalog references a blob. Given it, recover removes blobs that a crash left
+   * committed but unreferenced (between the blob's commit and the catalog row's).
+   */
+  isReferenced?: (sha256: string) => Promise<boolean>;
+}
+
+/** What {@link BlobStore.recover} cleaned up. */
+export interface RecoverReport {
+  /** Hashes of orphan blobs removed. */
+  orphansRemoved: string[];
 }
 
 /**
@@ -51,6 +70,10 @@ export interface BlobStore {
   delete(sha256: string): Promise<void>;
   /** Every stored hash, in no particular order. */
   list(): AsyncIterable<string>;
-  /** Drops staging leftovers of a previous run (called at start, before serving). */
-  recover(): Promise<void>;
+  /**
+   * Drops staging leftovers of a previous run and, with `isReferenced`, blobs a crash left
+   * committed but unreferenced (called at start, before serving). Its cost is bounded by what
+   * was in flight at the crash, not by the size of the store.
+   */
+  recover(opts?: RecoverOptions): Promise<RecoverReport>;
 }

@@ -4,7 +4,15 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore, ByteRange, StagedBlob, StageOptions } from '../blob-store.js';
+import type {
+  BlobStore,
+  ByteRange,
+  RecoverOptions,
+  RecoverReport,
+  StagedBlob,
+  StageOptions,
+} from '../blob-store.js';
+import { CommitJournal } from './commit-journal.js';
 import {
   CairnError,
   DigestMismatchError,
@@ -33,17 +41,32 @@ export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
   private readonly durable: boolean;
   private readonly knownDirs = new Set<string>();
+  /** Blobs renamed into place whose catalog row may not exist yet (see CommitJournal). */
+  private readonly journal: CommitJournal;
 
   constructor(opts: FsBlobStoreOptions) {
     this.blobsDir = join(opts.root, 'blobs');
     this.tmpDir = join(opts.root, 'tmp');
     this.durable = opts.durable;
+    this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
   }
 
-  async recover(): Promise<void> {
+  async recover(opts: RecoverOptions = {}): Promise<RecoverReport> {
     await fsp.rm(this.tmpDir, { recursive: true, force: true });
     await fsp.mkdir(this.tmpDir, { recursive: true });
     await fsp.mkdir(this.blobsDir, { recursive: true });
+    // Only blobs committed while the previous run was between rename and catalog commit can
+    // be orphans: the journal lists them, so this costs O(in flight), not O(store).
+    const orphans: string[] = [];
+    if (opts.isReferenced) {
+      for (const sha of this.journal.pending()) {
+        if (!(await exists(this.pathOf(sha))) || (await opts.isReferenced(sha))) continue;
+        await fsp.rm(this.pathOf(sha), { force: true });
+        orphans.push(sha);
+      }
+    }
+    this.journal.reset();
+    return { orphansRemoved: orphans };
   }
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
@@ -84,6 +107,7 @@ export class FsBlobStore implements BlobStore {
 
   private staged(tmp: string, sha256: string, size: number): StagedBlob {
     let done = false;
+    let journaled = false;
     return {
       sha256,
       size,
@@ -96,16 +120,22 @@ export class FsBlobStore implements BlobStore {
           return false;
         }
         const dir = await this.ensureDir(sha256);
+        this.journal.open(sha256);
         try {
           await fsp.rename(tmp, dest);
           if (this.durable) await fsyncPath(dir);
         } catch (err) {
+          this.journal.close(sha256);
           throw translate(err);
         }
         done = true;
+        journaled = true;
         return true;
       },
       discard: async () => {
+        // After a commit the caller has recorded (or cleaned up) the blob: no recovery needed.
+        if (journaled) this.journal.close(sha256);
+        journaled = false;
         if (done) return;
         done = true;
         await fsp.rm(tmp, { force: true });
