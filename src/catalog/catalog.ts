@@ -8,6 +8,7 @@ import type {
   TokenRecord,
 } from '../core/types.js';
 import type { Meta } from '../core/validate.js';
+import type { AuditCatalog } from './audit-catalog.js';
 import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
 
@@ -69,6 +70,8 @@ export interface Catalog {
   readonly retention: RetentionCatalog;
   /** Share links (see ShareCatalog). */
   readonly shares: ShareCatalog;
+  /** Consistency checks, repairs and online snapshots (fsck, backup; see AuditCatalog). */
+  readonly audit: AuditCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.

@@ -207,8 +207,48 @@ export class ArtifactService {
   async collectBlob(sha256: string): Promise<boolean> {
     return this.blobLocks.run(sha256, async () => {
       if (!(await this.o.catalog.dropBlobIfUnreferenced(sha256))) return false;
-      await this.o.blobs.delete(sha256);
+      await this.deleteBytes(sha256);
       return true;
     });
+  }
+
+  /**
+   * Removes a blob's bytes if (under its lock) no artifact references them, whether or not the
+   * catalog has a row for the blob (fsck's orphans). True if the bytes went (or will go once
+   * the running backups end).
+   */
+  async removeUnreferencedBytes(sha256: string): Promise<boolean> {
+    return this.blobLocks.run(sha256, async () => {
+      if ((await this.o.catalog.blobRefs(sha256)) > 0) return false;
+      await this.o.catalog.dropBlobIfUnreferenced(sha256);
+      await this.deleteBytes(sha256);
+      return true;
+    });
+  }
+
+  private deleteHolds = 0;
+  private readonly deferredDeletes = new Set<string>();
+
+  /**
+   * Keeps every blob's bytes on disk until the returned release runs (an online backup reads
+   * blobs its catalog snapshot references, which may lose their last reference meanwhile).
+   * Deletions asked for meanwhile run at release, each re-checked under the blob's lock.
+   */
+  holdBlobDeletes(): () => Promise<void> {
+    this.deleteHolds++;
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      if (--this.deleteHolds > 0) return;
+      const pending = [...this.deferredDeletes];
+      this.deferredDeletes.clear();
+      for (const sha of pending) await this.removeUnreferencedBytes(sha);
+    };
+  }
+
+  private async deleteBytes(sha256: string): Promise<void> {
+    if (this.deleteHolds > 0) this.deferredDeletes.add(sha256);
+    else await this.o.blobs.delete(sha256);
   }
 }

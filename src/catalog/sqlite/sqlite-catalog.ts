@@ -29,6 +29,7 @@ import { NUMBER_RE } from '../../core/where-parser.js';
 import { WriteBatcher } from './write-batcher.js';
 import { SqliteRetention, purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
 import { SqliteShares } from './sqlite-shares.js';
+import { SqliteAudit } from './sqlite-audit.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -46,12 +47,14 @@ export class SqliteCatalog implements Catalog {
   private readonly batch: WriteBatcher;
   readonly retention: SqliteRetention;
   readonly shares: SqliteShares;
+  readonly audit: SqliteAudit;
 
   private constructor(readonly db: Database.Database) {
     this.writes = new ArtifactWrites(db);
     this.batch = new WriteBatcher(db);
     this.retention = new SqliteRetention(db, this.batch);
     this.shares = new SqliteShares(db, this.batch);
+    this.audit = new SqliteAudit(db, this.batch);
   }
 
   /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */

@@ -15,6 +15,8 @@ import { unshareCommand } from './unshare.js';
 import { pinCommand } from './pin.js';
 import { unpinCommand } from './unpin.js';
 import { gcCommand } from './gc.js';
+import { fsckCommand } from './fsck.js';
+import { backupCommand } from './backup.js';
 
 /** Every CLI command module. */
 export const commands = [
@@ -32,6 +34,8 @@ export const commands = [
   pinCommand,
   unpinCommand,
   gcCommand,
+  fsckCommand,
+  backupCommand,
   tokenCommand,
   versionCommand,
 ] as unknown as CommandModule[];

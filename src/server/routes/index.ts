@@ -5,6 +5,7 @@ import { bindSystemRoutes } from './system-routes.js';
 import { bindTokenRoutes } from './token-routes.js';
 import { bindRetentionRoutes } from './retention-routes.js';
 import { bindShareRoutes } from './share-routes.js';
+import { bindMaintenanceRoutes } from './maintenance-routes.js';
 
 /** The whole route table, in match order. The auth test is generated from it. */
 export function allRoutes(): Route[] {
@@ -15,5 +16,6 @@ export function allRoutes(): Route[] {
     ...bindTokenRoutes(),
     ...bindRetentionRoutes(),
     ...bindShareRoutes(),
+    ...bindMaintenanceRoutes(),
   ];
 }

@@ -1,0 +1,39 @@
+import { promises as fsp } from 'node:fs';
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { formatBytes } from '../../lib/size.js';
+import { extractBackup } from '../backup-extract.js';
+import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
+
+interface BackupArgs extends GlobalArgs {
+  dir: string;
+}
+
+/**
+ * `cairn backup DIR` (admin): a consistent copy of a running server (SQLite online backup of
+ * the catalog plus every blob it references, the seal key and the admin token file) written
+ * into DIR, which must be empty or not exist. `cairn serve --data DIR` starts from it.
+ */
+export const backupCommand: CommandModule<GlobalArgs, BackupArgs> = {
+  command: 'backup <dir>',
+  describe: 'Copy a running server consistently into DIR (a data dir cairn serve starts from)',
+  builder: (y) =>
+    y.positional('dir', { type: 'string', demandOption: true, describe: 'Empty directory' }),
+  handler: async (args) => {
+    const dir = resolve(args.dir);
+    const existing = await fsp.readdir(dir).catch(() => null);
+    if (existing && existing.length > 0)
+      throw new CliError(`${dir} is not empty; back up into a new or empty directory`, EXIT.usage);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    const started = Date.now();
+    const res = await clientFor(args).request('GET', '/v1/backup');
+    const s = await extractBackup(res, dir);
+    const seconds = (Date.now() - started) / 1000;
+    output(args, { dir, ...s, seconds }, () =>
+      [
+        `backed up ${s.blobs} blob(s), ${formatBytes(s.bytes)}, and ${s.files.join(', ')} to ${dir} in ${seconds.toFixed(1)} s`,
+        `start a server from it with: cairn serve --data ${dir}`,
+      ].join('\n'),
+    );
+  },
+};

@@ -1,0 +1,42 @@
+import { FsckService } from '../../core/fsck-service.js';
+import { writeBackupTar } from '../backup-tar.js';
+import { Query } from '../request.js';
+import { sendJson } from '../respond.js';
+import type { Route } from '../router.js';
+
+/** Admin maintenance of a running server: consistency check/repair and online backup. */
+export function bindMaintenanceRoutes(): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/fsck',
+      access: 'admin',
+      summary:
+        'Rehash every blob and check catalog rows and counts (?repair=true fixes what is safe)',
+      handler: async (c) => {
+        const q = new Query(c.url.searchParams, ['repair']);
+        const fsck = new FsckService({
+          catalog: c.app.catalog,
+          blobs: c.app.blobs,
+          artifacts: c.app.artifacts,
+        });
+        sendJson(c.res, 200, await fsck.run({ repair: q.bool('repair') ?? false }));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/backup',
+      access: 'admin',
+      summary: 'Consistent online backup as a tar (catalog snapshot, blobs, seal key)',
+      handler: async (c) => {
+        new Query(c.url.searchParams, []);
+        c.res.writeHead(200, {
+          'Content-Type': 'application/x-tar',
+          'Content-Disposition': 'attachment; filename="cairn-backup.tar"',
+          'Cache-Control': 'no-store',
+        });
+        await writeBackupTar(c.app, c.res);
+      },
+    },
+  ];
+}
