@@ -1,0 +1,381 @@
+"""The Cairn client: push, read, query, seal, wait and share artifacts over Cairn's HTTP API."""
+
+import base64
+import hashlib
+import math
+import os
+import time
+import uuid
+from datetime import timedelta
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+
+from ._http import CHUNK, Transport, name_path, path_of
+from ._source import PushSource, Source, prepare
+from .errors import CairnError, DigestMismatch, NotFound, WaitTimeout
+from .models import Artifact, Session, Share
+
+__version__ = "0.1.0"
+
+#: A duration: a string like ``"30s"``, ``"15m"``, ``"24h"``, ``"7d"``, seconds, or a timedelta.
+Duration = Union[str, int, float, timedelta]
+#: Metadata filters: ``{"k": "v"}`` equals, ``{"k": "pre*"}`` prefix, ``{"k": None}`` exists.
+MetaFilter = Mapping[str, Optional[str]]
+Ref = Union[str, Artifact]
+
+#: Pushes at least this big ask the server first whether it already holds the bytes.
+SKIP_CHECK_MIN_BYTES = 64 * 1024
+#: Longest single long-poll of wait_sealed; longer waits poll again.
+_WAIT_SLICE_S = 60.0
+
+
+class Client:
+    """A client for one Cairn server.
+
+    ``url`` defaults to ``$CAIRN_URL``, else ``http://127.0.0.1:7070``. ``token`` defaults to
+    ``$CAIRN_TOKEN``, else the local server's admin token file (``$CAIRN_DATA/admin.token``,
+    default ``./cairn-data/admin.token``) when it exists, as the ``cairn`` CLI does.
+    ``timeout`` is the socket timeout in seconds; ``retries`` is how often a request is repeated
+    after a connection failure (pushes carry an ``Idempotency-Key``, so a repeat never stores
+    twice). Every method raises a :class:`cairn.CairnError` subclass on failure.
+    A Client holds no connection between calls and may be shared between threads.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        token: Optional[str] = None,
+        timeout: float = 60.0,
+        retries: int = 3,
+    ) -> None:
+        url = url or os.environ.get("CAIRN_URL") or "http://127.0.0.1:7070"
+        if token is None:
+            token = os.environ.get("CAIRN_TOKEN") or _local_admin_token()
+        self._t = Transport(
+            url, token, timeout, retries, user_agent=f"cairn-python/{__version__}"
+        )
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self._t.url
+
+    # ---- push and read -------------------------------------------------------------------
+
+    def push(
+        self,
+        source: PushSource,
+        session: str,
+        name: Optional[str] = None,
+        meta: Optional[Mapping[str, Any]] = None,
+        ttl: Optional[Duration] = None,
+        derived_from: Union[Ref, Iterable[Ref], None] = None,
+        content_type: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> Artifact:
+        """Pushes a file path, bytes or a binary file object as ``session/name``.
+
+        ``name`` defaults to the file's base name. Files are hashed and sent in 1 MiB pieces,
+        never read whole; the sha256 goes along as ``Content-Digest`` for the server to verify.
+        When the server already holds the bytes (``HEAD /v1/blobs/{sha256}``), nothing is
+        uploaded: the artifact is pushed by reference. Pushing a name again adds a version.
+        Raises SessionSealed if the session is sealed, DigestMismatch if the file changed while
+        it was sent, InvalidRequest for a bad name, metadata or ttl.
+        """
+        src = prepare(source)
+        name = name or src.name
+        if not name:
+            raise ValueError("push() needs name= when pushing bytes or an unnamed file object")
+        query: List[Tuple[str, str]] = [(f"meta.{k}", _meta_value(v)) for k, v in (meta or {}).items()]
+        if ttl is not None:
+            query.append(("ttl", _duration(ttl)))
+        query += [("derived_from", _id(r)) for r in _refs(derived_from)]
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        if content_type:
+            headers["Content-Type"] = content_type
+        path = path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
+        if src.sha256 and (src.size or 0) >= SKIP_CHECK_MIN_BYTES and self.has_blob(src.sha256):
+            try:
+                rec = self._t.json("PUT", path, query + [("sha256", src.sha256)], headers=headers)
+                return Artifact.from_json(rec)
+            except NotFound as err:
+                if err.code != "blob_not_found":
+                    raise  # else the blob was collected in between: upload it after all
+        return Artifact.from_json(self._upload(path, query, headers, src))
+
+    def _upload(self, path: str, query: List[Tuple[str, str]], headers: Dict[str, str], src: Source) -> Any:
+        if src.sha256:
+            digest = bytes.fromhex(src.sha256)
+            headers = {**headers, "Content-Digest": f"sha-256=:{_b64(digest)}:"}
+        body = src.data if src.data is not None else src.opener
+        return self._t.json(
+            "PUT", path, query, headers=headers, body=body, length=src.size, retry=src.repeatable
+        )
+
+    def has_blob(self, sha256: str) -> bool:
+        """True if the server holds bytes with this sha256 (hex)."""
+        try:
+            self._t.request("HEAD", path_of("v1", "blobs", sha256)).close()
+            return True
+        except NotFound:
+            return False
+
+    def get(self, session: str, name: str, version: Optional[int] = None) -> bytes:
+        """The bytes of ``session/name`` (latest version, or ``version``), in memory.
+
+        For large artifacts use :meth:`download`, which streams to a file.
+        """
+        return self._open(session, name, version).read()
+
+    def download(
+        self, session: str, name: str, path: Union[str, "os.PathLike[str]"], version: Optional[int] = None
+    ) -> str:
+        """Streams ``session/name`` into ``path`` (a file, or a directory to put it in).
+
+        Writes a temporary file next to the target, checks its sha256 against the server's
+        ``ETag``, then renames it into place, so ``path`` never holds a partial download.
+        Returns the path written.
+        """
+        dest = os.fspath(path)
+        if os.path.isdir(dest):
+            dest = os.path.join(dest, name.rsplit("/", 1)[-1])
+        resp = self._open(session, name, version)
+        tmp = f"{dest}.part-{uuid.uuid4().hex[:8]}"
+        h = hashlib.sha256()
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in iter(lambda: resp.raw.read(CHUNK), b""):
+                    h.update(chunk)
+                    out.write(chunk)
+            expected = (resp.header("ETag") or "").strip('"')
+            if expected and h.hexdigest() != expected:
+                raise DigestMismatch(
+                    "digest_mismatch",
+                    f"downloaded bytes of {session}/{name} do not match their sha256; try again",
+                )
+            os.replace(tmp, dest)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        finally:
+            resp.close()
+        return dest
+
+    def _open(self, session: str, name: str, version: Optional[int]) -> Any:
+        path = path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
+        query = [("version", str(version))] if version is not None else None
+        return self._t.request("GET", path, query, headers={"Accept": "*/*"})
+
+    def artifact(self, id: str) -> Artifact:
+        """One artifact's record by id. Raises NotFound."""
+        return Artifact.from_json(self._t.json("GET", path_of("v1", "artifacts", id)))
+
+    def delete(self, id: Union[str, Artifact]) -> Artifact:
+        """Deletes an artifact of an open session; returns its record. Raises SessionSealed."""
+        rec = self._t.json("DELETE", path_of("v1", "artifacts", _id(id)), retry=False)
+        return Artifact.from_json(rec)
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    def query(
+        self,
+        session: Optional[str] = None,
+        meta: Optional[MetaFilter] = None,
+        type: Optional[str] = None,
+        name: Optional[str] = None,
+        where: Optional[str] = None,
+        limit: Optional[int] = None,
+        since: Optional[str] = None,
+        until: Optional[str] = None,
+        latest: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[Artifact]:
+        """Artifacts matching every condition, newest first, following cursors page by page.
+
+        ``type`` is a media type (``application/json``) or family (``image/*``); ``name`` a
+        glob; ``where`` the expression language (``score >= 0.9 and stage in ('qa','prod')``);
+        ``since``/``until`` ISO times or durations back from now (``24h``); ``latest`` keeps
+        only the newest version of each name; ``limit`` caps the total yielded.
+        """
+        params = _meta_filters(meta)
+        for k, v in (("session", session), ("type", type), ("name", name), ("where", where),
+                     ("since", since), ("until", until)):
+            if v is not None:
+                params.append((k, v))
+        if latest:
+            params.append(("latest", "true"))
+        for rec in self._pages("/v1/artifacts", params, limit, page_size):
+            yield Artifact.from_json(rec)
+
+    def sessions(
+        self,
+        meta: Optional[MetaFilter] = None,
+        sealed: Optional[bool] = None,
+        where: Optional[str] = None,
+        limit: Optional[int] = None,
+        page_size: int = 100,
+    ) -> Iterator[Session]:
+        """Sessions matching the filters, newest first, following cursors page by page."""
+        params = _meta_filters(meta)
+        if sealed is not None:
+            params.append(("sealed", "true" if sealed else "false"))
+        if where is not None:
+            params.append(("where", where))
+        for rec in self._pages("/v1/sessions", params, limit, page_size):
+            yield Session.from_json(rec)
+
+    def _pages(
+        self, path: str, params: List[Tuple[str, str]], limit: Optional[int], page_size: int
+    ) -> Iterator[Dict[str, Any]]:
+        left = limit if limit is not None else math.inf
+        cursor: Optional[str] = None
+        while left > 0:
+            size = int(min(left, page_size, 1000))
+            q = params + [("limit", str(size))] + ([("cursor", cursor)] if cursor else [])
+            page = self._t.json("GET", path, q)
+            for item in page["items"][: int(min(left, len(page["items"])))]:
+                yield item
+                left -= 1
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    # ---- sessions --------------------------------------------------------------------------
+
+    def session(self, sid: str) -> Session:
+        """One session with its artifacts (``.artifacts``). Raises NotFound."""
+        return Session.from_json(self._t.json("GET", path_of("v1", "sessions", sid)))
+
+    def create_session(
+        self, sid: str, meta: Optional[Mapping[str, Any]] = None, ttl: Optional[Duration] = None
+    ) -> Session:
+        """Creates a session explicitly (a push creates one implicitly). Raises Conflict if it exists."""
+        body: Dict[str, Any] = {"id": sid}
+        if meta:
+            body["meta"] = {k: _meta_value(v) for k, v in meta.items()}
+        if ttl is not None:
+            body["ttl"] = _duration(ttl)
+        return Session.from_json(self._t.json("POST", "/v1/sessions", payload=body, retry=False))
+
+    def seal(self, sid: str) -> Session:
+        """Seals a session (one-way, idempotent); the answer carries its ``digest``."""
+        return Session.from_json(self._t.json("POST", path_of("v1", "sessions", sid, "seal")))
+
+    def wait_sealed(self, sid: str, timeout: Duration = 60.0) -> Session:
+        """Blocks until session ``sid`` is sealed (it may not exist yet) and returns it.
+
+        Uses the server's long-poll (``GET /v1/sessions/{sid}/wait``), so waiting costs no
+        polling. Raises :class:`cairn.WaitTimeout` (a ``TimeoutError``) after ``timeout``.
+        """
+        total = _seconds(timeout)
+        deadline = time.monotonic() + total
+        while True:
+            left = deadline - time.monotonic()
+            poll_ms = max(1, int(min(left, _WAIT_SLICE_S) * 1000))
+            rec = self._t.json(
+                "GET",
+                path_of("v1", "sessions", sid, "wait"),
+                [("until", "sealed"), ("timeout", f"{poll_ms}ms")],
+                timeout=poll_ms / 1000 + self._t.timeout,
+            )
+            if rec.get("sealed"):
+                return Session.from_json(rec)
+            if deadline - time.monotonic() <= 0.001:
+                raise WaitTimeout(
+                    "timeout", f"session {sid!r} was not sealed within {total:g}s", 0
+                )
+
+    # ---- sharing ---------------------------------------------------------------------------
+
+    def share(
+        self,
+        session: Optional[str] = None,
+        name: Optional[str] = None,
+        id: Optional[Union[str, Artifact]] = None,
+        ttl: Optional[Duration] = None,
+        max_downloads: Optional[int] = None,
+    ) -> Share:
+        """Creates a share link: to artifact ``id``, to ``session/name`` (its latest version),
+        or to a whole ``session`` (served as a tar). Anyone with ``.url`` can download without
+        a token until it expires (``ttl``, capped by the server) or is used ``max_downloads``
+        times. The URL is returned only here.
+        """
+        body: Dict[str, Any] = {}
+        if ttl is not None:
+            body["ttl"] = _duration(ttl)
+        if max_downloads is not None:
+            body["max_downloads"] = max_downloads
+        if id is not None:
+            path = path_of("v1", "artifacts", _id(id), "share")
+        elif session is not None and name is not None:
+            resp = self._t.request("HEAD", path_of("v1", "sessions", session) + "/artifacts/" + name_path(name))
+            resp.close()
+            path = path_of("v1", "artifacts", resp.header("X-Cairn-Artifact-Id") or "", "share")
+        elif session is not None:
+            path = path_of("v1", "sessions", session, "share")
+        else:
+            raise ValueError("share() needs id=, session= and name=, or session=")
+        return Share.from_json(self._t.json("POST", path, payload=body, retry=False))
+
+
+def _local_admin_token() -> Optional[str]:
+    path = os.path.join(os.environ.get("CAIRN_DATA") or "cairn-data", "admin.token")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _meta_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (str, int, float)):
+        return str(v)
+    raise TypeError(f"metadata values must be strings (or numbers/booleans), got {type(v).__name__}")
+
+
+def _meta_filters(meta: Optional[MetaFilter]) -> List[Tuple[str, str]]:
+    return [(f"meta.{k}", "" if v is None else _meta_value(v)) for k, v in (meta or {}).items()]
+
+
+def _seconds(d: Duration) -> float:
+    if isinstance(d, timedelta):
+        return d.total_seconds()
+    if isinstance(d, (int, float)):
+        return float(d)
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    text = d.strip()
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit) and text[: -len(unit)].isdigit():
+            return int(text[: -len(unit)]) * units[unit]
+    if text.isdigit():
+        return float(text)
+    raise ValueError(f"{d!r} is not a duration; use seconds or a string like 30s, 15m, 24h, 7d")
+
+
+def _duration(d: Duration) -> str:
+    """A duration as the server's syntax (strings are passed through for it to check)."""
+    if isinstance(d, str):
+        return d
+    ms = int(round(_seconds(d) * 1000))
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def _id(ref: Ref) -> str:
+    return ref.id if isinstance(ref, Artifact) else ref
+
+
+def _refs(refs: Union[Ref, Iterable[Ref], None]) -> List[Ref]:
+    if refs is None:
+        return []
+    if isinstance(refs, (str, Artifact)):
+        return [refs]
+    return list(refs)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+__all__ = ["Client", "CairnError", "Duration", "MetaFilter"]
