@@ -15,6 +15,7 @@ import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
 import { ShareService } from './core/share-service.js';
 import { Sweeper } from './core/sweeper.js';
+import { embeddedNativeBinding } from './binary/embedded-native-binding.js';
 
 /** Everything a running Cairn is made of; built by {@link createApp}. */
 export interface App {
@@ -62,7 +63,8 @@ export async function createApp(
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
     durability: config.durability,
-    nativeBinding: opts.nativeBinding,
+    // Inside the single binary: the embedded better-sqlite3 build (see src/binary/).
+    nativeBinding: opts.nativeBinding ?? embeddedNativeBinding(),
   });
   // Removes upload leftovers and blobs a crash left committed without their catalog row.
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
@@ -113,6 +115,7 @@ export async function createApp(
     close: once(async () => {
       await sweeper.stop();
       await catalog.close();
+      await blobs.close();
     }),
   };
   app.createdAdminToken = await ensureAdminToken(app);
