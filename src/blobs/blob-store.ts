@@ -76,4 +76,6 @@ export interface BlobStore {
    * was in flight at the crash, not by the size of the store.
    */
   recover(opts?: RecoverOptions): Promise<RecoverReport>;
+  /** Releases what the store holds open (files, connections). Idempotent. */
+  close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ const SHA_RE = /^[0-9a-f]{64}$/;
  * Records which blobs were renamed into the store but may not be referenced by the catalog yet
  * (a crash between the blob's rename and the catalog's commit leaves such an orphan).
  *
- * `open(sha)` appends the hash before the rename; `close(sha)` appends `-hash` once the caller
+ * `begin(sha)` appends the hash before the rename; `end(sha)` appends `-hash` once the caller
  * is done (catalog row committed, or the push failed and cleaned up). The file is rewritten with
  * only the still-open hashes once it holds {@link ROTATE_AT} entries, so start-up recovery
  * reads at most a few thousand lines whatever the store's size (DESIGN §7: fast start).
@@ -50,19 +50,24 @@ export class CommitJournal {
   }
 
   /** Records that `sha256` is about to enter the store without a catalog reference. */
-  open(sha256: string): void {
+  begin(sha256: string): void {
     this.openSet.set(sha256, (this.openSet.get(sha256) ?? 0) + 1);
     if (this.lines >= ROTATE_AT) this.rewrite();
     this.write(`${sha256}\n`);
   }
 
-  /** The caller no longer needs recovery for `sha256` (idempotent per matching open). */
-  close(sha256: string): void {
+  /** The caller no longer needs recovery for `sha256` (idempotent per matching begin). */
+  end(sha256: string): void {
     const n = this.openSet.get(sha256);
     if (n === undefined) return;
     if (n <= 1) this.openSet.delete(sha256);
     else this.openSet.set(sha256, n - 1);
     this.write(`-${sha256}\n`);
+  }
+
+  /** Closes the file (a later write reopens it). */
+  close(): void {
+    this.closeFd();
   }
 
   private write(text: string): void {

@@ -69,6 +69,10 @@ export class FsBlobStore implements BlobStore {
     return { orphansRemoved: orphans };
   }
 
+  async close(): Promise<void> {
+    this.journal.close();
+  }
+
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
     const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
@@ -119,13 +123,18 @@ export class FsBlobStore implements BlobStore {
           await fsp.rm(tmp, { force: true });
           return false;
         }
-        const dir = await this.ensureDir(sha256);
-        this.journal.open(sha256);
+        let dir: string;
+        try {
+          dir = await this.ensureDir(sha256);
+          this.journal.begin(sha256);
+        } catch (err) {
+          throw translate(err);
+        }
         try {
           await fsp.rename(tmp, dest);
           if (this.durable) await fsyncPath(dir);
         } catch (err) {
-          this.journal.close(sha256);
+          this.journal.end(sha256);
           throw translate(err);
         }
         done = true;
@@ -134,7 +143,7 @@ export class FsBlobStore implements BlobStore {
       },
       discard: async () => {
         // After a commit the caller has recorded (or cleaned up) the blob: no recovery needed.
-        if (journaled) this.journal.close(sha256);
+        if (journaled) this.journal.end(sha256);
         journaled = false;
         if (done) return;
         done = true;

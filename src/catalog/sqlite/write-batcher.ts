@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { InsufficientStorageError, isDiskFull } from '../../lib/errors.js';
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -29,7 +30,7 @@ export class WriteBatcher {
         try {
           p.outcome = { ok: true, value: one(p.fn) };
         } catch (error) {
-          p.outcome = { ok: false, error };
+          p.outcome = { ok: false, error: diskFull(error) };
         }
       }
     });
@@ -54,7 +55,7 @@ export class WriteBatcher {
       try {
         this.runBatch(batch);
       } catch (err) {
-        for (const p of batch) p.reject(err);
+        for (const p of batch) p.reject(diskFull(err));
         continue;
       }
       for (const p of batch) {
@@ -64,4 +65,9 @@ export class WriteBatcher {
       }
     }
   }
+}
+
+/** SQLITE_FULL (the disk is full) becomes the 507 every transport knows; other errors pass. */
+function diskFull(err: unknown): unknown {
+  return isDiskFull(err) ? new InsufficientStorageError(err) : err;
 }
