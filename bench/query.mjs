@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/* global performance */
+// Queries at 1,000,000 artifacts (bench/generate-catalog.mjs): p50/p99 of 2-key metadata
+// equality queries (selective and unselective pairs), a where= expression and session
+// listings, newest 50, in-process (the SqliteCatalog) and over HTTP (cairn serve, keep-alive).
+import http from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generatedCatalog } from './generate-catalog.mjs';
+import { QUICK, ROOT, percentile, record, round, startCairn, waitForLowLoad } from './lib.mjs';
+
+const count = QUICK ? 20_000 : Number(process.env.BENCH_ARTIFACTS ?? 1_000_000);
+const iterations = QUICK ? 20 : 300;
+const mod = (p) => import(pathToFileURL(join(ROOT, 'build', p)).href);
+const { SqliteCatalog } = await mod('catalog/sqlite/sqlite-catalog.js');
+const { parseWhere } = await mod('core/where-parser.js');
+
+const eq = (pairs) => pairs.map(([key, value]) => ({ key, op: 'eq', value }));
+const WHERE = "agent = 'claude' and (score >= 0.9 or stage in ('qa','prod'))";
+const lastRun = `run_${String(Math.floor(count / 100) - 58).padStart(6, '0')}`;
+/** name → [kind, in-process query, HTTP path and query]. */
+const QUERIES = {
+  'selective pair (agent, run)': [
+    'a',
+    {
+      meta: eq([
+        ['agent', 'claude'],
+        ['run', lastRun],
+      ]),
+    },
+    `meta.agent=claude&meta.run=${lastRun}`,
+  ],
+  'selective pair (customer, pipeline)': [
+    'a',
+    {
+      meta: eq([
+        ['customer', 'c123'],
+        ['pipeline', 'p7'],
+      ]),
+    },
+    'meta.customer=c123&meta.pipeline=p7',
+  ],
+  'unselective pair (agent, stage)': [
+    'a',
+    {
+      meta: eq([
+        ['agent', 'claude'],
+        ['stage', 'prod'],
+      ]),
+    },
+    'meta.agent=claude&meta.stage=prod',
+  ],
+  'unselective pair, no match (env, tier)': [
+    'a',
+    {
+      meta: eq([
+        ['env', 'prod'],
+        ['tier', 'gold'],
+      ]),
+    },
+    'meta.env=prod&meta.tier=gold',
+  ],
+  'where expression': ['a', { where: parseWhere(WHERE) }, `where=${encodeURIComponent(WHERE)}`],
+  "one session's artifacts": ['a', { session: lastRun }, `session=${lastRun}`],
+  'session listing': ['s', {}, ''],
+  'session listing by meta (team)': ['s', { meta: eq([['team', 'team3']]) }, 'meta.team=team3'],
+};
+
+function stats(xs) {
+  return { p50_ms: round(percentile(xs, 50), 3), p99_ms: round(percentile(xs, 99), 3) };
+}
+
+const before = await waitForLowLoad();
+const dir = await generatedCatalog(count);
+const inProcess = {};
+const catalog = SqliteCatalog.open({ dir, durability: 'full' });
+for (const [name, [kind, q]] of Object.entries(QUERIES)) {
+  const run = () =>
+    kind === 'a'
+      ? catalog.queryArtifacts({ limit: 50, ...q }, Date.now())
+      : catalog.listSessions({ limit: 50, ...q }, Date.now());
+  for (let i = 0; i < 5; i++) await run();
+  const xs = [];
+  let n = 0;
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    n = (await run()).items.length;
+    xs.push(performance.now() - t);
+  }
+  inProcess[name] = { ...stats(xs), results: n };
+  console.log(`in-process ${name}: ${JSON.stringify(inProcess[name])}`);
+}
+await catalog.close();
+
+const server = await startCairn(dir);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const get = (path) =>
+  new Promise((res, rej) => {
+    http
+      .get(
+        `${server.url}${path}`,
+        { agent, headers: { Authorization: `Bearer ${server.token}` } },
+        (r) => {
+          let body = '';
+          r.setEncoding('utf8');
+          r.on('data', (d) => (body += d));
+          r.on('end', () =>
+            r.statusCode === 200 ? res(body) : rej(new Error(`${path}: ${r.statusCode} ${body}`)),
+          );
+        },
+      )
+      .on('error', rej);
+  });
+const overHttp = {};
+try {
+  for (const [name, [kind, , qs]] of Object.entries(QUERIES)) {
+    const path = `${kind === 'a' ? '/v1/artifacts' : '/v1/sessions'}?limit=50${qs ? `&${qs}` : ''}`;
+    for (let i = 0; i < 5; i++) await get(path);
+    const xs = [];
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      await get(path);
+      xs.push(performance.now() - t);
+    }
+    overHttp[name] = stats(xs);
+    console.log(`http ${name}: ${JSON.stringify(overHttp[name])}`);
+  }
+} finally {
+  agent.destroy();
+  await server.stop();
+}
+const worst = (o) =>
+  Math.max(
+    ...Object.entries(o)
+      .filter(([k]) => k.includes('pair'))
+      .map(([, v]) => v.p99_ms),
+  );
+record('query', {
+  artifacts: count,
+  iterations,
+  load_before: before,
+  worst_pair_p99_ms: { in_process: worst(inProcess), http: worst(overHttp) },
+  in_process: inProcess,
+  http: overHttp,
+});

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Regenerates the README "Benchmarks" table from bench/out/*.json (between the
+// <!-- bench:begin --> and <!-- bench:end --> markers). Usage: node bench/readme-table.mjs [README]
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { OUT_DIR, ROOT } from './lib.mjs';
+
+const readme = process.argv[2] ?? join(ROOT, 'README.md');
+const read = (name) => {
+  const p = join(OUT_DIR, `${name}.json`);
+  return fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, 'utf8')) : null;
+};
+const small = read('small-push');
+const large = read('large');
+const query = read('query');
+const mem = read('memory-start');
+const any = small ?? large ?? query ?? mem;
+if (!any) throw new Error(`no results in ${OUT_DIR}: run npm run bench first`);
+
+const day = (r) => (r ? r.date.slice(0, 10) : '–');
+const ld = (r) => (r ? `${r.load_before.loadavg1}` : '–');
+const ok = (pass) => (pass ? 'met' : '**not met**');
+const rows = [];
+const row = (what, cairn, peer, ratio, target, pass, r) =>
+  rows.push(
+    `| ${what} | ${cairn} | ${peer} | ${ratio} | ${target} | ${ok(pass)} | ${day(r)} | ${ld(r)} |`,
+  );
+if (small)
+  row(
+    'durable push, distinct 1 KiB, wrk -t2 -c64',
+    `${small.cairn.rps} req/s, p99 ${small.cairn.p99_ms} ms, ${small.cairn.req_per_cpu_s} req/CPU-s`,
+    `nginx WebDAV PUT (2 workers): ${small.nginx.rps} req/s, p99 ${small.nginx.p99_ms} ms, ${small.nginx.req_per_cpu_s} req/CPU-s`,
+    `${small.ratio}×`,
+    '≥ 1.0×',
+    small.ratio >= 1,
+    small,
+  );
+if (large) {
+  const gib = (large.bytes / 1024 ** 3).toFixed(large.bytes >= 1024 ** 3 ? 0 : 2);
+  row(
+    `push one ${gib} GiB artifact (curl -T)`,
+    `${large.cairn.put_MBps} MB/s`,
+    `nginx PUT: ${large.nginx.put_MBps} MB/s`,
+    `${large.put_ratio}×`,
+    '≥ 1.0×',
+    large.put_ratio >= 1,
+    large,
+  );
+  row(
+    `download one ${gib} GiB artifact`,
+    `${large.cairn.get_MBps} MB/s`,
+    `nginx sendfile: ${large.nginx.get_MBps} MB/s`,
+    `${large.get_ratio}×`,
+    '≥ 0.9×',
+    large.get_ratio >= 0.9,
+    large,
+  );
+}
+if (query) {
+  const n = query.artifacts.toLocaleString('en-US');
+  for (const [name, v] of Object.entries(query.in_process)) {
+    const h = query.http[name];
+    const isPair = name.includes('pair');
+    row(
+      `${name}, newest 50, ${n} artifacts`,
+      `in-process p50 ${v.p50_ms} / p99 ${v.p99_ms} ms; HTTP p50 ${h.p50_ms} / p99 ${h.p99_ms} ms`,
+      '–',
+      '–',
+      isPair ? 'p99 ≤ 5 ms in-process, ≤ 10 ms HTTP' : '–',
+      isPair ? v.p99_ms <= 5 && h.p99_ms <= 10 : true,
+      query,
+    );
+  }
+}
+if (mem) {
+  const gib = (mem.upload.bytes / 1024 ** 3).toFixed(mem.upload.bytes >= 1024 ** 3 ? 0 : 2);
+  row(
+    `RSS while streaming a ${gib} GiB upload`,
+    `${mem.upload.peak_rss_MiB} MiB (${mem.upload.MBps} MB/s)`,
+    '–',
+    '–',
+    '≤ 150 MiB',
+    mem.upload.peak_rss_MiB <= 150,
+    mem,
+  );
+  const n = mem.start.artifacts.toLocaleString('en-US');
+  row(
+    `RSS with ${n} artifacts (idle / after queries)`,
+    `${mem.start.rss_idle_MiB} / ${mem.start.rss_after_queries_MiB} MiB`,
+    '–',
+    '–',
+    '≤ 250 MiB',
+    mem.start.rss_after_queries_MiB <= 250,
+    mem,
+  );
+  row(
+    `time to ready with ${n} artifacts`,
+    `${mem.start.ready_ms_median} ms`,
+    '–',
+    '–',
+    '≤ 500 ms',
+    mem.start.ready_ms_median <= 500,
+    mem,
+  );
+  row(
+    `dedupe: ${mem.dedupe.pushes} pushes of the same bytes`,
+    `${mem.dedupe.stored_blobs} blob stored`,
+    '–',
+    '–',
+    '1 blob',
+    mem.dedupe.stored_blobs === 1,
+    mem,
+  );
+}
+const m = any.machine;
+const table = [
+  `Measured on ${m.cores} cores (${m.cpu}), ${m.fs} filesystem, Node ${m.node}; servers on loopback.`,
+  'Load is the 1-minute load average just before the run (other work shared the machine).',
+  any.quick ? '\n**Quick run (tiny sizes): these figures only show the benchmarks work.**' : '',
+  '',
+  '| what | Cairn | peer | ratio | target | | date | load |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows,
+].join('\n');
+
+const text = fs.readFileSync(readme, 'utf8');
+const begin = '<!-- bench:begin -->';
+const end = '<!-- bench:end -->';
+const i = text.indexOf(begin);
+const j = text.indexOf(end);
+if (i === -1 || j < i) throw new Error(`${readme} has no ${begin} … ${end} markers`);
+fs.writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${table}\n${text.slice(j)}`);
+console.log(`updated ${readme}`);
