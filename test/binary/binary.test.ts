@@ -1,0 +1,153 @@
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/server.js';
+import {
+  bareEnv,
+  buildBinary,
+  copyBinaryInto,
+  runBinary,
+  startBinaryServer,
+  type BinaryServer,
+} from './binary-harness.js';
+
+// End-to-end smoke test of the single executable: built once by the real build script, then
+// copied alone into an empty temp dir and run with PATH=/usr/bin:/bin and a fresh HOME, so
+// nothing of the repository (no node_modules, no build/) can be reached from it.
+
+const pkgVersion = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+let root: string;
+const servers: BinaryServer[] = [];
+
+beforeAll(() => {
+  buildBinary();
+  root = tempDir('cairn-binary-');
+}, 900_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** A fresh empty dir holding only a copy of the binary, and a fresh HOME beside it. */
+function sandbox(name: string): { dir: string; bin: string; home: string } {
+  const dir = join(root, name);
+  const home = join(root, `${name}-home`);
+  mkdirSync(home, { recursive: true });
+  return { dir, bin: copyBinaryInto(dir), home };
+}
+
+async function serve(s: { dir: string; bin: string; home: string }, env = {}) {
+  const server = await startBinaryServer(s.bin, {
+    cwd: s.dir,
+    env: bareEnv(s.home, env),
+    dataDir: join(s.dir, 'data'),
+  });
+  servers.push(server);
+  return server;
+}
+
+describe('dist/cairn, copied alone into an empty directory', () => {
+  it('prints its version, commit and the Node inside', async () => {
+    const s = sandbox('version');
+    const r = await runBinary(s.bin, ['version', '--json'], { cwd: s.dir, env: bareEnv(s.home) });
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as { version: string; commit: string; node: string };
+    expect(v.version).toBe(pkgVersion);
+    expect(v.commit).toMatch(/^[0-9a-f]{12}(-dirty)?$/);
+    expect(v.node).toMatch(/^v22\./);
+    // A client command never extracts the native binding.
+    expect(readdirSync(s.home)).toEqual([]);
+  });
+
+  it('serves, pushes with metadata, queries, seals, pulls and downloads a share link', async () => {
+    const s = sandbox('e2e');
+    const server = await serve(s);
+    const env = bareEnv(s.home, { CAIRN_URL: server.url, CAIRN_TOKEN: server.token });
+    const run = (args: string[]) => runBinary(s.bin, args, { cwd: s.dir, env });
+    const body = '{"total": 42}\n';
+    writeFileSync(join(s.dir, 'output.json'), body);
+
+    const push = await run([
+      'push',
+      'output.json',
+      '--session',
+      'run_42',
+      '--meta',
+      'agent=claude-sonnet',
+      'pipeline=billing',
+    ]);
+    expect(push.code, push.stderr).toBe(0);
+
+    const ls = await run(['ls', '--meta', 'agent=claude-sonnet', '--meta', 'pipeline=billing']);
+    expect(ls.code, ls.stderr).toBe(0);
+    const q = await run(['ls', '--meta', 'pipeline=billing', '--json']);
+    const items = (JSON.parse(q.stdout) as { items: { name: string; meta: object }[] }).items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      name: 'output.json',
+      meta: { agent: 'claude-sonnet', pipeline: 'billing' },
+    });
+
+    const seal = await run(['seal', 'run_42', '--json']);
+    expect(seal.code, seal.stderr).toBe(0);
+    expect((JSON.parse(seal.stdout) as { digest: string }).digest).toMatch(/^[0-9a-f]{64}$/);
+    const again = await run(['push', 'output.json', '--session', 'run_42']);
+    expect(again.code).toBe(4);
+
+    const pull = await run(['pull', 'run_42/output.json', '-o', 'pulled.json']);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(readFileSync(join(s.dir, 'pulled.json'), 'utf8')).toBe(body);
+
+    const share = await run(['share', 'run_42/output.json', '--ttl', '1h', '--json']);
+    expect(share.code, share.stderr).toBe(0);
+    const link = (JSON.parse(share.stdout) as { url: string }).url;
+    const res = await fetch(link);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(body);
+
+    // The catalog's native binding was extracted once, into the fresh HOME's cache.
+    const cached = readdirSync(join(s.home, '.cache', 'cairn', 'native'));
+    expect(cached).toHaveLength(1);
+    expect(cached[0]).toMatch(/^better_sqlite3-[0-9a-f]{32}\.node$/);
+  });
+
+  it('two copies started at once with an empty cache both come up', async () => {
+    const a = sandbox('race-a');
+    const b = { ...sandbox('race-b'), home: a.home };
+    const [sa, sb] = await Promise.all([serve(a), serve(b)]);
+    for (const s of [sa, sb]) {
+      const res = await fetch(`${s.url}/v1/sessions`, {
+        headers: { Authorization: `Bearer ${s.token}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    // One cached file, no temp file left behind by the loser of the rename.
+    expect(readdirSync(join(a.home, '.cache', 'cairn', 'native'))).toHaveLength(1);
+  });
+
+  it('CAIRN_NATIVE_DIR picks where the native binding goes, and a shared dir is refused', async () => {
+    const s = sandbox('native-dir');
+    const nativeDir = join(root, 'exec-ok');
+    const server = await serve(s, { CAIRN_NATIVE_DIR: nativeDir });
+    expect(readdirSync(nativeDir)).toHaveLength(1);
+    expect(readdirSync(s.home)).toEqual([]);
+    expect(await server.stop()).toBe(0);
+
+    const open = join(root, 'world-writable');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await runBinary(s.bin, ['serve', '--port', '0', '--data', join(s.dir, 'data2')], {
+      cwd: s.dir,
+      env: bareEnv(s.home, { CAIRN_NATIVE_DIR: open }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/writable by other users.*CAIRN_NATIVE_DIR/s);
+    expect(readdirSync(open)).toEqual([]);
+  });
+});
