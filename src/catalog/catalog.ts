@@ -9,6 +9,7 @@ import type {
 } from '../core/types.js';
 import type { Meta } from '../core/validate.js';
 import type { AuditCatalog } from './audit-catalog.js';
+import type { ImportCatalog } from './import-catalog.js';
 import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
 
@@ -72,6 +73,8 @@ export interface Catalog {
   readonly shares: ShareCatalog;
   /** Consistency checks, repairs and online snapshots (fsck, backup; see AuditCatalog). */
   readonly audit: AuditCatalog;
+  /** Recreating exported sessions whole, atomically (see ImportCatalog). */
+  readonly imports: ImportCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.

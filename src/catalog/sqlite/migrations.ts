@@ -111,6 +111,15 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX shares_created ON shares(created_at);
   `,
+  // 3: imported sessions (issue 4): the foreign public key that signed an imported seal, so the
+  // session keeps verifying after it moved servers.
+  `
+  CREATE TABLE session_seal_keys (
+    session_seq INTEGER PRIMARY KEY REFERENCES sessions(seq) ON DELETE CASCADE,
+    key_id TEXT NOT NULL,
+    public_key_pem TEXT NOT NULL
+  );
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

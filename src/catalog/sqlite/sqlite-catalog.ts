@@ -30,6 +30,7 @@ import { WriteBatcher } from './write-batcher.js';
 import { SqliteRetention, purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
 import { SqliteShares } from './sqlite-shares.js';
 import { SqliteAudit } from './sqlite-audit.js';
+import { SqliteImports } from './sqlite-imports.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -48,6 +49,7 @@ export class SqliteCatalog implements Catalog {
   readonly retention: SqliteRetention;
   readonly shares: SqliteShares;
   readonly audit: SqliteAudit;
+  readonly imports: SqliteImports;
 
   private constructor(readonly db: Database.Database) {
     this.writes = new ArtifactWrites(db);
@@ -55,6 +57,7 @@ export class SqliteCatalog implements Catalog {
     this.retention = new SqliteRetention(db, this.batch);
     this.shares = new SqliteShares(db, this.batch);
     this.audit = new SqliteAudit(db, this.batch);
+    this.imports = new SqliteImports(db, this.batch);
   }
 
   /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */

@@ -1,0 +1,124 @@
+import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { ConflictError, InvalidInputError } from '../lib/errors.js';
+import type { KeyedMutex } from '../lib/keyed-mutex.js';
+import type { EventBus } from './events.js';
+import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
+import type { Signer } from './signer.js';
+import type { SessionRecord } from './types.js';
+
+/** What an import needs of the app. */
+export interface ImportDeps {
+  catalog: Catalog;
+  blobs: BlobStore;
+  /** The artifact service's per-blob lock (shared with garbage collection). */
+  blobLocks: KeyedMutex;
+  events: EventBus;
+  signer: Signer;
+  clock: () => number;
+}
+
+/** Result of an import. */
+export interface ImportResult {
+  /** False when the very same session was already here (nothing was written). */
+  created: boolean;
+  session: SessionRecord;
+  artifacts: number;
+  bytes: number;
+}
+
+/**
+ * Checks an export document before any byte is read: its seal (digest recomputed from the
+ * manifest, signature against the bundle's key) and whether the session already exists here.
+ * Returns the existing session if it is the very same one (same artifact ids, same seal:
+ * importing twice is idempotent); throws InvalidInputError(`seal_mismatch`) for a bad seal and
+ * ConflictError(`session_exists`) if a different session has the id.
+ */
+export async function precheckImport(
+  d: ImportDeps,
+  b: SessionBundle,
+): Promise<SessionRecord | null> {
+  const { problems } = checkBundleSeal(b);
+  if (problems.length > 0)
+    throw new InvalidInputError('seal_mismatch', problems.map((p) => p.message).join('; '));
+  const now = d.clock();
+  const existing = await d.catalog.getSession(b.session.id, now);
+  if (!existing) return null;
+  const have = (await d.catalog.sessionArtifacts(b.session.id, now)).map((a) => a.id).sort();
+  const want = b.artifacts.map((a) => a.id).sort();
+  const same =
+    existing.sealed === b.session.sealed &&
+    existing.digest === b.session.digest &&
+    have.join() === want.join();
+  if (same) return existing;
+  throw new ConflictError(
+    'session_exists',
+    `a different session '${b.session.id}' already exists here; delete it or import into another server`,
+  );
+}
+
+/**
+ * Makes the staged bytes of a fully received and verified export part of the store and inserts
+ * the session whole, under the locks of every blob involved (so garbage collection cannot
+ * remove bytes between their commit and the catalog rows). On failure, bytes this import added
+ * and nothing references are removed again. Publishes `artifact.created` for each artifact and
+ * `session.sealed` if the session arrives sealed (waiters wake up). Always discards `staged`.
+ */
+export async function commitImport(
+  d: ImportDeps,
+  b: SessionBundle,
+  staged: StagedBlob[],
+): Promise<ImportResult> {
+  const shas = [...new Set(staged.map((s) => s.sha256))].sort();
+  try {
+    const session = await lockAll(d.blobLocks, shas, async () => {
+      const added: string[] = [];
+      for (const s of staged) if (await s.commit()) added.push(s.sha256);
+      try {
+        return await d.catalog.imports.importSession({
+          id: b.session.id,
+          meta: b.session.meta,
+          createdAt: Date.parse(b.session.created_at),
+          sealedAt: b.session.sealed_at === null ? null : Date.parse(b.session.sealed_at),
+          digest: b.session.digest,
+          signature: b.session.signature,
+          sealKey: b.key && b.key.id !== d.signer.publicKey.id ? b.key : null,
+          artifacts: b.artifacts.map((a) => ({
+            id: a.id,
+            name: a.name,
+            version: a.version,
+            sha256: a.sha256,
+            size: a.size,
+            contentType: a.content_type,
+            meta: a.meta,
+            createdAt: Date.parse(a.created_at),
+            derivedFrom: a.derived_from,
+          })),
+          now: d.clock(),
+        });
+      } catch (err) {
+        for (const sha of added)
+          if ((await d.catalog.blobRefs(sha)) === 0) await d.blobs.delete(sha);
+        throw err;
+      }
+    });
+    const now = d.clock();
+    for (const a of await d.catalog.sessionArtifacts(session.id, now))
+      d.events.publish('artifact.created', session.id, a);
+    if (session.sealed) d.events.publish('session.sealed', session.id, session);
+    return {
+      created: true,
+      session,
+      artifacts: b.artifacts.length,
+      bytes: b.artifacts.reduce((n, a) => n + a.size, 0),
+    };
+  } finally {
+    await Promise.all(staged.map((s) => s.discard()));
+  }
+}
+
+/** Runs `fn` holding the lock of every key (taken in sorted order, so never deadlocking). */
+function lockAll<T>(mutex: KeyedMutex, keys: string[], fn: () => Promise<T>, i = 0): Promise<T> {
+  if (i >= keys.length) return fn();
+  return mutex.run(keys[i], () => lockAll(mutex, keys, fn, i + 1));
+}
