@@ -143,8 +143,9 @@ export class ArtifactService {
           derivedFrom: [...new Set(input.derivedFrom ?? [])],
           sessionExpiresAt: null,
         });
-        this.o.events.publish('artifact.created', rec.session, rec);
-        return { ...rec, deduplicated: !created };
+        const result = { ...rec, deduplicated: !created };
+        this.o.events.publish('artifact.created', rec.session, result);
+        return result;
       } catch (err) {
         if (created && (await this.o.catalog.blobRefs(sha256)) === 0)
           await this.o.blobs.delete(sha256);
@@ -206,9 +207,12 @@ export class ArtifactService {
   /** Removes a blob's bytes if (under its lock) the catalog holds no reference to it. */
   async collectBlob(sha256: string): Promise<boolean> {
     return this.blobLocks.run(sha256, async () => {
-      if (!(await this.o.catalog.dropBlobIfUnreferenced(sha256))) return false;
+      const row = await this.o.catalog.audit.blob(sha256);
+      if (!row || row.refs > 0) return false;
+      // Bytes before the row: a crash in between leaves a row without bytes, which the next
+      // collection drops, never bytes without a row (an orphan only fsck would find).
       await this.deleteBytes(sha256);
-      return true;
+      return this.o.catalog.dropBlobIfUnreferenced(sha256);
     });
   }
 
@@ -220,8 +224,8 @@ export class ArtifactService {
   async removeUnreferencedBytes(sha256: string): Promise<boolean> {
     return this.blobLocks.run(sha256, async () => {
       if ((await this.o.catalog.blobRefs(sha256)) > 0) return false;
-      await this.o.catalog.dropBlobIfUnreferenced(sha256);
       await this.deleteBytes(sha256);
+      await this.o.catalog.dropBlobIfUnreferenced(sha256);
       return true;
     });
   }
@@ -232,7 +236,8 @@ export class ArtifactService {
   /**
    * Keeps every blob's bytes on disk until the returned release runs (an online backup reads
    * blobs its catalog snapshot references, which may lose their last reference meanwhile).
-   * Deletions asked for meanwhile run at release, each re-checked under the blob's lock.
+   * Deletions asked for meanwhile run at release, each re-checked under the blob's lock (a
+   * crash before that leaves their bytes as orphans for `cairn fsck --repair`).
    */
   holdBlobDeletes(): () => Promise<void> {
     this.deleteHolds++;

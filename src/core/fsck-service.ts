@@ -36,6 +36,11 @@ export interface FsckReport {
   bytes_hashed: number;
   /** Catalog blob rows checked against the files. */
   blob_rows: number;
+  /**
+   * Blobs nothing references whose row awaits garbage collection (a normal state, e.g. after a
+   * crash between a delete's commit and the bytes' removal); `repair` collects them.
+   */
+  gc_pending: number;
   problems_total: number;
   unrepaired: number;
   /** The first 1000 problems. */
@@ -66,6 +71,7 @@ export class FsckService {
       blobs_checked: 0,
       bytes_hashed: 0,
       blob_rows: 0,
+      gc_pending: 0,
       problems_total: 0,
       unrepaired: 0,
       problems: [],
@@ -150,6 +156,11 @@ export class FsckService {
       }
       const what = hashed.sha256 === sha ? 'no artifact references it' : 'corrupt and unreferenced';
       const removed = repair && (await this.o.artifacts.removeUnreferencedBytes(sha));
+      if (row && hashed.sha256 === sha) {
+        // Unreferenced with its row kept: garbage collection's to-do list, not damage.
+        if (!removed) r.gc_pending++;
+        continue;
+      }
       // Referenced again meanwhile (a push of the same bytes won the lock): not an orphan.
       if (repair && !removed && (await this.o.catalog.blobRefs(sha)) > 0) continue;
       add('orphan', sha, `${what} (${hashed.size} B)`, removed);

@@ -73,7 +73,7 @@ describe('disk full (a 20 MiB tmpfs as the data dir)', () => {
     // 12 KiB of metadata per row: within the 16 KiB header limit, so only SQLite's pages grow.
     const meta = Array.from({ length: 12 }, (_, k) => `meta.k${k}=${'v'.repeat(1000)}`).join('&');
     const statuses: number[] = [];
-    for (let i = 0; i < 3000 && statuses.every((st) => st === 201); i++) {
+    for (let i = 0; i < 3000 && !statuses.some((st) => st !== 201); i++) {
       const res = await s.fetch(
         `/v1/sessions/refs/artifacts/r${i}.bin?sha256=${seeded[1].sha256}&${meta}`,
         { method: 'PUT' },
