@@ -120,7 +120,13 @@ export async function startServer(app: App): Promise<RunningServer> {
       await Promise.all([
         app.sweeper.stop(),
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // A response that finishes just after close() leaves a keep-alive socket that
+          // close() alone would wait on for the keep-alive timeout: keep closing idle ones.
+          const idle = setInterval(() => server.closeIdleConnections(), 50);
+          server.close(() => {
+            clearInterval(idle);
+            resolve();
+          });
           server.closeIdleConnections();
         }),
       ]);
