@@ -69,6 +69,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopSummar
     failures: [],
   };
   const [minKill, maxKill] = o.killAfterMs ?? [50, 600];
+  let reported = 0;
   for (let cycle = 1; cycle <= o.cycles; cycle++) {
     const server = await spawnServer(o.dataDir);
     try {
@@ -87,6 +88,8 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopSummar
       throw err;
     }
     s.cycles = cycle;
+    for (const f of s.failures.slice(reported)) o.log?.(`  FAIL ${f}`);
+    reported = s.failures.length;
     o.log?.(
       `cycle ${cycle}/${o.cycles}: ${s.acked.pushes} pushes, ${s.acked.deletes} deletes, ${s.acked.seals} seals, ${s.acked.shares} shares acknowledged; ${s.checked} checks; problems ${problems(s)}`,
     );
