@@ -1,5 +1,6 @@
 """Test helper: a real ``cairn serve`` child process on a free port with a temp data dir."""
 
+import json
 import os
 import re
 import shutil
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.request
 from typing import List, Optional
 
 #: The repository root (clients/python/tests/ is three levels down).
@@ -62,6 +64,17 @@ class CairnServer:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self._stderr.append(line)
+
+    def admin_json(self, method: str, path: str, body: object) -> dict:
+        """An admin call the SDK does not offer (token management), made with urllib."""
+        req = urllib.request.Request(
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read())
 
     def env(self) -> dict:
         """A process environment pointing the SDK (and cairn CLI) at this server."""

@@ -3,13 +3,11 @@ get, download, artifact, delete, query and sessions (following cursors), session
 the sealed error, bad tokens, scopes and the environment fallbacks."""
 
 import io
-import json
 import os
 import shutil
 import tempfile
 import threading
 import unittest
-import urllib.request
 from unittest import mock
 
 from cairn import (
@@ -38,18 +36,6 @@ def setUpModule() -> None:
 
 def tearDownModule() -> None:
     server.close()
-
-
-def admin_json(method: str, path: str, body: object) -> dict:
-    """An admin call the SDK does not offer (token management), with urllib."""
-    req = urllib.request.Request(
-        server.url + path,
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read())
 
 
 class ClientTest(unittest.TestCase):
@@ -221,7 +207,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual((cm.exception.status, cm.exception.code), (401, "unauthorized"))
         with self.assertRaises(Unauthorized):
             list(Client(server.url, "cairn_not_a_real_token").query())
-        reader = admin_json("POST", "/v1/tokens", {"scope": "read", "name": "py-reader"})["token"]
+        reader = server.admin_json("POST", "/v1/tokens", {"scope": "read", "name": "py-reader"})["token"]
         self.c.push(b"x", "c_auth", "x.txt")
         ro = Client(server.url, reader)
         self.assertEqual(ro.get("c_auth", "x.txt"), b"x")
