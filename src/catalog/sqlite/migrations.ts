@@ -120,6 +120,14 @@ export const MIGRATIONS: string[] = [
     public_key_pem TEXT NOT NULL
   );
   `,
+  // 4: small blobs kept inline (issue 9): a push of a few KiB costs a row in the group commit
+  // instead of a file create, fsync, rename and directory fsync.
+  `
+  CREATE TABLE inline_blobs (
+    sha256 TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+  );
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */
