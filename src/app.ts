@@ -8,6 +8,7 @@ import { SqliteCatalog } from './catalog/sqlite/sqlite-catalog.js';
 import { makeConfig, type Config } from './config.js';
 import { ArtifactService } from './core/artifact-service.js';
 import { EventBus } from './core/events.js';
+import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
 import { SessionService } from './core/session-service.js';
 import { Signer } from './core/signer.js';
@@ -23,6 +24,8 @@ export interface App {
   catalog: Catalog;
   blobs: BlobStore;
   events: EventBus;
+  /** Counters, gauges and histograms served at GET /metrics. */
+  metrics: Metrics;
   signer: Signer;
   artifacts: ArtifactService;
   sessions: SessionService;
@@ -69,6 +72,8 @@ export async function createApp(
   // Removes upload leftovers and blobs a crash left committed without their catalog row.
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   const events = new EventBus();
+  const metrics = new Metrics();
+  metrics.follow(events);
   const signer = new Signer(loadSealKey(config.dataDir));
   const tokens = new TokenService({ catalog, clock });
   const artifacts: ArtifactService = new ArtifactService({
@@ -102,6 +107,7 @@ export async function createApp(
     catalog,
     blobs,
     events,
+    metrics,
     signer,
     clock,
     tokens,
