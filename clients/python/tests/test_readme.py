@@ -1,0 +1,73 @@
+"""The README's "Python SDK" pipeline, run as written: agent_b.py starts first and waits,
+agent_a.py pushes and seals, B picks up the results. The scripts and the shell block are taken
+from the README, so the documentation cannot drift from what works."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+import urllib.request
+from typing import Dict, List, Tuple
+
+from .server import ROOT, CairnServer
+
+
+def readme_blocks(section: str) -> List[Tuple[str, str]]:
+    """(language, code) of each fenced block of one ``## section`` of the README."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    start = text.index(f"\n## {section}\n")
+    end = text.find("\n## ", start + 1)
+    body = text[start : end if end != -1 else len(text)]
+    return re.findall(r"^```(\w+)\n(.*?)^```", body, re.S | re.M)
+
+
+class ReadmePipelineTest(unittest.TestCase):
+    def test_two_agent_pipeline_runs_as_written(self) -> None:
+        blocks = readme_blocks("Python SDK")
+        scripts: Dict[str, str] = {}
+        for lang, code in blocks:
+            m = re.match(r"# (\w+\.py):", code)
+            if lang == "python" and m:
+                scripts[m.group(1)] = code
+        self.assertEqual(sorted(scripts), ["agent_a.py", "agent_b.py"])
+        shell = [code for lang, code in blocks if lang == "sh" and "agent_a.py" in code]
+        self.assertEqual(len(shell), 1)
+        install = [code.strip() for lang, code in blocks if lang == "sh" and "pip install" in code]
+        self.assertEqual(install, ["pip install ./clients/python"])  # run by test_install
+
+        tmp = tempfile.mkdtemp(prefix="cairn-py-readme-")
+        server = CairnServer()
+        try:
+            for fn, code in scripts.items():
+                with open(os.path.join(tmp, fn), "w", encoding="utf-8") as f:
+                    f.write(code)
+            r = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", shell[0]],
+                cwd=tmp,
+                env=server.env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = r.stdout
+            digest = re.search(r"A sealed run_42: ([0-9a-f]{64})", out)
+            self.assertIsNotNone(digest, out)
+            self.assertIn("B sees run_42 sealed with 2 artifacts", out)
+            self.assertIn("B read data/rows.json v1: 3 rows, total 60", out)
+            with open(os.path.join(tmp, "report-from-a.md"), encoding="utf-8") as f:
+                self.assertEqual(f.read(), "# Q3 billing\n\nAll invoices reconciled.\n")
+            link = re.search(r"B shared the report: (\S+)", out)
+            self.assertIsNotNone(link, out)
+            with urllib.request.urlopen(link.group(1)) as resp:  # type: ignore[union-attr]
+                self.assertEqual(resp.read(), b"# Q3 billing\n\nAll invoices reconciled.\n")
+        finally:
+            server.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,66 @@
+"""wait_sealed(): returns as soon as the session is sealed, also when it did not exist when
+the wait began; raises WaitTimeout (a TimeoutError) when it is not sealed in time."""
+
+import threading
+import unittest
+from typing import List
+
+from cairn import CairnError, Client, Session, WaitTimeout
+
+from .server import CairnServer
+
+server: CairnServer
+
+
+def setUpModule() -> None:
+    global server
+    server = CairnServer()
+
+
+def tearDownModule() -> None:
+    server.close()
+
+
+class WaitTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.c = Client(server.url, server.token)
+
+    def wait_in_thread(self, sid: str, timeout: float) -> "tuple[threading.Thread, List[object]]":
+        got: List[object] = []
+
+        def run() -> None:
+            try:
+                got.append(Client(server.url, server.token).wait_sealed(sid, timeout=timeout))
+            except CairnError as err:
+                got.append(err)
+
+        t = threading.Thread(target=run)
+        t.start()
+        return t, got
+
+    def test_waiter_started_before_the_session_exists(self) -> None:
+        t, got = self.wait_in_thread("wait_new", 60)
+        self.c.push(b"result", "wait_new", "r.txt")
+        sealed = self.c.seal("wait_new")
+        t.join(90)
+        self.assertFalse(t.is_alive())
+        self.assertIsInstance(got[0], Session)
+        self.assertTrue(got[0].sealed)  # type: ignore[union-attr]
+        self.assertEqual(got[0].digest, sealed.digest)  # type: ignore[union-attr]
+
+    def test_already_sealed_returns_at_once(self) -> None:
+        self.c.push(b"x", "wait_done", "x.txt")
+        digest = self.c.seal("wait_done").digest
+        self.assertEqual(self.c.wait_sealed("wait_done", timeout="30s").digest, digest)
+
+    def test_timeout_raises_wait_timeout(self) -> None:
+        self.c.push(b"x", "wait_open", "x.txt")
+        with self.assertRaises(WaitTimeout) as cm:
+            self.c.wait_sealed("wait_open", timeout=1)
+        self.assertIsInstance(cm.exception, TimeoutError)
+        self.assertEqual(cm.exception.code, "timeout")
+        self.assertFalse(self.c.session("wait_open").sealed)
+
+
+if __name__ == "__main__":
+    unittest.main()
