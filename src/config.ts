@@ -27,6 +27,8 @@ export interface Config {
   maxJsonBytes: number;
   /** Write one JSON line per request to stderr. */
   logRequests: boolean;
+  /** Directories the MCP file tools (push_file, pull_artifact) may use over /mcp; none by default. */
+  mcpAllowPaths?: string[];
 }
 
 /** Defaults: the quick start's `npm start`. */

@@ -9,6 +9,7 @@ import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { tokenCommand } from './token.js';
 import { versionCommand } from './version.js';
+import { mcpCommand } from './mcp.js';
 import { shareCommand } from './share.js';
 import { sharesCommand } from './shares.js';
 import { unshareCommand } from './unshare.js';
@@ -37,5 +38,6 @@ export const commands = [
   fsckCommand,
   backupCommand,
   tokenCommand,
+  mcpCommand,
   versionCommand,
 ] as unknown as CommandModule[];

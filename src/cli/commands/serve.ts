@@ -15,6 +15,7 @@ interface ServeArgs {
   'max-size'?: string;
   durability: string;
   log: boolean;
+  'mcp-allow-path'?: string[];
 }
 
 /** `cairn serve`: runs the server until SIGINT/SIGTERM, then closes the catalog cleanly. */
@@ -64,6 +65,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         default: 'full',
         describe: 'full: fsync before acknowledging; process: survive kill -9 only',
       })
+      .option('mcp-allow-path', {
+        type: 'string',
+        array: true,
+        describe: 'Directory the MCP file tools may use over /mcp (repeatable; default none)',
+      })
       .option('log', {
         type: 'boolean',
         default: false,
@@ -90,6 +96,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         : undefined,
       durability: args.durability as 'full' | 'process',
       logRequests: args.log,
+      mcpAllowPaths: args['mcp-allow-path'],
     });
     const server = await startServer(app);
     let stopping = false;

@@ -6,6 +6,7 @@ import { bindTokenRoutes } from './token-routes.js';
 import { bindRetentionRoutes } from './retention-routes.js';
 import { bindShareRoutes } from './share-routes.js';
 import { bindMaintenanceRoutes } from './maintenance-routes.js';
+import { bindMcpRoutes } from './mcp-routes.js';
 import { bindExportRoutes } from './export-routes.js';
 
 /** The whole route table, in match order. The auth test is generated from it. */
@@ -18,6 +19,7 @@ export function allRoutes(): Route[] {
     ...bindRetentionRoutes(),
     ...bindShareRoutes(),
     ...bindMaintenanceRoutes(),
+    ...bindMcpRoutes(),
     ...bindExportRoutes(),
   ];
 }

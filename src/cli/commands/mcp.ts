@@ -1,0 +1,39 @@
+import type { CommandModule } from 'yargs';
+import { clientFor, type GlobalArgs } from '../context.js';
+
+interface McpArgs extends GlobalArgs {
+  'allow-path'?: string[];
+}
+
+/**
+ * `cairn mcp`: an MCP server on stdio for Claude, Cursor and other MCP clients. It talks to the
+ * Cairn server at `--url`/`CAIRN_URL` with `--token`/`CAIRN_TOKEN`; push_file and pull_artifact
+ * may only touch files under the `--allow-path` directories (default: the working directory).
+ * stdout carries only MCP messages; it runs until the client closes stdin.
+ */
+export const mcpCommand: CommandModule<GlobalArgs, McpArgs> = {
+  command: 'mcp',
+  describe: 'MCP server on stdio (for Claude Code, Claude Desktop, Cursor…)',
+  builder: (y) =>
+    y.option('allow-path', {
+      type: 'string',
+      array: true,
+      describe: 'Directory push_file/pull_artifact may use (repeatable; default: the cwd)',
+    }),
+  handler: async (args) => {
+    const { serveStdio } = await import('@modelcontextprotocol/server/stdio');
+    const { createCairnMcpServer } = await import('../../mcp/cairn-mcp-server.js');
+    const { PathGuard } = await import('../../mcp/path-guard.js');
+    const roots = args['allow-path']?.length ? args['allow-path'] : [process.cwd()];
+    const deps = { api: clientFor(args), files: new PathGuard(roots) };
+    const handle = serveStdio(() => createCairnMcpServer(deps), {
+      onerror: (err) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', msg: 'mcp', error: err.message })}\n`,
+        ),
+    });
+    // Runs until stdin closes (the client went away); then exit cleanly.
+    await new Promise<void>((resolve) => process.stdin.once('close', () => resolve()));
+    await handle.close();
+  },
+};

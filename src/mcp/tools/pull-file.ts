@@ -1,0 +1,43 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArtifactRecord } from '../../core/types.js';
+import { CairnError } from '../../lib/errors.js';
+import type { CairnApi } from '../cairn-api.js';
+
+/**
+ * Streams an artifact's bytes into `target` through a temp file in the same directory,
+ * verifying size and sha256 before the rename: a failed or corrupt download leaves the old
+ * file (if any) untouched. The rename replaces a symlink at `target`, never its target.
+ */
+export async function pullToFile(
+  api: CairnApi,
+  rec: ArtifactRecord,
+  target: string,
+): Promise<void> {
+  const tmp = join(dirname(target), `.cairn-${randomBytes(6).toString('hex')}.part`);
+  const hash = createHash('sha256');
+  let got = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      got += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(await api.downloadById(rec.id), meter, createWriteStream(tmp, { flags: 'wx' }));
+    if (got !== rec.size || hash.digest('hex') !== rec.sha256)
+      throw new CairnError(
+        'digest_mismatch',
+        502,
+        `the download of ${rec.session}/${rec.name} did not match its sha256; nothing was written`,
+      );
+    await rename(tmp, target);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

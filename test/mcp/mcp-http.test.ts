@@ -1,0 +1,203 @@
+import { rmSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { call, runToolSuite } from './tool-suite.js';
+
+let s: TestServer;
+let dir: string;
+let client: Client;
+
+/** An SDK client connected to `/mcp` with `token`. */
+async function connect(token: string): Promise<Client> {
+  const c = new Client({ name: 'cairn-test', version: '1.0.0' });
+  await c.connect(
+    new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
+  return c;
+}
+
+async function tokenOf(scope: string, sessions?: string): Promise<string> {
+  const res = await s.fetch('/v1/tokens', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ scope, sessions }),
+  });
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** A raw POST to /mcp with chosen headers (fetch would not let us forge Host). */
+function rawPost(headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 't', version: '1' },
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${s.url}/mcp`,
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+beforeAll(async () => {
+  dir = tempDir('cairn-mcp-files-');
+  s = await startTestServer({ mcpAllowPaths: [dir] });
+  client = await connect(s.token);
+});
+afterAll(async () => {
+  await client?.close();
+  await s?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('MCP over Streamable HTTP at /mcp', () => {
+  runToolSuite('http', () => ({ client, dir, url: s.url }));
+
+  describe('auth and DNS rebinding protection', () => {
+    it('401 without a token, with the Cairn error envelope', async () => {
+      const r = await rawPost({});
+      expect(r.status).toBe(401);
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'unauthorized' } });
+    });
+
+    it('401 with a wrong token', async () => {
+      const r = await rawPost({ Authorization: 'Bearer cairn_not_a_real_token' });
+      expect(r.status).toBe(401);
+    });
+
+    it('403 for a foreign Host header, even with a valid token', async () => {
+      const r = await rawPost({ Authorization: `Bearer ${s.token}`, Host: 'evil.example.com' });
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'host_not_allowed' } });
+    });
+
+    it('403 for a foreign Origin header', async () => {
+      const r = await rawPost({
+        Authorization: `Bearer ${s.token}`,
+        Origin: 'http://evil.example.com',
+      });
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'origin_not_allowed' } });
+    });
+
+    it('accepts localhost and IP-literal hosts', async () => {
+      const port = new URL(s.url).port;
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+        const r = await rawPost({
+          Authorization: `Bearer ${s.token}`,
+          Host: host,
+          Origin: `http://${host}`,
+        });
+        expect(r.status, host).toBe(200);
+      }
+    });
+
+    it('GET and DELETE /mcp answer 405 (stateless server)', async () => {
+      for (const method of ['GET', 'DELETE']) {
+        const res = await s.fetch('/mcp', { method, headers: { Accept: 'text/event-stream' } });
+        expect(res.status, method).toBe(405);
+        await res.body?.cancel();
+      }
+    });
+  });
+
+  describe('tool calls carry the caller’s token scope', () => {
+    it('a read token can read and query, but a push is a forbidden isError result', async () => {
+      const reader = await connect(await tokenOf('read'));
+      try {
+        const q = await call(reader, 'query_artifacts', {});
+        expect(q.isError).toBe(false);
+        const p = await call(reader, 'push_artifact', { session: 'ro_1', name: 'a', text: 'x' });
+        expect(p.isError).toBe(true);
+        expect(p.structured.error?.code).toBe('forbidden');
+        expect(p.text).toMatch(/scope/);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it("a token limited to run_* can't push elsewhere through MCP either", async () => {
+      const limited = await connect(await tokenOf('write', 'run_*'));
+      try {
+        const ok = await call(limited, 'push_artifact', { session: 'run_9', name: 'a', text: 'x' });
+        expect(ok.isError, ok.text).toBe(false);
+        const no = await call(limited, 'push_artifact', {
+          session: 'prod_9',
+          name: 'a',
+          text: 'x',
+        });
+        expect(no.structured.error?.code).toBe('forbidden');
+      } finally {
+        await limited.close();
+      }
+    });
+  });
+
+  describe('file tools on the server', () => {
+    it('never touch the data directory, even under an allowed directory', async () => {
+      const root = tempDir('cairn-mcp-root-');
+      const s2 = await startTestServer({ dataDir: join(root, 'data'), mcpAllowPaths: [root] });
+      const c = new Client({ name: 't', version: '1' });
+      await c.connect(
+        new StreamableHTTPClientTransport(new URL(`${s2.url}/mcp`), {
+          requestInit: { headers: { Authorization: `Bearer ${s2.token}` } },
+        }),
+      );
+      try {
+        const r = await call(c, 'push_file', {
+          session: 'x_1',
+          path: join(root, 'data', 'admin.token'),
+        });
+        expect(r.structured.error?.code).toBe('path_not_allowed');
+      } finally {
+        await c.close();
+        await s2.close();
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it('are off without --mcp-allow-path', async () => {
+      const s3 = await startTestServer();
+      const c = new Client({ name: 't', version: '1' });
+      await c.connect(
+        new StreamableHTTPClientTransport(new URL(`${s3.url}/mcp`), {
+          requestInit: { headers: { Authorization: `Bearer ${s3.token}` } },
+        }),
+      );
+      try {
+        const r = await call(c, 'push_file', { session: 'x_1', path: '/etc/hostname' });
+        expect(r.isError).toBe(true);
+        expect(r.structured.error?.code).toBe('path_not_allowed');
+        expect(r.text).toMatch(/--allow-path/);
+      } finally {
+        await c.close();
+        await s3.close();
+      }
+    });
+  });
+});
