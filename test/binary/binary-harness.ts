@@ -69,12 +69,16 @@ export interface BinaryServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts `<bin> serve --port 0 --data <dataDir>` and resolves once it prints its address. */
+/**
+ * Starts `<bin> serve --port 0 --data <dataDir>` (or `<bin> ...args`, which must serve from
+ * `dataDir`) and resolves once it prints its address and admin token line.
+ */
 export function startBinaryServer(
   bin: string,
-  opts: { cwd: string; env: NodeJS.ProcessEnv; dataDir: string },
+  opts: { cwd: string; env: NodeJS.ProcessEnv; dataDir: string; args?: string[] },
 ): Promise<BinaryServer> {
-  const child = spawn(bin, ['serve', '--port', '0', '--data', opts.dataDir], {
+  const args = opts.args ?? ['serve', '--port', '0', '--data', opts.dataDir];
+  const child = spawn(bin, args, {
     cwd: opts.cwd,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],
