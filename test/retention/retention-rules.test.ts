@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
@@ -27,10 +26,9 @@ async function make(config: Partial<Config> = {}) {
   open.push({ app, dir });
   const push = (input: PushInput, body: string) =>
     app.artifacts.push(input, Readable.from([Buffer.from(body)]));
-  const blobExists = (body: string) => {
-    const h = createHash('sha256').update(body).digest('hex');
-    return existsSync(join(dir, 'blobs', h.slice(0, 2), h.slice(2, 4), h));
-  };
+  /** Whether the blob store holds these bytes (asked through its interface). */
+  const blobExists = (body: string) =>
+    app.blobs.has(createHash('sha256').update(body).digest('hex'));
   return { app, clock, push, blobExists };
 }
 
@@ -126,12 +124,17 @@ describe('garbage collection', () => {
       blobs_freed: 2,
       bytes_freed: 2 + 4,
     });
-    expect(blobExists('YY')).toBe(true);
+    expect(await blobExists('YY')).toBe(true);
     const real = await app.retention.sweep();
     expect({ ...real, dry_run: true }).toEqual(plan);
-    expect([blobExists('X'), blobExists('YY'), blobExists('ZZZZ'), blobExists('WWWWWWWW')]).toEqual(
-      [true, false, false, true],
-    );
+    expect(
+      await Promise.all([
+        blobExists('X'),
+        blobExists('YY'),
+        blobExists('ZZZZ'),
+        blobExists('WWWWWWWW'),
+      ]),
+    ).toEqual([true, false, false, true]);
     expect(await app.retention.plan()).toMatchObject({ artifacts_expired: 0, bytes_freed: 0 });
   });
 
@@ -163,7 +166,11 @@ describe('keep last N versions', () => {
     for (let v = 1; v <= 4; v++) await push({ session: 's', name: 'log' }, `v${v}`);
     const left = (await app.sessions.getWithArtifacts('s')).artifacts;
     expect(left.map((x) => x.version)).toEqual([3, 4]);
-    expect([blobExists('v1'), blobExists('v2'), blobExists('v4')]).toEqual([false, false, true]);
+    expect(await Promise.all([blobExists('v1'), blobExists('v2'), blobExists('v4')])).toEqual([
+      false,
+      false,
+      true,
+    ]);
     expect((await app.sessions.get('s')).artifact_count).toBe(2);
   });
 
@@ -191,7 +198,10 @@ describe('deleting a session', () => {
     await push({ session: 'other', name: 'b' }, 'shared');
     expect(await app.retention.deleteSession('d')).toEqual({ id: 'd', artifacts_deleted: 2 });
     expect(await code(app.sessions.get('d'))).toBe('not_found');
-    expect([blobExists('only here'), blobExists('shared')]).toEqual([false, true]);
+    expect(await Promise.all([blobExists('only here'), blobExists('shared')])).toEqual([
+      false,
+      true,
+    ]);
     await app.sessions.seal('other');
     expect(await code(app.retention.deleteSession('other'))).toBe('session_sealed');
     expect(await code(app.retention.deleteSession('nope'))).toBe('not_found');
