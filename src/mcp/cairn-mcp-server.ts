@@ -21,7 +21,12 @@ Errors come back with a code and what to do next.`;
 export function createCairnMcpServer(deps: McpDeps): McpServer {
   const server = new McpServer(
     { name: 'cairn', title: 'Cairn artifact store', version: versionInfo().version },
-    { instructions: INSTRUCTIONS },
+    {
+      instructions: INSTRUCTIONS,
+      // Clients send logging/setLevel routinely; Cairn accepts it but reports everything
+      // through tool results, so it never has log messages to send.
+      capabilities: { logging: {} },
+    },
   );
   registerPushTools(server, deps);
   registerReadTools(server, deps);
