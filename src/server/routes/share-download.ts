@@ -1,6 +1,6 @@
-import { CairnError } from '../../lib/errors.js';
 import type { Ctx } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
+import { streamSessionExport } from '../session-export.js';
 
 /**
  * Types a browser would execute or render actively (script, markup that can carry script):
@@ -40,7 +40,10 @@ export async function serveShare(c: Ctx): Promise<void> {
     });
     return;
   }
-  throw new CairnError('not_implemented', 501, 'session share links are not available yet');
+  // A session: its export tar (the same stream as GET /v1/sessions/{sid}/export).
+  if (isGet) await c.app.shares.claimDownload(target.share);
+  else await c.app.shares.touch(target.share);
+  await streamSessionExport(c.app, target.session.id, c.res);
 }
 
 function notModified(header: string | undefined, etag: string): boolean {
