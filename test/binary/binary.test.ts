@@ -1,5 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/server.js';
 import {
@@ -65,7 +67,7 @@ describe('dist/cairn, copied alone into an empty directory', () => {
     expect(readdirSync(s.home)).toEqual([]);
   });
 
-  it('serves, pushes with metadata, queries, seals, pulls and downloads a share link', async () => {
+  it('serves, pushes with metadata, queries, seals, pulls, shares, speaks MCP and serves the browse page', async () => {
     const s = sandbox('e2e');
     const server = await serve(s);
     const env = bareEnv(s.home, { CAIRN_URL: server.url, CAIRN_TOKEN: server.token });
@@ -110,6 +112,39 @@ describe('dist/cairn, copied alone into an empty directory', () => {
     const res = await fetch(link);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(body);
+
+    // MCP over stdio: the SDK's own client spawns `cairn mcp` from the binary.
+    const mcp = new Client({ name: 'cairn-binary-test', version: '1.0.0' });
+    await mcp.connect(
+      new StdioClientTransport({
+        command: s.bin,
+        args: ['mcp'],
+        cwd: s.dir,
+        env: env as Record<string, string>,
+        stderr: 'pipe',
+      }),
+    );
+    try {
+      const tools = (await mcp.listTools()).tools.map((t) => t.name);
+      expect(tools).toEqual(expect.arrayContaining(['push_artifact', 'query_artifacts']));
+      const found = await mcp.callTool({
+        name: 'query_artifacts',
+        arguments: { meta: { pipeline: 'billing' } },
+      });
+      expect(found.isError).toBeFalsy();
+      expect(JSON.stringify(found.structuredContent)).toContain('output.json');
+    } finally {
+      await mcp.close();
+    }
+
+    // The browse page and its assets are embedded (there is no file beside the binary).
+    const page = await fetch(server.url);
+    expect(page.status).toBe(200);
+    const asset = /src="(\/ui\/assets\/app\.js[^"]*)"/.exec(await page.text())?.[1];
+    expect(asset).toBeDefined();
+    const js = await fetch(`${server.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect((await js.text()).length).toBeGreaterThan(1000);
 
     // The catalog's native binding was extracted once, into the fresh HOME's cache.
     const cached = readdirSync(join(s.home, '.cache', 'cairn', 'native'));
