@@ -117,6 +117,8 @@ export async function startServer(app: App): Promise<RunningServer> {
     server,
     url: `http://${host}:${addr.port}`,
     close: async () => {
+      // Waiters and event streams answer and end now, or server.close() would wait for them.
+      app.events.shutdown();
       await Promise.all([
         app.sweeper.stop(),
         new Promise<void>((resolve) => {

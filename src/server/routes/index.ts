@@ -8,6 +8,7 @@ import { bindShareRoutes } from './share-routes.js';
 import { bindMaintenanceRoutes } from './maintenance-routes.js';
 import { bindMcpRoutes } from './mcp-routes.js';
 import { bindExportRoutes } from './export-routes.js';
+import { bindWebRoutes } from './web-routes.js';
 
 /** The whole route table, in match order. The auth test is generated from it. */
 export function allRoutes(): Route[] {
@@ -21,5 +22,6 @@ export function allRoutes(): Route[] {
     ...bindMaintenanceRoutes(),
     ...bindMcpRoutes(),
     ...bindExportRoutes(),
+    ...bindWebRoutes(),
   ];
 }
