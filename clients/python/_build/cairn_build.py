@@ -15,20 +15,24 @@ import os
 import re
 import tarfile
 import zipfile
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = "cairn"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def _project() -> Dict[str, object]:
-    """The [project] table of pyproject.toml (the simple subset this file uses; no tomllib on 3.9)."""
+def _section() -> str:
+    """The [project] table of pyproject.toml as text (no tomllib on Python 3.9 and 3.10)."""
     with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
         text = f.read()
-    section = text.split("[project]", 1)[1].split("\n[", 1)[0]
+    return text.split("\n[project]\n", 1)[1].split("\n[", 1)[0]
+
+
+def _project() -> Dict[str, str]:
+    """The string fields of [project] this backend uses (the simple subset pyproject.toml has)."""
+    section = _section()
     strings = dict(re.findall(r'^([\w-]+)\s*=\s*"([^"]*)"', section, re.M))
-    classifiers = re.findall(r'"([^"]+::[^"]+)"', section)
     lic = re.search(r'^license\s*=\s*\{\s*text\s*=\s*"([^"]*)"', section, re.M)
     return {
         "name": strings["name"],
@@ -36,8 +40,11 @@ def _project() -> Dict[str, object]:
         "summary": strings.get("description", ""),
         "requires_python": strings.get("requires-python", ""),
         "license": lic.group(1) if lic else "",
-        "classifiers": classifiers,
     }
+
+
+def _classifiers() -> List[str]:
+    return re.findall(r'"([^"]+::[^"]+)"', _section())
 
 
 def _dist_name() -> str:
@@ -58,7 +65,7 @@ def _metadata() -> bytes:
         f"License: {p['license']}",
         f"Requires-Python: {p['requires_python']}",
     ]
-    lines += [f"Classifier: {c}" for c in p["classifiers"]]  # type: ignore[union-attr]
+    lines += [f"Classifier: {c}" for c in _classifiers()]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -107,7 +114,7 @@ def _read(path: str) -> bytes:
         return f.read()
 
 
-def get_requires_for_build_wheel(config_settings: Optional[dict] = None) -> List[str]:
+def get_requires_for_build_wheel(config_settings: Optional[Dict[str, Any]] = None) -> List[str]:
     """Nothing: the backend is standard library only."""
     return []
 
@@ -117,7 +124,7 @@ get_requires_for_build_editable = get_requires_for_build_wheel
 
 
 def prepare_metadata_for_build_wheel(
-    metadata_directory: str, config_settings: Optional[dict] = None
+    metadata_directory: str, config_settings: Optional[Dict[str, Any]] = None
 ) -> str:
     """Writes the .dist-info directory (METADATA, WHEEL) and returns its name."""
     info = _dist_info()
@@ -133,7 +140,7 @@ prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
 
 def build_wheel(
     wheel_directory: str,
-    config_settings: Optional[dict] = None,
+    config_settings: Optional[Dict[str, Any]] = None,
     metadata_directory: Optional[str] = None,
 ) -> str:
     """Builds the pure-Python wheel of src/cairn; returns its file name."""
@@ -142,7 +149,7 @@ def build_wheel(
 
 def build_editable(
     wheel_directory: str,
-    config_settings: Optional[dict] = None,
+    config_settings: Optional[Dict[str, Any]] = None,
     metadata_directory: Optional[str] = None,
 ) -> str:
     """Builds an editable wheel: a .pth file that puts this checkout's src/ on sys.path."""
@@ -150,7 +157,7 @@ def build_editable(
     return _write_wheel(wheel_directory, [(f"__editable__.{_dist_name()}.pth", pth)])
 
 
-def build_sdist(sdist_directory: str, config_settings: Optional[dict] = None) -> str:
+def build_sdist(sdist_directory: str, config_settings: Optional[Dict[str, Any]] = None) -> str:
     """Builds an sdist (pyproject.toml, the backend, the package, PKG-INFO); returns its name."""
     base = f"{_dist_name()}-{_project()['version']}"
     name = f"{base}.tar.gz"

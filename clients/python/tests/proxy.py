@@ -5,7 +5,6 @@ on the way back, as when a network drops mid-request."""
 
 import socket
 import threading
-from typing import List, Tuple
 
 
 class Proxy:
@@ -14,12 +13,12 @@ class Proxy:
     def __init__(self, upstream_url: str, drop_answers: int = 0, drop_method: bytes = b"") -> None:
         host_port = upstream_url.split("//", 1)[1].rstrip("/")
         host, port = host_port.rsplit(":", 1)
-        self._upstream: Tuple[str, int] = (host, int(port))
+        self._upstream: tuple[str, int] = (host, int(port))
         self._drop = drop_answers
         self._drop_method = drop_method
         self._lock = threading.Lock()
         #: Bytes clients sent, per connection, in order.
-        self.requests: List[bytearray] = []
+        self.requests: list[bytearray] = []
         self.bytes_up = 0
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import urllib.request
-from typing import List, Optional
+from typing import Optional
 
 #: The repository root (clients/python/tests/ is three levels down).
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -20,19 +20,27 @@ NODE = os.environ.get("NODE") or shutil.which("node") or "node"
 
 
 class CairnServer:
-    """``node bin/cairn.js serve --port 0 --data <tmp>``; ``url`` and admin ``token`` once started."""
+    """``node bin/cairn.js serve --port 0 --data <tmp>``; ``url`` and admin ``token`` once up."""
 
-    def __init__(self, extra_args: Optional[List[str]] = None) -> None:
+    def __init__(self, extra_args: Optional[list[str]] = None) -> None:
         self.data_dir = tempfile.mkdtemp(prefix="cairn-py-")
         self.proc = subprocess.Popen(
-            [NODE, os.path.join(ROOT, "bin", "cairn.js"), "serve", "--port", "0",
-             "--data", self.data_dir, *(extra_args or [])],
+            [
+                NODE,
+                os.path.join(ROOT, "bin", "cairn.js"),
+                "serve",
+                "--port",
+                "0",
+                "--data",
+                self.data_dir,
+                *(extra_args or []),
+            ],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        self._stderr: List[bytes] = []
+        self._stderr: list[bytes] = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         self.url = self._await_url()
         threading.Thread(target=self._drain_stdout, daemon=True).start()

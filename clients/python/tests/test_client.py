@@ -55,7 +55,9 @@ class ClientTest(unittest.TestCase):
     def test_push_bytes_versions_and_get(self) -> None:
         a1 = self.c.push(b"v1", "c_bytes", "notes/a.txt", meta={"agent": "a", "n": 3, "ok": True})
         self.assertIsInstance(a1, Artifact)
-        self.assertEqual((a1.session, a1.name, a1.version, a1.size), ("c_bytes", "notes/a.txt", 1, 2))
+        self.assertEqual(
+            (a1.session, a1.name, a1.version, a1.size), ("c_bytes", "notes/a.txt", 1, 2)
+        )
         self.assertEqual(a1.meta, {"agent": "a", "n": "3", "ok": "true"})
         self.assertEqual(a1.content_type, "text/plain")
         self.assertFalse(a1.deduplicated)
@@ -70,7 +72,9 @@ class ClientTest(unittest.TestCase):
     def test_push_path_with_default_name_then_download(self) -> None:
         path = self.file("report.md", b"# Report\n" * 1000)
         art = self.c.push(path, "c_path", meta={"stage": "draft"}, content_type="text/markdown")
-        self.assertEqual((art.name, art.content_type, art.size), ("report.md", "text/markdown", 9000))
+        self.assertEqual(
+            (art.name, art.content_type, art.size), ("report.md", "text/markdown", 9000)
+        )
         out = os.path.join(self.tmp, "out.md")
         self.assertEqual(self.c.download("c_path", "report.md", out), out)
         with open(out, "rb") as f:
@@ -118,7 +122,9 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(out.derived_from, [src.id])
         self.assertIsNotNone(out.expires_at)
         self.assertIsNotNone(self.c.push(b"o2", "c_lin", "o2.txt", ttl=3600).expires_at)
-        self.assertEqual(self.c.artifact(out.id), Artifact.from_json({**out.__dict__, "deduplicated": None}))
+        self.assertEqual(
+            self.c.artifact(out.id), Artifact.from_json({**out.__dict__, "deduplicated": None})
+        )
         deleted = self.c.delete(out)
         self.assertEqual(deleted.id, out.id)
         with self.assertRaises(NotFound) as cm:
@@ -127,7 +133,12 @@ class ClientTest(unittest.TestCase):
 
     def test_query_follows_cursors_and_filters(self) -> None:
         ids = [
-            self.c.push(f"{i}".encode(), "c_query", f"part-{i}.txt", meta={"i": i, "team": "x" if i % 2 else "y"}).id
+            self.c.push(
+                f"{i}".encode(),
+                "c_query",
+                f"part-{i}.txt",
+                meta={"i": i, "team": "x" if i % 2 else "y"},
+            ).id
             for i in range(7)
         ]
         self.c.push(b'{"k": 1}', "c_query", "data.json", meta={"score": "0.95"})
@@ -138,8 +149,13 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(odd, {"1", "3", "5"})
         self.assertEqual(len(list(self.c.query(session="c_query", meta={"team": None}))), 7)
         self.assertEqual(len(list(self.c.query(session="c_query", meta={"team": "x*"}))), 3)
-        self.assertEqual([a.name for a in self.c.query(session="c_query", type="application/json")], ["data.json"])
-        self.assertEqual([a.name for a in self.c.query(session="c_query", where="score >= 0.9")], ["data.json"])
+        self.assertEqual(
+            [a.name for a in self.c.query(session="c_query", type="application/json")],
+            ["data.json"],
+        )
+        self.assertEqual(
+            [a.name for a in self.c.query(session="c_query", where="score >= 0.9")], ["data.json"]
+        )
         self.assertEqual(len(list(self.c.query(session="c_query", latest=True, since="1h"))), 8)
         with self.assertRaises(InvalidRequest) as cm:
             list(self.c.query(where="score >="))
@@ -162,7 +178,9 @@ class ClientTest(unittest.TestCase):
         self.assertNotIn("c_sess_a", sealed_ids)
         self.assertIn("c_sess_a", {s.id for s in self.c.sessions(sealed=False)})
         one = self.c.session("c_sess_a")
-        self.assertEqual((one.artifact_count, [a.name for a in one.artifacts or []]), (1, ["x.txt"]))
+        self.assertEqual(
+            (one.artifact_count, [a.name for a in one.artifacts or []]), (1, ["x.txt"])
+        )
         with self.assertRaises(NotFound):
             self.c.session("c_sess_missing")
 
@@ -170,8 +188,11 @@ class ClientTest(unittest.TestCase):
         art = self.c.push(b"final", "c_sealed", "final.txt")
         self.c.seal("c_sealed")
         big = self.file("big.bin", os.urandom(200_000))
-        for attempt in (lambda: self.c.push(b"late", "c_sealed", "late.txt"), lambda: self.c.push(big, "c_sealed"),
-                        lambda: self.c.delete(art.id)):
+        for attempt in (
+            lambda: self.c.push(b"late", "c_sealed", "late.txt"),
+            lambda: self.c.push(big, "c_sealed"),
+            lambda: self.c.delete(art.id),
+        ):
             with self.assertRaises(SessionSealed) as cm:
                 attempt()
             self.assertEqual((cm.exception.code, cm.exception.status), ("session_sealed", 409))
@@ -207,7 +228,9 @@ class ClientTest(unittest.TestCase):
         self.assertEqual((cm.exception.status, cm.exception.code), (401, "unauthorized"))
         with self.assertRaises(Unauthorized):
             list(Client(server.url, "cairn_not_a_real_token").query())
-        reader = server.admin_json("POST", "/v1/tokens", {"scope": "read", "name": "py-reader"})["token"]
+        reader = server.admin_json("POST", "/v1/tokens", {"scope": "read", "name": "py-reader"})[
+            "token"
+        ]
         self.c.push(b"x", "c_auth", "x.txt")
         ro = Client(server.url, reader)
         self.assertEqual(ro.get("c_auth", "x.txt"), b"x")

@@ -65,7 +65,9 @@ class InstallTest(unittest.TestCase):
         try:
             env = offline_env()
             env.update(CAIRN_URL=server.url, CAIRN_TOKEN=server.token)
-            r = self.run_ok([os.path.join(venv, "bin", "python"), "-c", ROUND_TRIP], cwd=self.tmp, env=env)
+            r = self.run_ok(
+                [os.path.join(venv, "bin", "python"), "-c", ROUND_TRIP], cwd=self.tmp, env=env
+            )
         finally:
             server.close()
         self.assertEqual(r.stdout.split(), ["installed", "1"])

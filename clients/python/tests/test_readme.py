@@ -9,12 +9,11 @@ import subprocess
 import tempfile
 import unittest
 import urllib.request
-from typing import Dict, List, Tuple
 
 from .server import ROOT, CairnServer
 
 
-def readme_blocks(section: str) -> List[Tuple[str, str]]:
+def readme_blocks(section: str) -> list[tuple[str, str]]:
     """(language, code) of each fenced block of one ``## section`` of the README."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
@@ -27,7 +26,7 @@ def readme_blocks(section: str) -> List[Tuple[str, str]]:
 class ReadmePipelineTest(unittest.TestCase):
     def test_two_agent_pipeline_runs_as_written(self) -> None:
         blocks = readme_blocks("Python SDK")
-        scripts: Dict[str, str] = {}
+        scripts: dict[str, str] = {}
         for lang, code in blocks:
             m = re.match(r"# (\w+\.py):", code)
             if lang == "python" and m:

@@ -25,14 +25,21 @@ def tearDownModule() -> None:
 
 
 def keys(proxy: Proxy) -> list:
-    return [m.group(1) for r in proxy.requests for m in [re.search(rb"Idempotency-Key: (\S+)", bytes(r))] if m]
+    return [
+        m.group(1)
+        for r in proxy.requests
+        for m in [re.search(rb"Idempotency-Key: (\S+)", bytes(r))]
+        if m
+    ]
 
 
 class RetryTest(unittest.TestCase):
     def test_lost_answer_is_retried_with_the_same_key_and_stored_once(self) -> None:
         proxy = Proxy(server.url, drop_answers=2)  # the first two answers never arrive
         try:
-            art = Client(proxy.url, server.token, retries=3).push(b"exactly once", "retry_a", "r.txt")
+            art = Client(proxy.url, server.token, retries=3).push(
+                b"exactly once", "retry_a", "r.txt"
+            )
         finally:
             proxy.close()
         self.assertEqual(len(proxy.requests), 3)

@@ -39,7 +39,9 @@ class ShareTest(unittest.TestCase):
         self.c.push(b"second", "share_a", "out/result.txt")
         by_id = self.c.share(id=v1.id, ttl="1h")
         self.assertIsInstance(by_id, Share)
-        self.assertEqual((by_id.kind, by_id.artifact_id, by_id.status), ("artifact", v1.id, "active"))
+        self.assertEqual(
+            (by_id.kind, by_id.artifact_id, by_id.status), ("artifact", v1.id, "active")
+        )
         self.assertTrue((by_id.url or "").startswith(server.url + "/s/"))
         self.assertEqual(fetch(by_id.url or "")[:2], (200, b"first"))
         latest = self.c.share(session="share_a", name="out/result.txt", ttl=600)
@@ -50,7 +52,9 @@ class ShareTest(unittest.TestCase):
     def test_share_a_session_and_a_download_cap(self) -> None:
         self.c.push(b"a", "share_b", "a.txt")
         whole = self.c.share(session="share_b", ttl="2h")
-        self.assertEqual((whole.kind, whole.session, whole.artifact_id), ("session", "share_b", None))
+        self.assertEqual(
+            (whole.kind, whole.session, whole.artifact_id), ("session", "share_b", None)
+        )
         self.assertTrue((whole.url or "").startswith(server.url + "/s/"))
         self.assertTrue(whole.expires_at)
         once = self.c.share(session="share_b", name="a.txt", max_downloads=1)
@@ -68,7 +72,9 @@ class ShareTest(unittest.TestCase):
             self.c.share(session="share_c", name="x.txt", ttl="forever")
         with self.assertRaises(ValueError):
             self.c.share(name="x.txt")
-        reader = server.admin_json("POST", "/v1/tokens", {"scope": "read", "name": "py-share-reader"})
+        reader = server.admin_json(
+            "POST", "/v1/tokens", {"scope": "read", "name": "py-share-reader"}
+        )
         with self.assertRaises(Forbidden):
             Client(server.url, reader["token"]).share(session="share_c")
 

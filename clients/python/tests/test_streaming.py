@@ -99,7 +99,9 @@ class StreamingTest(unittest.TestCase):
             sent = b"".join(proxy.requests[-2:])
             self.assertIn(b"HEAD /v1/blobs/" + first.sha256.encode(), sent)
             self.assertIn(b"sha256=" + first.sha256.encode(), sent)
-            self.assertEqual(hashlib.sha256(c.get("skip_b", "weights-copy.bin")).hexdigest(), first.sha256)
+            self.assertEqual(
+                hashlib.sha256(c.get("skip_b", "weights-copy.bin")).hexdigest(), first.sha256
+            )
             with open(src, "rb") as f:  # a seekable file object takes the same path
                 before = proxy.bytes_up
                 c.push(f, "skip_b", "from-fileobj.bin")

@@ -3,7 +3,6 @@ the wait began; raises WaitTimeout (a TimeoutError) when it is not sealed in tim
 
 import threading
 import unittest
-from typing import List
 
 from cairn import CairnError, Client, Session, WaitTimeout
 
@@ -25,8 +24,8 @@ class WaitTest(unittest.TestCase):
     def setUp(self) -> None:
         self.c = Client(server.url, server.token)
 
-    def wait_in_thread(self, sid: str, timeout: float) -> "tuple[threading.Thread, List[object]]":
-        got: List[object] = []
+    def wait_in_thread(self, sid: str, timeout: float) -> "tuple[threading.Thread, list[object]]":
+        got: list[object] = []
 
         def run() -> None:
             try:

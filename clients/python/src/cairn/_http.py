@@ -11,7 +11,8 @@ import http.client
 import json
 import ssl
 import time
-from typing import IO, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import IO, Any, Callable, Optional, Union
 from urllib.parse import quote, urlencode, urlsplit
 
 from .errors import CairnError, ConnectionFailed, error_for
@@ -21,7 +22,7 @@ CHUNK = 1 << 20
 
 #: A body: bytes, or a function returning a fresh (rewound) readable each time it is called.
 Body = Union[bytes, Callable[[], IO[bytes]], None]
-Query = Sequence[Tuple[str, str]]
+Query = Sequence[tuple[str, str]]
 
 _CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
@@ -98,7 +99,7 @@ class Transport:
         method: str,
         path: str,
         query: Optional[Query] = None,
-        headers: Optional[Dict[str, str]] = None,
+        headers: Optional[dict[str, str]] = None,
         body: Body = None,
         length: Optional[int] = None,
         retry: bool = True,
@@ -151,7 +152,7 @@ class Transport:
         conn: http.client.HTTPConnection,
         method: str,
         target: str,
-        headers: Dict[str, str],
+        headers: dict[str, str],
         body: Body,
         length: Optional[int],
     ) -> http.client.HTTPResponse:
@@ -187,7 +188,7 @@ class Transport:
         query: Optional[Query] = None,
         payload: Any = None,
         retry: bool = True,
-        headers: Optional[Dict[str, str]] = None,
+        headers: Optional[dict[str, str]] = None,
         body: Body = None,
         length: Optional[int] = None,
         timeout: Optional[float] = None,
@@ -230,4 +231,4 @@ def _error(status: int, data: bytes) -> CairnError:
         return error_for(status, f"http_{status}", f"HTTP {status} from the Cairn server")
 
 
-__all__: List[str] = ["Transport", "Response", "CHUNK", "path_of", "name_path"]
+__all__: list[str] = ["Transport", "Response", "CHUNK", "path_of", "name_path"]

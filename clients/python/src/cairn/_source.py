@@ -4,7 +4,7 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass
-from typing import IO, Callable, Optional, Union
+from typing import IO, Callable, Optional, Union, cast
 
 from ._http import CHUNK
 
@@ -67,7 +67,7 @@ def _from_file_object(f: IO[bytes]) -> Source:
         pass
     if not seekable:
         # A pipe: stream it once, chunked, without a digest (it cannot be hashed in advance).
-        return Source(base, None, None, lambda: _NoClose(f))
+        return Source(base, None, None, lambda: _NoClose.wrap(f))
     start = f.tell()
     h = hashlib.sha256()
     size = 0
@@ -79,7 +79,7 @@ def _from_file_object(f: IO[bytes]) -> Source:
 
     def reopen() -> IO[bytes]:
         f.seek(start)
-        return _NoClose(f)
+        return _NoClose.wrap(f)
 
     return Source(base, size, h.hexdigest(), reopen)
 
@@ -99,6 +99,11 @@ class _NoClose(io.RawIOBase):
     def __init__(self, f: IO[bytes]) -> None:
         super().__init__()
         self._f = f
+
+    @classmethod
+    def wrap(cls, f: IO[bytes]) -> IO[bytes]:
+        """``f`` behind a wrapper whose close() does not close it."""
+        return cast(IO[bytes], cls(f))
 
     def readable(self) -> bool:
         return True

@@ -6,10 +6,11 @@ import math
 import os
 import time
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Optional, Union
 
-from ._http import CHUNK, Transport, name_path, path_of
+from ._http import CHUNK, Response, Transport, name_path, path_of
 from ._source import PushSource, Source, prepare
 from .errors import CairnError, DigestMismatch, NotFound, WaitTimeout
 from .models import Artifact, Session, Share
@@ -50,9 +51,7 @@ class Client:
         url = url or os.environ.get("CAIRN_URL") or "http://127.0.0.1:7070"
         if token is None:
             token = os.environ.get("CAIRN_TOKEN") or _local_admin_token()
-        self._t = Transport(
-            url, token, timeout, retries, user_agent=f"cairn-python/{__version__}"
-        )
+        self._t = Transport(url, token, timeout, retries, user_agent=f"cairn-python/{__version__}")
 
     @property
     def url(self) -> str:
@@ -85,7 +84,9 @@ class Client:
         name = name or src.name
         if not name:
             raise ValueError("push() needs name= when pushing bytes or an unnamed file object")
-        query: List[Tuple[str, str]] = [(f"meta.{k}", _meta_value(v)) for k, v in (meta or {}).items()]
+        query: list[tuple[str, str]] = [
+            (f"meta.{k}", _meta_value(v)) for k, v in (meta or {}).items()
+        ]
         if ttl is not None:
             query.append(("ttl", _duration(ttl)))
         query += [("derived_from", _id(r)) for r in _refs(derived_from)]
@@ -102,7 +103,9 @@ class Client:
                     raise  # else the blob was collected in between: upload it after all
         return Artifact.from_json(self._upload(path, query, headers, src))
 
-    def _upload(self, path: str, query: List[Tuple[str, str]], headers: Dict[str, str], src: Source) -> Any:
+    def _upload(
+        self, path: str, query: list[tuple[str, str]], headers: dict[str, str], src: Source
+    ) -> Any:
         if src.sha256:
             digest = bytes.fromhex(src.sha256)
             headers = {**headers, "Content-Digest": f"sha-256=:{_b64(digest)}:"}
@@ -127,7 +130,11 @@ class Client:
         return self._open(session, name, version).read()
 
     def download(
-        self, session: str, name: str, path: Union[str, "os.PathLike[str]"], version: Optional[int] = None
+        self,
+        session: str,
+        name: str,
+        path: Union[str, "os.PathLike[str]"],
+        version: Optional[int] = None,
     ) -> str:
         """Streams ``session/name`` into ``path`` (a file, or a directory to put it in).
 
@@ -161,7 +168,7 @@ class Client:
             resp.close()
         return dest
 
-    def _open(self, session: str, name: str, version: Optional[int]) -> Any:
+    def _open(self, session: str, name: str, version: Optional[int]) -> Response:
         path = path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
         query = [("version", str(version))] if version is not None else None
         return self._t.request("GET", path, query, headers={"Accept": "*/*"})
@@ -198,8 +205,14 @@ class Client:
         only the newest version of each name; ``limit`` caps the total yielded.
         """
         params = _meta_filters(meta)
-        for k, v in (("session", session), ("type", type), ("name", name), ("where", where),
-                     ("since", since), ("until", until)):
+        for k, v in (
+            ("session", session),
+            ("type", type),
+            ("name", name),
+            ("where", where),
+            ("since", since),
+            ("until", until),
+        ):
             if v is not None:
                 params.append((k, v))
         if latest:
@@ -225,8 +238,8 @@ class Client:
             yield Session.from_json(rec)
 
     def _pages(
-        self, path: str, params: List[Tuple[str, str]], limit: Optional[int], page_size: int
-    ) -> Iterator[Dict[str, Any]]:
+        self, path: str, params: list[tuple[str, str]], limit: Optional[int], page_size: int
+    ) -> Iterator[dict[str, Any]]:
         left = limit if limit is not None else math.inf
         cursor: Optional[str] = None
         while left > 0:
@@ -249,8 +262,11 @@ class Client:
     def create_session(
         self, sid: str, meta: Optional[Mapping[str, Any]] = None, ttl: Optional[Duration] = None
     ) -> Session:
-        """Creates a session explicitly (a push creates one implicitly). Raises Conflict if it exists."""
-        body: Dict[str, Any] = {"id": sid}
+        """Creates a session explicitly (a push creates one implicitly).
+
+        Raises Conflict if it exists.
+        """
+        body: dict[str, Any] = {"id": sid}
         if meta:
             body["meta"] = {k: _meta_value(v) for k, v in meta.items()}
         if ttl is not None:
@@ -281,9 +297,7 @@ class Client:
             if rec.get("sealed"):
                 return Session.from_json(rec)
             if deadline - time.monotonic() <= 0.001:
-                raise WaitTimeout(
-                    "timeout", f"session {sid!r} was not sealed within {total:g}s", 0
-                )
+                raise WaitTimeout("timeout", f"session {sid!r} was not sealed within {total:g}s", 0)
 
     # ---- sharing ---------------------------------------------------------------------------
 
@@ -300,7 +314,7 @@ class Client:
         a token until it expires (``ttl``, capped by the server) or is used ``max_downloads``
         times. The URL is returned only here.
         """
-        body: Dict[str, Any] = {}
+        body: dict[str, Any] = {}
         if ttl is not None:
             body["ttl"] = _duration(ttl)
         if max_downloads is not None:
@@ -308,7 +322,9 @@ class Client:
         if id is not None:
             path = path_of("v1", "artifacts", _id(id), "share")
         elif session is not None and name is not None:
-            resp = self._t.request("HEAD", path_of("v1", "sessions", session) + "/artifacts/" + name_path(name))
+            resp = self._t.request(
+                "HEAD", path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
+            )
             resp.close()
             path = path_of("v1", "artifacts", resp.header("X-Cairn-Artifact-Id") or "", "share")
         elif session is not None:
@@ -332,10 +348,12 @@ def _meta_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (str, int, float)):
         return str(v)
-    raise TypeError(f"metadata values must be strings (or numbers/booleans), got {type(v).__name__}")
+    raise TypeError(
+        f"metadata values must be strings (or numbers/booleans), got {type(v).__name__}"
+    )
 
 
-def _meta_filters(meta: Optional[MetaFilter]) -> List[Tuple[str, str]]:
+def _meta_filters(meta: Optional[MetaFilter]) -> list[tuple[str, str]]:
     return [(f"meta.{k}", "" if v is None else _meta_value(v)) for k, v in (meta or {}).items()]
 
 
@@ -366,7 +384,7 @@ def _id(ref: Ref) -> str:
     return ref.id if isinstance(ref, Artifact) else ref
 
 
-def _refs(refs: Union[Ref, Iterable[Ref], None]) -> List[Ref]:
+def _refs(refs: Union[Ref, Iterable[Ref], None]) -> list[Ref]:
     if refs is None:
         return []
     if isinstance(refs, (str, Artifact)):

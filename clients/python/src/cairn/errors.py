@@ -5,7 +5,7 @@ message (which says what to do) and the HTTP ``status`` (0 when the server was n
 Catch a subclass for one kind of failure, or ``CairnError`` for all of them.
 """
 
-from typing import Any, Dict, Optional, Type
+from typing import Any, Optional
 
 
 class CairnError(Exception):
@@ -16,7 +16,7 @@ class CairnError(Exception):
         code: str,
         message: str,
         status: int = 0,
-        details: Optional[Dict[str, Any]] = None,
+        details: Optional[dict[str, Any]] = None,
     ) -> None:
         super().__init__(f"{code}: {message}")
         #: Stable machine-readable code from the server, e.g. ``session_sealed``.
@@ -34,7 +34,10 @@ class InvalidRequest(CairnError):
 
 
 class DigestMismatch(InvalidRequest):
-    """400 ``digest_mismatch``: the bytes received differ from the announced sha256; nothing was stored."""
+    """400 ``digest_mismatch``: the bytes received differ from the announced sha256.
+
+    Nothing was stored.
+    """
 
 
 class Unauthorized(CairnError):
@@ -81,7 +84,7 @@ class WaitTimeout(CairnError, TimeoutError):
     """``wait_sealed`` reached its timeout before the session was sealed (code ``timeout``)."""
 
 
-_BY_STATUS: Dict[int, Type[CairnError]] = {
+_BY_STATUS: dict[int, type[CairnError]] = {
     400: InvalidRequest,
     401: Unauthorized,
     403: Forbidden,
@@ -92,14 +95,14 @@ _BY_STATUS: Dict[int, Type[CairnError]] = {
     507: InsufficientStorage,
 }
 
-_BY_CODE: Dict[str, Type[CairnError]] = {
+_BY_CODE: dict[str, type[CairnError]] = {
     "session_sealed": SessionSealed,
     "digest_mismatch": DigestMismatch,
 }
 
 
 def error_for(
-    status: int, code: str, message: str, details: Optional[Dict[str, Any]] = None
+    status: int, code: str, message: str, details: Optional[dict[str, Any]] = None
 ) -> CairnError:
     """The most specific :class:`CairnError` subclass for a server answer."""
     cls = _BY_CODE.get(code) or _BY_STATUS.get(status)

@@ -5,12 +5,12 @@ given. Fields a newer server adds are ignored, so an older client keeps working.
 """
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional, Type, TypeVar
+from typing import Any, Optional, TypeVar
 
 T = TypeVar("T")
 
 
-def _known(cls: Type[Any], data: Dict[str, Any]) -> Dict[str, Any]:
+def _known(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in data.items() if k in names}
 
@@ -26,15 +26,15 @@ class Artifact:
     sha256: str
     size: int
     content_type: str
-    meta: Dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     expires_at: Optional[str] = None
-    derived_from: List[str] = field(default_factory=list)
+    derived_from: list[str] = field(default_factory=list)
     #: Only on a push's answer: True when the server already held these bytes.
     deduplicated: Optional[bool] = None
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> "Artifact":
+    def from_json(cls, data: dict[str, Any]) -> "Artifact":
         """Builds an Artifact from a server record."""
         return cls(**_known(cls, data))
 
@@ -44,7 +44,7 @@ class Session:
     """A session. ``artifacts`` is filled only by :meth:`cairn.Client.session`."""
 
     id: str
-    meta: Dict[str, str] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     updated_at: str = ""
     expires_at: Optional[str] = None
@@ -58,10 +58,10 @@ class Session:
     artifact_count: int = 0
     total_bytes: int = 0
     keep_versions: Optional[int] = None
-    artifacts: Optional[List[Artifact]] = None
+    artifacts: Optional[list[Artifact]] = None
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> "Session":
+    def from_json(cls, data: dict[str, Any]) -> "Session":
         """Builds a Session (and its artifacts, if listed) from a server record."""
         values = _known(cls, data)
         if isinstance(values.get("artifacts"), list):
@@ -88,6 +88,6 @@ class Share:
     status: str = "active"
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> "Share":
+    def from_json(cls, data: dict[str, Any]) -> "Share":
         """Builds a Share from a server record."""
         return cls(**_known(cls, data))
