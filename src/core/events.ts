@@ -4,7 +4,11 @@ import { EventEmitter } from 'node:events';
 export type EventType =
   'artifact.created' | 'artifact.deleted' | 'session.sealed' | 'session.expired';
 
-/** One published event; `id` increases by one per event within this process. */
+/**
+ * One published event. `id` increases by one per event, and starts from the start time in
+ * microseconds, so ids keep increasing across restarts: a client resuming with an id from
+ * before a restart is told it missed events instead of silently skipping new ones.
+ */
 export interface CairnEvent {
   id: number;
   type: EventType;
@@ -21,10 +25,14 @@ export interface CairnEvent {
 export class EventBus {
   private readonly emitter = new EventEmitter();
   private readonly recent: CairnEvent[] = [];
-  private nextId = 1;
+  private nextId: number;
 
-  constructor(private readonly windowSize = 10_000) {
+  constructor(
+    private readonly windowSize = 10_000,
+    firstId = Date.now() * 1000,
+  ) {
     this.emitter.setMaxListeners(0);
+    this.nextId = firstId;
   }
 
   /** Publishes an event to every subscriber. */
@@ -43,9 +51,39 @@ export class EventBus {
     return () => this.emitter.off('event', fn);
   }
 
-  /** Events after `lastId` still in the window, oldest first. */
+  /** Events after `lastId` still in the window, oldest first (ids are consecutive). */
   since(lastId: number): CairnEvent[] {
-    return this.recent.filter((e) => e.id > lastId);
+    const first = this.recent[0]?.id ?? this.nextId;
+    return this.recent.slice(Math.max(0, lastId + 1 - first));
+  }
+
+  /**
+   * True if events after `lastId` were published but have left the window, so a client
+   * resuming from `lastId` cannot get all it missed (an id from the future counts as a gap too:
+   * it came from another server or a clock that went backwards).
+   */
+  missedSince(lastId: number): boolean {
+    const first = this.recent[0]?.id ?? this.nextId;
+    return lastId + 1 < first || lastId >= this.nextId;
+  }
+
+  /** The id the next event will get. */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  /**
+   * Tells long-lived subscribers (waiters, event streams) that the server is shutting down, so
+   * they answer and end instead of holding the shutdown up.
+   */
+  shutdown(): void {
+    this.emitter.emit('shutdown');
+  }
+
+  /** Calls `fn` once on {@link shutdown}; returns the unsubscribe function. */
+  onShutdown(fn: () => void): () => void {
+    this.emitter.once('shutdown', fn);
+    return () => this.emitter.off('shutdown', fn);
   }
 
   /** Number of current subscribers (for metrics). */

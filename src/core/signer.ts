@@ -16,14 +16,22 @@ export class Signer {
 
   constructor(private readonly privateKey: KeyObject) {
     const pem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
-    const id = `k_${createHash('sha256').update(pem).digest('hex').slice(0, 16)}`;
-    this.publicKey = { id, algorithm: 'ed25519', public_key_pem: pem };
+    this.publicKey = { id: sealKeyId(pem), algorithm: 'ed25519', public_key_pem: pem };
   }
 
   /** Signature (base64) of a seal digest. */
   sign(digest: string): string {
     return sign(null, Buffer.from(`cairn-seal-v1:${digest}`), this.privateKey).toString('base64');
   }
+}
+
+/**
+ * The id of a seal key: `k_` + the first 16 hex digits of the sha256 of its SPKI PEM. Accepts
+ * any PEM key (a private key's public half is used); throws for text that is not a key.
+ */
+export function sealKeyId(pem: string): string {
+  const spki = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+  return `k_${createHash('sha256').update(spki).digest('hex').slice(0, 16)}`;
 }
 
 /** True if `signature` is a valid signature of `digest` by the PEM public key. */

@@ -18,6 +18,12 @@ import { unpinCommand } from './unpin.js';
 import { gcCommand } from './gc.js';
 import { fsckCommand } from './fsck.js';
 import { backupCommand } from './backup.js';
+import { waitCommand } from './wait.js';
+import { eventsCommand } from './events.js';
+import { lineageCommand } from './lineage.js';
+import { verifyCommand } from './verify.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 
 /** Every CLI command module. */
 export const commands = [
@@ -37,6 +43,12 @@ export const commands = [
   gcCommand,
   fsckCommand,
   backupCommand,
+  waitCommand,
+  eventsCommand,
+  lineageCommand,
+  verifyCommand,
+  exportCommand,
+  importCommand,
   tokenCommand,
   mcpCommand,
   versionCommand,

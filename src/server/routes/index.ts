@@ -8,6 +8,8 @@ import { bindShareRoutes } from './share-routes.js';
 import { bindMaintenanceRoutes } from './maintenance-routes.js';
 import { bindMcpRoutes } from './mcp-routes.js';
 import { bindExportRoutes } from './export-routes.js';
+import { bindEventRoutes } from './event-routes.js';
+import { bindLineageRoutes } from './lineage-routes.js';
 import { bindWebRoutes } from './web-routes.js';
 
 /** The whole route table, in match order. The auth test is generated from it. */
@@ -22,6 +24,8 @@ export function allRoutes(): Route[] {
     ...bindMaintenanceRoutes(),
     ...bindMcpRoutes(),
     ...bindExportRoutes(),
+    ...bindEventRoutes(),
+    ...bindLineageRoutes(),
     ...bindWebRoutes(),
   ];
 }
