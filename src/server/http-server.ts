@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
-import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
-import { guardBodyIdle } from './body-timeout.js';
+import { CairnError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
 import { errorEnvelope, sendError, sendJson } from './respond.js';
 import { allRoutes } from './routes/index.js';
 import { Router, type Ctx } from './router.js';
@@ -29,15 +28,11 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     const started = process.hrtime.bigint();
     const requestId = validRequestId(req.headers['x-request-id']) ?? randomBytes(8).toString('hex');
     res.setHeader('X-Request-Id', requestId);
-    guardBodyIdle(req, res, app.config.bodyIdleTimeoutMs);
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       // Route on the path as sent: URL parsing would resolve `..` and `%2e%2e` segments away,
       // and such a name must be refused, not silently rewritten.
-      const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
-      // URLSearchParams turns malformed escapes and invalid UTF-8 into U+FFFD silently: refuse
-      // them instead, so no metadata value or filter is stored or run other than as sent.
-      strictQuery(rawQuery);
+      const rawPath = (req.url ?? '/').split('?')[0];
       const m = router.match(req.method ?? 'GET', rawPath);
       if (!m)
         throw new NotFoundError(
@@ -88,15 +83,8 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
 /** Starts serving `app` on its configured host and port. */
 export async function startServer(app: App): Promise<RunningServer> {
   const handler = createHandler(app);
-  const { maxHeaderBytes, headersTimeoutMs } = app.config;
   const server = http.createServer(
-    {
-      maxHeaderSize: maxHeaderBytes,
-      // Uploads may take hours: no total request time, but slow heads and stalled bodies are cut.
-      requestTimeout: 0,
-      headersTimeout: headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(100, Math.min(30_000, headersTimeoutMs / 4)),
-    },
+    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 },
     (req, res) => {
       void handler(req, res);
     },
@@ -104,26 +92,17 @@ export async function startServer(app: App): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const [status, reason, code, message] =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? [
-            431,
-            'Request Header Fields Too Large',
-            'headers_too_large',
-            `request headers are larger than ${maxHeaderBytes} bytes`,
-          ]
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [
-              408,
-              'Request Timeout',
-              'request_timeout',
-              `the request head took longer than ${headersTimeoutMs / 1000} s`,
-            ]
-          : [400, 'Bad Request', 'bad_request', 'malformed HTTP request'];
-    const { body } = errorEnvelope(new CairnError(code, status, message));
+    const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
+    const { body } = errorEnvelope(
+      new CairnError(
+        tooBig ? 'headers_too_large' : 'bad_request',
+        tooBig ? 431 : 400,
+        tooBig ? 'request headers are larger than 16 KiB' : 'malformed HTTP request',
+      ),
+    );
     const text = JSON.stringify(body);
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      `HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -161,21 +140,6 @@ function bearer(req: http.IncomingMessage): string | undefined {
   const h = req.headers.authorization;
   const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
   return m?.[1];
-}
-
-/** Throws `invalid_query` if a query component has a malformed escape or invalid UTF-8. */
-function strictQuery(raw: string): void {
-  if (!raw.includes('%')) return;
-  for (const part of raw.split(/[&=]/)) {
-    try {
-      decodeURIComponent(part);
-    } catch {
-      throw new InvalidInputError(
-        'invalid_query',
-        'the query string has a malformed %-escape or invalid UTF-8; encode values as UTF-8',
-      );
-    }
-  }
 }
 
 function validRequestId(v: string | string[] | undefined): string | undefined {
