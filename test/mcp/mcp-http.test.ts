@@ -126,6 +126,31 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     });
   });
 
+  it('serves a client that negotiates the 2026-07-28 protocol (modern era) too', async () => {
+    const modern = new Client(
+      { name: 'cairn-test-modern', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    await modern.connect(
+      new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${s.token}` } },
+      }),
+    );
+    try {
+      expect(modern.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      const r = await call(modern, 'push_artifact', {
+        session: 'modern_1',
+        name: 'm.txt',
+        text: 'm',
+      });
+      expect(r.isError, r.text).toBe(false);
+      const read = await call(modern, 'read_artifact', { session: 'modern_1', name: 'm.txt' });
+      expect(read.structured.text).toBe('m');
+    } finally {
+      await modern.close();
+    }
+  });
+
   describe('tool calls carry the caller’s token scope', () => {
     it('a read token can read and query, but a push is a forbidden isError result', async () => {
       const reader = await connect(await tokenOf('read'));
