@@ -2,10 +2,12 @@
 the wait began; raises WaitTimeout (a TimeoutError) when it is not sealed in time."""
 
 import threading
+import time
 import unittest
 
 from cairn import CairnError, Client, Session, WaitTimeout
 
+from .proxy import Proxy
 from .server import CairnServer
 
 server: CairnServer
@@ -24,12 +26,14 @@ class WaitTest(unittest.TestCase):
     def setUp(self) -> None:
         self.c = Client(server.url, server.token)
 
-    def wait_in_thread(self, sid: str, timeout: float) -> "tuple[threading.Thread, list[object]]":
+    def wait_in_thread(
+        self, sid: str, timeout: float, url: str
+    ) -> "tuple[threading.Thread, list[object]]":
         got: list[object] = []
 
         def run() -> None:
             try:
-                got.append(Client(server.url, server.token).wait_sealed(sid, timeout=timeout))
+                got.append(Client(url, server.token).wait_sealed(sid, timeout=timeout))
             except CairnError as err:
                 got.append(err)
 
@@ -38,14 +42,23 @@ class WaitTest(unittest.TestCase):
         return t, got
 
     def test_waiter_started_before_the_session_exists(self) -> None:
-        t, got = self.wait_in_thread("wait_new", 60)
-        self.c.push(b"result", "wait_new", "r.txt")
-        sealed = self.c.seal("wait_new")
-        t.join(90)
+        with self.assertRaises(WaitTimeout):  # a session that does not exist yet is waited for
+            self.c.wait_sealed("wait_new", timeout=0.5)
+        proxy = Proxy(server.url)  # to know when the waiter's request has gone out
+        try:
+            t, got = self.wait_in_thread("wait_new", 60, proxy.url)
+            while not any(b"/wait?" in bytes(r) for r in list(proxy.requests)):
+                time.sleep(0.01)
+            self.c.push(b"result", "wait_new", "r.txt")
+            sealed = self.c.seal("wait_new")
+            t.join(90)
+        finally:
+            proxy.close()
         self.assertFalse(t.is_alive())
         self.assertIsInstance(got[0], Session)
-        self.assertTrue(got[0].sealed)  # type: ignore[union-attr]
-        self.assertEqual(got[0].digest, sealed.digest)  # type: ignore[union-attr]
+        self.assertTrue(got[0].sealed)  # type: ignore[attr-defined]
+        self.assertEqual(got[0].digest, sealed.digest)  # type: ignore[attr-defined]
+        self.assertEqual(got[0].id, "wait_new")  # type: ignore[attr-defined]
 
     def test_already_sealed_returns_at_once(self) -> None:
         self.c.push(b"x", "wait_done", "x.txt")
