@@ -65,6 +65,8 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(a2.version, 2)
         self.assertEqual(self.c.get("c_bytes", "notes/a.txt"), b"v2!")
         self.assertEqual(self.c.get("c_bytes", "notes/a.txt", version=1), b"v1")
+        self.assertTrue(self.c.has_blob(a1.sha256))
+        self.assertFalse(self.c.has_blob("0" * 64))
         again = self.c.push(memoryview(b"v1"), "c_bytes", "copy.txt")
         self.assertTrue(again.deduplicated)
         self.assertEqual(again.sha256, a1.sha256)
@@ -228,6 +230,9 @@ class ClientTest(unittest.TestCase):
         self.assertEqual((cm.exception.status, cm.exception.code), (401, "unauthorized"))
         with self.assertRaises(Unauthorized):
             list(Client(server.url, "cairn_not_a_real_token").query())
+        with self.assertRaises(Unauthorized) as cm_head:  # a HEAD answer has no JSON body
+            Client(server.url, "cairn_not_a_real_token").has_blob("0" * 64)
+        self.assertEqual(cm_head.exception.code, "unauthorized")
         reader = server.admin_json("POST", "/v1/tokens", {"scope": "read", "name": "py-reader"})[
             "token"
         ]

@@ -63,8 +63,9 @@ class ShareTest(unittest.TestCase):
         self.assertEqual(fetch(once.url or "")[0], 410)  # used up
 
     def test_share_errors(self) -> None:
-        with self.assertRaises(NotFound):
+        with self.assertRaises(NotFound) as cm:
             self.c.share(session="share_c", name="missing.txt")
+        self.assertEqual(cm.exception.code, "not_found")
         with self.assertRaises(NotFound):
             self.c.share(id="a_00000000000000000000000000")
         with self.assertRaises(InvalidRequest):

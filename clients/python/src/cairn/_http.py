@@ -127,6 +127,9 @@ class Transport:
             conn = self._connect(self.timeout if timeout is None else timeout)
             try:
                 raw = self._exchange(conn, method, target, hdrs, body, length)
+            except _SourceError as err:
+                conn.close()
+                raise err.cause from None
             except _CONNECTION_ERRORS as err:
                 conn.close()
                 refused = isinstance(err, ConnectionRefusedError)
@@ -159,7 +162,11 @@ class Transport:
         stream: Optional[IO[bytes]] = None
         payload: Any = body
         if callable(body):
-            stream = payload = body()
+            try:
+                stream = payload = body()
+            except OSError as err:
+                # The file to send is gone or unreadable: not a connection failure to retry.
+                raise _SourceError(err) from err
         try:
             try:
                 conn.request(
@@ -223,12 +230,34 @@ def name_path(name: str) -> str:
     return "/".join(quote(part, safe="") for part in name.split("/"))
 
 
+class _SourceError(Exception):
+    """Opening the body failed (carried past the connection-error handling)."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+#: Codes for answers without a JSON body (HEAD requests, proxies in between).
+_STATUS_CODES = {
+    400: ("invalid_request", "the server refused the request as malformed"),
+    401: ("unauthorized", "a valid token is required: pass token= or set CAIRN_TOKEN"),
+    403: ("forbidden", "the token's scope does not allow this"),
+    404: ("not_found", "no such thing on the server (or it has expired)"),
+    409: ("conflict", "the request conflicts with the current state"),
+    410: ("gone", "it has expired or been revoked"),
+}
+
+
 def _error(status: int, data: bytes) -> CairnError:
     try:
         err = json.loads(data.decode("utf-8"))["error"]
         return error_for(status, str(err["code"]), str(err["message"]), err.get("details"))
     except (ValueError, KeyError, TypeError):
-        return error_for(status, f"http_{status}", f"HTTP {status} from the Cairn server")
+        code, message = _STATUS_CODES.get(
+            status, (f"http_{status}", f"HTTP {status} from the Cairn server")
+        )
+        return error_for(status, code, message)
 
 
 __all__: list[str] = ["Transport", "Response", "CHUNK", "path_of", "name_path"]
