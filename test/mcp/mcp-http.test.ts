@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -184,6 +185,20 @@ describe('MCP over Streamable HTTP at /mcp', () => {
   });
 
   describe('file tools on the server', () => {
+    it('move a 12 MiB file (over the 4 MiB HTTP message limit) without it entering a message', async () => {
+      const big = randomBytes(12 * 1024 * 1024);
+      writeFileSync(join(dir, 'big.bin'), big);
+      const pushed = await call(client, 'push_file', { session: 'big_h', path: 'big.bin' });
+      expect(pushed.isError, pushed.text).toBe(false);
+      expect(pushed.structured.size).toBe(big.length);
+      const pulled = await call(client, 'pull_artifact', {
+        id: pushed.structured.id,
+        path: 'back.bin',
+      });
+      expect(pulled.isError, pulled.text).toBe(false);
+      expect(readFileSync(join(dir, 'back.bin')).equals(big)).toBe(true);
+    }, 60_000);
+
     it('never touch the data directory, even under an allowed directory', async () => {
       const root = tempDir('cairn-mcp-root-');
       const s2 = await startTestServer({ dataDir: join(root, 'data'), mcpAllowPaths: [root] });
