@@ -10,6 +10,7 @@ import type {
 import type { Meta } from '../core/validate.js';
 import type { AuditCatalog } from './audit-catalog.js';
 import type { ImportCatalog } from './import-catalog.js';
+import type { StatsCatalog } from './stats-catalog.js';
 import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
 
@@ -75,6 +76,8 @@ export interface Catalog {
   readonly audit: AuditCatalog;
   /** Recreating exported sessions whole, atomically (see ImportCatalog). */
   readonly imports: ImportCatalog;
+  /** Counts for metrics (see StatsCatalog). */
+  readonly stats: StatsCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.

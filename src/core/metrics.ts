@@ -43,9 +43,15 @@ export class Metrics {
     s.set(k, ((s.get(k) as number | undefined) ?? 0) + by);
   }
 
-  /** Sets a gauge. */
-  set(name: string, help: string, value: number, labels: Labels = {}): void {
-    this.family(name, 'gauge', help).series.set(labelText(labels), value);
+  /** Sets a gauge (or, with `type: 'counter'`, a counter kept elsewhere, e.g. sweeper runs). */
+  set(
+    name: string,
+    help: string,
+    value: number,
+    labels: Labels = {},
+    type: 'gauge' | 'counter' = 'gauge',
+  ): void {
+    this.family(name, type, help).series.set(labelText(labels), value);
   }
 
   /** Records one observation (seconds) in a histogram. */

@@ -9,6 +9,8 @@ export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
   private stopped = true;
+  /** Sweeps finished (successfully or not) since start, and how many of them failed. */
+  readonly stats = { runs: 0, failures: 0 };
 
   constructor(
     private readonly o: {
@@ -40,8 +42,12 @@ export class Sweeper {
       this.timer = null;
       this.current = this.o.retention
         .sweep()
-        .catch((err: unknown) => this.o.onError?.(err))
+        .catch((err: unknown) => {
+          this.stats.failures++;
+          this.o.onError?.(err);
+        })
         .finally(() => {
+          this.stats.runs++;
           this.current = null;
           this.schedule(this.o.intervalMs);
         });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
 import { CairnError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { observeRequest } from './request-metrics.js';
 import { errorEnvelope, sendError, sendJson } from './respond.js';
 import { allRoutes } from './routes/index.js';
 import { Router, type Ctx } from './router.js';
@@ -28,6 +29,16 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     const started = process.hrtime.bigint();
     const requestId = validRequestId(req.headers['x-request-id']) ?? randomBytes(8).toString('hex');
     res.setHeader('X-Request-Id', requestId);
+    let routeKey = 'unmatched';
+    res.once('close', () =>
+      observeRequest(
+        app.metrics,
+        req,
+        res,
+        routeKey,
+        Number(process.hrtime.bigint() - started) / 1e9,
+      ),
+    );
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       // Route on the path as sent: URL parsing would resolve `..` and `%2e%2e` segments away,
@@ -48,6 +59,7 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
           },
         );
       }
+      routeKey = `${m.route.method} ${m.route.path}`;
       const principal =
         m.route.access === 'public' ? null : await app.tokens.authenticate(bearer(req));
       const ctx: Ctx = {
@@ -69,7 +81,8 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
       sendError(req, res, err, log);
     } finally {
       if (app.config.logRequests) {
-        res.once('finish', () => {
+        // 'close', not 'finish': streams the client ended (SSE, aborted uploads) are logged too.
+        res.once('close', () => {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
           process.stderr.write(
             `${JSON.stringify({ level: 'info', id: requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 })}\n`,

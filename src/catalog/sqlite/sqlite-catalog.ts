@@ -31,6 +31,7 @@ import { SqliteRetention, purgeIfExpired, sealedExpiry } from './sqlite-retentio
 import { SqliteShares } from './sqlite-shares.js';
 import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteImports } from './sqlite-imports.js';
+import { SqliteStats } from './sqlite-stats.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -50,6 +51,7 @@ export class SqliteCatalog implements Catalog {
   readonly shares: SqliteShares;
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
+  readonly stats: SqliteStats;
 
   private constructor(readonly db: Database.Database) {
     this.writes = new ArtifactWrites(db);
@@ -58,6 +60,7 @@ export class SqliteCatalog implements Catalog {
     this.shares = new SqliteShares(db, this.batch);
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch);
+    this.stats = new SqliteStats(db);
   }
 
   /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */

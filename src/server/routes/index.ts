@@ -10,6 +10,7 @@ import { bindMcpRoutes } from './mcp-routes.js';
 import { bindExportRoutes } from './export-routes.js';
 import { bindEventRoutes } from './event-routes.js';
 import { bindLineageRoutes } from './lineage-routes.js';
+import { bindObservabilityRoutes } from './observability-routes.js';
 import { bindWebRoutes } from './web-routes.js';
 
 /** The whole route table, in match order. The auth test is generated from it. */
@@ -26,6 +27,7 @@ export function allRoutes(): Route[] {
     ...bindExportRoutes(),
     ...bindEventRoutes(),
     ...bindLineageRoutes(),
+    ...bindObservabilityRoutes(),
     ...bindWebRoutes(),
   ];
 }
