@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import { runCli } from '../helpers/cli.js';
 import { call, runToolSuite } from './tool-suite.js';
 
 let server: ServerProcess;
@@ -140,6 +141,18 @@ describe('MCP over stdio (cairn mcp)', () => {
   });
 
   describe('errors', () => {
+    it('a missing --allow-path / --mcp-allow-path directory stops the process at start', async () => {
+      const missing = join(outside, 'missing-dir');
+      for (const args of [
+        ['mcp', '--allow-path', missing],
+        ['serve', '--port', '0', '--data', join(outside, 'd'), '--mcp-allow-path', missing],
+      ]) {
+        const r = await runCli(args);
+        expect(r.code, args[0]).toBe(1);
+        expect(r.stderr).toContain(`allowed path '${missing}' does not exist`);
+      }
+    });
+
     it('an unreachable server is an isError result that says what to do', async () => {
       const c = new Client({ name: 't', version: '1' });
       await c.connect(

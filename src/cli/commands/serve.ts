@@ -78,6 +78,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   handler: async (args) => {
     const { createApp } = await import('../../app.js');
     const { startServer } = await import('../../server/http-server.js');
+    if (args['mcp-allow-path']?.length) {
+      // Fail at start, not on the first /mcp request, if a directory is missing.
+      const { PathGuard } = await import('../../mcp/path-guard.js');
+      new PathGuard(args['mcp-allow-path']);
+    }
     const app = await createApp({
       dataDir: args.data,
       host: args.host,
