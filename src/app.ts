@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from './blobs/blob-store.js';
 import { FsBlobStore } from './blobs/fs/fs-blob-store.js';
+import { TieredBlobStore } from './blobs/tiered/tiered-blob-store.js';
 import type { Catalog } from './catalog/catalog.js';
 import { SqliteCatalog } from './catalog/sqlite/sqlite-catalog.js';
 import { makeConfig, type Config } from './config.js';
@@ -17,6 +18,9 @@ import { RetentionService } from './core/retention-service.js';
 import { ShareService } from './core/share-service.js';
 import { Sweeper } from './core/sweeper.js';
 import { embeddedNativeBinding } from './binary/embedded-native-binding.js';
+
+/** Blobs up to this size (bytes) are kept inline in the catalog database. */
+export const INLINE_BLOB_MAX = 64 * 1024;
 
 /** Everything a running Cairn is made of; built by {@link createApp}. */
 export interface App {
@@ -62,12 +66,19 @@ export async function createApp(
   const config = makeConfig(partial);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = opts.clock ?? Date.now;
-  const blobs = new FsBlobStore({ root: config.dataDir, durable: config.durability === 'full' });
+  const files = new FsBlobStore({ root: config.dataDir, durable: config.durability === 'full' });
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
     durability: config.durability,
     // Inside the single binary: the embedded better-sqlite3 build (see src/binary/).
     nativeBinding: opts.nativeBinding ?? embeddedNativeBinding(),
+  });
+  // Small blobs are rows in the catalog's group commit (no file create/fsync/rename per push:
+  // issue 9 measured that as the small-push bottleneck); larger ones stream to files.
+  const blobs = new TieredBlobStore({
+    small: catalog.inlineBlobs,
+    large: files,
+    inlineMax: INLINE_BLOB_MAX,
   });
   // Removes upload leftovers and blobs a crash left committed without their catalog row.
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });

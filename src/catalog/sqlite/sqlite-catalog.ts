@@ -32,6 +32,8 @@ import { SqliteShares } from './sqlite-shares.js';
 import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
+import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
+import { cacheStatements } from './statement-cache.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -52,6 +54,8 @@ export class SqliteCatalog implements Catalog {
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
   readonly stats: SqliteStats;
+  /** Small blobs kept in this database, for the blob store (TieredBlobStore). */
+  readonly inlineBlobs: SqliteInlineBlobs;
 
   private constructor(readonly db: Database.Database) {
     this.writes = new ArtifactWrites(db);
@@ -61,6 +65,7 @@ export class SqliteCatalog implements Catalog {
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch);
     this.stats = new SqliteStats(db);
+    this.inlineBlobs = new SqliteInlineBlobs(db, this.batch);
   }
 
   /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */
@@ -77,6 +82,7 @@ export class SqliteCatalog implements Catalog {
       typeof v === 'string' && NUMBER_RE.test(v) ? 1 : 0,
     );
     migrate(db);
+    cacheStatements(db);
     return new SqliteCatalog(db);
   }
 

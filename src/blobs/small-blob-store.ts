@@ -1,0 +1,28 @@
+/**
+ * Whole small blobs kept as values (e.g. rows of the catalog's database), so storing one costs
+ * a row in a group-committed transaction instead of a file create, fsync and rename.
+ *
+ * Contract: `put` resolves only once the bytes are durable to the store's setting (a crash
+ * after it resolves never loses them) and is idempotent per hash; `delete` is idempotent;
+ * reads never see a half-written value.
+ */
+export interface SmallBlobStore {
+  /** Stores `bytes` under `sha256`; resolves `true` if new, `false` if already held. */
+  put(sha256: string, bytes: Buffer): Promise<boolean>;
+  /** The bytes, or null if not held. */
+  get(sha256: string): Promise<Buffer | null>;
+  /** Size in bytes, or null if not held. */
+  size(sha256: string): Promise<number | null>;
+  /** Removes the value; no error if absent. */
+  delete(sha256: string): Promise<void>;
+  /** Every held hash, in no particular order. */
+  list(): AsyncIterable<string>;
+  /**
+   * Removes values put in the last moments before a crash whose catalog row never came: of the
+   * newest `window` values, those `isReferenced` denies. Costs O(window), not O(store).
+   */
+  removeRecentOrphans(
+    isReferenced: (sha256: string) => Promise<boolean>,
+    window: number,
+  ): Promise<string[]>;
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type {
+  BlobStore,
+  ByteRange,
+  RecoverOptions,
+  RecoverReport,
+  StagedBlob,
+  StageOptions,
+} from '../blob-store.js';
+import type { SmallBlobStore } from '../small-blob-store.js';
+import { DigestMismatchError, TooLargeError } from '../../lib/errors.js';
+
+/** Options for {@link TieredBlobStore}. */
+export interface TieredBlobStoreOptions {
+  /** Where blobs of at most `inlineMax` bytes go. */
+  small: SmallBlobStore;
+  /** Where larger blobs go (streamed, never buffered whole). */
+  large: BlobStore;
+  /** Largest blob kept in `small`, in bytes. */
+  inlineMax: number;
+}
+
+const CHUNK = 1024 * 1024;
+/**
+ * Inline values checked for orphans at start: far more than the pushes that can be between
+ * the blob's commit and the catalog row's at any moment (one per open connection).
+ */
+const RECENT_WINDOW = 4096;
+
+/**
+ * Small blobs as values in a {@link SmallBlobStore} (one group-committed row instead of a file
+ * create, fsync, rename and directory fsync), larger ones in a streaming BlobStore. An upload
+ * is buffered in memory only up to `inlineMax` bytes; past that, the buffered part and the
+ * rest stream into the large store. Reads, `has`, `stat` and `delete` look in both (a blob
+ * stored as a file before this store existed keeps being served), so the per-hash locking
+ * contract of {@link BlobStore} holds unchanged.
+ */
+export class TieredBlobStore implements BlobStore {
+  constructor(private readonly o: TieredBlobStoreOptions) {}
+
+  async recover(opts: RecoverOptions = {}): Promise<RecoverReport> {
+    const report = await this.o.large.recover(opts);
+    if (opts.isReferenced) {
+      const inline = await this.o.small.removeRecentOrphans(opts.isReferenced, RECENT_WINDOW);
+      report.orphansRemoved.push(...inline);
+    }
+    return report;
+  }
+
+  async close(): Promise<void> {
+    await this.o.large.close();
+  }
+
+  async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
+    const split = new Splitter(this.o.inlineMax, (rest) => this.o.large.stage(rest, opts));
+    try {
+      await pipeline(source, split);
+    } catch (err) {
+      // Let the large store finish cleaning up its staging file before reporting.
+      await split.large?.catch(() => undefined);
+      throw err;
+    }
+    if (split.large) return split.large;
+    const bytes = Buffer.concat(split.chunks);
+    if (opts.maxSize !== undefined && bytes.length > opts.maxSize)
+      throw new TooLargeError(
+        `the upload exceeds the server's maximum size of ${opts.maxSize} bytes`,
+      );
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
+      throw new DigestMismatchError(
+        `the body's sha256 is ${sha256} but the request announced ${opts.expectedSha256}; nothing was stored`,
+      );
+    }
+    let done = false;
+    return {
+      sha256,
+      size: bytes.length,
+      commit: async () => {
+        if (done) return false;
+        const created = await this.o.small.put(sha256, bytes);
+        done = true;
+        return created;
+      },
+      discard: async () => {
+        done = true;
+      },
+    };
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return (await this.o.small.size(sha256)) !== null || this.o.large.has(sha256);
+  }
+
+  async stat(sha256: string): Promise<{ size: number }> {
+    const size = await this.o.small.size(sha256);
+    return size !== null ? { size } : this.o.large.stat(sha256);
+  }
+
+  async get(sha256: string, range?: ByteRange): Promise<Readable> {
+    const bytes = await this.o.small.get(sha256);
+    if (bytes === null) return this.o.large.get(sha256, range);
+    const part = range ? bytes.subarray(range.start, range.end + 1) : bytes;
+    return Readable.from([part], { objectMode: false });
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.o.small.delete(sha256);
+    await this.o.large.delete(sha256);
+  }
+
+  async *list(): AsyncIterable<string> {
+    const seen = new Set<string>();
+    for await (const sha of this.o.small.list()) {
+      seen.add(sha);
+      yield sha;
+    }
+    for await (const sha of this.o.large.list()) if (!seen.has(sha)) yield sha;
+  }
+}
+
+/**
+ * Keeps the first `limit` bytes in memory; on the byte past that, starts the large store's
+ * stage over a PassThrough, writes the buffered bytes into it and streams the rest through
+ * (with backpressure). Errors on either side destroy the other.
+ */
+class Splitter extends Writable {
+  chunks: Buffer[] = [];
+  large?: Promise<StagedBlob>;
+  private size = 0;
+  private rest?: PassThrough;
+
+  constructor(
+    private readonly limit: number,
+    private readonly startLarge: (rest: Readable) => Promise<StagedBlob>,
+  ) {
+    super({ highWaterMark: CHUNK });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (!this.rest) {
+      this.chunks.push(chunk);
+      this.size += chunk.length;
+      if (this.size <= this.limit) return cb();
+      const rest = new PassThrough({ highWaterMark: CHUNK });
+      this.rest = rest;
+      this.large = this.startLarge(rest);
+      // The large store failing (too large, disk full, …) must stop the upload too.
+      this.large.catch((err: Error) => this.destroy(err));
+      const buffered = Buffer.concat(this.chunks);
+      this.chunks = [];
+      chunk = buffered;
+    }
+    if (this.rest.write(chunk)) cb();
+    else this.rest.once('drain', () => cb());
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.rest?.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (err && this.rest && !this.rest.destroyed) this.rest.destroy(err);
+    cb(err);
+  }
+}
