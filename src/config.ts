@@ -25,6 +25,12 @@ export interface Config {
   sweepBatch: number;
   /** Largest JSON request body, in bytes. */
   maxJsonBytes: number;
+  /** Largest request head (request line + headers), in bytes; larger is answered 431. */
+  maxHeaderBytes: number;
+  /** Time a client has to send the whole request head, in ms; slower is answered 408. */
+  headersTimeoutMs: number;
+  /** Longest pause while a request body is arriving, in ms; a stalled body is answered 408. */
+  bodyIdleTimeoutMs: number;
   /** Write one JSON line per request to stderr. */
   logRequests: boolean;
   /** Directories the MCP file tools (push_file, pull_artifact) may use over /mcp; none by default. */
@@ -39,6 +45,9 @@ export const DEFAULTS: Config = {
   durability: 'full',
   maxSize: 5 * 1024 ** 4,
   maxJsonBytes: 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 30_000,
+  bodyIdleTimeoutMs: 60_000,
   logRequests: false,
   maxShareTtlMs: 30 * 86_400_000,
   sweepIntervalMs: 60_000,

@@ -40,7 +40,8 @@ export function validateName(name: string): string {
   };
   if (bytes === 0 || bytes > MAX_NAME_BYTES) fail('it must be 1 to 1024 bytes long');
   if (!name.isWellFormed()) fail('it must be valid UTF-8');
-  if (/[\u0000-\u001f\u007f]/.test(name)) fail('it must not contain control characters');
+  // C0, DEL and C1 (U+0080–U+009F, e.g. NEL): terminals and log viewers act on them.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) fail('it must not contain control characters');
   if (name.includes('\\')) fail('use / to separate folders, not a backslash');
   if (name.startsWith('/')) fail('it must be relative (no leading /)');
   for (const seg of name.split('/')) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
-import { CairnError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { guardBodyIdle } from './body-timeout.js';
 import { observeRequest } from './request-metrics.js';
 import { errorEnvelope, sendError, sendJson } from './respond.js';
 import { allRoutes } from './routes/index.js';
@@ -39,11 +40,15 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
         Number(process.hrtime.bigint() - started) / 1e9,
       ),
     );
+    guardBodyIdle(req, res, app.config.bodyIdleTimeoutMs);
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       // Route on the path as sent: URL parsing would resolve `..` and `%2e%2e` segments away,
       // and such a name must be refused, not silently rewritten.
-      const rawPath = (req.url ?? '/').split('?')[0];
+      const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
+      // URLSearchParams turns malformed escapes and invalid UTF-8 into U+FFFD silently: refuse
+      // them instead, so no metadata value or filter is stored or run other than as sent.
+      strictQuery(rawQuery);
       const m = router.match(req.method ?? 'GET', rawPath);
       if (!m)
         throw new NotFoundError(
@@ -96,8 +101,15 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
 /** Starts serving `app` on its configured host and port. */
 export async function startServer(app: App): Promise<RunningServer> {
   const handler = createHandler(app);
+  const { maxHeaderBytes, headersTimeoutMs } = app.config;
   const server = http.createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 },
+    {
+      maxHeaderSize: maxHeaderBytes,
+      // Uploads may take hours: no total request time, but slow heads and stalled bodies are cut.
+      requestTimeout: 0,
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, headersTimeoutMs / 4)),
+    },
     (req, res) => {
       void handler(req, res);
     },
@@ -105,17 +117,26 @@ export async function startServer(app: App): Promise<RunningServer> {
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
-    const { body } = errorEnvelope(
-      new CairnError(
-        tooBig ? 'headers_too_large' : 'bad_request',
-        tooBig ? 431 : 400,
-        tooBig ? 'request headers are larger than 16 KiB' : 'malformed HTTP request',
-      ),
-    );
+    const [status, reason, code, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            'headers_too_large',
+            `request headers are larger than ${maxHeaderBytes} bytes`,
+          ]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [
+              408,
+              'Request Timeout',
+              'request_timeout',
+              `the request head took longer than ${headersTimeoutMs / 1000} s`,
+            ]
+          : [400, 'Bad Request', 'bad_request', 'malformed HTTP request'];
+    const { body } = errorEnvelope(new CairnError(code, status, message));
     const text = JSON.stringify(body);
     socket.end(
-      `HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -153,6 +174,31 @@ function bearer(req: http.IncomingMessage): string | undefined {
   const h = req.headers.authorization;
   const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
   return m?.[1];
+}
+
+/** Throws `invalid_query` if a query component has a malformed escape or invalid UTF-8. */
+function strictQuery(raw: string): void {
+  if (!raw.includes('%')) return;
+  for (const pair of raw.split('&')) {
+    const eq = pair.indexOf('=');
+    const [key, value] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    let name = '';
+    try {
+      name = decodeURIComponent(key.replace(/\+/g, ' '));
+      decodeURIComponent(value.replace(/\+/g, ' '));
+    } catch {
+      // The code names the parameter where the routes would (invalid_cursor, invalid_meta, …).
+      const code = name.startsWith('meta.')
+        ? 'meta'
+        : ['cursor', 'where', 'ttl', 'since', 'until'].includes(name)
+          ? name
+          : 'query';
+      throw new InvalidInputError(
+        `invalid_${code}`,
+        `query parameter '${name.slice(0, 40) || '?'}' has a malformed %-escape or invalid UTF-8; encode values as UTF-8`,
+      );
+    }
+  }
 }
 
 function validRequestId(v: string | string[] | undefined): string | undefined {

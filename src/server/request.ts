@@ -14,17 +14,11 @@ export async function readJson(
       'send the request body as application/json',
     );
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new TooLargeError(`JSON bodies are limited to ${max} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
+  const text = await readLimited(req, max);
+  if (text.length === 0) return {};
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(text.toString('utf8'));
   } catch {
     throw new InvalidInputError('invalid_json', 'the request body is not valid JSON');
   }
@@ -32,6 +26,32 @@ export async function readJson(
     throw new InvalidInputError('invalid_json', 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Reads a body of at most `max` bytes. Over the limit it rejects with TooLargeError without
+ * destroying the request (a `for await` loop would), so the 413 can still be answered.
+ */
+function readLimited(req: IncomingMessage, max: number): Promise<Buffer> {
+  if (Number(req.headers['content-length']) > max)
+    return Promise.reject(new TooLargeError(`JSON bodies are limited to ${max} bytes`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: Error | null) => {
+      req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) done(new TooLargeError(`JSON bodies are limited to ${max} bytes`));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done(null);
+    const onClose = () => done(new Error('the client closed the connection mid-body'));
+    req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+  });
 }
 
 /** Query string access that rejects unknown parameters with a helpful message. */

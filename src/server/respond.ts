@@ -43,6 +43,9 @@ export function errorEnvelope(err: unknown): {
   };
 }
 
+/** Bytes of an unread request body the server reads past after an early error answer. */
+const DRAIN_LIMIT = 4 * 1024 * 1024;
+
 /**
  * The one HTTP translation point for errors: writes the JSON envelope (if headers are not sent
  * yet) and makes sure an unread request body does not keep the connection busy.
@@ -66,8 +69,10 @@ export function sendError(
   }
   const headers: Record<string, string> = {};
   if (!req.complete) {
-    headers.Connection = 'close';
     req.resume();
+    // A small remainder is read and dropped so a client still sending gets this answer instead
+    // of a reset; a large or unknown one is cut off by closing the connection.
+    if (!(Number(req.headers['content-length']) <= DRAIN_LIMIT)) headers.Connection = 'close';
   }
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="cairn"';
   sendJson(res, status, body, headers);

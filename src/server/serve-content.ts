@@ -39,8 +39,20 @@ export async function serveArtifact(
   if (header && (!req.headers['if-range'] || req.headers['if-range'] === etag)) {
     const parsed = parseRange(header, rec.size);
     if (parsed === 'unsatisfiable') {
-      res.writeHead(416, { ...base, 'Content-Range': `bytes */${rec.size}`, 'Content-Length': 0 });
-      res.end();
+      // Errors are always the JSON envelope (DESIGN §2), this one included.
+      const body = JSON.stringify({
+        error: {
+          code: 'range_not_satisfiable',
+          message: `the range is outside the artifact's ${rec.size} bytes`,
+        },
+      });
+      res.writeHead(416, {
+        ...base,
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Range': `bytes */${rec.size}`,
+        'Content-Length': Buffer.byteLength(body),
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     range = parsed ?? undefined;

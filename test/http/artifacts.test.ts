@@ -224,7 +224,12 @@ describe('read', () => {
     ['bytes=20-', 206, 'uvwxyz', 'bytes 20-25/26'],
     ['bytes=-3', 206, 'xyz', 'bytes 23-25/26'],
     ['bytes=24-100', 206, 'yz', 'bytes 24-25/26'],
-    ['bytes=26-30', 416, '', 'bytes */26'],
+    [
+      'bytes=26-30',
+      416,
+      '{"error":{"code":"range_not_satisfiable","message":"the range is outside the artifact\'s 26 bytes"}}',
+      'bytes */26',
+    ],
     ['items=1-2', 200, body, null],
   ])('Range %s → %i', async (range, status, text, contentRange) => {
     const res = await s.fetch('/v1/sessions/rd/artifacts/alpha.txt', { headers: { Range: range } });

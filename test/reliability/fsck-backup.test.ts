@@ -51,8 +51,9 @@ describe('cairn fsck', () => {
 
   it('finds every kind of damage; --repair fixes counts and orphans, never a referenced blob', async () => {
     const s = await server();
-    const corrupt = await push(s, 's1', 'corrupt.txt', 'will be corrupted');
-    const missing = await push(s, 's1', 'missing.txt', 'will vanish');
+    // 100 KB: kept as files whatever small-blob storage the store may use.
+    const corrupt = await push(s, 's1', 'corrupt.bin', randomBytes(100_000));
+    const missing = await push(s, 's1', 'missing.bin', randomBytes(100_000));
     await push(s, 's1', 'v.txt', 'version 1');
     await push(s, 's1', 'v.txt', 'version 2');
     const counted = await push(s, 's2', 'counted.txt', 'refcount');
