@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   QUICK,
   ROOT,
+  cpuSeconds,
   load,
   median,
   percentile,
@@ -70,6 +71,8 @@ async function timeServe(home, dataDir) {
     child.on('exit', (code) => rej(new Error(`cairn serve exited with ${code}: ${out}`)));
   });
   const listening = performance.now() - t0;
+  // CPU the server used until it listened: unlike wall time, barely moved by other load.
+  const cpu = cpuSeconds(child.pid) * 1000;
   let healthy = null;
   while (healthy === null) {
     const res = await fetch(`${url}/healthz`).catch(() => null);
@@ -77,7 +80,7 @@ async function timeServe(home, dataDir) {
   }
   child.kill('SIGTERM');
   await exited;
-  return { listening, healthy };
+  return { listening, healthy, cpu };
 }
 
 const summary = (xs) => ({
@@ -108,13 +111,18 @@ if (spawnSync('hyperfine', ['--version']).status === 0) {
   );
   if (r.status === 0) {
     const res = JSON.parse(fs.readFileSync(json, 'utf8')).results[0];
-    hyperfine = { mean_ms: round(res.mean * 1000, 1), stddev_ms: round(res.stddev * 1000, 1) };
+    hyperfine = {
+      mean_ms: round(res.mean * 1000, 1),
+      stddev_ms: round(res.stddev * 1000, 1),
+      cpu_user_ms: round(res.user * 1000, 1),
+      cpu_system_ms: round(res.system * 1000, 1),
+    };
   }
 }
 
 // `cairn serve`, cold then warm, each in its own fresh HOME and data dir.
-const cold = { listening: [], healthy: [] };
-const warm = { listening: [], healthy: [] };
+const cold = { listening: [], healthy: [], cpu: [] };
+const warm = { listening: [], healthy: [], cpu: [] };
 let nativeFile = null;
 for (let i = 0; i < Math.max(3, runs / 2); i++) {
   const home = join(work, `serve-home-${i}`);
@@ -126,6 +134,7 @@ for (let i = 0; i < Math.max(3, runs / 2); i++) {
   ]) {
     into.listening.push(t.listening);
     into.healthy.push(t.healthy);
+    into.cpu.push(t.cpu);
   }
   const dir = join(home, '.cache', 'cairn', 'native');
   nativeFile ??= join(dir, fs.readdirSync(dir)[0]);
@@ -142,8 +151,16 @@ const result = {
   },
   version_start: version,
   version_start_hyperfine: hyperfine,
-  serve_ready_cold: { listening: summary(cold.listening), healthz: summary(cold.healthy) },
-  serve_ready_warm: { listening: summary(warm.listening), healthz: summary(warm.healthy) },
+  serve_ready_cold: {
+    listening: summary(cold.listening),
+    healthz: summary(cold.healthy),
+    cpu_until_listening: summary(cold.cpu),
+  },
+  serve_ready_warm: {
+    listening: summary(warm.listening),
+    healthz: summary(warm.healthy),
+    cpu_until_listening: summary(warm.cpu),
+  },
   load_before: before,
   load_after: load(),
 };

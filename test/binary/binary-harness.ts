@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/server.js';
 
@@ -17,6 +17,23 @@ export function buildBinary(): void {
   });
   if (r.status !== 0 || !existsSync(BINARY))
     throw new Error(`build:binary failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+}
+
+/** Inputs of the binary: when dist/cairn is newer than all of them it need not be rebuilt. */
+const INPUTS = ['src', 'scripts/build-binary.mjs', 'package.json', 'package-lock.json'];
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** Builds dist/cairn unless it is newer than every source, the build script and the lockfile. */
+export function ensureBinary(): void {
+  const fresh =
+    existsSync(BINARY) &&
+    statSync(BINARY).mtimeMs > Math.max(...INPUTS.map((p) => newestMtime(join(ROOT, p))));
+  if (!fresh) buildBinary();
 }
 
 /** Copies the binary, alone, into `dir` and returns its path there. */

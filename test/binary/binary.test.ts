@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/server.js';
 import {
   bareEnv,
-  buildBinary,
+  ensureBinary,
   copyBinaryInto,
   runBinary,
   startBinaryServer,
@@ -27,7 +27,7 @@ let root: string;
 const servers: BinaryServer[] = [];
 
 beforeAll(() => {
-  buildBinary();
+  ensureBinary();
   root = tempDir('cairn-binary-');
 }, 900_000);
 

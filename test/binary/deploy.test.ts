@@ -6,7 +6,7 @@ import { ROOT, tempDir } from '../helpers/server.js';
 import {
   BINARY,
   bareEnv,
-  buildBinary,
+  ensureBinary,
   copyBinaryInto,
   startBinaryServer,
   type BinaryServer,
@@ -24,7 +24,7 @@ let root: string;
 const servers: BinaryServer[] = [];
 
 beforeAll(() => {
-  buildBinary();
+  ensureBinary();
   root = tempDir('cairn-deploy-');
 }, 900_000);
 
