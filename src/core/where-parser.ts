@@ -37,6 +37,7 @@ function fail(why: string, pos: number): never {
   throw new InvalidInputError(
     'invalid_where',
     `invalid where expression at position ${pos}: ${why}`,
+    { position: pos },
   );
 }
 

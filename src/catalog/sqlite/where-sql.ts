@@ -81,12 +81,22 @@ export function compileWhere(
     return `${self} IN (SELECT ${owner} FROM ${table} WHERE key = ${param(e.field.key)}${cond})`;
   };
 
+  // Chains of one operator are emitted flat, `(x AND y AND z)`: nesting them one level per
+  // operand would hit SQLite's expression depth limit (1000) on a long but valid expression.
+  const chain = (e: WhereExpr, kind: 'and' | 'or', out: WhereExpr[]): WhereExpr[] => {
+    if (e.kind === kind) {
+      chain(e.left, kind, out);
+      chain(e.right, kind, out);
+    } else out.push(e);
+    return out;
+  };
   const walk = (e: WhereExpr): string => {
     switch (e.kind) {
       case 'and':
-        return `(${walk(e.left)} AND ${walk(e.right)})`;
       case 'or':
-        return `(${walk(e.left)} OR ${walk(e.right)})`;
+        return `(${chain(e, e.kind, [])
+          .map(walk)
+          .join(e.kind === 'and' ? ' AND ' : ' OR ')})`;
       case 'not':
         return `(NOT ${walk(e.expr)})`;
       default:
