@@ -44,8 +44,21 @@ export interface ShareLink {
   expires_at: string | null;
 }
 
+/** One artifact in a lineage tree (`next`: parents upstream, children downstream). */
+export interface LineageNode {
+  id: string;
+  session: string | null;
+  name: string | null;
+  version: number | null;
+  missing?: true;
+  repeated?: true;
+  truncated?: true;
+  next: LineageNode[];
+}
+
 /** `GET /v1/artifacts/{id}/lineage` answer. */
 export interface Lineage {
-  upstream: ArtifactRecord[];
-  downstream: ArtifactRecord[];
+  upstream: LineageNode[];
+  downstream: LineageNode[];
+  truncated?: boolean;
 }

@@ -1,5 +1,5 @@
 /** One artifact: facts, versions, preview or diff, lineage. */
-import { ApiError, api, apiPath, cairn, fetchBlob, fetchRange } from '../api.js';
+import { api, apiPath, cairn, fetchBlob, fetchRange } from '../api.js';
 import { shareDialog } from '../dialogs.js';
 import { button, h, link, replace } from '../dom.js';
 import { formatBytes } from '../format.js';
@@ -7,7 +7,7 @@ import { artifactPreview, RENDER_LIMIT } from '../previews/artifact-preview.js';
 import { diffLines, renderDiff } from '../previews/line-diff.js';
 import { looksLikeText } from '../previews/preview-kind.js';
 import { navigate, type ViewContext } from '../router.js';
-import type { ArtifactRecord, Lineage } from '../types.js';
+import type { ArtifactRecord, Lineage, LineageNode } from '../types.js';
 import { copyButton, facts, metaChips, saveBlob, timeCell } from '../widgets.js';
 
 /** A glob that matches exactly `name` (the query's `name=` is a glob). */
@@ -155,17 +155,29 @@ function diffPanel(otherId: string, a: ArtifactRecord, versions: ArtifactRecord[
   return panel;
 }
 
-function lineageList(items: ArtifactRecord[], empty: string): HTMLElement {
-  if (!items.length) return h('p', { class: 'muted' }, empty);
+/** A lineage tree as nested lists of links. */
+function lineageTree(nodes: LineageNode[], empty: string): HTMLElement {
+  if (!nodes.length) return h('p', { class: 'muted' }, empty);
   return h(
     'ul',
     { class: 'lineage' },
-    items.map((x) =>
+    nodes.map((n) =>
       h(
         'li',
         null,
-        link(href(x), h('span', { class: 'mono' }, x.name)),
-        h('span', { class: 'muted' }, ` v${x.version} · ${x.session}`),
+        n.missing || n.name === null
+          ? h(
+              'span',
+              { class: 'mono muted', title: 'deleted, expired or from another server' },
+              `${n.id} (missing)`,
+            )
+          : link(href(n), h('span', { class: 'mono' }, n.name)),
+        n.name !== null
+          ? h('span', { class: 'muted' }, ` v${n.version ?? '?'} · ${n.session ?? ''}`)
+          : null,
+        n.repeated ? h('span', { class: 'muted' }, ' (see above)') : null,
+        n.truncated ? h('span', { class: 'muted' }, ' …') : null,
+        n.next?.length ? lineageTree(n.next, '') : null,
       ),
     ),
   );
@@ -178,24 +190,13 @@ function lineagePanel(a: ArtifactRecord): HTMLElement {
     h('p', { class: 'loading' }, 'Loading…'),
   );
   api<Lineage>(apiPath('/v1/artifacts', a.id, 'lineage'))
-    .catch(async (e: unknown) => {
-      // Servers without the lineage route: the direct inputs are in the record.
-      if (!(e instanceof ApiError) || e.status !== 404) throw e;
-      const upstream = await Promise.all(
-        a.derived_from.map((id) => cairn.artifact(id).catch(() => null)),
-      );
-      return {
-        upstream: upstream.filter((x): x is ArtifactRecord => x !== null),
-        downstream: [],
-      } as Lineage;
-    })
     .then((l) =>
       replace(
         panel,
         h('h3', null, 'Derived from'),
-        lineageList(l.upstream, 'Nothing: this artifact has no recorded inputs.'),
+        lineageTree(l.upstream, 'Nothing: this artifact has no recorded inputs.'),
         h('h3', null, 'Used by'),
-        lineageList(l.downstream, 'Nothing derived from it yet.'),
+        lineageTree(l.downstream, 'Nothing derived from it yet.'),
       ),
     )
     .catch((e: unknown) => replace(panel, h('p', { class: 'form-error' }, String(e))));
