@@ -8,8 +8,11 @@ import { startServer, type RunningServer } from '../../src/server/http-server.js
 
 /** Repository root (tests run from anywhere). */
 export const ROOT = resolve(import.meta.dirname, '../..');
-/** The CLI entry (needs `npm run build` first; `npm test` does it). */
-export const CLI = join(ROOT, 'bin/cairn.js');
+/**
+ * The CLI entry (needs `npm run build` first; `npm test` does it). CAIRN_TEST_CLI points long
+ * harness runs at a private build, out of reach of rebuilds of the shared build/.
+ */
+export const CLI = process.env.CAIRN_TEST_CLI || join(ROOT, 'bin/cairn.js');
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'cairn-test-'): string {

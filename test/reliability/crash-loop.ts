@@ -11,8 +11,11 @@ export interface CrashLoopOptions {
   cycles: number;
   /** Concurrent clients per cycle. */
   clients?: number;
-  /** Random wait before the kill -9, in ms: [min, max). */
-  killAfterMs?: [number, number];
+  /**
+   * When to kill -9: after a random number of acknowledged operations in [min, max), then a
+   * random 0–50 ms more (so the kill lands anywhere in a request, whatever the machine's speed).
+   */
+  killAfterOps?: [number, number];
   /** Progress lines (one per cycle). */
   log?: (line: string) => void;
 }
@@ -68,7 +71,7 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopSummar
     inFlightAtKill: 0,
     failures: [],
   };
-  const [minKill, maxKill] = o.killAfterMs ?? [50, 600];
+  const [minOps, maxOps] = o.killAfterOps ?? [10, 80];
   let reported = 0;
   for (let cycle = 1; cycle <= o.cycles; cycle++) {
     const server = await spawnServer(o.dataDir);
@@ -78,7 +81,9 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopSummar
       const clients = Array.from({ length: o.clients ?? 6 }, (_, w) =>
         crashClient(server, model, `c${cycle}w${w}`, stop, s.acked),
       );
-      await sleep(minKill + Math.random() * (maxKill - minKill));
+      const target = opsOf(s) + minOps + Math.floor(Math.random() * (maxOps - minOps));
+      for (let waited = 0; opsOf(s) < target && waited < 20_000; waited += 5) await sleep(5);
+      await sleep(Math.random() * 50);
       await server.kill9();
       stop.now = true;
       await Promise.all(clients);
@@ -101,6 +106,10 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopSummar
     await last.stop();
   }
   return s;
+}
+
+function opsOf(s: CrashLoopSummary): number {
+  return s.acked.pushes + s.acked.deletes + s.acked.seals + s.acked.shares;
 }
 
 /** Sum of everything that must be 0. */
