@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -69,7 +70,8 @@ export async function importSessionTar(
         );
       expected.delete(name);
       if (existing) {
-        entry.resume();
+        // Already here: nothing to store, but a tampered copy is still refused, not "imported".
+        await checkEntryHash(entry, a);
         continue;
       }
       staged.push(await stageEntry(app, entry as unknown as Readable, entry.header.size, a));
@@ -133,6 +135,19 @@ async function stageEntry(
       );
     throw err;
   }
+}
+
+async function checkEntryHash(entry: AsyncIterable<unknown>, a: BundleArtifact): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const c of entry) {
+    hash.update(c as Buffer);
+    size += (c as Buffer).length;
+  }
+  if (size !== a.size || hash.digest('hex') !== a.sha256)
+    throw new DigestMismatchError(
+      `the bytes of '${a.path.slice(0, 200)}' do not hash to ${a.sha256} as ${BUNDLE_ENTRY} records`,
+    );
 }
 
 async function readText(entry: AsyncIterable<unknown>, size: number): Promise<string> {
