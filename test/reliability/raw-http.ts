@@ -19,7 +19,12 @@ export function rawRequest(
   opts: { body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/`, { method, path, headers: opts.headers }, (res) => {
+    // A fresh connection per request: one request's answer can't be blamed on another's.
+    const headers: Record<string, string | number> = { ...opts.headers };
+    // Node sends a GET/DELETE body without a length, which reads as a second, garbage request.
+    if (opts.body !== undefined && headers['Content-Length'] === undefined)
+      headers['Content-Length'] = Buffer.byteLength(opts.body);
+    const req = http.request(`${base}/`, { method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () =>
