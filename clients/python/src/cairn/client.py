@@ -1,27 +1,32 @@
 """The Cairn client: push, read, query, seal, wait and share artifacts over Cairn's HTTP API."""
 
-import base64
 import hashlib
 import math
 import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import timedelta
 from typing import Any, Optional, Union
 
+from ._args import (
+    Duration,
+    MetaFilter,
+    Ref,
+    b64,
+    duration,
+    local_admin_token,
+    meta_filters,
+    meta_value,
+    ref_id,
+    refs_of,
+    seconds,
+)
 from ._http import CHUNK, Response, Transport, name_path, path_of
 from ._source import PushSource, Source, prepare
 from .errors import CairnError, DigestMismatch, NotFound, WaitTimeout
 from .models import Artifact, Session, Share
 
 __version__ = "0.1.0"
-
-#: A duration: a string like ``"30s"``, ``"15m"``, ``"24h"``, ``"7d"``, seconds, or a timedelta.
-Duration = Union[str, int, float, timedelta]
-#: Metadata filters: ``{"k": "v"}`` equals, ``{"k": "pre*"}`` prefix, ``{"k": None}`` exists.
-MetaFilter = Mapping[str, Optional[str]]
-Ref = Union[str, Artifact]
 
 #: Pushes at least this big ask the server first whether it already holds the bytes.
 SKIP_CHECK_MIN_BYTES = 64 * 1024
@@ -50,7 +55,7 @@ class Client:
     ) -> None:
         url = url or os.environ.get("CAIRN_URL") or "http://127.0.0.1:7070"
         if token is None:
-            token = os.environ.get("CAIRN_TOKEN") or _local_admin_token()
+            token = os.environ.get("CAIRN_TOKEN") or local_admin_token()
         self._t = Transport(url, token, timeout, retries, user_agent=f"cairn-python/{__version__}")
 
     @property
@@ -85,11 +90,11 @@ class Client:
         if not name:
             raise ValueError("push() needs name= when pushing bytes or an unnamed file object")
         query: list[tuple[str, str]] = [
-            (f"meta.{k}", _meta_value(v)) for k, v in (meta or {}).items()
+            (f"meta.{k}", meta_value(v)) for k, v in (meta or {}).items()
         ]
         if ttl is not None:
-            query.append(("ttl", _duration(ttl)))
-        query += [("derived_from", _id(r)) for r in _refs(derived_from)]
+            query.append(("ttl", duration(ttl)))
+        query += [("derived_from", ref_id(r)) for r in refs_of(derived_from)]
         headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
         if content_type:
             headers["Content-Type"] = content_type
@@ -108,7 +113,7 @@ class Client:
     ) -> Any:
         if src.sha256:
             digest = bytes.fromhex(src.sha256)
-            headers = {**headers, "Content-Digest": f"sha-256=:{_b64(digest)}:"}
+            headers = {**headers, "Content-Digest": f"sha-256=:{b64(digest)}:"}
         body = src.data if src.data is not None else src.opener
         return self._t.json(
             "PUT", path, query, headers=headers, body=body, length=src.size, retry=src.repeatable
@@ -179,7 +184,7 @@ class Client:
 
     def delete(self, id: Union[str, Artifact]) -> Artifact:
         """Deletes an artifact of an open session; returns its record. Raises SessionSealed."""
-        rec = self._t.json("DELETE", path_of("v1", "artifacts", _id(id)), retry=False)
+        rec = self._t.json("DELETE", path_of("v1", "artifacts", ref_id(id)), retry=False)
         return Artifact.from_json(rec)
 
     # ---- queries ---------------------------------------------------------------------------
@@ -204,7 +209,7 @@ class Client:
         ``since``/``until`` ISO times or durations back from now (``24h``); ``latest`` keeps
         only the newest version of each name; ``limit`` caps the total yielded.
         """
-        params = _meta_filters(meta)
+        params = meta_filters(meta)
         for k, v in (
             ("session", session),
             ("type", type),
@@ -229,7 +234,7 @@ class Client:
         page_size: int = 100,
     ) -> Iterator[Session]:
         """Sessions matching the filters, newest first, following cursors page by page."""
-        params = _meta_filters(meta)
+        params = meta_filters(meta)
         if sealed is not None:
             params.append(("sealed", "true" if sealed else "false"))
         if where is not None:
@@ -268,9 +273,9 @@ class Client:
         """
         body: dict[str, Any] = {"id": sid}
         if meta:
-            body["meta"] = {k: _meta_value(v) for k, v in meta.items()}
+            body["meta"] = {k: meta_value(v) for k, v in meta.items()}
         if ttl is not None:
-            body["ttl"] = _duration(ttl)
+            body["ttl"] = duration(ttl)
         return Session.from_json(self._t.json("POST", "/v1/sessions", payload=body, retry=False))
 
     def seal(self, sid: str) -> Session:
@@ -283,7 +288,7 @@ class Client:
         Uses the server's long-poll (``GET /v1/sessions/{sid}/wait``), so waiting costs no
         polling. Raises :class:`cairn.WaitTimeout` (a ``TimeoutError``) after ``timeout``.
         """
-        total = _seconds(timeout)
+        total = seconds(timeout)
         deadline = time.monotonic() + total
         while True:
             left = deadline - time.monotonic()
@@ -316,11 +321,11 @@ class Client:
         """
         body: dict[str, Any] = {}
         if ttl is not None:
-            body["ttl"] = _duration(ttl)
+            body["ttl"] = duration(ttl)
         if max_downloads is not None:
             body["max_downloads"] = max_downloads
         if id is not None:
-            path = path_of("v1", "artifacts", _id(id), "share")
+            path = path_of("v1", "artifacts", ref_id(id), "share")
         elif session is not None and name is not None:
             resp = self._t.request(
                 "HEAD", path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
@@ -332,68 +337,6 @@ class Client:
         else:
             raise ValueError("share() needs id=, session= and name=, or session=")
         return Share.from_json(self._t.json("POST", path, payload=body, retry=False))
-
-
-def _local_admin_token() -> Optional[str]:
-    path = os.path.join(os.environ.get("CAIRN_DATA") or "cairn-data", "admin.token")
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip() or None
-    except OSError:
-        return None
-
-
-def _meta_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (str, int, float)):
-        return str(v)
-    raise TypeError(
-        f"metadata values must be strings (or numbers/booleans), got {type(v).__name__}"
-    )
-
-
-def _meta_filters(meta: Optional[MetaFilter]) -> list[tuple[str, str]]:
-    return [(f"meta.{k}", "" if v is None else _meta_value(v)) for k, v in (meta or {}).items()]
-
-
-def _seconds(d: Duration) -> float:
-    if isinstance(d, timedelta):
-        return d.total_seconds()
-    if isinstance(d, (int, float)):
-        return float(d)
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    text = d.strip()
-    for unit in sorted(units, key=len, reverse=True):
-        if text.endswith(unit) and text[: -len(unit)].isdigit():
-            return int(text[: -len(unit)]) * units[unit]
-    if text.isdigit():
-        return float(text)
-    raise ValueError(f"{d!r} is not a duration; use seconds or a string like 30s, 15m, 24h, 7d")
-
-
-def _duration(d: Duration) -> str:
-    """A duration as the server's syntax (strings are passed through for it to check)."""
-    if isinstance(d, str):
-        return d
-    ms = int(round(_seconds(d) * 1000))
-    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
-
-
-def _id(ref: Ref) -> str:
-    return ref.id if isinstance(ref, Artifact) else ref
-
-
-def _refs(refs: Union[Ref, Iterable[Ref], None]) -> list[Ref]:
-    if refs is None:
-        return []
-    if isinstance(refs, (str, Artifact)):
-        return [refs]
-    return list(refs)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 __all__ = ["Client", "CairnError", "Duration", "MetaFilter"]

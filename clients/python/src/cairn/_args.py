@@ -1,0 +1,85 @@
+"""Converting the client's Python arguments to what the HTTP API takes."""
+
+import base64
+import os
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any, Optional, Union
+
+from .models import Artifact
+
+#: A duration: a string like ``"30s"``, ``"15m"``, ``"24h"``, ``"7d"``, seconds, or a timedelta.
+Duration = Union[str, int, float, timedelta]
+#: Metadata filters: ``{"k": "v"}`` equals, ``{"k": "pre*"}`` prefix, ``{"k": None}`` exists.
+MetaFilter = Mapping[str, Optional[str]]
+#: An artifact given by id or as an :class:`Artifact`.
+Ref = Union[str, Artifact]
+
+
+def local_admin_token() -> Optional[str]:
+    """The admin token of a local server (``$CAIRN_DATA/admin.token``), as the CLI finds it."""
+    path = os.path.join(os.environ.get("CAIRN_DATA") or "cairn-data", "admin.token")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def meta_value(v: Any) -> str:
+    """A metadata value as the string the server stores (numbers and booleans converted)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (str, int, float)):
+        return str(v)
+    raise TypeError(
+        f"metadata values must be strings (or numbers/booleans), got {type(v).__name__}"
+    )
+
+
+def meta_filters(meta: Optional[MetaFilter]) -> list[tuple[str, str]]:
+    """``meta.KEY=VALUE`` query parameters (an empty value asks for the key to exist)."""
+    return [(f"meta.{k}", "" if v is None else meta_value(v)) for k, v in (meta or {}).items()]
+
+
+def seconds(d: Duration) -> float:
+    """A duration in seconds. Raises ValueError for text that is not a duration."""
+    if isinstance(d, timedelta):
+        return d.total_seconds()
+    if isinstance(d, (int, float)):
+        return float(d)
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    text = d.strip()
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit) and text[: -len(unit)].isdigit():
+            return int(text[: -len(unit)]) * units[unit]
+    if text.isdigit():
+        return float(text)
+    raise ValueError(f"{d!r} is not a duration; use seconds or a string like 30s, 15m, 24h, 7d")
+
+
+def duration(d: Duration) -> str:
+    """A duration as the server's syntax (strings are passed through for it to check)."""
+    if isinstance(d, str):
+        return d
+    ms = int(round(seconds(d) * 1000))
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def ref_id(ref: Ref) -> str:
+    """The id of an artifact reference."""
+    return ref.id if isinstance(ref, Artifact) else ref
+
+
+def refs_of(refs: Union[Ref, Iterable[Ref], None]) -> list[Ref]:
+    """One reference, several, or none, as a list."""
+    if refs is None:
+        return []
+    if isinstance(refs, (str, Artifact)):
+        return [refs]
+    return list(refs)
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 text."""
+    return base64.b64encode(data).decode("ascii")
