@@ -51,7 +51,7 @@ export const DEFAULTS: Config = {
   logRequests: false,
   maxShareTtlMs: 30 * 86_400_000,
   sweepIntervalMs: 60_000,
-  sweepBatch: 500,
+  sweepBatch: 200,
 };
 
 /** Fills in defaults and resolves the data dir to an absolute path. */
