@@ -54,9 +54,96 @@ function metaCondition(
   return `${owner} IN (${parts.join(' INTERSECT ')})`;
 }
 
-/** SQL for an artifact query, newest first, fetching one row more than the limit. */
-export function artifactQuerySql(q: ArtifactQuery, now: number): Sql {
-  const params: Record<string, unknown> = { now, limit: q.limit + 1 };
+/**
+ * How an artifact query's metadata conditions are evaluated (see artifact-query-plan.ts):
+ * - `intersect`: all of them as one `seq IN (… INTERSECT …)` (bounded cost whatever matches);
+ * - `driven`: artifacts come from condition `drive`'s (key, value, seq) index range, the other
+ *   conditions are point lookups per row (for a selective condition);
+ * - `window`: newest rows first straight from the artifacts table within `a.seq >= @floor`,
+ *   every condition a point lookup per row (unselective conditions that match often).
+ */
+export type MetaPlan =
+  | { kind: 'intersect'; below?: number }
+  | { kind: 'driven'; drive: number }
+  | { kind: 'window'; floor: number };
+
+/** One metadata condition as a lookup for one artifact (`owner`: its seq expression). */
+function metaExists(
+  f: MetaFilter,
+  i: number,
+  params: Record<string, unknown>,
+  owner = 'a.seq',
+): string {
+  params[`mk${i}`] = f.key;
+  if (f.op === 'eq') {
+    params[`mv${i}`] = f.value;
+    return `EXISTS (SELECT 1 FROM artifact_meta WHERE key = @mk${i} AND value = @mv${i} AND artifact_seq = ${owner})`;
+  }
+  // By owner: an artifact has a few keys, a prefix or a bare key may span millions of rows.
+  let cond = '';
+  if (f.op === 'prefix') {
+    params[`mv${i}`] = f.value;
+    params[`mu${i}`] = `${f.value}\u{10FFFF}`;
+    cond = ` AND value >= @mv${i} AND value < @mu${i}`;
+  }
+  return `EXISTS (SELECT 1 FROM artifact_meta INDEXED BY artifact_meta_owner WHERE artifact_seq = ${owner} AND key = @mk${i}${cond})`;
+}
+
+/**
+ * `a.seq IN (owners of condition `drive`)`, a range of the (key, value, seq) index, with the
+ * other conditions checked inside the subquery: index lookups only, no artifact row read for
+ * an owner that fails them.
+ */
+function metaDriven(filters: MetaFilter[], drive: number, params: Record<string, unknown>): string {
+  const f = filters[drive];
+  params[`mk${drive}`] = f.key;
+  let cond = '';
+  if (f.op === 'eq') {
+    params[`mv${drive}`] = f.value;
+    cond = ` AND m.value = @mv${drive}`;
+  } else if (f.op === 'prefix') {
+    params[`mv${drive}`] = f.value;
+    params[`mu${drive}`] = `${f.value}\u{10FFFF}`;
+    cond = ` AND m.value >= @mv${drive} AND m.value < @mu${drive}`;
+  }
+  const others = filters
+    .map((o, i) => (i === drive ? '' : ` AND ${metaExists(o, i, params, 'm.artifact_seq')}`))
+    .join('');
+  return `a.seq IN (SELECT m.artifact_seq FROM artifact_meta m WHERE m.key = @mk${drive}${cond}${others})`;
+}
+
+/** The metadata part of an artifact query's WHERE, per plan. */
+function metaPlanCondition(
+  filters: MetaFilter[],
+  plan: MetaPlan,
+  params: Record<string, unknown>,
+): string[] {
+  if (plan.kind === 'intersect') {
+    const out = [metaCondition(filters, 'artifact_meta', 'a.seq', params)];
+    if (plan.below !== undefined) {
+      params.below = plan.below;
+      out.push('a.seq < @below');
+    }
+    return out;
+  }
+  if (plan.kind === 'window') {
+    params.floor = plan.floor;
+    return ['a.seq >= @floor', ...filters.map((f, i) => metaExists(f, i, params))];
+  }
+  return [metaDriven(filters, plan.drive, params)];
+}
+
+/**
+ * SQL for an artifact query, newest first, fetching one row more than `limit` (default: the
+ * query's). Metadata conditions follow `plan` (default: one INTERSECT).
+ */
+export function artifactQuerySql(
+  q: ArtifactQuery,
+  now: number,
+  plan: MetaPlan = { kind: 'intersect' },
+  limit = q.limit,
+): Sql {
+  const params: Record<string, unknown> = { now, limit: limit + 1 };
   const where = [ARTIFACT_LIVE];
   if (q.session !== undefined) {
     params.session = q.session;
@@ -90,7 +177,7 @@ export function artifactQuerySql(q: ArtifactQuery, now: number): Sql {
     params.cursor = decodeCursor(q.cursor);
     where.push('a.seq < @cursor');
   }
-  if (q.meta?.length) where.push(metaCondition(q.meta, 'artifact_meta', 'a.seq', params));
+  if (q.meta?.length) where.push(...metaPlanCondition(q.meta, plan, params));
   if (q.where) where.push(compileWhere(q.where, 'artifact', params));
   return {
     text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq

@@ -14,7 +14,7 @@ import type { Meta } from '../../core/validate.js';
 import type { Catalog, NewArtifact, RemovedArtifact, TokenRow } from '../catalog.js';
 import { ArtifactWrites } from './artifact-writes.js';
 import { migrate } from './migrations.js';
-import { artifactQuerySql, encodeCursor, sessionQuerySql } from './query-sql.js';
+import { encodeCursor, sessionQuerySql } from './query-sql.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
@@ -34,6 +34,7 @@ import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { cacheStatements } from './statement-cache.js';
+import { queryArtifactRows } from './artifact-query-plan.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -255,9 +256,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
-    const sql = artifactQuerySql(q, now);
-    const rows = this.db.prepare<Record<string, unknown>, ArtifactRow>(sql.text).all(sql.params);
-    return page(rows, q.limit, toArtifact);
+    return page(queryArtifactRows(this.db, q, now), q.limit, toArtifact);
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
