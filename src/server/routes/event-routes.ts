@@ -82,8 +82,8 @@ async function waitSealed(c: Ctx): Promise<void> {
  * `text/event-stream` of bus events, optionally of one session and some types. Each event has
  * `id:` and `event:` lines and its JSON as `data:`. A client resuming with `Last-Event-ID`
  * (header, or `last_event_id` for clients that cannot set headers) first gets every event it
- * missed that is still in the bus's window; if some already left it, an `event: gap` comes
- * first. A comment line is sent every `heartbeat` (default 15s) so proxies keep the stream open.
+ * missed that is still in the bus's window (0: the whole window); if some already left it, an
+ * `event: gap` comes first. A comment line is sent every `heartbeat` (default 15s) so proxies keep the stream open.
  * Ends, releasing its subscription, when the client goes away or falls 1 MiB behind.
  */
 async function streamEvents(c: Ctx): Promise<void> {
@@ -113,7 +113,8 @@ async function streamEvents(c: Ctx): Promise<void> {
   // Replay and subscribe in one synchronous step: no event can slip in between.
   if (lastRaw !== undefined) {
     const last = Number(lastRaw);
-    if (app.events.missedSince(last))
+    // 0 asks for the whole window: nothing to warn about.
+    if (last > 0 && app.events.missedSince(last))
       res.write(`event: gap\ndata: ${JSON.stringify({ after: last })}\n\n`);
     for (const ev of app.events.since(last)) send(ev);
   } else {
