@@ -139,3 +139,51 @@ describe('token scopes and session globs', () => {
     expect((await get()).status).toBe(401);
   });
 });
+
+// Generated too: every write route, called by a token limited to `run_*` on things in another
+// session, is refused, so a new write route cannot forget the session check. Routes that are
+// not about one session (listing shares, importing a tar that names its session) are listed.
+describe('a session-limited write token cannot touch other sessions, on any write route', () => {
+  const NOT_SESSION_BOUND = ['GET /v1/shares', 'POST /v1/import'];
+  let scoped = '';
+  const target: Record<string, string> = {};
+  beforeAll(async () => {
+    const created = await s.fetch('/v1/tokens', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"scope":"write","sessions":"run_*"}',
+    });
+    scoped = ((await created.json()) as { token: string }).token;
+    const pushed = await s.fetch('/v1/sessions/prod_1/artifacts/x.txt', {
+      method: 'PUT',
+      body: 'x',
+    });
+    target.id = ((await pushed.json()) as { id: string }).id;
+    const shared = await s.fetch(`/v1/artifacts/${target.id}/share`, { method: 'POST' });
+    target.share = ((await shared.json()) as { id: string }).id;
+  });
+  const writeRoutes = allRoutes().filter(
+    (r) => r.access === 'write' && !NOT_SESSION_BOUND.includes(`${r.method} ${r.path}`),
+  );
+  it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s → 403 outside run_*',
+    async (_n, route) => {
+      const path = route.path
+        .replace(':sid', 'prod_1')
+        .replace('*name', 'y.txt')
+        .replace('/shares/:id', `/shares/${target.share}`)
+        .replace(':id', target.id);
+      const res = await fetch(s.url + path, {
+        method: route.method,
+        headers: { Authorization: `Bearer ${scoped}`, 'Content-Type': 'application/json' },
+        body:
+          route.method === 'PUT'
+            ? 'y'
+            : route.path === '/v1/sessions'
+              ? '{"id":"prod_2"}'
+              : undefined,
+      });
+      expect(res.status, await res.text()).toBe(403);
+    },
+  );
+});
