@@ -58,7 +58,7 @@ export async function copyText(text: string): Promise<boolean> {
 }
 
 /** A button that copies `text` and says so. */
-export function copyButton(text: string, label = 'Copy'): HTMLButtonElement {
+export function copyButton(text: string, label = 'Copy', cls = 'small'): HTMLButtonElement {
   const b = button(
     label,
     () => {
@@ -67,7 +67,7 @@ export function copyButton(text: string, label = 'Copy'): HTMLButtonElement {
         setTimeout(() => (b.textContent = label), 1500);
       });
     },
-    { class: 'small', title: 'Copy to clipboard' },
+    { class: cls, title: 'Copy to clipboard' },
   );
   return b;
 }

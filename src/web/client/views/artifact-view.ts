@@ -47,7 +47,9 @@ export async function artifactView({ params, query }: ViewContext): Promise<Node
     'select',
     { id: 'compare', 'aria-label': 'Compare with version' },
     h('option', { value: '' }, 'Compare with…'),
-    others.map((v) => h('option', { value: v.id, selected: v.id === diffWith }, `v${v.version}`)),
+    others.map((v) =>
+      h('option', { value: v.id, selected: v.id === diffWith }, `compare with v${v.version}`),
+    ),
   );
   compare.addEventListener('change', () =>
     navigate(compare.value ? `${href(a)}?diff=${encodeURIComponent(compare.value)}` : href(a)),

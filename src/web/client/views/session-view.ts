@@ -76,7 +76,7 @@ function actions(s: SessionRecord): HTMLElement {
     button('Export .tar', (ev) => void exportTar(s.id, ev.currentTarget as HTMLButtonElement), {
       id: 'export',
     }),
-    copyButton(location.href, 'Copy page link'),
+    copyButton(location.href, 'Copy page link', ''),
   ]);
   return bar;
 }
