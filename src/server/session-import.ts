@@ -17,7 +17,12 @@ import {
   type ImportDeps,
   type ImportResult,
 } from '../core/session-import.js';
-import { CairnError, DigestMismatchError, InvalidInputError } from '../lib/errors.js';
+import {
+  CairnError,
+  DigestMismatchError,
+  InvalidInputError,
+  TooLargeError,
+} from '../lib/errors.js';
 
 /**
  * Reads a session export tar from `req` (streamed, never buffered whole) and recreates the
@@ -58,6 +63,11 @@ export async function importSessionTar(
           );
         bundle = parseBundle(await readText(entry, entry.header.size ?? 0));
         authorize(bundle.session.id);
+        const big = bundle.artifacts.find((x) => x.size > app.config.maxSize);
+        if (big)
+          throw new TooLargeError(
+            `'${big.name.slice(0, 200)}' is ${big.size} bytes; this server accepts at most ${app.config.maxSize} per artifact (cairn serve --max-size)`,
+          );
         existing = await precheckImport(deps, bundle);
         for (const a of bundle.artifacts) expected.set(a.path, a);
         continue;

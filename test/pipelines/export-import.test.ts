@@ -267,6 +267,17 @@ describe('hostile and broken tars are refused with nothing written', () => {
     expect(readdirSync(join(b.dataDir, 'tmp')).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
+  it('refuses an artifact larger than the server accepts with a 413', async () => {
+    const small = await startTestServer({ maxSize: 2 });
+    try {
+      const r = await importTar(small, good);
+      expect(r.status).toBe(413);
+      expect((await small.fetch('/v1/sessions/hostile-src')).status).toBe(404);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('then imports the genuine tar', async () => {
     expect((await importTar(b, good)).status).toBe(201);
   });
