@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startTestServer, type TestServer } from '../helpers/server.js';
+import { ROOT, spawnServer, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { MARK, hostileCorpus, type HostileCase } from './hostile-corpus.js';
 import { rawRequest, socketRequest } from './raw-http.js';
 
@@ -193,6 +193,32 @@ describe('truncated and stalled bodies', () => {
       Buffer.from('zz\r\nhello\r\n'),
     );
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
+  });
+});
+
+describe('limits are set from cairn serve flags', () => {
+  it('--max-header-size 1KiB answers a 2 KiB head with 431; --body-timeout cuts a stalled body', async () => {
+    const dir = tempDir('cairn-limits-');
+    const server = await spawnServer(`${dir}/data`, [
+      '--max-header-size',
+      '1KiB',
+      '--body-timeout',
+      '1s',
+      '--headers-timeout',
+      '2s',
+    ]);
+    try {
+      const big = await rawRequest(server.url, 'GET', '/v1/artifacts', {
+        headers: { Authorization: `Bearer ${server.token}`, 'X-Pad': 'p'.repeat(2048) },
+      });
+      expect(big.status).toBe(431);
+      expect(big.body).toContain('larger than 1024 bytes');
+      const head = `PUT /v1/sessions/ok/artifacts/slow.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${server.token}\r\nContent-Length: 1000\r\n\r\n`;
+      expect(await socketRequest(server.url, head, Buffer.alloc(10))).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await server.stop();
+      execFileSync('rm', ['-rf', dir]);
+    }
   });
 });
 

@@ -13,6 +13,9 @@ interface ServeArgs {
   'keep-versions'?: number;
   'sweep-interval'?: string;
   'max-size'?: string;
+  'max-header-size'?: string;
+  'headers-timeout'?: string;
+  'body-timeout'?: string;
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
@@ -60,6 +63,18 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         describe: 'How often expired things are removed in the background, default 60s',
       })
       .option('max-size', { type: 'string', describe: 'Largest artifact accepted, e.g. 5GiB' })
+      .option('max-header-size', {
+        type: 'string',
+        describe: 'Largest request head (431 above it), default 16KiB',
+      })
+      .option('headers-timeout', {
+        type: 'string',
+        describe: 'Time to send a request head (408 after it), default 30s',
+      })
+      .option('body-timeout', {
+        type: 'string',
+        describe: 'Longest pause inside a request body (408 after it), default 60s',
+      })
       .option('durability', {
         choices: ['full', 'process'],
         default: 'full',
@@ -92,6 +107,15 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         ? parseDuration(args['default-ttl'], '--default-ttl')
         : undefined,
       maxSize: args['max-size'] ? parseSize(args['max-size'], '--max-size') : undefined,
+      maxHeaderBytes: args['max-header-size']
+        ? parseSize(args['max-header-size'], '--max-header-size')
+        : undefined,
+      headersTimeoutMs: args['headers-timeout']
+        ? parseDuration(args['headers-timeout'], '--headers-timeout')
+        : undefined,
+      bodyIdleTimeoutMs: args['body-timeout']
+        ? parseDuration(args['body-timeout'], '--body-timeout')
+        : undefined,
       maxShareTtlMs: args['max-share-ttl']
         ? parseDuration(args['max-share-ttl'], '--max-share-ttl')
         : undefined,
