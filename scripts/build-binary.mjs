@@ -50,8 +50,11 @@ function buildNative(nodeVersion) {
   const dir = join(ROOT, '.tmp', 'sea-native', `better-sqlite3-${bsVersion}-node-${nodeVersion}`);
   const product = join(dir, 'better_sqlite3.node');
   if (fs.existsSync(product)) {
-    log(`native binding: cached ${product}`);
-    return product;
+    if (loadsInNode22(product)) {
+      log(`native binding: cached ${product}`);
+      return product;
+    }
+    log(`native binding: cached ${product} does not load in node ${nodeVersion}; rebuilding`);
   }
   const src = `${dir}.src-${process.pid}`;
   fs.rmSync(src, { recursive: true, force: true });
@@ -65,19 +68,48 @@ function buildNative(nodeVersion) {
     const r = spawnSync(
       process.execPath,
       [nodeGyp(), 'rebuild', '--release', `--nodedir=${NODE_DIR}`, '-j', '2'],
-      { cwd: src, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+      { cwd: src, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: gypEnv() },
     );
     if (r.status !== 0) {
       process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
       throw new Error(`node-gyp failed (exit ${r.status}); see the output above`);
     }
+    const built = join(src, 'build', 'Release', 'better_sqlite3.node');
+    if (!loadsInNode22(built))
+      throw new Error(
+        `the compiled ${built} does not load in node ${nodeVersion} (wrong headers?)`,
+      );
     fs.mkdirSync(dir, { recursive: true });
-    fs.copyFileSync(join(src, 'build', 'Release', 'better_sqlite3.node'), `${src}.node`);
+    fs.copyFileSync(built, `${src}.node`);
     fs.renameSync(`${src}.node`, product);
   } finally {
     fs.rmSync(src, { recursive: true, force: true });
   }
   return product;
+}
+
+/**
+ * The environment for node-gyp: npm's `npm_config_*` variables (set when this runs under
+ * `npm run`, e.g. `nodedir=/usr` from a user's .npmrc) override node-gyp's command line, so
+ * they are dropped and the Node 22 headers named explicitly.
+ */
+function gypEnv() {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^npm_config_/i.test(k) && !/^npm_package_config_node_gyp_/i.test(k),
+    ),
+  );
+  return { ...env, npm_config_nodedir: NODE_DIR };
+}
+
+/** Does `file` load as an addon in Node 22 (right ABI, every symbol resolved)? */
+function loadsInNode22(file) {
+  const r = spawnSync(
+    NODE22,
+    ['-e', 'process.dlopen({ exports: {} }, process.argv[1], 2 /* RTLD_NOW */)', file],
+    { stdio: 'ignore' },
+  );
+  return r.status === 0;
 }
 
 /** node-gyp as shipped with npm (no download): npm's own, next to the running Node. */
