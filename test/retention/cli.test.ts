@@ -67,7 +67,7 @@ describe('cairn gc', () => {
     writeFileSync(join(work, 'gone.txt'), 'x'.repeat(300));
     await cli(['push', 'gone.txt', '--session', 'g2', '--ttl', '1s']);
     await cli(['push', 'gone.txt', '--session', 'g2', '--name', 'again.txt', '--ttl', '1s']);
-    await sleep(1200);
+    await sleep(1500);
     const dry = await cli(['gc', '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('would remove 0 expired session(s), 3 artifact(s)');
