@@ -154,6 +154,20 @@ describe('session view', () => {
     expect(tar.includes(Buffer.from('reports/summary.md'))).toBe(true);
   });
 
+  it('shares the whole session as a tar link that needs no token', async () => {
+    await open('/ui/sessions/run_42');
+    await page().click('#share-session');
+    await page().selectOption('#share-ttl', '1h');
+    await page().click('#share-create');
+    await page().waitForSelector('#share-url');
+    const url = await page().inputValue('#share-url');
+    await page().click('#dlg-close');
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    const tar = Buffer.from(await res.arrayBuffer());
+    expect(tar.subarray(257, 262).toString()).toBe('ustar');
+  });
+
   it('seals only after confirmation, then shows the verified digest', async () => {
     await push(s, 'to_seal', 'a.txt', 'alpha');
     await open('/ui/sessions/to_seal');

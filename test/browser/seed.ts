@@ -14,11 +14,14 @@ export async function push(
   for (const [k, v] of Object.entries(opts.meta ?? {})) q.append(`meta.${k}`, v);
   for (const id of opts.from ?? []) q.append('derived_from', id);
   const path = name.split('/').map(encodeURIComponent).join('/');
-  const res = await s.fetch(`/v1/sessions/${encodeURIComponent(sid)}/artifacts/${path}?${q.toString()}`, {
-    method: 'PUT',
-    body: typeof body === 'string' ? Buffer.from(body) : body,
-    headers: opts.type ? { 'Content-Type': opts.type } : {},
-  });
+  const res = await s.fetch(
+    `/v1/sessions/${encodeURIComponent(sid)}/artifacts/${path}?${q.toString()}`,
+    {
+      method: 'PUT',
+      body: typeof body === 'string' ? Buffer.from(body) : body,
+      headers: opts.type ? { 'Content-Type': opts.type } : {},
+    },
+  );
   if (res.status !== 201) throw new Error(`push ${name}: ${res.status} ${await res.text()}`);
   return (await res.json()) as ArtifactRecord;
 }

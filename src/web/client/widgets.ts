@@ -90,3 +90,11 @@ export function facts(rows: [string, Node | string][]): HTMLElement {
     rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
   );
 }
+
+/** Shows a short message at the bottom of the window (errors of button actions). */
+export function toast(message: string, kind: 'error' | 'info' = 'error'): void {
+  document.querySelector('.toast')?.remove();
+  const el = h('div', { class: `toast toast-${kind}`, role: 'alert', id: 'toast' }, message);
+  document.body.appendChild(el);
+  setTimeout(() => el.remove(), 8000);
+}

@@ -6,7 +6,7 @@ import { baseType, formatBytes } from '../format.js';
 import { render, type ViewContext } from '../router.js';
 import type { ArtifactRecord, SessionRecord } from '../types.js';
 import { checkSeal } from '../verify-seal.js';
-import { badge, copyButton, facts, metaChips, saveBlob, timeCell } from '../widgets.js';
+import { badge, copyButton, facts, metaChips, saveBlob, timeCell, toast } from '../widgets.js';
 
 /** `/ui/sessions/{sid}` */
 export async function sessionView({ params }: ViewContext): Promise<Node> {
@@ -100,7 +100,12 @@ async function seal(s: SessionRecord): Promise<void> {
     danger: true,
   });
   if (!ok) return;
-  await cairn.seal(s.id);
+  try {
+    await cairn.seal(s.id);
+  } catch (e) {
+    toast(`Not sealed: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
   await render();
 }
 
