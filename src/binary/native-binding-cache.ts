@@ -21,34 +21,44 @@ export interface NativeBindingOptions {
  * Writes `bytes` to `<cache dir>/<name>-<sha256 prefix>.node` unless a file with those exact
  * bytes is already there, then loads it with `process.dlopen` and returns its exports.
  *
- * The cache dir is `$CAIRN_NATIVE_DIR` if set (for `noexec` home or tmp mounts), else
- * `$XDG_CACHE_HOME/cairn/native`, `~/.cache/cairn/native`, or `<tmpdir>/cairn-<uid>/native`,
- * the first that can be created. The file is keyed by its hash and written to a unique temp
- * file, fsynced and renamed into place, so any number of processes may start at once: each
- * rename installs identical bytes and a process that already mapped the file keeps its copy.
- * A directory Cairn creates is 0700; a directory writable by other users is refused.
+ * The cache dir is `$CAIRN_NATIVE_DIR` if set, else the first of
+ * `$XDG_CACHE_HOME/cairn/native`, `~/.cache/cairn/native` and `<tmpdir>/cairn-<uid>/native`
+ * where the file can be written and loaded (so a `noexec` home falls through to the next).
+ * The file is keyed by its hash and written to a unique temp file, fsynced and renamed into
+ * place, so any number of processes may start at once: each rename installs identical bytes
+ * and a process that already mapped the file keeps its copy. A directory Cairn creates is
+ * 0700; a directory writable by other users is refused.
  *
- * Throws a {@link CairnError} `native_binding_unavailable` saying what to do when no directory
- * works or the file can't be loaded (the usual cause being a `noexec` mount).
+ * Throws a {@link CairnError} `native_binding_unavailable` that lists each directory's failure
+ * and says what to do (set `CAIRN_NATIVE_DIR`; a `noexec` mount being the usual cause).
  */
 export function loadNativeBinding(opts: NativeBindingOptions): unknown {
   const sha = createHash('sha256').update(opts.bytes).digest('hex');
   const file = `${opts.name}-${sha.slice(0, 32)}.node`;
-  const path = installIntoCache(opts.bytes, sha, file, opts.env ?? process.env);
-  const mod = { exports: {} as unknown };
-  try {
-    process.dlopen(mod, path, constants.dlopen.RTLD_NOW);
-  } catch (err) {
-    throw new CairnError(
-      'native_binding_unavailable',
-      500,
-      `could not load the embedded SQLite binding from ${path}: ${(err as Error).message}. ` +
-        `If that directory is on a noexec mount, set ${NATIVE_DIR_ENV} to a directory on a ` +
-        'filesystem that allows executing code.',
-      { cause: err },
-    );
+  const failures: string[] = [];
+  for (const dir of nativeCacheDirs(opts.env ?? process.env)) {
+    let path: string;
+    try {
+      path = install(dir, file, opts.bytes, sha);
+    } catch (err) {
+      failures.push(`cannot write to ${dir}: ${(err as Error).message}`);
+      continue;
+    }
+    const mod = { exports: {} as unknown };
+    try {
+      process.dlopen(mod, path, constants.dlopen.RTLD_NOW);
+      return mod.exports;
+    } catch (err) {
+      failures.push(`cannot load ${path}: ${(err as Error).message}`);
+    }
   }
-  return mod.exports;
+  throw new CairnError(
+    'native_binding_unavailable',
+    500,
+    `could not set up the embedded SQLite binding (${failures.join('; ')}). Set ` +
+      `${NATIVE_DIR_ENV} to a private directory Cairn may write to, on a filesystem that ` +
+      'allows executing code (not mounted noexec).',
+  );
 }
 
 /** The candidate cache directories, most preferred first. */
@@ -62,30 +72,13 @@ export function nativeCacheDirs(env: NodeJS.ProcessEnv): string[] {
   return dirs;
 }
 
-function installIntoCache(
-  bytes: Uint8Array,
-  sha: string,
-  file: string,
-  env: NodeJS.ProcessEnv,
-): string {
-  const failures: string[] = [];
-  for (const dir of nativeCacheDirs(env)) {
-    try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      checkPrivate(dir);
-      const path = join(dir, file);
-      if (!holds(path, sha)) writeAtomically(path, bytes);
-      return path;
-    } catch (err) {
-      failures.push(`${dir}: ${(err as Error).message}`);
-    }
-  }
-  throw new CairnError(
-    'native_binding_unavailable',
-    500,
-    `could not write the embedded SQLite binding to a cache directory (${failures.join('; ')}). ` +
-      `Set ${NATIVE_DIR_ENV} to a private directory Cairn may write to.`,
-  );
+/** Puts the file into `dir` (unless it holds those bytes already); returns its path. */
+function install(dir: string, file: string, bytes: Uint8Array, sha: string): string {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  checkPrivate(dir);
+  const path = join(dir, file);
+  if (!holds(path, sha)) writeAtomically(path, bytes);
+  return path;
 }
 
 /** Refuses a directory another user could swap the shared object in. */
