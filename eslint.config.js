@@ -12,6 +12,8 @@ export default tseslint.config(
       'src/web/assets/',
       'docs/',
       'bench/out/',
+      // Scratch space (test builds, the binary's intermediate bundle); git-ignored too.
+      '.tmp/',
     ],
   },
   js.configs.recommended,
