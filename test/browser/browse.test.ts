@@ -237,7 +237,8 @@ describe('artifact previews', () => {
     // Deeper levels are built when opened.
     expect(text).not.toContain('"inv_2210"');
     await page().locator('#json-tree summary', { hasText: /^1: / }).click();
-    expect(await page().textContent('#json-tree')).toContain('"inv_2210"');
+    // The toggle event that builds the children fires asynchronously.
+    await expect.poll(() => page().textContent('#json-tree')).toContain('"inv_2210"');
     const params = page().locator('#json-tree details', { hasText: '"params"' }).first();
     expect(await params.getAttribute('open')).not.toBeNull();
     await params.locator('> summary').click();

@@ -68,6 +68,7 @@ export async function render(): Promise<void> {
   if (gen !== generation) return;
   main.removeAttribute('aria-busy');
   replace(main, content);
+  if (location.hash) document.getElementById(location.hash.slice(1))?.scrollIntoView();
   const title = main.querySelector('h1')?.textContent;
   document.title = title ? `${title} · Cairn` : 'Cairn';
 }
@@ -103,7 +104,7 @@ export function startRouter(): void {
     if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
     if (a.origin !== location.origin) return;
     ev.preventDefault();
-    navigate(a.pathname + a.search);
+    navigate(a.pathname + a.search + a.hash);
   });
   window.addEventListener('popstate', () => void render());
   void render();
