@@ -16,13 +16,11 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
   command: 'wait <session>',
   describe: 'Wait until a session is sealed (exit 0), or exit 6 at the timeout',
   builder: (y) =>
-    y
-      .positional('session', { type: 'string', demandOption: true })
-      .option('timeout', {
-        type: 'string',
-        default: '60s',
-        describe: 'How long to wait (30s, 2h)',
-      }),
+    y.positional('session', { type: 'string', demandOption: true }).option('timeout', {
+      type: 'string',
+      default: '60s',
+      describe: 'How long to wait (30s, 2h)',
+    }),
   handler: async (args) => {
     let ms: number;
     try {
