@@ -10,7 +10,7 @@ import { generatedCatalog } from './generate-catalog.mjs';
 import { QUICK, ROOT, percentile, record, round, startCairn, waitForLowLoad } from './lib.mjs';
 
 const count = QUICK ? 20_000 : Number(process.env.BENCH_ARTIFACTS ?? 1_000_000);
-const iterations = QUICK ? 20 : 300;
+const iterations = QUICK ? 20 : Number(process.env.BENCH_ITERATIONS ?? 100);
 const mod = (p) => import(pathToFileURL(join(ROOT, 'build', p)).href);
 const { SqliteCatalog } = await mod('catalog/sqlite/sqlite-catalog.js');
 const { parseWhere } = await mod('core/where-parser.js');

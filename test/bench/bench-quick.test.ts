@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readmeShellBlocks } from '../docs/readme-blocks.js';
+import { ROOT, tempDir } from '../helpers/server.js';
+
+const work = tempDir('cairn-bench-test-');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every benchmark's JSON result. */
+const NAMES = ['small-push', 'large', 'query', 'memory-start'];
+
+interface SmallPush {
+  cairn: { rps: number };
+  nginx: { rps: number };
+  runs: { cairn: { non2xx: number }[] };
+}
+interface MemoryStart {
+  dedupe: { pushes: number; artifacts: number; stored_blobs: number; blob_rows: number };
+}
+interface Query {
+  http: Record<string, unknown>;
+  in_process: Record<string, unknown>;
+}
+const result = <T>(dir: string, name: string): T =>
+  JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as T;
+
+describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)', () => {
+  it('the README shows only commands this test runs', () => {
+    const lines = readmeShellBlocks('Benchmarks')
+      .join('\n')
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter(Boolean);
+    expect(lines).toEqual([
+      'npm run bench',
+      'npm run bench -- --quick',
+      'node bench/readme-table.mjs',
+    ]);
+  });
+
+  it('npm run bench -- --quick runs every benchmark and rewrites the README table', () => {
+    const readme = join(work, 'README.md');
+    copyFileSync(join(ROOT, 'README.md'), readme);
+    const out = join(work, 'out');
+    const r = spawnSync('npm', ['run', 'bench', '--', '--quick'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_OUT: out, BENCH_README: readme, BENCH_TMP: work },
+      timeout: 240_000,
+    });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    for (const name of NAMES) expect(existsSync(join(out, `${name}.json`))).toBe(true);
+    const small = result<SmallPush>(out, 'small-push');
+    expect(small.cairn.rps).toBeGreaterThan(0);
+    expect(small.nginx.rps).toBeGreaterThan(0);
+    expect(small.runs.cairn[0].non2xx).toBe(0);
+    const mem = result<MemoryStart>(out, 'memory-start');
+    expect(mem.dedupe).toMatchObject({
+      stored_blobs: 1,
+      blob_rows: 1,
+      artifacts: mem.dedupe.pushes,
+    });
+    const query = result<Query>(out, 'query');
+    expect(Object.keys(query.http)).toEqual(Object.keys(query.in_process));
+    const table = readFileSync(readme, 'utf8');
+    expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64 +\|/);
+    expect(table).toContain('Quick run (tiny sizes)');
+    // node bench/readme-table.mjs alone rewrites the same table in place.
+    const again = spawnSync(process.execPath, ['bench/readme-table.mjs', readme], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, BENCH_OUT: out },
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(readme, 'utf8')).toBe(table);
+  }, 300_000);
+});
