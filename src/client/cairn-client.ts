@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import type { ShareRecord } from '../core/share-service.js';
 import type { ArtifactRecord, Page, SessionRecord, TokenRecord } from '../core/types.js';
 
 /** An error answer from a Cairn server (or a transport failure, code `connection_failed`). */
@@ -52,20 +53,7 @@ export interface ArtifactQueryParams {
 }
 
 /** A share link as listed by `GET /v1/shares` (never its secret). */
-export interface ShareInfo {
-  id: string;
-  kind: 'artifact' | 'session';
-  artifact_id: string | null;
-  session: string | null;
-  name: string | null;
-  created_at: string;
-  expires_at: string;
-  max_downloads: number | null;
-  downloads: number;
-  last_access_at: string | null;
-  revoked_at: string | null;
-  status: 'active' | 'expired' | 'revoked' | 'exhausted';
-}
+export type ShareInfo = ShareRecord;
 
 /** A newly created share link, with its URL (shown once). */
 export type ShareCreated = ShareInfo & { url: string };

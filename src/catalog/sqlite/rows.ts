@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
 
 /** Artifact row as selected by {@link ARTIFACT_COLUMNS}. */
@@ -95,4 +96,24 @@ export function toSession(r: SessionRow): SessionRecord {
 /** Epoch milliseconds to ISO-8601. */
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** The session row with this id if it exists and has not expired at `now`. */
+export function liveSessionRow(
+  db: Database.Database,
+  id: string,
+  now: number,
+): SessionRow | undefined {
+  return db
+    .prepare<{ id: string; now: number }, SessionRow>(
+      `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
+    )
+    .get({ id, now });
+}
+
+/** The public record of the session at `seq` (which must exist). */
+export function sessionAt(db: Database.Database, seq: number): SessionRecord {
+  return toSession(
+    db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?').get(seq) as SessionRow,
+  );
 }

@@ -18,12 +18,13 @@ import { encodeCursor, sessionQuerySql } from './query-sql.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
-  SESSION_LIVE,
   iso,
   toArtifact,
   toSession,
   type ArtifactRow,
   type SessionRow,
+  liveSessionRow,
+  sessionAt,
 } from './rows.js';
 import { NUMBER_RE } from '../../core/where-parser.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -107,11 +108,7 @@ export class SqliteCatalog implements Catalog {
           .lastInsertRowid,
       );
       this.replaceSessionMeta(seq, s.meta);
-      return toSession(
-        this.db
-          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
-          .get(seq) as SessionRow,
-      );
+      return sessionAt(this.db, seq);
     });
   }
 
@@ -124,11 +121,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getSession(id: string, now: number): Promise<SessionRecord | null> {
-    const row = this.db
-      .prepare<{ id: string; now: number }, SessionRow>(
-        `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
-      )
-      .get({ id, now });
+    const row = liveSessionRow(this.db, id, now);
     return row ? toSession(row) : null;
   }
 
@@ -149,11 +142,7 @@ export class SqliteCatalog implements Catalog {
     now: number,
   ): Promise<SessionRecord> {
     return this.batch.run(() => {
-      const row = this.db
-        .prepare<{ id: string; now: number }, SessionRow>(
-          `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
-        )
-        .get({ id, now });
+      const row = liveSessionRow(this.db, id, now);
       if (!row) throw new NotFoundError(`session '${id}' not found`);
       if (
         row.sealed_at !== null &&
@@ -177,11 +166,7 @@ export class SqliteCatalog implements Catalog {
           .prepare('UPDATE sessions SET keep_versions = ? WHERE seq = ?')
           .run(patch.keepVersions, row.seq);
       if (patch.meta !== undefined) this.replaceSessionMeta(row.seq, patch.meta);
-      return toSession(
-        this.db
-          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
-          .get(row.seq) as SessionRow,
-      );
+      return sessionAt(this.db, row.seq);
     });
   }
 
@@ -191,11 +176,7 @@ export class SqliteCatalog implements Catalog {
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
     return this.batch.run(() => {
-      const row = this.db
-        .prepare<{ id: string; now: number }, SessionRow>(
-          `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
-        )
-        .get({ id, now });
+      const row = liveSessionRow(this.db, id, now);
       if (!row) throw new NotFoundError(`session '${id}' not found`);
       if (row.sealed_at !== null) return toSession(row);
       const seal = computeSeal(this.sessionArtifactsSync(id, now));
@@ -204,11 +185,7 @@ export class SqliteCatalog implements Catalog {
           'UPDATE sessions SET sealed_at = ?, digest = ?, signature = ?, updated_at = ?, expires_at = ? WHERE seq = ?',
         )
         .run(now, seal.digest, seal.signature, now, sealedExpiry(this.db, row.seq, now), row.seq);
-      return toSession(
-        this.db
-          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
-          .get(row.seq) as SessionRow,
-      );
+      return sessionAt(this.db, row.seq);
     });
   }
 

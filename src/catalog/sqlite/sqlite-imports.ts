@@ -3,7 +3,7 @@ import type { PublicKeyInfo } from '../../core/signer.js';
 import type { SessionRecord } from '../../core/types.js';
 import { ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
-import { toSession, type SessionRow } from './rows.js';
+import { sessionAt } from './rows.js';
 import { purgeIfExpired } from './sqlite-retention.js';
 import type { WriteBatcher } from './write-batcher.js';
 
@@ -58,11 +58,7 @@ export class SqliteImports implements ImportCatalog {
           'INSERT INTO session_seal_keys (session_seq, key_id, public_key_pem) VALUES (?, ?, ?)',
         ).run(seq, s.sealKey.id, s.sealKey.public_key_pem);
       this.insertArtifacts(seq, s);
-      return toSession(
-        db
-          .prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?')
-          .get(seq) as SessionRow,
-      );
+      return sessionAt(db, seq);
     });
   }
 

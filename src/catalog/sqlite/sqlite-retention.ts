@@ -8,10 +8,10 @@ import type {
 } from '../retention-catalog.js';
 import {
   ARTIFACT_COLUMNS,
-  SESSION_LIVE,
   toArtifact,
   type ArtifactRow,
   type SessionRow,
+  liveSessionRow,
 } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 
@@ -212,11 +212,7 @@ export class SqliteRetention implements RetentionCatalog {
     now: number,
   ): Promise<{ artifacts: number; unreferenced: string[] }> {
     return this.batch.run(() => {
-      const s = this.db
-        .prepare<{ id: string; now: number }, SessionRow>(
-          `SELECT s.* FROM sessions s WHERE s.id = @id AND ${SESSION_LIVE}`,
-        )
-        .get({ id, now });
+      const s = liveSessionRow(this.db, id, now);
       if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
       if (s.sealed_at !== null) throw new SessionSealedError(id);
       const rows = this.db
