@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,8 +94,9 @@ export class FsBlobStore implements BlobStore {
         cb(null, chunk);
       },
     });
+    const out = createWriteStream(tmp, { highWaterMark: CHUNK });
     try {
-      await pipeline(source, meter, createWriteStream(tmp, { highWaterMark: CHUNK }));
+      await pipeline(source, meter, out);
       const sha256 = hash.digest('hex');
       if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
         throw new DigestMismatchError(
@@ -104,6 +106,10 @@ export class FsBlobStore implements BlobStore {
       if (this.durable) await fsyncPath(tmp);
       return this.staged(tmp, sha256, size);
     } catch (err) {
+      // If the pipeline failed before the file was even open (size limit on the first chunk),
+      // the open still completes later: wait for the stream to close so it cannot recreate
+      // the file after the cleanup.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await fsp.rm(tmp, { force: true });
       throw translate(err);
     }

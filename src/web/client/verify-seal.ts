@@ -13,16 +13,9 @@ export interface SealCheck {
   keyId: string | null;
 }
 
-/** Same bytes as the server's canonicalJson. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
+// The server's own canonical form, bundled in: one definition of the bytes a digest covers.
+export { canonicalJson } from '../../lib/canonical-json.js';
+import { canonicalJson } from '../../lib/canonical-json.js';
 
 function hex(buf: ArrayBuffer): string {
   return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
