@@ -18,7 +18,6 @@ import { encodeCursor, sessionQuerySql } from './query-sql.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
-  iso,
   toArtifact,
   toSession,
   type ArtifactRow,
@@ -27,6 +26,7 @@ import {
   sessionAt,
 } from './rows.js';
 import { NUMBER_RE } from '../../core/where-parser.js';
+import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { WriteBatcher } from './write-batcher.js';
 import { SqliteRetention, purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
 import { SqliteShares } from './sqlite-shares.js';
@@ -51,6 +51,7 @@ export interface SqliteCatalogOptions {
 export class SqliteCatalog implements Catalog {
   private readonly writes: ArtifactWrites;
   private readonly batch: WriteBatcher;
+  private readonly tokenRows: SqliteTokenRows;
   readonly retention: SqliteRetention;
   readonly shares: SqliteShares;
   readonly audit: SqliteAudit;
@@ -62,6 +63,7 @@ export class SqliteCatalog implements Catalog {
   private constructor(readonly db: Database.Database) {
     this.writes = new ArtifactWrites(db);
     this.batch = new WriteBatcher(db);
+    this.tokenRows = new SqliteTokenRows(db, this.batch);
     this.retention = new SqliteRetention(db, this.batch);
     this.shares = new SqliteShares(db, this.batch);
     this.audit = new SqliteAudit(db, this.batch);
@@ -278,102 +280,40 @@ export class SqliteCatalog implements Catalog {
   }
 
   async addToken(t: TokenRow): Promise<void> {
-    await this.batch.run(() =>
-      this.db
-        .prepare(
-          'INSERT INTO tokens (id, name, hash, scope, sessions, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
-        )
-        .run(t.id, t.name, t.hash, t.scope, t.sessions, Date.parse(t.created_at)),
-    );
+    return this.tokenRows.add(t);
   }
 
   async findToken(hash: string, now: number): Promise<TokenRow | null> {
-    const row = this.db
-      .prepare<[string], TokenDbRow>('SELECT * FROM tokens WHERE hash = ?')
-      .get(hash);
-    if (!row) return null;
-    if (row.last_used_at === null || now - row.last_used_at > 60_000) {
-      // Best effort and batched: last use is informational, so it never delays the request.
-      void this.batch
-        .run(() =>
-          this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.id),
-        )
-        .catch(() => undefined);
-    }
-    return { ...toToken(row), hash: row.hash };
+    return this.tokenRows.find(hash, now);
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    return this.db
-      .prepare<[], TokenDbRow>('SELECT * FROM tokens ORDER BY created_at')
-      .all()
-      .map(toToken);
+    return this.tokenRows.list();
   }
 
   async deleteToken(id: string): Promise<void> {
-    const changes = await this.batch.run(
-      () => this.db.prepare('DELETE FROM tokens WHERE id = ?').run(id).changes,
-    );
-    if (changes === 0) throw new NotFoundError(`token '${id}' not found`);
+    return this.tokenRows.delete(id);
   }
 
   async countTokens(scope?: Scope): Promise<number> {
-    const row = scope
-      ? this.db
-          .prepare<[string], { n: number }>('SELECT count(*) AS n FROM tokens WHERE scope = ?')
-          .get(scope)
-      : this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM tokens').get();
-    return row?.n ?? 0;
+    return this.tokenRows.count(scope);
   }
 
   async getIdempotent(
     key: string,
     since: number,
   ): Promise<{ status: number; body: string } | null> {
-    const row = this.db
-      .prepare<[string, number], { status: number; body: string }>(
-        'SELECT status, body FROM idempotency WHERE key = ? AND created_at >= ?',
-      )
-      .get(key, since);
-    return row ?? null;
+    return this.tokenRows.getIdempotent(key, since);
   }
 
   async putIdempotent(key: string, status: number, body: string, now: number): Promise<void> {
-    await this.batch.run(() => {
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)',
-        )
-        .run(key, status, body, now);
-      this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - 86_400_000);
-    });
+    return this.tokenRows.putIdempotent(key, status, body, now);
   }
 
   async close(): Promise<void> {
     this.batch.flush();
     if (this.db.open) this.db.close();
   }
-}
-
-interface TokenDbRow {
-  id: string;
-  name: string;
-  hash: string;
-  scope: Scope;
-  sessions: string | null;
-  created_at: number;
-  last_used_at: number | null;
-}
-
-function toToken(r: TokenDbRow): TokenRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    scope: r.scope,
-    sessions: r.sessions,
-    created_at: iso(r.created_at),
-    last_used_at: r.last_used_at === null ? null : iso(r.last_used_at),
-  };
 }
 
 function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
