@@ -32,6 +32,8 @@ export interface McpCaller {
  */
 export class McpHttpEndpoint {
   private readonly files: PathGuard;
+  /** For read-only tokens: pull_artifact writes on the server's disk, so it needs write scope. */
+  private readonly noFiles = new PathGuard([]);
   private readonly hostNames: string[];
   private readonly handle: ReturnType<typeof toNodeHandler>;
 
@@ -47,7 +49,8 @@ export class McpHttpEndpoint {
         const extra = ctx.authInfo?.extra as { selfUrl: string } | undefined;
         if (!ctx.authInfo || !extra) throw new Error('mcp request without its caller');
         const api = new CairnClient({ url: extra.selfUrl, token: ctx.authInfo.token });
-        return createCairnMcpServer({ api, files: this.files });
+        const mayWrite = ctx.authInfo.scopes.some((sc) => sc === 'write' || sc === 'admin');
+        return createCairnMcpServer({ api, files: mayWrite ? this.files : this.noFiles });
       },
       { onerror },
     );

@@ -31,15 +31,17 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     const requestId = validRequestId(req.headers['x-request-id']) ?? randomBytes(8).toString('hex');
     res.setHeader('X-Request-Id', requestId);
     let routeKey = 'unmatched';
-    res.once('close', () =>
-      observeRequest(
-        app.metrics,
-        req,
-        res,
-        routeKey,
-        Number(process.hrtime.bigint() - started) / 1e9,
-      ),
-    );
+    // Registered before the handler runs: a streamed answer may close before it returns.
+    // 'close', not 'finish': streams the client ended (SSE, aborted uploads) count too.
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      observeRequest(app.metrics, req, res, routeKey, seconds);
+      if (app.config.logRequests) {
+        process.stderr.write(
+          `${JSON.stringify({ level: 'info', id: requestId, method: req.method, path: loggedPath(req.url), status: res.statusCode, ms: Math.round(seconds * 10_000) / 10 })}\n`,
+        );
+      }
+    });
     guardBodyIdle(req, res, app.config.bodyIdleTimeoutMs);
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -84,16 +86,6 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
       await m.route.handler(ctx);
     } catch (err) {
       sendError(req, res, err, log);
-    } finally {
-      if (app.config.logRequests) {
-        // 'close', not 'finish': streams the client ended (SSE, aborted uploads) are logged too.
-        res.once('close', () => {
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          process.stderr.write(
-            `${JSON.stringify({ level: 'info', id: requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 })}\n`,
-          );
-        });
-      }
     }
   };
 }
@@ -206,3 +198,11 @@ function validRequestId(v: string | string[] | undefined): string | undefined {
 }
 
 export { sendJson };
+
+/**
+ * The request path for the access log, without the query and with share-link secrets
+ * (`/s/<token>`) masked: a log line must never be a working credential.
+ */
+export function loggedPath(url: string | undefined): string {
+  return (url ?? '/').split('?')[0].replace(/^\/s\/[^/]+/, '/s/…');
+}

@@ -43,6 +43,7 @@ export async function streamSessionExport(
     'Content-Disposition': `attachment; filename="${sessionId.replace(/[^A-Za-z0-9._-]/g, '_')}.tar"`,
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': 'sandbox',
   });
   if (res.req?.method === 'HEAD') {
     res.end();

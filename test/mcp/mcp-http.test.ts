@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { call, runToolSuite } from './tool-suite.js';
@@ -162,6 +163,23 @@ describe('MCP over Streamable HTTP at /mcp', () => {
         expect(p.isError).toBe(true);
         expect(p.structured.error?.code).toBe('forbidden');
         expect(p.text).toMatch(/scope/);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('a read token cannot write files on the server through pull_artifact', async () => {
+      await call(client, 'push_artifact', { session: 'ro_files', name: 'x.txt', text: 'x' });
+      const reader = await connect(await tokenOf('read'));
+      try {
+        const target = join(dir, 'written-by-reader.txt');
+        const r = await call(reader, 'pull_artifact', {
+          session: 'ro_files',
+          name: 'x.txt',
+          path: target,
+        });
+        expect(r.isError).toBe(true);
+        expect(existsSync(target)).toBe(false);
       } finally {
         await reader.close();
       }

@@ -112,6 +112,24 @@ describe('structured request logs (cairn serve --log)', () => {
       expect(lines()).toContainEqual(
         expect.objectContaining({ id, path: '/healthz', status: 200 }),
       );
+      // A share link's secret is a credential: the log masks it.
+      const pushed = await fetch(`${p.url}/v1/sessions/logged/artifacts/f.txt`, {
+        method: 'PUT',
+        body: Buffer.from('x'),
+        headers: { Authorization: `Bearer ${p.token}` },
+      });
+      const art = ((await pushed.json()) as { id: string }).id;
+      const share = (await (
+        await fetch(`${p.url}/v1/artifacts/${art}/share`, {
+          method: 'POST',
+          body: '{"ttl":"1h"}',
+          headers: { Authorization: `Bearer ${p.token}`, 'Content-Type': 'application/json' },
+        })
+      ).json()) as { url: string };
+      const secret = share.url.split('/s/')[1];
+      expect((await fetch(share.url)).status).toBe(200);
+      while (!lines().some((l) => l.path === '/s/…')) await new Promise((r) => setTimeout(r, 20));
+      expect(err).not.toContain(secret);
     } finally {
       await p.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -34,6 +34,8 @@ export function bindMaintenanceRoutes(): Route[] {
           'Content-Type': 'application/x-tar',
           'Content-Disposition': 'attachment; filename="cairn-backup.tar"',
           'Cache-Control': 'no-store',
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy': 'sandbox',
         });
         await writeBackupTar(c.app, c.res);
       },
