@@ -64,8 +64,12 @@ class RetryTest(unittest.TestCase):
                 proxy.close()
             puts = [r for r in proxy.requests if r.startswith(b"PUT ")]
             self.assertEqual(len(puts), 2)
-            self.assertEqual(len(puts[0]), len(puts[1]))  # the whole body, both times
-            self.assertGreater(len(puts[1]), 300_000)
+            self.assertGreater(len(puts[0]), 300_000)  # the first attempt sent the whole body
+            # The retry sends the same request again from byte 0. The server may replay the
+            # stored answer before it has read the whole retried body, so compare a prefix.
+            head_end = bytes(puts[1]).index(b"\r\n\r\n") + 4
+            self.assertGreater(len(puts[1]), head_end)
+            self.assertTrue(bytes(puts[0]).startswith(bytes(puts[1])))
             c = Client(server.url, server.token)
             self.assertEqual(len(c.get("retry_b", "data.bin")), 300_000)
             self.assertEqual(c.session("retry_b").artifact_count, 1)
