@@ -1,4 +1,5 @@
-import type { Meta } from './validate.js';
+/** Metadata: string keys to string values (limits in validate.ts). */
+export type Meta = Record<string, string>;
 
 /** Token scopes, each including the ones before it: read < write < admin. */
 export type Scope = 'read' | 'write' | 'admin';

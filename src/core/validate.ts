@@ -1,3 +1,4 @@
+import type { Meta } from './types.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { truncate } from '../lib/duration.js';
 
@@ -12,8 +13,8 @@ export const MAX_META_VALUE_BYTES = 1024;
 /** At most this many bytes (UTF-8) per artifact name. */
 export const MAX_NAME_BYTES = 1024;
 
-/** Metadata: string keys to string values. */
-export type Meta = Record<string, string>;
+/** Metadata: string keys to string values (defined with the records in types.ts). */
+export type { Meta };
 
 /** Throws `invalid_session_id` unless `id` is a valid session id. */
 export function validateSessionId(id: string): string {

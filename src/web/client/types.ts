@@ -1,41 +1,8 @@
 /** The API's JSON shapes as the page reads them (DESIGN §2). */
 
-/** One artifact record. */
-export interface ArtifactRecord {
-  id: string;
-  session: string;
-  name: string;
-  version: number;
-  sha256: string;
-  size: number;
-  content_type: string;
-  meta: Record<string, string>;
-  created_at: string;
-  expires_at: string | null;
-  derived_from: string[];
-}
-
-/** One session record. */
-export interface SessionRecord {
-  id: string;
-  meta: Record<string, string>;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  sealed: boolean;
-  sealed_at: string | null;
-  digest: string | null;
-  signature: string | null;
-  pinned: boolean;
-  artifact_count: number;
-  total_bytes: number;
-}
-
-/** One page of a list. */
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
-}
+// The records are the server's own types (src/core/types.ts has no runtime imports), so the
+// page cannot drift from what the API sends.
+export type { ArtifactRecord, SessionRecord, Page } from '../../core/types.js';
 
 /** `POST …/share` answer. */
 export interface ShareLink {
