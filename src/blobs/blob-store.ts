@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Byte range, both ends inclusive (as in HTTP `Range`). */
 export interface ByteRange {
@@ -22,6 +22,17 @@ export interface StagedBlob {
    * the store remembers the blob as possibly unreferenced, for {@link BlobStore.recover}.
    */
   discard(): Promise<void>;
+}
+
+/** A stored blob (or part of it) opened for sending; see {@link BlobStore.getBody}. */
+export interface BlobBody {
+  /**
+   * Writes the bytes into `out` without ending it; resolves once `out` has taken all of them,
+   * rejects if `out` closes or fails first. Releases the blob either way.
+   */
+  writeTo(out: Writable): Promise<void>;
+  /** Releases the blob without sending it. Idempotent. */
+  close(): Promise<void>;
 }
 
 /** Options for {@link BlobStore.stage}. */
@@ -66,6 +77,12 @@ export interface BlobStore {
   stat(sha256: string): Promise<{ size: number }>;
   /** Streams a stored blob, or part of it; throws NotFoundError. */
   get(sha256: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Optional fast path for serving: opens a blob, or part of it, for writing into a socket
+   * (a local store can reuse its read buffers, which a stream handed to others cannot);
+   * throws NotFoundError before anything is written. Without it, callers use `get`.
+   */
+  getBody?(sha256: string, range?: ByteRange): Promise<BlobBody>;
   /** Removes a blob; no error if it is absent. */
   delete(sha256: string): Promise<void>;
   /** Every stored hash, in no particular order. */

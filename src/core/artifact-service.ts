@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import mime from 'mime';
-import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import { openBody } from '../blobs/blob-body.js';
+import type { BlobBody, BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
@@ -183,6 +184,11 @@ export class ArtifactService {
   /** Streams an artifact's bytes (or a range of them). */
   async open(rec: ArtifactRecord, range?: ByteRange): Promise<Readable> {
     return this.o.blobs.get(rec.sha256, range);
+  }
+
+  /** Opens an artifact's bytes (or a range) for sending through the store's fast path. */
+  async body(rec: ArtifactRecord, range?: ByteRange): Promise<BlobBody> {
+    return openBody(this.o.blobs, rec.sha256, range);
   }
 
   /** Artifacts newest first. */

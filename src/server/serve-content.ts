@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { ArtifactService } from '../core/artifact-service.js';
 import type { ArtifactRecord } from '../core/types.js';
 import type { ByteRange } from '../blobs/blob-store.js';
@@ -65,12 +64,15 @@ export async function serveArtifact(
     res.end();
     return;
   }
-  const stream = await artifacts.open(rec, range);
+  const body = await artifacts.body(rec, range);
   res.writeHead(range ? 206 : 200, headers);
   try {
-    await pipeline(stream, res);
+    await body.writeTo(res);
+    res.end();
   } catch {
-    // The client went away mid-download; nothing to report.
+    // The client went away mid-download (or the blob failed mid-read): cut the connection so
+    // the client sees a short body, never a complete-looking one.
+    res.destroy();
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { openBody } from '../../src/blobs/blob-body.js';
 import { expect, it } from 'vitest';
 import type { BlobStore } from '../../src/blobs/blob-store.js';
 import { CairnError } from '../../src/lib/errors.js';
@@ -9,6 +10,21 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 async function readAll(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Sends a blob body into a collecting Writable (left open, as an HTTP answer would be). */
+async function sendAll(store: BlobStore, sha256: string, range?: { start: number; end: number }) {
+  const chunks: Buffer[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      // Copy: a fast path may reuse its buffer once the write is acknowledged.
+      chunks.push(Buffer.from(chunk));
+      setImmediate(cb);
+    },
+  });
+  await (await openBody(store, sha256, range)).writeTo(out);
+  expect(out.writableEnded).toBe(false);
   return Buffer.concat(chunks);
 }
 
@@ -119,5 +135,40 @@ export function runBlobStoreSuite(
     expect(s.sha256).toBe(sha(''));
     await s.commit();
     expect((await readAll(await store.get(s.sha256))).length).toBe(0);
+  });
+
+  it('sends a body (whole, a range, several read chunks) without ending the destination', async () => {
+    const { store } = await make();
+    const big = Buffer.alloc(2.5 * 1024 * 1024 + 7);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 12)) & 0xff;
+    const s = await store.stage(Readable.from([big]));
+    await s.commit();
+    expect((await sendAll(store, s.sha256)).equals(big)).toBe(true);
+    const range = { start: 1024 * 1024 - 3, end: 2 * 1024 * 1024 + 5 };
+    expect(
+      (await sendAll(store, s.sha256, range)).equals(big.subarray(range.start, range.end + 1)),
+    ).toBe(true);
+    const small = await store.stage(Readable.from([Buffer.from('0123456789')]));
+    await small.commit();
+    expect((await sendAll(store, small.sha256, { start: 3, end: 4 })).toString()).toBe('34');
+  });
+
+  it('opening a body of an unknown blob throws not found before anything is sent', async () => {
+    const { store } = await make();
+    const err = await openBody(store, sha('never stored')).catch((e: unknown) => e);
+    expect((err as CairnError).status).toBe(404);
+  });
+
+  it('a body rejects when the destination closes midway, and can be closed unsent', async () => {
+    const { store } = await make();
+    const s = await store.stage(Readable.from([Buffer.alloc(3 * 1024 * 1024, 7)]));
+    await s.commit();
+    const out = new PassThrough({ highWaterMark: 1024 });
+    const sending = (await openBody(store, s.sha256)).writeTo(out);
+    out.destroy();
+    await expect(sending).rejects.toThrow(/closed/);
+    const unsent = await openBody(store, s.sha256);
+    await unsent.close();
+    await unsent.close();
   });
 }

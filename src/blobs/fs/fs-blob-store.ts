@@ -5,7 +5,9 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { FileBody } from './file-body.js';
 import type {
+  BlobBody,
   BlobStore,
   ByteRange,
   RecoverOptions,
@@ -184,6 +186,23 @@ export class FsBlobStore implements BlobStore {
       start: range?.start,
       end: range?.end,
     });
+  }
+
+  async getBody(sha256: string, range?: ByteRange): Promise<BlobBody> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(this.pathOf(sha256), 'r');
+    } catch {
+      throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
+    }
+    if (range) return new FileBody(fh, range.start, range.end);
+    try {
+      const { size } = await fh.stat();
+      return new FileBody(fh, 0, size - 1);
+    } catch (err) {
+      await fh.close();
+      throw translate(err);
+    }
   }
 
   async delete(sha256: string): Promise<void> {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { bufferBody, openBody } from '../blob-body.js';
 import type {
+  BlobBody,
   BlobStore,
   ByteRange,
   RecoverOptions,
@@ -104,6 +106,12 @@ export class TieredBlobStore implements BlobStore {
     if (bytes === null) return this.o.large.get(sha256, range);
     const part = range ? bytes.subarray(range.start, range.end + 1) : bytes;
     return Readable.from([part], { objectMode: false });
+  }
+
+  async getBody(sha256: string, range?: ByteRange): Promise<BlobBody> {
+    const bytes = await this.o.small.get(sha256);
+    if (bytes === null) return openBody(this.o.large, sha256, range);
+    return bufferBody(range ? bytes.subarray(range.start, range.end + 1) : bytes);
   }
 
   async delete(sha256: string): Promise<void> {

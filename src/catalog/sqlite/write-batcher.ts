@@ -10,20 +10,37 @@ interface Pending {
   outcome?: Outcome;
 }
 
+/** Options for {@link WriteBatcher}. */
+export interface WriteBatcherOptions {
+  /**
+   * Makes every commit made before the call durable (the WAL fsync, see WalSync). Absent: a
+   * commit is acknowledged as soon as SQLite returns (durability `process`).
+   */
+  sync?: () => Promise<void>;
+  /** Most writes in one transaction (default 512). */
+  maxBatch?: number;
+}
+
 /**
- * Group commit: writes queued in the same turn of the event loop run in one transaction (one
- * fsync), each in its own savepoint so one failing write does not undo the others. A write's
- * promise settles only after the transaction holding it has committed.
+ * Group commit: writes queued in the same turn of the event loop run in one transaction, each
+ * in its own savepoint so one failing write does not undo the others. A write's promise
+ * settles only after the transaction holding it has committed and, with `sync`, after a sync
+ * that started after that commit has finished. Syncs never overlap: batches committed while
+ * one runs wait for the next, which covers all of them (one fsync for many batches).
  */
 export class WriteBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
+  private unsynced: Pending[] = [];
+  private syncing: Promise<void> | null = null;
   private readonly runBatch: (batch: Pending[]) => void;
+  private readonly maxBatch: number;
 
   constructor(
     db: Database.Database,
-    private readonly maxBatch = 512,
+    private readonly opts: WriteBatcherOptions = {},
   ) {
+    this.maxBatch = opts.maxBatch ?? 512;
     const one = db.transaction((fn: () => unknown) => fn());
     this.runBatch = db.transaction((batch: Pending[]) => {
       for (const p of batch) {
@@ -36,7 +53,7 @@ export class WriteBatcher {
     });
   }
 
-  /** Runs `fn` inside the next batch transaction; resolves with its value once committed. */
+  /** Runs `fn` inside the next batch transaction; resolves with its value once durable. */
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
@@ -47,7 +64,7 @@ export class WriteBatcher {
     });
   }
 
-  /** Commits everything queued now (used before close). */
+  /** Commits everything queued now (the sync, if any, follows asynchronously). */
   flush(): void {
     this.scheduled = false;
     while (this.queue.length > 0) {
@@ -60,14 +77,41 @@ export class WriteBatcher {
       }
       for (const p of batch) {
         const o = p.outcome as Outcome;
-        if (o.ok) p.resolve(o.value);
-        else p.reject(o.error);
+        if (!o.ok) p.reject(o.error);
+        else if (this.opts.sync) this.unsynced.push(p);
+        else p.resolve(o.value);
       }
     }
+    this.startSync();
+  }
+
+  /** Commits what is queued and waits until every committed write is settled (before close). */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.syncing) await this.syncing;
+  }
+
+  private startSync(): void {
+    const sync = this.opts.sync;
+    if (!sync || this.syncing || this.unsynced.length === 0) return;
+    const group = this.unsynced;
+    this.unsynced = [];
+    this.syncing = sync().then(
+      () => {
+        for (const p of group) p.resolve((p.outcome as { value: unknown }).value);
+        this.syncing = null;
+        this.startSync();
+      },
+      (err: unknown) => {
+        for (const p of group) p.reject(diskFull(err));
+        this.syncing = null;
+        this.startSync();
+      },
+    );
   }
 }
 
-/** SQLITE_FULL (the disk is full) becomes the 507 every transport knows; other errors pass. */
+/** A full disk (SQLITE_FULL, ENOSPC) becomes the 507 every transport knows; others pass. */
 function diskFull(err: unknown): unknown {
   return isDiskFull(err) ? new InsufficientStorageError(err) : err;
 }
