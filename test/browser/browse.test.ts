@@ -264,9 +264,11 @@ describe('artifact previews', () => {
     expect(await page().getAttribute('#text-lines tr:nth-child(3) td.ln', 'data-ln')).toBe('3');
     while (await page().$('#load-more')) {
       await page().click('#load-more');
-      await page().waitForFunction(
-        "!document.querySelector('.more').textContent.includes('Loading')",
-      );
+      // Polled from the test, not waitForFunction: its in-page poller evaluates a string,
+      // which the page's CSP (no unsafe-eval) and Trusted Types refuse.
+      await expect
+        .poll(() => page().evaluate("document.querySelector('.more')?.textContent ?? ''"))
+        .not.toContain('Loading');
     }
     expect(await count('#text-lines tr')).toBe(8_000);
     expect(await page().textContent('#text-lines tr:last-child td.src')).toContain('batch 7999');
