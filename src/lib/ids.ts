@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let lastTime = 0;
@@ -15,7 +15,7 @@ export function newId(prefix: string, now = Date.now()): string {
     rand = increment(lastRandom);
     now = lastTime;
   } else {
-    rand = randomBytes(10);
+    rand = pooledRandomBytes(10);
   }
   lastTime = now;
   lastRandom = rand;
@@ -31,13 +31,23 @@ function encodeTime(t: number): string {
   return out;
 }
 
+/** 80 bits as 16 base32 characters, most significant first (5 bytes give 8 characters). */
 function encodeRandom(bytes: Uint8Array): string {
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
   let out = '';
-  for (let i = 0; i < 16; i++) {
-    out = ALPHABET[Number(bits & 31n)] + out;
-    bits >>= 5n;
+  for (let i = 0; i < 10; i += 5) {
+    // 40 bits fit a double exactly: high byte times 2^32 plus the low 32 bits.
+    let v =
+      bytes[i] * 2 ** 32 +
+      ((bytes[i + 1] << 24) >>> 0) +
+      (bytes[i + 2] << 16) +
+      (bytes[i + 3] << 8) +
+      bytes[i + 4];
+    let chunk = '';
+    for (let j = 0; j < 8; j++) {
+      chunk = ALPHABET[v % 32] + chunk;
+      v = Math.floor(v / 32);
+    }
+    out += chunk;
   }
   return out;
 }

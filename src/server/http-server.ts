@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
 import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import { pooledRandomBytes } from '../lib/random-pool.js';
 import { guardBodyIdle } from './body-timeout.js';
 import { observeRequest } from './request-metrics.js';
 import { errorEnvelope, sendError, sendJson } from './respond.js';
@@ -28,7 +28,8 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
-    const requestId = validRequestId(req.headers['x-request-id']) ?? randomBytes(8).toString('hex');
+    const requestId =
+      validRequestId(req.headers['x-request-id']) ?? pooledRandomBytes(8).toString('hex');
     res.setHeader('X-Request-Id', requestId);
     let routeKey = 'unmatched';
     // Registered before the handler runs: a streamed answer may close before it returns.

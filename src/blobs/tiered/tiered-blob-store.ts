@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { bufferBody, openBody } from '../blob-body.js';
 import type {
   BlobBody,
@@ -11,6 +10,7 @@ import type {
   StagedBlob,
   StageOptions,
 } from '../blob-store.js';
+import { readWithin } from '../read-within.js';
 import type { SmallBlobStore } from '../small-blob-store.js';
 import { DigestMismatchError, TooLargeError } from '../../lib/errors.js';
 
@@ -24,7 +24,6 @@ export interface TieredBlobStoreOptions {
   inlineMax: number;
 }
 
-const CHUNK = 1024 * 1024;
 /**
  * Inline values checked for orphans at start: far more than the pushes that can be between
  * the blob's commit and the catalog row's at any moment (one per open connection).
@@ -56,16 +55,10 @@ export class TieredBlobStore implements BlobStore {
   }
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
-    const split = new Splitter(this.o.inlineMax, (rest) => this.o.large.stage(rest, opts));
-    try {
-      await pipeline(source, split);
-    } catch (err) {
-      // Let the large store finish cleaning up its staging file before reporting.
-      await split.large?.catch(() => undefined);
-      throw err;
-    }
-    if (split.large) return split.large;
-    const bytes = Buffer.concat(split.chunks);
+    // Too large to keep inline: the large store streams it from its first byte.
+    const read = await readWithin(source, this.o.inlineMax, (s) => this.o.large.stage(s, opts));
+    if (!Buffer.isBuffer(read)) return read;
+    const bytes = read;
     if (opts.maxSize !== undefined && bytes.length > opts.maxSize)
       throw new TooLargeError(
         `the upload exceeds the server's maximum size of ${opts.maxSize} bytes`,
@@ -126,52 +119,5 @@ export class TieredBlobStore implements BlobStore {
       yield sha;
     }
     for await (const sha of this.o.large.list()) if (!seen.has(sha)) yield sha;
-  }
-}
-
-/**
- * Keeps the first `limit` bytes in memory; on the byte past that, starts the large store's
- * stage over a PassThrough, writes the buffered bytes into it and streams the rest through
- * (with backpressure). Errors on either side destroy the other.
- */
-class Splitter extends Writable {
-  chunks: Buffer[] = [];
-  large?: Promise<StagedBlob>;
-  private size = 0;
-  private rest?: PassThrough;
-
-  constructor(
-    private readonly limit: number,
-    private readonly startLarge: (rest: Readable) => Promise<StagedBlob>,
-  ) {
-    super({ highWaterMark: CHUNK });
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (!this.rest) {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
-      if (this.size <= this.limit) return cb();
-      const rest = new PassThrough({ highWaterMark: CHUNK });
-      this.rest = rest;
-      this.large = this.startLarge(rest);
-      // The large store failing (too large, disk full, …) must stop the upload too.
-      this.large.catch((err: Error) => this.destroy(err));
-      const buffered = Buffer.concat(this.chunks);
-      this.chunks = [];
-      chunk = buffered;
-    }
-    if (this.rest.write(chunk)) cb();
-    else this.rest.once('drain', () => cb());
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    this.rest?.end();
-    cb();
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (err && this.rest && !this.rest.destroyed) this.rest.destroy(err);
-    cb(err);
   }
 }
