@@ -28,7 +28,15 @@ export interface PushInput {
   derivedFrom?: string[];
   /** Announced sha256 (hex) of the body, verified. */
   expectedSha256?: string;
+  /** Announced size of the body (Content-Length), if any. */
+  announcedSize?: number;
 }
+
+/**
+ * Bodies announced at most this large skip the sealed-session check before streaming: the
+ * catalog refuses the row anyway, and receiving them costs less than the extra lookup.
+ */
+const EARLY_CHECK_MIN = 64 * 1024;
 
 /** An artifact record as returned by a push. */
 export type PushResult = ArtifactRecord & { deduplicated: boolean };
@@ -65,8 +73,10 @@ export class ArtifactService {
   async push(input: PushInput, source: Readable): Promise<PushResult> {
     this.validate(input);
     // Fail fast, before streaming a large body into a session that cannot take it.
-    const session = await this.o.catalog.getSession(input.session, this.o.clock());
-    if (session?.sealed) throw new SessionSealedError(input.session);
+    if (!(input.announcedSize !== undefined && input.announcedSize <= EARLY_CHECK_MIN)) {
+      const session = await this.o.catalog.getSession(input.session, this.o.clock());
+      if (session?.sealed) throw new SessionSealedError(input.session);
+    }
     const staged = await this.o.blobs.stage(source, {
       maxSize: this.o.maxSize,
       expectedSha256: input.expectedSha256,

@@ -141,8 +141,11 @@ describe('sessions', () => {
     };
     expect(again).toMatchObject({ digest: sealed.digest, sealed_at: sealed.sealed_at });
 
+    // A small body is refused by the catalog, a large one before it is streamed: neither is kept.
+    const large = Buffer.alloc(300 * 1024, 7);
     const refusals = await Promise.all([
       s.fetch('/v1/sessions/q1/artifacts/new.txt', { method: 'PUT', body: Buffer.from('x') }),
+      s.fetch('/v1/sessions/q1/artifacts/big.bin', { method: 'PUT', body: large }),
       s.fetch(`/v1/artifacts/${ids.a}`, { method: 'DELETE' }),
       s.fetch('/v1/sessions/q1', {
         method: 'PATCH',
@@ -153,6 +156,10 @@ describe('sessions', () => {
     for (const r of refusals) {
       expect(r.status).toBe(409);
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('session_sealed');
+    }
+    for (const body of [Buffer.from('x'), large]) {
+      const sha = createHash('sha256').update(body).digest('hex');
+      expect((await s.fetch(`/v1/blobs/${sha}`, { method: 'HEAD' })).status).toBe(404);
     }
     expect(await items('session=q1')).toEqual([ids.b, ids.a]);
   });

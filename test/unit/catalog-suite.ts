@@ -46,6 +46,25 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
     expect(latest.items.map((a) => a.id)).toEqual([v2.id]);
   });
 
+  it('returns from addArtifact exactly the record a read gives back (expiry, lineage, meta)', async () => {
+    const c = await make();
+    const parent = await c.addArtifact(art({ session: 'plain', name: 'p' }));
+    const cases: [string, Partial<NewArtifact>][] = [
+      ['plain', { name: 'n1', meta: { k: 'v', b: '2' }, derivedFrom: [parent.id, parent.id] }],
+      ['plain', { name: 'n1', expiresAt: T0 + 5_000 }],
+      ['ttl', { name: 'n', sessionExpiresAt: T0 + 9_000 }],
+      ['ttl', { name: 'shorter', expiresAt: T0 + 3_000 }],
+      ['ttl', { name: 'longer', expiresAt: T0 + 60_000 }],
+      ['pinned', { name: 'n', expiresAt: T0 + 3_000 }],
+    ];
+    await c.createSession({ id: 'pinned', meta: {}, expiresAt: T0 + 9_000, now: T0 });
+    await c.updateSession('pinned', { pinned: true }, T0);
+    for (const [session, over] of cases) {
+      const rec = await c.addArtifact(art({ session, ...over }));
+      expect(await c.getArtifact(rec.id, T0)).toEqual(rec);
+    }
+  });
+
   it('counts blob references and reports when the last one goes', async () => {
     const c = await make();
     const a = await c.addArtifact(art({ name: 'a' }));

@@ -66,9 +66,12 @@ export class ArtifactWrites {
 
   /** Inserts an artifact (creating its session if needed); returns the new row. */
   add(a: NewArtifact): ArtifactRow {
-    // A session that expired but was not swept yet is gone for readers: start the id afresh.
-    purgeIfExpired(this.db, a.session, a.createdAt);
     let session = this.s.session.get(a.session);
+    // A session that expired but was not swept yet is gone for readers: start the id afresh.
+    if (session && isExpired(session, a.createdAt)) {
+      purgeIfExpired(this.db, a.session, a.createdAt);
+      session = undefined;
+    }
     if (!session) {
       this.s.createSession.run(a.session, a.createdAt, a.createdAt, a.sessionExpiresAt);
       session = this.s.session.get(a.session) as SessionRow;
@@ -82,27 +85,43 @@ export class ArtifactWrites {
         );
       }
     }
-    const version = (this.s.maxVersion.get(session.seq, a.name)?.v ?? 0) + 1;
-    this.s.unsetLatest.run(session.seq, a.name);
+    const previous = this.s.maxVersion.get(session.seq, a.name)?.v ?? null;
+    if (previous !== null) this.s.unsetLatest.run(session.seq, a.name);
     this.s.blobRef.run(a.sha256, a.size);
+    const meta = JSON.stringify(a.meta);
     const seq = Number(
       this.s.insert.run({
         id: a.id,
         sessionSeq: session.seq,
         name: a.name,
-        version,
+        version: (previous ?? 0) + 1,
         sha256: a.sha256,
         size: a.size,
         contentType: a.contentType,
-        meta: JSON.stringify(a.meta),
+        meta,
         createdAt: a.createdAt,
         expiresAt: a.expiresAt,
       }).lastInsertRowid,
     );
     for (const [k, v] of Object.entries(a.meta)) this.s.meta.run(k, v, seq);
-    for (const parent of a.derivedFrom) this.s.lineage.run(seq, parent);
+    const parents = [...new Set(a.derivedFrom)];
+    for (const parent of parents) this.s.lineage.run(seq, parent);
     this.s.sessionCounts.run(1, a.size, a.createdAt, session.seq);
-    return this.s.bySeq.get(seq) as ArtifactRow;
+    // The row as ARTIFACT_COLUMNS would read it back (an open session), without the query.
+    return {
+      seq,
+      id: a.id,
+      session: a.session,
+      name: a.name,
+      version: (previous ?? 0) + 1,
+      sha256: a.sha256,
+      size: a.size,
+      content_type: a.contentType,
+      meta,
+      created_at: a.createdAt,
+      expires_at: effectiveExpiry(session, a.expiresAt),
+      derived_from: parents.length > 0 ? JSON.stringify(parents) : null,
+    };
   }
 
   /**
@@ -121,4 +140,16 @@ export class ArtifactWrites {
     const refs = this.s.blobUnref.get(raw.sha256)?.refs ?? 0;
     return { row, unreferenced: refs <= 0 };
   }
+}
+
+/** True if an unpinned session's own TTL has passed at `now` (what purgeIfExpired removes). */
+function isExpired(s: SessionRow, now: number): boolean {
+  return s.pinned !== 1 && s.expires_at !== null && s.expires_at <= now;
+}
+
+/** An artifact's expiry in an open session, as ARTIFACT_COLUMNS computes it. */
+function effectiveExpiry(s: SessionRow, own: number | null): number | null {
+  if (s.pinned === 1) return null;
+  if (own === null) return s.expires_at;
+  return s.expires_at === null ? own : Math.min(own, s.expires_at);
 }

@@ -80,6 +80,7 @@ async function push(c: Ctx): Promise<void> {
     expectedSha256: parseContentDigest(c.req.headers['content-digest']),
   };
   const declared = Number(c.req.headers['content-length'] ?? NaN);
+  if (Number.isSafeInteger(declared) && declared >= 0) input.announcedSize = declared;
   if (declared > c.app.config.maxSize)
     throw new TooLargeError(
       `the upload exceeds the server's maximum size of ${c.app.config.maxSize} bytes`,
