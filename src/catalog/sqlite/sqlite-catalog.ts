@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type {
   ArtifactQuery,
   ArtifactRecord,
@@ -10,9 +9,9 @@ import type {
   SessionRecord,
   TokenRecord,
 } from '../../core/types.js';
-import type { Meta } from '../../core/validate.js';
 import type { Catalog, NewArtifact, RemovedArtifact, TokenRow } from '../catalog.js';
 import { ArtifactWrites } from './artifact-writes.js';
+import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
 import { encodeCursor, sessionQuerySql } from './query-sql.js';
 import {
@@ -23,13 +22,13 @@ import {
   type ArtifactRow,
   type SessionRow,
   liveSessionRow,
-  sessionAt,
 } from './rows.js';
 import { NUMBER_RE } from '../../core/where-parser.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
+import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
 import { WriteBatcher } from './write-batcher.js';
-import { SqliteRetention, purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
+import { SqliteRetention } from './sqlite-retention.js';
 import { SqliteShares } from './sqlite-shares.js';
 import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteImports } from './sqlite-imports.js';
@@ -51,6 +50,7 @@ export interface SqliteCatalogOptions {
 /** Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. */
 export class SqliteCatalog implements Catalog {
   private readonly writes: ArtifactWrites;
+  private readonly sessionWrites: SessionWrites;
   private readonly batch: WriteBatcher;
   private readonly tokenRows: SqliteTokenRows;
   readonly retention: SqliteRetention;
@@ -61,12 +61,22 @@ export class SqliteCatalog implements Catalog {
   /** Small blobs kept in this database, for the blob store (TieredBlobStore). */
   readonly inlineBlobs: SqliteInlineBlobs;
 
+  private readonly checkpointer: Checkpointer | null;
+
   private constructor(
     readonly db: Database.Database,
     private readonly walSync: WalSync | null,
+    pin: { db: Database.Database; file: string } | null,
   ) {
     this.writes = new ArtifactWrites(db);
-    this.batch = new WriteBatcher(db, { sync: walSync ? () => walSync.sync() : undefined });
+    this.sessionWrites = new SessionWrites(db);
+    this.checkpointer = pin
+      ? new Checkpointer(db, pin.db, pin.file, { syncPoint: () => this.batch.run(() => undefined) })
+      : null;
+    this.batch = new WriteBatcher(db, {
+      sync: walSync ? () => walSync.sync() : undefined,
+      afterCommit: this.checkpointer ? () => this.checkpointer?.noteCommit() : undefined,
+    });
     this.tokenRows = new SqliteTokenRows(db, this.batch);
     this.retention = new SqliteRetention(db, this.batch);
     this.shares = new SqliteShares(db, this.batch);
@@ -92,41 +102,17 @@ export class SqliteCatalog implements Catalog {
     );
     migrate(db);
     cacheStatements(db);
-    const walSync = opts.durability === 'full' ? new WalSync(`${file}-wal`) : null;
-    walSync?.syncNow();
-    return new SqliteCatalog(db, walSync);
+    if (opts.durability !== 'full') return new SqliteCatalog(db, null, null);
+    const walSync = new WalSync(`${file}-wal`);
+    walSync.syncNow();
+    // Checkpoints run in rounds that fsync catalog.db off the event loop (see Checkpointer).
+    const pin = new Database(file, { nativeBinding: opts.nativeBinding as string | undefined });
+    pin.pragma('busy_timeout = 5000');
+    return new SqliteCatalog(db, walSync, { db: pin, file });
   }
 
-  async createSession(s: {
-    id: string;
-    meta: Meta;
-    expiresAt: number | null;
-    keepVersions?: number | null;
-    now: number;
-  }): Promise<SessionRecord> {
-    return this.batch.run(() => {
-      purgeIfExpired(this.db, s.id, s.now);
-      const exists = this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(s.id);
-      if (exists) throw new ConflictError('session_exists', `session '${s.id}' already exists`);
-      const seq = Number(
-        this.db
-          .prepare(
-            'INSERT INTO sessions (id, meta, created_at, updated_at, expires_at, keep_versions) VALUES (?, ?, ?, ?, ?, ?)',
-          )
-          .run(s.id, JSON.stringify(s.meta), s.now, s.now, s.expiresAt, s.keepVersions ?? null)
-          .lastInsertRowid,
-      );
-      this.replaceSessionMeta(seq, s.meta);
-      return sessionAt(this.db, seq);
-    });
-  }
-
-  private replaceSessionMeta(seq: number, meta: Meta): void {
-    this.db.prepare('DELETE FROM session_meta WHERE session_seq = ?').run(seq);
-    const ins = this.db.prepare(
-      'INSERT INTO session_meta (key, value, session_seq) VALUES (?, ?, ?)',
-    );
-    for (const [k, v] of Object.entries(meta)) ins.run(k, v, seq);
+  async createSession(s: NewSession): Promise<SessionRecord> {
+    return this.batch.run(() => this.sessionWrites.create(s));
   }
 
   async getSession(id: string, now: number): Promise<SessionRecord | null> {
@@ -140,43 +126,8 @@ export class SqliteCatalog implements Catalog {
     return page(rows, q.limit, toSession);
   }
 
-  async updateSession(
-    id: string,
-    patch: {
-      meta?: Meta;
-      expiresAt?: number | null;
-      keepVersions?: number | null;
-      pinned?: boolean;
-    },
-    now: number,
-  ): Promise<SessionRecord> {
-    return this.batch.run(() => {
-      const row = liveSessionRow(this.db, id, now);
-      if (!row) throw new NotFoundError(`session '${id}' not found`);
-      if (
-        row.sealed_at !== null &&
-        (patch.meta !== undefined ||
-          patch.expiresAt !== undefined ||
-          patch.keepVersions !== undefined)
-      )
-        throw new SessionSealedError(id);
-      const next = {
-        meta: patch.meta !== undefined ? JSON.stringify(patch.meta) : row.meta,
-        expires: patch.expiresAt !== undefined ? patch.expiresAt : row.expires_at,
-        pinned: patch.pinned !== undefined ? Number(patch.pinned) : row.pinned,
-      };
-      this.db
-        .prepare(
-          'UPDATE sessions SET meta = ?, expires_at = ?, pinned = ?, updated_at = ? WHERE seq = ?',
-        )
-        .run(next.meta, next.expires, next.pinned, now, row.seq);
-      if (patch.keepVersions !== undefined)
-        this.db
-          .prepare('UPDATE sessions SET keep_versions = ? WHERE seq = ?')
-          .run(patch.keepVersions, row.seq);
-      if (patch.meta !== undefined) this.replaceSessionMeta(row.seq, patch.meta);
-      return sessionAt(this.db, row.seq);
-    });
+  async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
+    return this.batch.run(() => this.sessionWrites.update(id, patch, now));
   }
 
   async sealSession(
@@ -184,18 +135,9 @@ export class SqliteCatalog implements Catalog {
     now: number,
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
-    return this.batch.run(() => {
-      const row = liveSessionRow(this.db, id, now);
-      if (!row) throw new NotFoundError(`session '${id}' not found`);
-      if (row.sealed_at !== null) return toSession(row);
-      const seal = computeSeal(this.sessionArtifactsSync(id, now));
-      this.db
-        .prepare(
-          'UPDATE sessions SET sealed_at = ?, digest = ?, signature = ?, updated_at = ?, expires_at = ? WHERE seq = ?',
-        )
-        .run(now, seal.digest, seal.signature, now, sealedExpiry(this.db, row.seq, now), row.seq);
-      return sessionAt(this.db, row.seq);
-    });
+    return this.batch.run(() =>
+      this.sessionWrites.seal(id, now, () => computeSeal(this.sessionArtifactsSync(id, now))),
+    );
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
@@ -319,6 +261,7 @@ export class SqliteCatalog implements Catalog {
 
   async close(): Promise<void> {
     await this.batch.drain();
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
     this.walSync?.close();
   }

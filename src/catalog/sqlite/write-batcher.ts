@@ -19,6 +19,8 @@ export interface WriteBatcherOptions {
   sync?: () => Promise<void>;
   /** Most writes in one transaction (default 512). */
   maxBatch?: number;
+  /** Called after each flush that committed a transaction (the Checkpointer counts them). */
+  afterCommit?: () => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export class WriteBatcher {
   /** Commits everything queued now (the sync, if any, follows asynchronously). */
   flush(): void {
     this.scheduled = false;
+    const committed = this.queue.length > 0;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
@@ -83,6 +86,7 @@ export class WriteBatcher {
       }
     }
     this.startSync();
+    if (committed) this.opts.afterCommit?.();
   }
 
   /** Commits what is queued and waits until every committed write is settled (before close). */
