@@ -11,9 +11,11 @@ export interface StagedBlob {
   readonly sha256: string;
   readonly size: number;
   /**
-   * Makes the bytes part of the store (durably, when the store was opened durable).
-   * Resolves `true` if they were new, `false` if the store already held them (the staged copy
-   * is dropped). Idempotent; after it resolves, `get(sha256)` succeeds.
+   * Makes the bytes part of the store, durably when the store was opened durable: on disk when
+   * it resolves, or, for bytes kept in the catalog's own database, no later than the catalog
+   * row written next (see SmallBlobStore). Resolves `true` if they were new, `false` if the
+   * store already held them (the staged copy is dropped). Idempotent; after it resolves,
+   * `get(sha256)` succeeds.
    */
   commit(): Promise<boolean>;
   /**

@@ -2,9 +2,11 @@
  * Whole small blobs kept as values (e.g. rows of the catalog's database), so storing one costs
  * a row in a group-committed transaction instead of a file create, fsync and rename.
  *
- * Contract: `put` resolves only once the bytes are durable to the store's setting (a crash
- * after it resolves never loses them) and is idempotent per hash; `delete` is idempotent;
- * reads never see a half-written value.
+ * Contract: `put` resolves once the bytes are committed (readable, never half-written) and
+ * durable to the store's setting, or, for a store inside the catalog's own database, durable
+ * together with the catalog's next durable write (the artifact row that references them), which
+ * is all a push needs: no acknowledged row without its bytes. `put` is idempotent per hash;
+ * `delete` is idempotent.
  */
 export interface SmallBlobStore {
   /** Stores `bytes` under `sha256`; resolves `true` if new, `false` if already held. */

@@ -79,6 +79,26 @@ describe('WriteBatcher with a sync (group commit, fsync off the event loop)', ()
     await Promise.all(later);
   });
 
+  it('settles an ordered write at its commit; the next durable write’s sync covers it', async () => {
+    const { db } = open();
+    const gate = gatedSync(db);
+    const batch = new WriteBatcher(db, { sync: gate.sync });
+    // Ordered alone: committed and settled without any sync at all.
+    expect(await batch.runOrdered(() => db.prepare('INSERT INTO t VALUES (1)').run().changes)).toBe(
+      1,
+    );
+    await tick();
+    expect(gate.started).toHaveLength(0);
+    // Then a durable write: its sync starts after both commits, so it covers the ordered one.
+    const durable = batch.run(() => db.prepare('INSERT INTO t VALUES (2)').run());
+    await tick();
+    await tick();
+    expect(gate.started).toHaveLength(1);
+    expect(gate.started[0].rowsAtStart).toBe(2);
+    gate.started[0].finish();
+    await durable;
+  });
+
   it('rejects a failing write at once without undoing the others of its batch', async () => {
     const { db } = open();
     const gate = gatedSync(db);

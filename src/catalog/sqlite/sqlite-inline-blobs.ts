@@ -6,8 +6,10 @@ const PAGE = 1000;
 
 /**
  * Small blobs as rows of `inline_blobs` in the catalog database. Writes go through the
- * catalog's group commit, so a put is durable exactly as a catalog write is (`full`: fsynced
- * WAL, survives power loss; `process`: survives kill -9) and many puts share one fsync.
+ * catalog's group commit, so many puts share one transaction and one fsync. A put resolves at
+ * its commit: it is durable with the catalog's next durable write, such as the artifact row
+ * that references it (`full`: fsynced WAL, survives power loss; `process`: kill -9), so a push
+ * waits for one fsync, not two.
  */
 export class SqliteInlineBlobs implements SmallBlobStore {
   private readonly s;
@@ -33,7 +35,7 @@ export class SqliteInlineBlobs implements SmallBlobStore {
   }
 
   async put(sha256: string, bytes: Buffer): Promise<boolean> {
-    return this.batch.run(() => this.s.put.run(sha256, bytes).changes > 0);
+    return this.batch.runOrdered(() => this.s.put.run(sha256, bytes).changes > 0);
   }
 
   async get(sha256: string): Promise<Buffer | null> {

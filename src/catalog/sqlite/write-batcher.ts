@@ -5,6 +5,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Pending {
   fn: () => unknown;
+  /** Settle at commit, without waiting for the sync (see runOrdered). */
+  ordered?: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   outcome?: Outcome;
@@ -57,8 +59,22 @@ export class WriteBatcher {
 
   /** Runs `fn` inside the next batch transaction; resolves with its value once durable. */
   run<T>(fn: () => T): Promise<T> {
+    return this.enqueue(fn, false);
+  }
+
+  /**
+   * Like {@link run}, but resolves as soon as the transaction holding `fn` has committed. The
+   * write is durable once any later {@link run} write resolves (that one's sync starts after
+   * this commit): for a write that only matters together with a later one, such as a small
+   * blob's bytes before the artifact row that references them.
+   */
+  runOrdered<T>(fn: () => T): Promise<T> {
+    return this.enqueue(fn, true);
+  }
+
+  private enqueue<T>(fn: () => T, ordered: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, ordered, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -81,7 +97,7 @@ export class WriteBatcher {
       for (const p of batch) {
         const o = p.outcome as Outcome;
         if (!o.ok) p.reject(o.error);
-        else if (this.opts.sync) this.unsynced.push(p);
+        else if (this.opts.sync && !p.ordered) this.unsynced.push(p);
         else p.resolve(o.value);
       }
     }
