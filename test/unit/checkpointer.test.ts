@@ -25,18 +25,18 @@ function setup(opts: { commitsPerRound?: number; duringSync?: () => void } = {})
   db.exec('CREATE TABLE t (v INTEGER NOT NULL, pad TEXT NOT NULL)');
   const wal = new WalSync(`${file}-wal`);
   const pin = new Database(file);
-  let cp: Checkpointer;
-  const batch = new WriteBatcher(db, {
-    sync: () => wal.sync(),
-    afterCommit: () => cp.noteCommit(),
-  });
-  cp = new Checkpointer(db, pin, file, {
+  // Each refers to the other only inside callbacks, which run after both exist.
+  const cp: Checkpointer = new Checkpointer(db, pin, file, {
     commitsPerRound: opts.commitsPerRound ?? 1_000_000,
     idleMs: 60_000,
     syncPoint: async () => {
       await batch.run(() => undefined);
       opts.duringSync?.();
     },
+  });
+  const batch = new WriteBatcher(db, {
+    sync: () => wal.sync(),
+    afterCommit: () => cp.noteCommit(),
   });
   cleanups.push(() => {
     void cp.close();
