@@ -235,8 +235,8 @@ export class SqliteRetention implements RetentionCatalog {
     const none: RemovedRows = { removed: [], unreferenced: [] };
     const select = () => {
       const s = this.db
-        .prepare<[string], SessionRow & { keep_versions: number | null }>(
-          'SELECT * FROM sessions WHERE id = ?',
+        .prepare<[string], { seq: number; keep_versions: number | null; sealed_at: number | null }>(
+          'SELECT seq, keep_versions, sealed_at FROM sessions WHERE id = ?',
         )
         .get(session);
       const keep = s?.keep_versions ?? defaultKeep;
