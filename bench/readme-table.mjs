@@ -38,10 +38,14 @@ if (small)
   );
 if (large) {
   const gib = (large.bytes / 1024 ** 3).toFixed(large.bytes >= 1024 ** 3 ? 0 : 2);
+  const ceiling =
+    large.dd_fsync_MBps !== undefined
+      ? `; this disk's durable write (dd conv=fsync): ${large.dd_fsync_MBps} MB/s, Cairn ${large.put_vs_dd_fsync}× of it`
+      : '';
   row(
     `push one ${gib} GiB artifact (curl -T)`,
     `${large.cairn.put_MBps} MB/s`,
-    `nginx PUT: ${large.nginx.put_MBps} MB/s`,
+    `nginx PUT (no fsync): ${large.nginx.put_MBps} MB/s${ceiling}`,
     `${large.put_ratio}×`,
     '≥ 1.0×',
     large.put_ratio >= 1,

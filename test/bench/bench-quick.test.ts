@@ -16,6 +16,10 @@ interface SmallPush {
   nginx: { rps: number };
   runs: { cairn: { non2xx: number }[] };
 }
+interface Large {
+  dd_fsync_MBps: number;
+  put_vs_dd_fsync: number;
+}
 interface MemoryStart {
   dedupe: { pushes: number; artifacts: number; stored_blobs: number; blob_rows: number };
 }
@@ -62,11 +66,15 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
       blob_rows: 1,
       artifacts: mem.dedupe.pushes,
     });
+    const large = result<Large>(out, 'large');
+    expect(large.dd_fsync_MBps).toBeGreaterThan(0);
+    expect(large.put_vs_dd_fsync).toBeGreaterThan(0);
     const query = result<Query>(out, 'query');
     expect(Object.keys(query.http)).toEqual(Object.keys(query.in_process));
     const table = readFileSync(readme, 'utf8');
     expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64 +\|/);
     expect(table).toContain('Quick run (tiny sizes)');
+    expect(table).toContain("this disk's durable write (dd conv=fsync)");
     // node bench/readme-table.mjs alone rewrites the same table in place.
     const again = spawnSync(process.execPath, ['bench/readme-table.mjs', readme], {
       cwd: ROOT,
