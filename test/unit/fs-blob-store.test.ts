@@ -6,15 +6,18 @@ import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { tempDir } from '../helpers/server.js';
 import { runBlobStoreSuite } from './blob-store-suite.js';
 
-async function make(durable: boolean) {
+async function make(durable: boolean, flushEvery?: number) {
   const root = tempDir();
-  const store = new FsBlobStore({ root, durable });
+  const store = new FsBlobStore({ root, durable, flushEvery });
   await store.recover();
   return { store, root, stagingFiles: async () => readdirSync(join(root, 'tmp')).length };
 }
 
 describe('FsBlobStore (durable)', () => runBlobStoreSuite(() => make(true)));
 describe('FsBlobStore (process durability)', () => runBlobStoreSuite(() => make(false)));
+// Uploads written back while they arrive (FlushBehind), many times per multi-MiB upload.
+describe('FsBlobStore (durable, flushing behind every 64 KiB)', () =>
+  runBlobStoreSuite(() => make(true, 64 * 1024)));
 
 describe('FsBlobStore layout and recovery', () => {
   it('stores blobs under blobs/ab/cd/<sha256>', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileBody } from './file-body.js';
+import { FlushBehind } from './flush-behind.js';
 import type {
   BlobBody,
   BlobStore,
@@ -31,6 +32,8 @@ export interface FsBlobStoreOptions {
   root: string;
   /** fsync files and directories before a commit resolves (survives power loss). */
   durable: boolean;
+  /** When durable, write back an upload every this many bytes while it arrives (default 32 MiB). */
+  flushEvery?: number;
 }
 
 const CHUNK = 1024 * 1024;
@@ -43,6 +46,7 @@ export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string;
   private readonly tmpDir: string;
   private readonly durable: boolean;
+  private readonly flushEvery: number;
   private readonly knownDirs = new Set<string>();
   /** Blobs renamed into place whose catalog row may not exist yet (see CommitJournal). */
   private readonly journal: CommitJournal;
@@ -51,6 +55,7 @@ export class FsBlobStore implements BlobStore {
     this.blobsDir = join(opts.root, 'blobs');
     this.tmpDir = join(opts.root, 'tmp');
     this.durable = opts.durable;
+    this.flushEvery = opts.flushEvery ?? 32 * CHUNK;
     this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
   }
 
@@ -80,6 +85,8 @@ export class FsBlobStore implements BlobStore {
     const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
+    const out = createWriteStream(tmp, { highWaterMark: CHUNK });
+    const behind = this.durable ? new FlushBehind(out, this.flushEvery) : null;
     const meter = new Transform({
       highWaterMark: CHUNK,
       transform(chunk: Buffer, _enc, cb) {
@@ -93,10 +100,13 @@ export class FsBlobStore implements BlobStore {
           return;
         }
         hash.update(chunk);
-        cb(null, chunk);
+        cb(behind?.wrote(chunk.length) ?? null, chunk);
+      },
+      flush(cb) {
+        if (!behind) return cb();
+        behind.settle().then(() => cb(), cb);
       },
     });
-    const out = createWriteStream(tmp, { highWaterMark: CHUNK });
     try {
       await pipeline(source, meter, out);
       const sha256 = hash.digest('hex');
