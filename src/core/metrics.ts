@@ -121,13 +121,19 @@ export class Metrics {
 }
 
 function labelText(labels: Labels): string {
-  return Object.keys(labels)
+  const keys = Object.keys(labels);
+  // Most series have no labels or plain ones: this runs several times per request.
+  if (keys.length === 0) return '';
+  return keys
     .sort()
-    .map(
-      (k) =>
-        `${k}="${labels[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
-    )
+    .map((k) => `${k}="${escapeLabel(labels[k])}"`)
     .join(',');
+}
+
+function escapeLabel(v: string): string {
+  return /[\\"\n]/.test(v)
+    ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+    : v;
 }
 
 function join(a: string, b: string): string {
