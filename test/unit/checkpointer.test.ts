@@ -1,4 +1,4 @@
-import { rmSync, statSync } from 'node:fs';
+import { closeSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,14 @@ afterEach(() => {
  * A real WAL database wired as the catalog wires it: a batcher whose sync is a real WAL fsync,
  * and a checkpointer with its own pin connection. `extra` runs inside the sync point.
  */
-function setup(opts: { commitsPerRound?: number; duringSync?: () => void } = {}) {
+function setup(
+  opts: {
+    commitsPerRound?: number;
+    duringSync?: () => void;
+    onError?: (err: unknown) => void;
+    onFatal?: (err: unknown) => void;
+  } = {},
+) {
   const dir = tempDir();
   const file = join(dir, 'catalog.db');
   const db = new Database(file);
@@ -29,6 +36,8 @@ function setup(opts: { commitsPerRound?: number; duringSync?: () => void } = {})
   const cp: Checkpointer = new Checkpointer(db, pin, file, {
     commitsPerRound: opts.commitsPerRound ?? 1_000_000,
     idleMs: 60_000,
+    onError: opts.onError,
+    onFatal: opts.onFatal,
     syncPoint: async () => {
       await batch.run(() => undefined);
       opts.duringSync?.();
@@ -120,5 +129,41 @@ describe('Checkpointer', () => {
     expect(count(again)).toBe(2000);
     expect(again.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(statSync(file).size).toBeGreaterThan(2000 * 500);
+  });
+
+  it('reports a round that failed before copying and releases its pin for the next', async () => {
+    const errors: unknown[] = [];
+    let failNext = true;
+    const { cp, write, pin } = setup({
+      commitsPerRound: 1,
+      onError: (e) => errors.push(e),
+      duringSync: () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('EIO: simulated WAL sync failure');
+        }
+      },
+    });
+    await write(20);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(errors.map((e) => (e as Error).message)).toEqual(['EIO: simulated WAL sync failure']);
+    expect(pin.inTransaction).toBe(false);
+    const round = await cp.run();
+    expect(round!.copied).toBeGreaterThan(0);
+  });
+
+  it('keeps the pin for good when catalog.db cannot be fsynced after a copy', async () => {
+    const fatal: unknown[] = [];
+    const { cp, write, pin } = setup({ onFatal: (e) => fatal.push(e) });
+    await write(200);
+    // A real failing fsync: the checkpointer's descriptor closed under it (EBADF).
+    closeSync((cp as unknown as { dbFd: number }).dbFd);
+    await expect(cp.run()).rejects.toThrow(/EBADF/);
+    expect(fatal).toHaveLength(1);
+    // The copied frames stay pinned: the WAL is never restarted over them by this process.
+    expect(pin.inTransaction).toBe(true);
+    expect(await cp.run()).toBeNull();
+    await write(10, 9000);
+    expect(pin.inTransaction).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fsync, openSync, writeSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 /** Options for {@link Checkpointer}. */
@@ -9,6 +9,16 @@ export interface CheckpointerOptions {
   commitsPerRound?: number;
   /** Or this long after a commit, if fewer happened (default 1 s). */
   idleMs?: number;
+  /** A round that failed before copying anything: reported, retried by the next round. */
+  onError?: (err: unknown) => void;
+  /**
+   * catalog.db's fsync failed after pages were copied into it unsynced. The pin is never
+   * released, so this process never reuses the WAL frames holding those pages; the default
+   * logs and kills the process with SIGKILL, so no clean close checkpoints and deletes the
+   * WAL either, and the next start replays it (after an fsync error the kernel may have
+   * dropped the unwritten pages: retrying the fsync would report success over lost data).
+   */
+  onFatal?: (err: unknown) => void;
 }
 
 /** One round's figures, as SQLite's `wal_checkpoint` reported them. */
@@ -32,7 +42,8 @@ export interface CheckpointRound {
  *    own checkpoint ensures by syncing the WAL first);
  * 3. copies the pinned frames with `synchronous = OFF` (no fsync, on the event loop);
  * 4. fsyncs catalog.db on libuv's pool, and only then releases the pin: until the copied pages
- *    are on disk, the frames holding them cannot be overwritten;
+ *    are on disk, the frames holding them cannot be overwritten (if that fsync fails, the pin
+ *    is kept for good and `onFatal` runs);
  * 5. runs a last ordinary checkpoint (SQLite's syncs, little left to write) for the frames
  *    committed meanwhile, so the next commit restarts the WAL from its start.
  */
@@ -41,7 +52,11 @@ export class Checkpointer {
   private running: Promise<CheckpointRound | null> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
+  private fatal = false;
   private readonly pinRead: Database.Statement;
+  /** catalog.db, open for fsync from the start (no open() that could fail mid-round). */
+  private readonly dbFd: number;
 
   /**
    * @param db the writing connection (its automatic checkpoint is turned off here)
@@ -54,6 +69,7 @@ export class Checkpointer {
     private readonly dbPath: string,
     private readonly o: CheckpointerOptions,
   ) {
+    this.dbFd = openSync(dbPath, 'r');
     db.pragma('wal_autocheckpoint = 0');
     this.pinRead = pin.prepare('SELECT count(*) AS n FROM sqlite_master');
   }
@@ -64,13 +80,17 @@ export class Checkpointer {
     this.commits++;
     if (this.running) return;
     if (this.commits >= (this.o.commitsPerRound ?? 64)) {
-      void this.run();
+      this.runReported();
       return;
     }
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      if (!this.running && this.commits > 0) void this.run();
+      if (!this.running && this.commits > 0) this.runReported();
     }, this.o.idleMs ?? 1000).unref();
+  }
+
+  private runReported(): void {
+    this.run().catch((err: unknown) => (this.o.onError ?? reportRoundError)(err));
   }
 
   /**
@@ -78,7 +98,7 @@ export class Checkpointer {
    * reported and changes nothing: the frames stay in the WAL for the next round.
    */
   run(): Promise<CheckpointRound | null> {
-    if (this.closed) return Promise.resolve(null);
+    if (this.closed || this.fatal) return Promise.resolve(null);
     if (this.running) return this.running;
     this.commits = 0;
     this.running = this.round().finally(() => {
@@ -87,17 +107,28 @@ export class Checkpointer {
     return this.running;
   }
 
-  /** Waits for a running round, then releases the pin connection (before the main one closes). */
-  async close(): Promise<void> {
+  /**
+   * Waits for a running round, then releases the pin connection (before the main one closes).
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
+    if (this.fatal) return;
     if (this.pin.open) this.pin.close();
+    closeSync(this.dbFd);
   }
 
   private async round(): Promise<CheckpointRound> {
     let first: { log: number; checkpointed: number };
     this.pin.exec('BEGIN');
+    let release = true;
     try {
       this.pinRead.get();
       await this.o.syncPoint();
@@ -107,14 +138,18 @@ export class Checkpointer {
       } finally {
         this.db.pragma('synchronous = NORMAL');
       }
-      const file = await open(this.dbPath, 'r');
       try {
-        await file.sync();
-      } finally {
-        await file.close();
+        await new Promise<void>((resolve, reject) =>
+          fsync(this.dbFd, (err) => (err ? reject(err) : resolve())),
+        );
+      } catch (err) {
+        release = false;
+        this.fatal = true;
+        (this.o.onFatal ?? dieOnFsyncError)(err);
+        throw err;
       }
     } finally {
-      this.pin.exec('COMMIT');
+      if (release) this.pin.exec('COMMIT');
     }
     const last = this.db.open ? this.checkpoint() : { log: -1, checkpointed: -1 };
     return {
@@ -132,4 +167,18 @@ export class Checkpointer {
     }[];
     return row;
   }
+}
+
+function reportRoundError(err: unknown): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', msg: `checkpoint round failed, retried later: ${(err as Error)?.message}` })}\n`,
+  );
+}
+
+function dieOnFsyncError(err: unknown): void {
+  writeSync(
+    2,
+    `${JSON.stringify({ level: 'fatal', msg: `fsync of catalog.db failed after a checkpoint copy (${(err as Error)?.message}); stopping without a clean close so the next start replays the WAL` })}\n`,
+  );
+  process.kill(process.pid, 'SIGKILL');
 }
