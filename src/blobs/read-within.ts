@@ -25,7 +25,9 @@ export function readWithin<T>(
       source.off('close', onClose);
     };
     const onData = (chunk: Buffer | string) => {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      // A source with setEncoding() yields text: turn it back into the bytes it decoded.
+      const buf =
+        typeof chunk === 'string' ? Buffer.from(chunk, source.readableEncoding ?? 'utf8') : chunk;
       chunks.push(buf);
       size += buf.length;
       if (size <= limit) return;
