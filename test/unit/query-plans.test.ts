@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NEWEST_WINDOW,
   SELECTIVE_BELOW,
+  bitmapRows,
   chooseMetaPlan,
   queryArtifactRows,
 } from '../../src/catalog/sqlite/artifact-query-plan.js';
+import { MetaBitmaps, SeqBitmap } from '../../src/catalog/sqlite/meta-bitmaps.js';
 import { artifactQuerySql, type MetaPlan } from '../../src/catalog/sqlite/query-sql.js';
 import type { ArtifactRow } from '../../src/catalog/sqlite/rows.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
@@ -16,6 +18,7 @@ import { tempDir } from '../helpers/server.js';
 const N = SELECTIVE_BELOW * 3;
 let dir: string;
 let catalog: SqliteCatalog;
+let bitmaps: MetaBitmaps;
 
 /** Artifact i: color (3 values, common), shape (2 values, common), rare (1 in 500), and
  * tier=gold only on odd artifacts with color=red… never with shape=round (no match at all). */
@@ -53,6 +56,9 @@ beforeAll(() => {
       for (const [k, v] of Object.entries(m)) meta.run(k, v, seq);
     }
   })();
+});
+beforeAll(() => {
+  bitmaps = new MetaBitmaps(catalog.db);
 });
 afterAll(async () => {
   await catalog.close();
@@ -139,6 +145,8 @@ describe('artifact metadata query plans', () => {
           const got = queryArtifactRows(catalog.db, q, Date.now()).map((r) => r.seq);
           const want = plainIntersect(q).map((r) => r.seq);
           expect(got).toEqual(want);
+          const viaBitmaps = queryArtifactRows(catalog.db, q, Date.now(), bitmaps);
+          expect(viaBitmaps.map((r) => r.seq)).toEqual(want);
           if (got.length <= limit) break;
           cursor = Buffer.from(`c1.${got[limit - 1]}`).toString('base64url');
         }
@@ -154,5 +162,61 @@ describe('artifact metadata query plans', () => {
     );
     expect(rows.length).toBe(Math.floor(N / 6));
     expect(rows[rows.length - 1].seq).toBeLessThan(N - NEWEST_WINDOW);
+  });
+
+  it('answers a pair of large sets that never meet from their bitmaps alone', () => {
+    const q: ArtifactQuery = { meta: eq(['shape', 'round'], ['tier', 'gold']), limit: 50 };
+    const own = new MetaBitmaps(catalog.db);
+    // Asked once: not built (a one-off query keeps the INTERSECT); asked again: built.
+    expect(bitmapRows(catalog.db, q, Date.now(), own, N + 1, 51)).toBeNull();
+    expect(own.size).toBe(0);
+    const r = bitmapRows(catalog.db, q, Date.now(), own, N + 1, 51);
+    expect(r).toMatchObject({ rows: [], done: true });
+    expect(own.size).toBe(2);
+  });
+
+  it('ANDs bitmaps word by word, newest first, below a bound', () => {
+    const a = new SeqBitmap([1, 31, 32, 33, 63, 64, 100, 5000]);
+    const b = new SeqBitmap([0, 31, 33, 63, 64, 99, 100, 4999, 5000]);
+    expect(SeqBitmap.intersectBelow([a, b], 10_000, 100)).toEqual([5000, 100, 64, 63, 33, 31]);
+    expect(SeqBitmap.intersectBelow([a, b], 64, 100)).toEqual([63, 33, 31]);
+    expect(SeqBitmap.intersectBelow([a, b], 100, 2)).toEqual([64, 63]);
+    expect(SeqBitmap.intersectBelow([a, b], 31, 100)).toEqual([]);
+  });
+
+  it('keeps bitmaps up to date with pushes and rechecks deleted candidates', async () => {
+    const q: ArtifactQuery = { meta: eq(['shape', 'round'], ['tier', 'gold']), limit: 50 };
+    // The catalog's own bitmaps: built by the second such query, then maintained by addArtifact.
+    for (let i = 0; i < 2; i++)
+      expect((await catalog.queryArtifacts(q, Date.now())).items).toEqual([]);
+    expect(catalog.bitmaps.size).toBeGreaterThanOrEqual(2);
+    const added = await catalog.addArtifact({
+      id: 'a_ZZZZZZZZZZZZZZZZZZZZZZZZZZ',
+      session: 's',
+      name: 'late',
+      sha256: '00',
+      size: 1,
+      contentType: 'text/plain',
+      meta: { shape: 'round', tier: 'gold' },
+      createdAt: N + 1,
+      expiresAt: null,
+      derivedFrom: [],
+      sessionExpiresAt: null,
+    });
+    const seq = N + 1;
+    expect(catalog.bitmaps.get('shape', 'round')?.has(seq)).toBe(true);
+    const below = bitmapRows(catalog.db, q, Date.now(), catalog.bitmaps, seq + 1, 51);
+    expect(below?.rows.map((r) => r.id)).toEqual([added.id]);
+    // A deleted artifact keeps its bit; the SQL recheck drops it.
+    const red = { meta: eq(['color', 'red'], ['shape', 'round']), limit: N };
+    queryArtifactRows(catalog.db, red, Date.now(), catalog.bitmaps);
+    const before = queryArtifactRows(catalog.db, red, Date.now(), catalog.bitmaps);
+    expect(catalog.bitmaps.get('color', 'red')).not.toBeNull();
+    const victim = before[before.length - 1];
+    await catalog.deleteArtifact(victim.id, Date.now());
+    expect(catalog.bitmaps.get('color', 'red')?.has(victim.seq)).toBe(true);
+    const after = queryArtifactRows(catalog.db, red, Date.now(), catalog.bitmaps);
+    expect(after.map((r) => r.seq)).toEqual(before.slice(0, -1).map((r) => r.seq));
+    expect(after.map((r) => r.seq)).toEqual(plainIntersect(red).map((r) => r.seq));
   });
 });

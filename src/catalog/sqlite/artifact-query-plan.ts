@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ArtifactQuery, MetaFilter } from '../../core/types.js';
+import { MetaBitmaps, SeqBitmap } from './meta-bitmaps.js';
 import { artifactQuerySql, decodeCursor, type MetaPlan, type Sql } from './query-sql.js';
 import type { ArtifactRow } from './rows.js';
 
@@ -7,29 +8,77 @@ import type { ArtifactRow } from './rows.js';
 export const SELECTIVE_BELOW = 5000;
 /** Newest artifacts looked at row by row before falling back to an INTERSECT. */
 export const NEWEST_WINDOW = 4096;
+/** Bitmap candidates rechecked per statement, and in all before falling back to INTERSECT. */
+const CANDIDATE_CHUNK = 256;
+const MAX_CANDIDATES = 16_384;
 
 /**
  * Chooses how to evaluate an artifact query's metadata conditions, from a bounded probe of
  * each condition's index range (at most {@link SELECTIVE_BELOW} entries read per condition):
  * - one condition is selective → drive from its few owners, check the others per row;
  * - all are unselective → look at the newest {@link NEWEST_WINDOW} artifacts row by row (two
- *   common values usually match there at once); only if that does not fill the page, finish
- *   with one INTERSECT below the window, whose cost is bounded whatever matches.
+ *   common values usually match there at once); if that does not fill the page, continue
+ *   below the window with the AND of the values' bitmaps when every condition is an equality
+ *   and `bitmaps` is given (candidates rechecked in SQL, at most {@link MAX_CANDIDATES}), and
+ *   otherwise (or past that bound) with one INTERSECT, whose cost is bounded whatever matches.
  * Returns up to `q.limit + 1` rows, newest first, exactly the rows the plain INTERSECT would.
  */
 export function queryArtifactRows(
   db: Database.Database,
   q: ArtifactQuery,
   now: number,
+  bitmaps?: MetaBitmaps,
 ): ArtifactRow[] {
   const plan = chooseMetaPlan(db, q);
   if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan));
-  const newest = all(db, artifactQuerySql(q, now, plan));
-  if (newest.length > q.limit || plan.floor <= 1) return newest;
-  const rest: MetaPlan = { kind: 'intersect', below: plan.floor };
-  return newest.concat(all(db, artifactQuerySql(q, now, rest, q.limit - newest.length)));
+  const rows = all(db, artifactQuerySql(q, now, plan));
+  if (rows.length > q.limit || plan.floor <= 1) return rows;
+  let below = plan.floor;
+  const filters = q.meta ?? [];
+  if (bitmaps && filters.every((f) => f.op === 'eq')) {
+    const found = bitmapRows(db, q, now, bitmaps, below, q.limit + 1 - rows.length);
+    if (found) {
+      rows.push(...found.rows);
+      if (found.done) return rows;
+      below = found.below;
+    }
+  }
+  const rest: MetaPlan = { kind: 'intersect', below };
+  return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length)));
 }
 
+/**
+ * Up to `want` rows below seq `below` from the AND of the conditions' bitmaps, newest first;
+ * null if a bitmap is not built yet (see MetaBitmaps.get). `done` is false if
+ * {@link MAX_CANDIDATES} were checked first; the rest is then below `below`.
+ */
+export function bitmapRows(
+  db: Database.Database,
+  q: ArtifactQuery,
+  now: number,
+  bitmaps: MetaBitmaps,
+  below: number,
+  want: number,
+): { rows: ArtifactRow[]; done: boolean; below: number } | null {
+  const maps: SeqBitmap[] = [];
+  for (const f of q.meta ?? []) {
+    if (f.op !== 'eq') throw new Error('bitmapRows takes equality conditions only');
+    const map = bitmaps.get(f.key, f.value);
+    if (map) maps.push(map);
+  }
+  if (maps.length < (q.meta ?? []).length) return null;
+  const rows: ArtifactRow[] = [];
+  for (let checked = 0; rows.length < want;) {
+    if (checked >= MAX_CANDIDATES) return { rows, done: false, below };
+    const seqs = SeqBitmap.intersectBelow(maps, below, CANDIDATE_CHUNK);
+    if (seqs.length === 0) break;
+    checked += seqs.length;
+    const plan: MetaPlan = { kind: 'candidates', seqs };
+    rows.push(...all(db, artifactQuerySql(q, now, plan, want - rows.length - 1)));
+    below = seqs[seqs.length - 1];
+  }
+  return { rows, done: true, below };
+}
 /** The first plan {@link queryArtifactRows} runs for `q` (exported for the plan tests). */
 export function chooseMetaPlan(db: Database.Database, q: ArtifactQuery): MetaPlan {
   const filters = q.meta ?? [];

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
 import { ARTIFACT_COLUMNS, type ArtifactRow, type SessionRow } from './rows.js';
+import type { MetaBitmaps } from './meta-bitmaps.js';
 import { purgeIfExpired } from './sqlite-retention.js';
 
 /**
@@ -11,7 +12,10 @@ import { purgeIfExpired } from './sqlite-retention.js';
 export class ArtifactWrites {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly bitmaps: MetaBitmaps,
+  ) {
     this.s = {
       // Only what a push needs: every column read costs (SELECT * was ~2x this per push).
       session: db.prepare<[string], PushSession>(
@@ -107,6 +111,7 @@ export class ArtifactWrites {
       }).lastInsertRowid,
     );
     for (const [k, v] of Object.entries(a.meta)) this.s.meta.run(k, v, seq);
+    this.bitmaps.added(seq, a.meta);
     const parents = [...new Set(a.derivedFrom)];
     for (const parent of parents) this.s.lineage.run(seq, parent);
     this.s.sessionCounts.run(1, a.size, a.createdAt, session.seq);

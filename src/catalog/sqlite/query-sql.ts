@@ -60,12 +60,15 @@ function metaCondition(
  * - `driven`: artifacts come from condition `drive`'s (key, value, seq) index range, the other
  *   conditions are point lookups per row (for a selective condition);
  * - `window`: newest rows first straight from the artifacts table within `a.seq >= @floor`,
- *   every condition a point lookup per row (unselective conditions that match often).
+ *   every condition a point lookup per row (unselective conditions that match often);
+ * - `candidates`: only the artifacts `seqs` (a JSON array, from the planner's bitmaps), every
+ *   condition still a point lookup per row, so a stale candidate is simply not returned.
  */
 export type MetaPlan =
   | { kind: 'intersect'; below?: number }
   | { kind: 'driven'; drive: number }
-  | { kind: 'window'; floor: number };
+  | { kind: 'window'; floor: number }
+  | { kind: 'candidates'; seqs: number[] };
 
 /** One metadata condition as a lookup for one artifact (`owner`: its seq expression). */
 function metaExists(
@@ -129,6 +132,13 @@ function metaPlanCondition(
   if (plan.kind === 'window') {
     params.floor = plan.floor;
     return ['a.seq >= @floor', ...filters.map((f, i) => metaExists(f, i, params))];
+  }
+  if (plan.kind === 'candidates') {
+    params.seqs = JSON.stringify(plan.seqs);
+    return [
+      'a.seq IN (SELECT value FROM json_each(@seqs))',
+      ...filters.map((f, i) => metaExists(f, i, params)),
+    ];
   }
   return [metaDriven(filters, plan.drive, params)];
 }

@@ -36,6 +36,7 @@ import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { cacheStatements } from './statement-cache.js';
 import { queryArtifactRows } from './artifact-query-plan.js';
+import { MetaBitmaps } from './meta-bitmaps.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -50,6 +51,8 @@ export interface SqliteCatalogOptions {
 /** Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. */
 export class SqliteCatalog implements Catalog {
   private readonly writes: ArtifactWrites;
+  /** Metadata bitmaps for the query planner (see MetaBitmaps). */
+  readonly bitmaps: MetaBitmaps;
   private readonly sessionWrites: SessionWrites;
   private readonly batch: WriteBatcher;
   private readonly tokenRows: SqliteTokenRows;
@@ -68,7 +71,8 @@ export class SqliteCatalog implements Catalog {
     private readonly walSync: WalSync | null,
     pin: { db: Database.Database; file: string } | null,
   ) {
-    this.writes = new ArtifactWrites(db);
+    this.bitmaps = new MetaBitmaps(db);
+    this.writes = new ArtifactWrites(db, this.bitmaps);
     this.sessionWrites = new SessionWrites(db);
     this.checkpointer = pin
       ? new Checkpointer(db, pin.db, pin.file, { syncPoint: () => this.batch.run(() => undefined) })
@@ -81,7 +85,7 @@ export class SqliteCatalog implements Catalog {
     this.retention = new SqliteRetention(db, this.batch);
     this.shares = new SqliteShares(db, this.batch);
     this.audit = new SqliteAudit(db, this.batch);
-    this.imports = new SqliteImports(db, this.batch);
+    this.imports = new SqliteImports(db, this.batch, this.bitmaps);
     this.stats = new SqliteStats(db);
     this.inlineBlobs = new SqliteInlineBlobs(db, this.batch);
   }
@@ -184,7 +188,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
-    return page(queryArtifactRows(this.db, q, now), q.limit, toArtifact);
+    return page(queryArtifactRows(this.db, q, now, this.bitmaps), q.limit, toArtifact);
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {

@@ -5,6 +5,7 @@ import { ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import { sessionAt } from './rows.js';
 import { purgeIfExpired } from './sqlite-retention.js';
+import type { MetaBitmaps } from './meta-bitmaps.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /** {@link ImportCatalog} over the SQLite catalog's connection and write batcher. */
@@ -12,6 +13,7 @@ export class SqliteImports implements ImportCatalog {
   constructor(
     private readonly db: Database.Database,
     private readonly batch: WriteBatcher,
+    private readonly bitmaps: MetaBitmaps,
   ) {}
 
   async importSession(s: ImportedSession): Promise<SessionRecord> {
@@ -95,6 +97,7 @@ export class SqliteImports implements ImportCatalog {
         ).lastInsertRowid,
       );
       for (const [k, v] of Object.entries(a.meta)) meta.run(k, v, seq);
+      this.bitmaps.added(seq, a.meta);
       for (const p of a.derivedFrom) lineage.run(seq, p);
     }
   }

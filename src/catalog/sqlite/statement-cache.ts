@@ -10,6 +10,7 @@ import type Database from 'better-sqlite3';
  */
 export function cacheStatements(db: Database.Database, max = 512): void {
   const prepare = db.prepare.bind(db);
+  uncached.set(db, prepare);
   const cache = new Map<string, Database.Statement>();
   const cached = (sql: string): Database.Statement => {
     const hit = cache.get(sql);
@@ -27,4 +28,18 @@ export function cacheStatements(db: Database.Database, max = 512): void {
     return stmt;
   };
   (db as unknown as { prepare: (sql: string) => Database.Statement }).prepare = cached;
+}
+
+const uncached = new WeakMap<Database.Database, (sql: string) => Database.Statement>();
+
+/**
+ * A statement of its own, outside the cache: for a caller that switches it into `pluck`/`raw`
+ * mode, which a shared statement must never be.
+ */
+export function prepareOwn<P extends unknown[] = unknown[], R = unknown>(
+  db: Database.Database,
+  sql: string,
+): Database.Statement<P, R> {
+  const prepare = uncached.get(db) ?? db.prepare.bind(db);
+  return prepare(sql) as unknown as Database.Statement<P, R>;
 }
