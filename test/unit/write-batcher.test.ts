@@ -111,6 +111,20 @@ describe('WriteBatcher with a sync (group commit, fsync off the event loop)', ()
     expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(1);
   });
 
+  it('a single-statement write skips the savepoint yet fails whole and alone', async () => {
+    const { db } = open();
+    const batch = new WriteBatcher(db);
+    const single = { single: true };
+    const ok = batch.run(() => db.prepare('INSERT INTO t VALUES (1)').run(), single);
+    // Row 2 goes in before row 1 fails: the statement, not a savepoint, takes row 2 back out.
+    const bad = batch.run(() => db.prepare('INSERT INTO t VALUES (2), (1)').run(), single);
+    const after = batch.runOrdered(() => db.prepare('INSERT INTO t VALUES (3)').run(), single);
+    await expect(bad).rejects.toThrow(/UNIQUE/);
+    await Promise.all([ok, after]);
+    const rows = db.prepare('SELECT v FROM t ORDER BY v').all() as { v: number }[];
+    expect(rows.map((r) => r.v)).toEqual([1, 3]);
+  });
+
   it('a failed sync rejects the writes it covered; drain waits for pending syncs', async () => {
     const { db } = open();
     let fail = true;

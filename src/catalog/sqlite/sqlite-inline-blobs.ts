@@ -35,7 +35,9 @@ export class SqliteInlineBlobs implements SmallBlobStore {
   }
 
   async put(sha256: string, bytes: Buffer): Promise<boolean> {
-    return this.batch.runOrdered(() => this.s.put.run(sha256, bytes).changes > 0);
+    return this.batch.runOrdered(() => this.s.put.run(sha256, bytes).changes > 0, {
+      single: true,
+    });
   }
 
   async get(sha256: string): Promise<Buffer | null> {
