@@ -175,6 +175,27 @@ describe('artifact metadata query plans', () => {
     expect(own.size).toBe(2);
   });
 
+  it('looks bitmap candidates up by rowid, also within one session', () => {
+    for (const session of [undefined, 's']) {
+      const details = plan(
+        { meta: eq(['shape', 'round'], ['tier', 'gold']), session, limit: 50 },
+        { kind: 'candidates', seqs: [5, 3, 1] },
+      );
+      expect(details).toContain('SEARCH a USING INTEGER PRIMARY KEY (rowid=?)');
+      expect(details.join('\n')).not.toMatch(/SCAN a\b|SEARCH a USING (COVERING )?INDEX/);
+    }
+  });
+
+  it('keeps the INTERSECT when the conditions’ bitmaps cannot all fit the budget', () => {
+    const q: ArtifactQuery = { meta: eq(['shape', 'round'], ['tier', 'gold']), limit: 50 };
+    // One map of this catalog's size fits 4 KiB; two do not.
+    const small = new MetaBitmaps(catalog.db, { maxBytes: 4096 });
+    for (let i = 0; i < 3; i++)
+      expect(bitmapRows(catalog.db, q, Date.now(), small, N + 1, 51)).toBeNull();
+    expect(small.size).toBe(0);
+    expect(queryArtifactRows(catalog.db, q, Date.now(), small)).toEqual([]);
+  });
+
   it('ANDs bitmaps word by word, newest first, below a bound', () => {
     const a = new SeqBitmap([1, 31, 32, 33, 63, 64, 100, 5000]);
     const b = new SeqBitmap([0, 31, 33, 63, 64, 99, 100, 4999, 5000]);

@@ -60,13 +60,16 @@ export function bitmapRows(
   below: number,
   want: number,
 ): { rows: ArtifactRow[]; done: boolean; below: number } | null {
+  const filters = q.meta ?? [];
+  const top = db.prepare('SELECT max(seq) AS m FROM artifacts').get() as { m: number | null };
+  if (!bitmaps.fits(filters.length, top.m ?? 0)) return null;
   const maps: SeqBitmap[] = [];
-  for (const f of q.meta ?? []) {
+  for (const f of filters) {
     if (f.op !== 'eq') throw new Error('bitmapRows takes equality conditions only');
     const map = bitmaps.get(f.key, f.value);
     if (map) maps.push(map);
   }
-  if (maps.length < (q.meta ?? []).length) return null;
+  if (maps.length < filters.length) return null;
   const rows: ArtifactRow[] = [];
   for (let checked = 0; rows.length < want;) {
     if (checked >= MAX_CANDIDATES) return { rows, done: false, below };

@@ -30,6 +30,13 @@ export class SeqBitmap {
     return this.words.byteLength;
   }
 
+  /** Bytes a bitmap holding seqs up to `maxSeq` takes at most (words grow by doubling). */
+  static bytesFor(maxSeq: number): number {
+    let words = 1024;
+    while (words * 32 <= maxSeq) words *= 2;
+    return words * 4;
+  }
+
   /**
    * Seqs below `below` set in every one of `maps`, newest (highest) first, at most `max` of
    * them: a word-wise AND, ~30,000 words for a million artifacts.
@@ -110,13 +117,31 @@ export class MetaBitmaps {
     map = new SeqBitmap(this.build.all(key, value));
     this.maps.set(id, map);
     this.bytes += map.bytes;
-    const max = this.o.maxBytes ?? 32 * 1024 * 1024;
+    this.evict(id);
+    return map;
+  }
+
+  /**
+   * Whether `count` bitmaps over seqs up to `maxSeq` fit the budget together: a query whose
+   * maps cannot all stay would evict one of its own on every run and rebuild it on the next,
+   * so the planner keeps the INTERSECT for it.
+   */
+  fits(count: number, maxSeq: number): boolean {
+    return count * SeqBitmap.bytesFor(maxSeq) <= this.max;
+  }
+
+  private get max(): number {
+    return this.o.maxBytes ?? 32 * 1024 * 1024;
+  }
+
+  /** Drops the least recently used bitmaps (never `keep`) until the budget holds. */
+  private evict(keep: string | null): void {
     for (const [oldest, m] of this.maps) {
-      if (this.bytes <= max || oldest === id) break;
+      if (this.bytes <= this.max) return;
+      if (oldest === keep) continue;
       this.maps.delete(oldest);
       this.bytes -= m.bytes;
     }
-    return map;
   }
 
   /** Records an artifact just inserted with `meta` (call inside its transaction). */
@@ -129,6 +154,8 @@ export class MetaBitmaps {
       map.add(seq);
       this.bytes += map.bytes - before;
     }
+    // A map that grew past a power of two can push the total over the budget.
+    this.evict(null);
   }
 
   /** Forgets every bitmap (after changes that did not go through {@link added}). */

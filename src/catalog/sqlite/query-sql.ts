@@ -155,6 +155,9 @@ export function artifactQuerySql(
 ): Sql {
   const params: Record<string, unknown> = { now, limit: limit + 1 };
   const where = [ARTIFACT_LIVE];
+  // Candidates are looked up by rowid: without statistics SQLite would rather walk a whole
+  // session through its index when `session` is given (NOT INDEXED still allows rowid lookups).
+  const candidates = plan.kind === 'candidates';
   if (q.session !== undefined) {
     params.session = q.session;
     where.push('s.id = @session');
@@ -190,7 +193,7 @@ export function artifactQuerySql(
   if (q.meta?.length) where.push(...metaPlanCondition(q.meta, plan, params));
   if (q.where) where.push(compileWhere(q.where, 'artifact', params));
   return {
-    text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+    text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a${candidates ? ' NOT INDEXED' : ''} JOIN sessions s ON s.seq = a.session_seq
       WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT @limit`,
     params,
   };
