@@ -5,6 +5,7 @@ import {
   SELECTIVE_BELOW,
   bitmapRows,
   chooseMetaPlan,
+  impliedMetaFilters,
   queryArtifactRows,
 } from '../../src/catalog/sqlite/artifact-query-plan.js';
 import { MetaBitmaps, SeqBitmap } from '../../src/catalog/sqlite/meta-bitmaps.js';
@@ -12,6 +13,7 @@ import { artifactQuerySql, type MetaPlan } from '../../src/catalog/sqlite/query-
 import type { ArtifactRow } from '../../src/catalog/sqlite/rows.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import type { ArtifactQuery, MetaFilter } from '../../src/core/types.js';
+import { parseWhere } from '../../src/core/where-parser.js';
 import { tempDir } from '../helpers/server.js';
 
 // Enough artifacts that common values pass the selectivity probe and the newest window.
@@ -239,5 +241,53 @@ describe('artifact metadata query plans', () => {
     const after = queryArtifactRows(catalog.db, red, Date.now(), catalog.bitmaps);
     expect(after.map((r) => r.seq)).toEqual(before.slice(0, -1).map((r) => r.seq));
     expect(after.map((r) => r.seq)).toEqual(plainIntersect(red).map((r) => r.seq));
+  });
+
+  it('walks the newest window per row for a where= expression without metadata conditions', () => {
+    const q: ArtifactQuery = { where: parseWhere("tier != 'gold'"), limit: 50 };
+    const p = chooseMetaPlan(catalog.db, q);
+    expect(p.kind).toBe('window');
+    const details = plan(q, p).join('\n');
+    expect(details).toMatch(/SEARCH a USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+    expect(details).toMatch(/EXISTS USING COVERING INDEX artifact_meta_owner/);
+    expect(details).not.toMatch(/LIST SUBQUERY|TEMP B-TREE FOR ORDER BY/);
+  });
+
+  it('takes the text equalities a where= expression implies as metadata conditions', () => {
+    const implied = (w: string) => impliedMetaFilters(parseWhere(w));
+    expect(
+      implied("color = 'red' and (shape = 'round' or tier = 'gold') and meta.rare = 'yes'"),
+    ).toEqual(eq(['color', 'red'], ['rare', 'yes']));
+    // Not under or/not, not a number literal (compared numerically), not a column.
+    expect(implied("color = 'red' or shape = 'round'")).toEqual([]);
+    expect(implied("not color = 'red' and shape = 'round'")).toEqual(eq(['shape', 'round']));
+    expect(implied("tier = 1 and name = 'f1'")).toEqual([]);
+  });
+
+  it.each([
+    "color = 'red' and (shape = 'round' or tier = 'gold')",
+    "shape = 'round' and tier = 'gold'",
+    "rare = 'yes' and color != 'blue'",
+    "not color = 'red' and shape = 'round'",
+    // No equality to drive from: the newest window per row, then the owner lists below it.
+    "tier != 'gold'",
+    'rare exists',
+    "shape in ('round') or color ~ 'gr*'",
+    "not (rare exists or tier = 'gold')",
+  ])('where %s: answers exactly what the expression alone answers, page by page', (w) => {
+    for (const limit of [1, 50, 1000]) {
+      let cursor: string | undefined;
+      for (let pageNo = 0; pageNo < 3; pageNo++) {
+        const q: ArtifactQuery = { where: parseWhere(w), limit, cursor };
+        const want = plainIntersect(q).map((r) => r.seq);
+        for (const maps of [undefined, bitmaps, bitmaps]) {
+          expect(queryArtifactRows(catalog.db, q, Date.now(), maps).map((r) => r.seq)).toEqual(
+            want,
+          );
+        }
+        if (want.length <= limit) break;
+        cursor = Buffer.from(`c1.${want[limit - 1]}`).toString('base64url');
+      }
+    }
   });
 });

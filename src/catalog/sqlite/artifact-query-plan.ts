@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ArtifactQuery, MetaFilter } from '../../core/types.js';
+import type { WhereExpr } from '../../core/where.js';
 import { MetaBitmaps, SeqBitmap } from './meta-bitmaps.js';
 import { artifactQuerySql, decodeCursor, type MetaPlan, type Sql } from './query-sql.js';
 import type { ArtifactRow } from './rows.js';
@@ -25,17 +26,21 @@ const MAX_CANDIDATES = 16_384;
  */
 export function queryArtifactRows(
   db: Database.Database,
-  q: ArtifactQuery,
+  query: ArtifactQuery,
   now: number,
   bitmaps?: MetaBitmaps,
 ): ArtifactRow[] {
+  // A where= expression stays as written; the equalities it implies also become metadata
+  // conditions, so the plans above can drive from their indexes instead of testing every row.
+  const implied = impliedMetaFilters(query.where);
+  const q = implied.length > 0 ? { ...query, meta: [...(query.meta ?? []), ...implied] } : query;
   const plan = chooseMetaPlan(db, q);
   if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan));
   const rows = all(db, artifactQuerySql(q, now, plan));
   if (rows.length > q.limit || plan.floor <= 1) return rows;
   let below = plan.floor;
   const filters = q.meta ?? [];
-  if (bitmaps && filters.every((f) => f.op === 'eq')) {
+  if (bitmaps && filters.length > 0 && filters.every((f) => f.op === 'eq')) {
     const found = bitmapRows(db, q, now, bitmaps, below, q.limit + 1 - rows.length);
     if (found) {
       rows.push(...found.rows);
@@ -82,13 +87,38 @@ export function bitmapRows(
   }
   return { rows, done: true, below };
 }
+/**
+ * The metadata equalities every match of `where` satisfies: its top-level `key = 'text'`
+ * conjuncts (a quoted literal compares as text, exactly what a metadata condition does; a
+ * number literal may compare numerically, so it is left to the expression).
+ */
+export function impliedMetaFilters(where: WhereExpr | undefined): MetaFilter[] {
+  const out: MetaFilter[] = [];
+  const walk = (e: WhereExpr): void => {
+    if (e.kind === 'and') {
+      walk(e.left);
+      walk(e.right);
+    } else if (
+      e.kind === 'cmp' &&
+      e.op === '=' &&
+      e.field.kind === 'meta' &&
+      typeof e.value === 'string'
+    ) {
+      out.push({ key: e.field.key, op: 'eq', value: e.value });
+    }
+  };
+  if (where) walk(where);
+  return out;
+}
+
 /** The first plan {@link queryArtifactRows} runs for `q` (exported for the plan tests). */
 export function chooseMetaPlan(db: Database.Database, q: ArtifactQuery): MetaPlan {
   const filters = q.meta ?? [];
-  if (filters.length === 0) return { kind: 'intersect' };
+  // Without metadata conditions, only a where= expression makes the newest window worth it.
+  if (filters.length === 0 && !q.where) return { kind: 'intersect' };
   const sizes = filters.map((f) => probe(db, f));
   const drive = sizes.indexOf(Math.min(...sizes));
-  if (sizes[drive] < SELECTIVE_BELOW) return { kind: 'driven', drive };
+  if (filters.length > 0 && sizes[drive] < SELECTIVE_BELOW) return { kind: 'driven', drive };
   const start =
     q.cursor !== undefined
       ? decodeCursor(q.cursor)

@@ -122,7 +122,8 @@ function metaPlanCondition(
   params: Record<string, unknown>,
 ): string[] {
   if (plan.kind === 'intersect') {
-    const out = [metaCondition(filters, 'artifact_meta', 'a.seq', params)];
+    const out =
+      filters.length > 0 ? [metaCondition(filters, 'artifact_meta', 'a.seq', params)] : [];
     if (plan.below !== undefined) {
       params.below = plan.below;
       out.push('a.seq < @below');
@@ -190,8 +191,11 @@ export function artifactQuerySql(
     params.cursor = decodeCursor(q.cursor);
     where.push('a.seq < @cursor');
   }
-  if (q.meta?.length) where.push(...metaPlanCondition(q.meta, plan, params));
-  if (q.where) where.push(compileWhere(q.where, 'artifact', params));
+  where.push(...metaPlanCondition(q.meta ?? [], plan, params));
+  if (q.where) {
+    const perRow = plan.kind !== 'intersect';
+    where.push(compileWhere(q.where, 'artifact', params, { perRow }));
+  }
   return {
     text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a${candidates ? ' NOT INDEXED' : ''} JOIN sessions s ON s.seq = a.session_seq
       WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT @limit`,
