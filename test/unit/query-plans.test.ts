@@ -6,6 +6,7 @@ import {
   bitmapRows,
   chooseMetaPlan,
   impliedMetaFilters,
+  MAX_IMPLIED,
   queryArtifactRows,
 } from '../../src/catalog/sqlite/artifact-query-plan.js';
 import { MetaBitmaps, SeqBitmap } from '../../src/catalog/sqlite/meta-bitmaps.js';
@@ -253,6 +254,13 @@ describe('artifact metadata query plans', () => {
     expect(details).not.toMatch(/LIST SUBQUERY|TEMP B-TREE FOR ORDER BY/);
   });
 
+  it('answers a where= that repeats common equalities a couple of hundred times', () => {
+    const w = ["shape='round'", "shape='square'", ...Array(200).fill("tier='silver'")].join('and ');
+    const q: ArtifactQuery = { where: parseWhere(w), limit: 50 };
+    for (const maps of [undefined, bitmaps, bitmaps])
+      expect(queryArtifactRows(catalog.db, q, Date.now(), maps)).toEqual(plainIntersect(q));
+  });
+
   it('takes the text equalities a where= expression implies as metadata conditions', () => {
     const implied = (w: string) => impliedMetaFilters(parseWhere(w));
     expect(
@@ -262,6 +270,12 @@ describe('artifact metadata query plans', () => {
     expect(implied("color = 'red' or shape = 'round'")).toEqual([]);
     expect(implied("not color = 'red' and shape = 'round'")).toEqual(eq(['shape', 'round']));
     expect(implied("tier = 1 and name = 'f1'")).toEqual([]);
+    // Repeats and explicit filters are not taken twice, and a long expression gives at most 8.
+    expect(
+      impliedMetaFilters(parseWhere("a = 'x' and a = 'x' and b = 'y'"), eq(['b', 'y'])),
+    ).toEqual(eq(['a', 'x']));
+    const long = Array.from({ length: 400 }, (_, i) => `k${i % 50}=''`).join('and ');
+    expect(implied(long)).toHaveLength(MAX_IMPLIED);
   });
 
   it.each([

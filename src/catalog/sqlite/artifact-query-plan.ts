@@ -32,7 +32,7 @@ export function queryArtifactRows(
 ): ArtifactRow[] {
   // A where= expression stays as written; the equalities it implies also become metadata
   // conditions, so the plans above can drive from their indexes instead of testing every row.
-  const implied = impliedMetaFilters(query.where);
+  const implied = impliedMetaFilters(query.where, query.meta ?? []);
   const q = implied.length > 0 ? { ...query, meta: [...(query.meta ?? []), ...implied] } : query;
   const plan = chooseMetaPlan(db, q);
   if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan));
@@ -87,14 +87,26 @@ export function bitmapRows(
   }
   return { rows, done: true, below };
 }
+/** Most equalities taken from one where= expression (each is a probe and an INTERSECT term). */
+export const MAX_IMPLIED = 8;
+
 /**
  * The metadata equalities every match of `where` satisfies: its top-level `key = 'text'`
  * conjuncts (a quoted literal compares as text, exactly what a metadata condition does; a
- * number literal may compare numerically, so it is left to the expression).
+ * number literal may compare numerically, so it is left to the expression). Those already in
+ * `have` and repeats are skipped, and at most {@link MAX_IMPLIED} are taken: the expression
+ * still checks every conjunct, so leaving some out changes no answer.
  */
-export function impliedMetaFilters(where: WhereExpr | undefined): MetaFilter[] {
+export function impliedMetaFilters(
+  where: WhereExpr | undefined,
+  have: MetaFilter[] = [],
+): MetaFilter[] {
+  const seen = new Set(
+    have.map((f) => `${f.op}\u0000${f.key}\u0000${'value' in f ? f.value : ''}`),
+  );
   const out: MetaFilter[] = [];
   const walk = (e: WhereExpr): void => {
+    if (out.length >= MAX_IMPLIED) return;
     if (e.kind === 'and') {
       walk(e.left);
       walk(e.right);
@@ -104,6 +116,9 @@ export function impliedMetaFilters(where: WhereExpr | undefined): MetaFilter[] {
       e.field.kind === 'meta' &&
       typeof e.value === 'string'
     ) {
+      const id = `eq\u0000${e.field.key}\u0000${e.value}`;
+      if (seen.has(id)) return;
+      seen.add(id);
       out.push({ key: e.field.key, op: 'eq', value: e.value });
     }
   };
