@@ -255,7 +255,9 @@ describe('artifact metadata query plans', () => {
   });
 
   it('answers a where= that repeats common equalities a couple of hundred times', () => {
-    const w = ["shape='round'", "shape='square'", ...Array(200).fill("tier='silver'")].join('and ');
+    const w = ["shape='round'", "shape='square'", ...Array<string>(200).fill("tier='silver'")].join(
+      'and ',
+    );
     const q: ArtifactQuery = { where: parseWhere(w), limit: 50 };
     for (const maps of [undefined, bitmaps, bitmaps])
       expect(queryArtifactRows(catalog.db, q, Date.now(), maps)).toEqual(plainIntersect(q));
