@@ -73,7 +73,7 @@ export class ArtifactService {
   async push(input: PushInput, source: Readable): Promise<PushResult> {
     this.validate(input);
     // Fail fast, before streaming a large body into a session that cannot take it.
-    if (!(input.announcedSize !== undefined && input.announcedSize <= EARLY_CHECK_MIN)) {
+    if (input.announcedSize === undefined || input.announcedSize > EARLY_CHECK_MIN) {
       const session = await this.o.catalog.getSession(input.session, this.o.clock());
       if (session?.sealed) throw new SessionSealedError(input.session);
     }

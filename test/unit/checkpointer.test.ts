@@ -1,11 +1,10 @@
-import { closeSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../src/catalog/sqlite/checkpointer.js';
 import { WalSync } from '../../src/catalog/sqlite/wal-sync.js';
 import { WriteBatcher } from '../../src/catalog/sqlite/write-batcher.js';
-import { tempDir } from '../helpers/server.js';
+import { walDatabase } from '../helpers/wal-db.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -24,12 +23,9 @@ function setup(
     onFatal?: (err: unknown) => void;
   } = {},
 ) {
-  const dir = tempDir();
-  const file = join(dir, 'catalog.db');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE t (v INTEGER NOT NULL, pad TEXT NOT NULL)');
+  const { db, file, remove } = walDatabase(
+    'CREATE TABLE t (v INTEGER NOT NULL, pad TEXT NOT NULL)',
+  );
   const wal = new WalSync(`${file}-wal`);
   const pin = new Database(file);
   // Each refers to the other only inside callbacks, which run after both exist.
@@ -50,9 +46,8 @@ function setup(
   cleanups.push(() => {
     void cp.close();
     if (pin.open) pin.close();
-    if (db.open) db.close();
     wal.close();
-    rmSync(dir, { recursive: true, force: true });
+    remove();
   });
   const insert = db.prepare('INSERT INTO t VALUES (?, ?)');
   const write = (n: number, from = 0) =>
@@ -108,11 +103,11 @@ describe('Checkpointer', () => {
 
   it('starts a round by itself after the configured number of commits', async () => {
     const { cp, write } = setup({ commitsPerRound: 3 });
-    for (let i = 0; i < 3; i++) await write(50, i * 100);
-    // run() hands back the round already under way rather than starting another.
-    const round = await cp.run();
-    expect(round!.copied).toBeGreaterThan(0);
-    expect(round!.remaining).toBe(0);
+    for (let i = 0; i < 2; i++) await write(50, i * 100);
+    expect(cp.rounds).toBe(0);
+    await write(50, 200);
+    // No run() here: the third commit alone must start a round, which then completes.
+    await expect.poll(() => cp.rounds).toBe(1);
   });
 
   it('keeps every committed row across rounds, reopen included', async () => {

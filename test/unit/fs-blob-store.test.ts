@@ -1,7 +1,16 @@
-import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  readdirSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { FlushBehind } from '../../src/blobs/fs/flush-behind.js';
 import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { tempDir } from '../helpers/server.js';
 import { runBlobStoreSuite } from './blob-store-suite.js';
@@ -36,5 +45,26 @@ describe('FsBlobStore layout and recovery', () => {
     const store = new FsBlobStore({ root, durable: true });
     await store.recover();
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('FlushBehind', () => {
+  it('issues a flush once `every` bytes were written, and reports its failure', async () => {
+    const root = tempDir();
+    const out = createWriteStream(join(root, 'upload'));
+    await once(out, 'open');
+    const behind = new FlushBehind(out, 1024);
+    expect(behind.wrote(1000)).toBeNull();
+    await behind.settle(); // below the interval: nothing issued, nothing to wait for
+    // A real failing fdatasync: the descriptor closed under the stream (EBADF).
+    closeSync((out as unknown as { fd: number }).fd);
+    expect(behind.wrote(100)).toBeNull();
+    await expect(behind.settle()).rejects.toMatchObject({ code: 'EBADF' });
+    expect(behind.wrote(1)).toMatchObject({ code: 'EBADF' });
+    // Its own close then fails the same way; that error is expected here.
+    out.on('error', () => undefined);
+    const closed = new Promise((resolve) => out.once('close', resolve));
+    out.destroy();
+    await closed;
   });
 });

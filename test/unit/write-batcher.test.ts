@@ -1,10 +1,8 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WalSync } from '../../src/catalog/sqlite/wal-sync.js';
 import { WriteBatcher } from '../../src/catalog/sqlite/write-batcher.js';
-import { tempDir } from '../helpers/server.js';
+import { walDatabase } from '../helpers/wal-db.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -13,16 +11,8 @@ afterEach(() => {
 
 /** A real WAL database in a temp dir with one table. */
 function open(): { db: Database.Database; file: string } {
-  const dir = tempDir();
-  const file = join(dir, 'catalog.db');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE t (v INTEGER NOT NULL UNIQUE)');
-  cleanups.push(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { db, file, remove } = walDatabase('CREATE TABLE t (v INTEGER NOT NULL UNIQUE)');
+  cleanups.push(remove);
   return { db, file };
 }
 

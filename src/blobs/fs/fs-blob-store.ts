@@ -184,12 +184,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(this.pathOf(sha256), 'r');
-    } catch {
-      throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
-    }
+    const fh = await this.openBlob(sha256);
     return createReadStream('', {
       fd: fh,
       highWaterMark: CHUNK,
@@ -199,12 +194,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async getBody(sha256: string, range?: ByteRange): Promise<BlobBody> {
-    let fh: fsp.FileHandle;
-    try {
-      fh = await fsp.open(this.pathOf(sha256), 'r');
-    } catch {
-      throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
-    }
+    const fh = await this.openBlob(sha256);
     if (range) return new FileBody(fh, range.start, range.end);
     try {
       const { size } = await fh.stat();
@@ -212,6 +202,15 @@ export class FsBlobStore implements BlobStore {
     } catch (err) {
       await fh.close();
       throw translate(err);
+    }
+  }
+
+  /** Opens a stored blob for reading; throws NotFoundError (`blob_not_found`). */
+  private async openBlob(sha256: string): Promise<fsp.FileHandle> {
+    try {
+      return await fsp.open(this.pathOf(sha256), 'r');
+    } catch {
+      throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
     }
   }
 

@@ -56,9 +56,8 @@ export class TieredBlobStore implements BlobStore {
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
     // Too large to keep inline: the large store streams it from its first byte.
-    const read = await readWithin(source, this.o.inlineMax, (s) => this.o.large.stage(s, opts));
-    if (!Buffer.isBuffer(read)) return read;
-    const bytes = read;
+    const bytes = await readWithin(source, this.o.inlineMax, (s) => this.o.large.stage(s, opts));
+    if (!Buffer.isBuffer(bytes)) return bytes;
     if (opts.maxSize !== undefined && bytes.length > opts.maxSize)
       throw new TooLargeError(
         `the upload exceeds the server's maximum size of ${opts.maxSize} bytes`,

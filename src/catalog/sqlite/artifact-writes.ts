@@ -3,7 +3,7 @@ import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/
 import type { NewArtifact } from '../catalog.js';
 import { ARTIFACT_COLUMNS, type ArtifactRow, type SessionRow } from './rows.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
-import { purgeIfExpired } from './sqlite-retention.js';
+import { isSessionExpired, purgeIfExpired } from './sqlite-retention.js';
 
 /**
  * The write half of the artifact table, as synchronous statements run inside the caller's
@@ -75,7 +75,7 @@ export class ArtifactWrites {
   add(a: NewArtifact): ArtifactRow {
     let session = this.s.session.get(a.session);
     // A session that expired but was not swept yet is gone for readers: start the id afresh.
-    if (session && isExpired(session, a.createdAt)) {
+    if (session && isSessionExpired(session, a.createdAt)) {
       purgeIfExpired(this.db, a.session, a.createdAt);
       session = undefined;
     }
@@ -94,6 +94,7 @@ export class ArtifactWrites {
     }
     const previous = this.s.maxVersion.get(session.seq, a.name)?.v ?? null;
     if (previous !== null) this.s.unsetLatest.run(session.seq, a.name);
+    const version = (previous ?? 0) + 1;
     this.s.blobRef.run(a.sha256, a.size);
     const meta = JSON.stringify(a.meta);
     const seq = Number(
@@ -101,7 +102,7 @@ export class ArtifactWrites {
         id: a.id,
         sessionSeq: session.seq,
         name: a.name,
-        version: (previous ?? 0) + 1,
+        version,
         sha256: a.sha256,
         size: a.size,
         contentType: a.contentType,
@@ -121,7 +122,7 @@ export class ArtifactWrites {
       id: a.id,
       session: a.session,
       name: a.name,
-      version: (previous ?? 0) + 1,
+      version,
       sha256: a.sha256,
       size: a.size,
       content_type: a.contentType,
@@ -150,13 +151,8 @@ export class ArtifactWrites {
   }
 }
 
-/** True if an unpinned session's own TTL has passed at `now` (what purgeIfExpired removes). */
 /** The columns of a session a push reads. */
 type PushSession = Pick<SessionRow, 'seq' | 'pinned' | 'expires_at' | 'sealed_at'>;
-
-function isExpired(s: PushSession, now: number): boolean {
-  return s.pinned !== 1 && s.expires_at !== null && s.expires_at <= now;
-}
 
 /** An artifact's expiry in an open session, as ARTIFACT_COLUMNS computes it. */
 function effectiveExpiry(s: PushSession, own: number | null): number | null {

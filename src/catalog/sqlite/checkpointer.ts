@@ -52,6 +52,7 @@ export class Checkpointer {
   private running: Promise<CheckpointRound | null> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private completed = 0;
   private closing: Promise<void> | null = null;
   private fatal = false;
   private readonly pinRead: Database.Statement;
@@ -72,6 +73,11 @@ export class Checkpointer {
     this.dbFd = openSync(dbPath, 'r');
     db.pragma('wal_autocheckpoint = 0');
     this.pinRead = pin.prepare('SELECT count(*) AS n FROM sqlite_master');
+  }
+
+  /** Rounds completed so far (for tests and metrics). */
+  get rounds(): number {
+    return this.completed;
   }
 
   /** Call after each group commit; starts a round when enough was committed. */
@@ -152,6 +158,7 @@ export class Checkpointer {
       if (release) this.pin.exec('COMMIT');
     }
     const last = this.db.open ? this.checkpoint() : { log: -1, checkpointed: -1 };
+    this.completed++;
     return {
       log: first.log,
       copied: first.checkpointed,

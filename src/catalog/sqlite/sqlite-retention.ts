@@ -69,6 +69,14 @@ function preparePurge(db: Database.Database) {
   };
 }
 
+/** True if a session's own TTL has passed at `now` and it is not pinned. */
+export function isSessionExpired(
+  s: { pinned: number; expires_at: number | null },
+  now: number,
+): boolean {
+  return s.pinned !== 1 && s.expires_at !== null && s.expires_at <= now;
+}
+
 /**
  * If session `id` exists but expired at `now` (and is not pinned), removes it with all its
  * artifacts inside the caller's transaction and returns true, so the id can be used afresh.
@@ -78,7 +86,7 @@ export function purgeIfExpired(db: Database.Database, id: string, now: number): 
   let st = purgeStatements.get(db);
   if (!st) purgeStatements.set(db, (st = preparePurge(db)));
   const s = st.session.get(id);
-  if (!s || s.pinned === 1 || s.expires_at === null || s.expires_at > now) return false;
+  if (!s || !isSessionExpired(s, now)) return false;
   dropRows(db, st.rows.all(s.seq), false);
   st.deleteSession.run(s.seq);
   return true;
