@@ -191,11 +191,6 @@ export class ArtifactService {
     return rec;
   }
 
-  /** Streams an artifact's bytes (or a range of them). */
-  async open(rec: ArtifactRecord, range?: ByteRange): Promise<Readable> {
-    return this.o.blobs.get(rec.sha256, range);
-  }
-
   /** Opens an artifact's bytes (or a range) for sending through the store's fast path. */
   async body(rec: ArtifactRecord, range?: ByteRange): Promise<BlobBody> {
     return openBody(this.o.blobs, rec.sha256, range);

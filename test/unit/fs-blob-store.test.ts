@@ -63,7 +63,7 @@ describe('FlushBehind', () => {
     expect(behind.wrote(1)).toMatchObject({ code: 'EBADF' });
     // Its own close then fails the same way; that error is expected here.
     out.on('error', () => undefined);
-    const closed = new Promise((resolve) => out.once('close', resolve));
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     out.destroy();
     await closed;
   });
