@@ -1,74 +1,27 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { Readable } from 'node:stream';
-import type { ShareRecord } from '../core/share-service.js';
 import type { ArtifactRecord, Page, SessionRecord, TokenRecord } from '../core/types.js';
+import type {
+  ArtifactQueryParams,
+  ClientOptions,
+  GcResult,
+  PushOptions,
+  ShareCreated,
+  ShareInfo,
+} from './client-types.js';
+import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 
-/** An error answer from a Cairn server (or a transport failure, code `connection_failed`). */
-export class CairnApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CairnApiError';
-  }
-}
-
-/** Options for {@link CairnClient}. */
-export interface ClientOptions {
-  /** Base URL, default http://127.0.0.1:7070 */
-  url?: string;
-  token?: string;
-}
-
-/** What a push sends besides the bytes. */
-export interface PushOptions {
-  meta?: Record<string, string>;
-  ttl?: string;
-  contentType?: string;
-  derivedFrom?: string[];
-  /** sha256 hex of the body: sent as Content-Digest and verified by the server. */
-  sha256?: string;
-  idempotencyKey?: string;
-  /** Bytes pushed so far (for progress bars). */
-  onProgress?: (sent: number) => void;
-}
-
-/** Query parameters of `GET /v1/artifacts`. */
-export interface ArtifactQueryParams {
-  session?: string;
-  meta?: Record<string, string>;
-  type?: string;
-  name?: string;
-  since?: string;
-  until?: string;
-  latest?: boolean;
-  where?: string;
-  limit?: number;
-  cursor?: string;
-}
-
-/** A share link as listed by `GET /v1/shares` (never its secret). */
-export type ShareInfo = ShareRecord;
-
-/** A newly created share link, with its URL (shown once). */
-export type ShareCreated = ShareInfo & { url: string };
-
-/** What `POST /v1/gc` removed, or would remove with `dry_run`. */
-export interface GcResult {
-  dry_run: boolean;
-  sessions: string[];
-  sessions_expired: number;
-  artifacts_expired: number;
-  blobs_freed: number;
-  bytes_freed: number;
-}
-
-type Body = string | Buffer | Readable | undefined;
+export type {
+  ArtifactQueryParams,
+  ClientOptions,
+  GcResult,
+  PushOptions,
+  ShareCreated,
+  ShareInfo,
+} from './client-types.js';
+export { CairnApiError, readAll } from './send-request.js';
 
 /**
  * TypeScript client for the Cairn HTTP API (what the CLI and MCP server use). Streams in both
@@ -83,36 +36,16 @@ export class CairnClient {
     this.token = opts.token;
   }
 
-  /** Low-level request; resolves with the response (status < 400) without reading its body. */
+  /**
+   * Low-level request; resolves with the response (status < 400) without reading its body.
+   * Rejects with CairnApiError as described for {@link sendRequest}.
+   */
   request(
     method: string,
     path: string,
-    opts: { body?: Body; headers?: Record<string, string | number> } = {},
+    opts: { body?: RequestBody; headers?: Record<string, string | number> } = {},
   ): Promise<http.IncomingMessage> {
-    const target = new URL(this.url + path);
-    const mod = target.protocol === 'https:' ? https : http;
-    const headers: Record<string, string | number> = { ...opts.headers };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(target, { method, headers }, (res) => {
-        if ((res.statusCode ?? 500) < 400) return resolve(res);
-        void readAll(res).then((buf) => reject(toError(res.statusCode ?? 500, buf)), reject);
-      });
-      req.on('error', (err) =>
-        reject(
-          new CairnApiError(
-            0,
-            'connection_failed',
-            `cannot reach Cairn at ${this.url}: ${err.message}`,
-          ),
-        ),
-      );
-      const body = opts.body;
-      if (body instanceof Readable) {
-        body.on('error', (err) => req.destroy(err));
-        body.pipe(req);
-      } else req.end(body);
-    });
+    return sendRequest({ url: this.url, token: this.token }, method, path, opts);
   }
 
   /** JSON request helper. */
@@ -347,23 +280,6 @@ function pushQuery(opts: PushOptions): URLSearchParams {
   if (opts.ttl) p.set('ttl', opts.ttl);
   for (const id of opts.derivedFrom ?? []) p.append('derived_from', id);
   return p;
-}
-
-/** Reads a whole (small) response body. */
-export async function readAll(res: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function toError(status: number, buf: Buffer): CairnApiError {
-  try {
-    const e = (JSON.parse(buf.toString('utf8')) as { error: { code: string; message: string } })
-      .error;
-    return new CairnApiError(status, e.code, e.message);
-  } catch {
-    return new CairnApiError(status, `http_${status}`, `HTTP ${status}`);
-  }
 }
 
 /** sha256 (hex) of a file, streamed. */

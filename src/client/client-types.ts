@@ -1,0 +1,51 @@
+import type { ShareRecord } from '../core/share-service.js';
+
+/** Options for {@link CairnClient}. */
+export interface ClientOptions {
+  /** Base URL, default http://127.0.0.1:7070 */
+  url?: string;
+  token?: string;
+}
+
+/** What a push sends besides the bytes. */
+export interface PushOptions {
+  meta?: Record<string, string>;
+  ttl?: string;
+  contentType?: string;
+  derivedFrom?: string[];
+  /** sha256 hex of the body: sent as Content-Digest and verified by the server. */
+  sha256?: string;
+  idempotencyKey?: string;
+  /** Bytes pushed so far (for progress bars). */
+  onProgress?: (sent: number) => void;
+}
+
+/** Query parameters of `GET /v1/artifacts`. */
+export interface ArtifactQueryParams {
+  session?: string;
+  meta?: Record<string, string>;
+  type?: string;
+  name?: string;
+  since?: string;
+  until?: string;
+  latest?: boolean;
+  where?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** A share link as listed by `GET /v1/shares` (never its secret). */
+export type ShareInfo = ShareRecord;
+
+/** A newly created share link, with its URL (shown once). */
+export type ShareCreated = ShareInfo & { url: string };
+
+/** What `POST /v1/gc` removed, or would remove with `dry_run`. */
+export interface GcResult {
+  dry_run: boolean;
+  sessions: string[];
+  sessions_expired: number;
+  artifacts_expired: number;
+  blobs_freed: number;
+  bytes_freed: number;
+}

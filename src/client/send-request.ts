@@ -1,0 +1,82 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+
+/** An error answer from a Cairn server (or a transport failure, code `connection_failed`). */
+export class CairnApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CairnApiError';
+  }
+}
+
+/** What a request may send: nothing, a whole string or Buffer, or a stream piped as it arrives. */
+export type RequestBody = string | Buffer | Readable | undefined;
+
+/** Where {@link sendRequest} sends a request, and the bearer token it sends, if any. */
+export interface RequestTarget {
+  /** Base URL without a trailing slash; the request path is appended to it. */
+  url: string;
+  token?: string;
+}
+
+/**
+ * Sends one HTTP(S) request to `target.url + path`, with `Authorization: Bearer <token>` when the
+ * target has a token. Resolves with the response, body unread, when its status is below 400.
+ * Otherwise rejects with a {@link CairnApiError} built from the server's JSON error envelope
+ * (`{ error: { code, message } }`), or `http_<status>` / `HTTP <status>` when the body is not one;
+ * a transport failure rejects with status 0 and code `connection_failed`. A stream body that
+ * errors destroys the request.
+ */
+export function sendRequest(
+  target: RequestTarget,
+  method: string,
+  path: string,
+  opts: { body?: RequestBody; headers?: Record<string, string | number> } = {},
+): Promise<http.IncomingMessage> {
+  const url = new URL(target.url + path);
+  const mod = url.protocol === 'https:' ? https : http;
+  const headers: Record<string, string | number> = { ...opts.headers };
+  if (target.token) headers.Authorization = `Bearer ${target.token}`;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method, headers }, (res) => {
+      if ((res.statusCode ?? 500) < 400) return resolve(res);
+      void readAll(res).then((buf) => reject(toError(res.statusCode ?? 500, buf)), reject);
+    });
+    req.on('error', (err) =>
+      reject(
+        new CairnApiError(
+          0,
+          'connection_failed',
+          `cannot reach Cairn at ${target.url}: ${err.message}`,
+        ),
+      ),
+    );
+    const body = opts.body;
+    if (body instanceof Readable) {
+      body.on('error', (err) => req.destroy(err));
+      body.pipe(req);
+    } else req.end(body);
+  });
+}
+
+/** Reads a whole (small) response body. */
+export async function readAll(res: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function toError(status: number, buf: Buffer): CairnApiError {
+  try {
+    const e = (JSON.parse(buf.toString('utf8')) as { error: { code: string; message: string } })
+      .error;
+    return new CairnApiError(status, e.code, e.message);
+  } catch {
+    return new CairnApiError(status, `http_${status}`, `HTTP ${status}`);
+  }
+}
