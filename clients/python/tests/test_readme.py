@@ -43,10 +43,16 @@ class ReadmePipelineTest(unittest.TestCase):
             for fn, code in scripts.items():
                 with open(os.path.join(tmp, fn), "w", encoding="utf-8") as f:
                     f.write(code)
+            # Both agents print to one pipe and may finish together. Unbuffered (PYTHONUNBUFFERED
+            # set by the caller), print() writes its pieces one by one and the lines interleave
+            # mid-line; buffered, each agent's output is one write at exit, which a pipe keeps
+            # whole.
+            env = server.env()
+            env.pop("PYTHONUNBUFFERED", None)
             r = subprocess.run(
                 ["bash", "-euo", "pipefail", "-c", shell[0]],
                 cwd=tmp,
-                env=server.env(),
+                env=env,
                 capture_output=True,
                 text=True,
                 timeout=120,
