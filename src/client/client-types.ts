@@ -1,6 +1,6 @@
 import type { ShareRecord } from '../core/share-service.js';
 
-/** Options for {@link CairnClient}. */
+/** Options for `CairnClient` (src/client/cairn-client.ts). */
 export interface ClientOptions {
   /** Base URL, default http://127.0.0.1:7070 */
   url?: string;
