@@ -13,14 +13,7 @@ import type {
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 
-export type {
-  ArtifactQueryParams,
-  ClientOptions,
-  GcResult,
-  PushOptions,
-  ShareCreated,
-  ShareInfo,
-} from './client-types.js';
+export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { ShareRecord } from '../core/share-service.js';
+import type { GcReport } from '../core/retention-service.js';
 
 /** Options for `CairnClient` (src/client/cairn-client.ts). */
 export interface ClientOptions {
@@ -40,12 +41,5 @@ export type ShareInfo = ShareRecord;
 /** A newly created share link, with its URL (shown once). */
 export type ShareCreated = ShareInfo & { url: string };
 
-/** What `POST /v1/gc` removed, or would remove with `dry_run`. */
-export interface GcResult {
-  dry_run: boolean;
-  sessions: string[];
-  sessions_expired: number;
-  artifacts_expired: number;
-  blobs_freed: number;
-  bytes_freed: number;
-}
+/** What `POST /v1/gc` removed, or would remove with `dry_run` (the server's report as sent). */
+export type GcResult = GcReport;
