@@ -80,11 +80,11 @@ export interface BlobStore {
   /** Streams a stored blob, or part of it; throws NotFoundError. */
   get(sha256: string, range?: ByteRange): Promise<Readable>;
   /**
-   * Optional fast path for serving: opens a blob, or part of it, for writing into a socket
-   * (a local store can reuse its read buffers, which a stream handed to others cannot);
-   * throws NotFoundError before anything is written. Without it, callers use `get`.
+   * Opens a blob, or part of it, for writing into a socket: the serving path (a local store
+   * reuses its read buffers, which a stream handed to others cannot). Throws NotFoundError
+   * before anything is written.
    */
-  getBody?(sha256: string, range?: ByteRange): Promise<BlobBody>;
+  getBody(sha256: string, range?: ByteRange): Promise<BlobBody>;
   /** Removes a blob; no error if it is absent. */
   delete(sha256: string): Promise<void>;
   /** Every stored hash, in no particular order. */

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import mime from 'mime';
-import { openBody } from '../blobs/blob-body.js';
 import type { BlobBody, BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/errors.js';
@@ -193,7 +192,7 @@ export class ArtifactService {
 
   /** Opens an artifact's bytes (or a range) for sending through the store's fast path. */
   async body(rec: ArtifactRecord, range?: ByteRange): Promise<BlobBody> {
-    return openBody(this.o.blobs, rec.sha256, range);
+    return this.o.blobs.getBody(rec.sha256, range);
   }
 
   /** Artifacts newest first. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { openBody } from '../../src/blobs/blob-body.js';
 import { expect, it } from 'vitest';
 import type { BlobStore } from '../../src/blobs/blob-store.js';
 import { CairnError } from '../../src/lib/errors.js';
@@ -23,7 +22,7 @@ async function sendAll(store: BlobStore, sha256: string, range?: { start: number
       setImmediate(cb);
     },
   });
-  await (await openBody(store, sha256, range)).writeTo(out);
+  await (await store.getBody(sha256, range)).writeTo(out);
   expect(out.writableEnded).toBe(false);
   return Buffer.concat(chunks);
 }
@@ -155,7 +154,7 @@ export function runBlobStoreSuite(
 
   it('opening a body of an unknown blob throws not found before anything is sent', async () => {
     const { store } = await make();
-    const err = await openBody(store, sha('never stored')).catch((e: unknown) => e);
+    const err = await store.getBody(sha('never stored')).catch((e: unknown) => e);
     expect((err as CairnError).status).toBe(404);
   });
 
@@ -164,10 +163,10 @@ export function runBlobStoreSuite(
     const s = await store.stage(Readable.from([Buffer.alloc(3 * 1024 * 1024, 7)]));
     await s.commit();
     const out = new PassThrough({ highWaterMark: 1024 });
-    const sending = (await openBody(store, s.sha256)).writeTo(out);
+    const sending = (await store.getBody(s.sha256)).writeTo(out);
     out.destroy();
     await expect(sending).rejects.toThrow(/closed/);
-    const unsent = await openBody(store, s.sha256);
+    const unsent = await store.getBody(s.sha256);
     await unsent.close();
     await unsent.close();
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { bufferBody, openBody } from '../blob-body.js';
+import { bufferBody } from '../blob-body.js';
 import type {
   BlobBody,
   BlobStore,
@@ -102,7 +102,7 @@ export class TieredBlobStore implements BlobStore {
 
   async getBody(sha256: string, range?: ByteRange): Promise<BlobBody> {
     const bytes = await this.o.small.get(sha256);
-    if (bytes === null) return openBody(this.o.large, sha256, range);
+    if (bytes === null) return this.o.large.getBody(sha256, range);
     return bufferBody(range ? bytes.subarray(range.start, range.end + 1) : bytes);
   }
 
