@@ -1,4 +1,4 @@
-import { closeSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 
 /**
  * Makes committed WAL frames durable off the event loop. The catalog runs SQLite with
@@ -11,7 +11,6 @@ import { closeSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
  */
 export class WalSync {
   private fd: number | null = null;
-  private ino = -1;
 
   /** @param walPath the database's `-wal` file (it need not exist yet). */
   constructor(private readonly walPath: string) {}
@@ -36,21 +35,17 @@ export class WalSync {
   }
 
   /**
-   * The descriptor of the current WAL file, reopened when SQLite replaced it (a new inode);
-   * null while there is no WAL file (nothing to sync).
+   * The WAL's descriptor, opened on first use; null while there is no WAL file yet (nothing to
+   * sync). SQLite removes or replaces the WAL only when its last connection closes, so while
+   * the catalog is open the descriptor stays valid (no stat per sync on the event loop).
    */
   private open(): number | null {
-    let ino: number;
+    if (this.fd !== null) return this.fd;
     try {
-      ino = statSync(this.walPath).ino;
-    } catch {
-      this.close();
-      return null;
-    }
-    if (this.fd === null || ino !== this.ino) {
-      this.close();
       this.fd = openSync(this.walPath, 'r');
-      this.ino = ino;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
     }
     return this.fd;
   }
