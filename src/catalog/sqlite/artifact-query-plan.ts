@@ -39,8 +39,7 @@ export function queryArtifactRows(
   const rows = all(db, artifactQuerySql(q, now, plan));
   if (rows.length > q.limit || plan.floor <= 1) return rows;
   let below = plan.floor;
-  const filters = q.meta ?? [];
-  if (bitmaps && filters.length > 0 && filters.every((f) => f.op === 'eq')) {
+  if (bitmaps) {
     const found = bitmapRows(db, q, now, bitmaps, below, q.limit + 1 - rows.length);
     if (found) {
       rows.push(...found.rows);
@@ -52,9 +51,12 @@ export function queryArtifactRows(
   return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length)));
 }
 
+/** A metadata equality condition. */
+type EqFilter = Extract<MetaFilter, { op: 'eq' }>;
+
 /**
  * Up to `want` rows below seq `below` from the AND of the conditions' bitmaps, newest first;
- * null if a bitmap is not built yet (see MetaBitmaps.get). `done` is false if
+ * null unless every condition is an equality and its bitmap is built (see MetaBitmaps.get). `done` is false if
  * {@link MAX_CANDIDATES} were checked first; the rest is then below `below`.
  */
 export function bitmapRows(
@@ -66,11 +68,12 @@ export function bitmapRows(
   want: number,
 ): { rows: ArtifactRow[]; done: boolean; below: number } | null {
   const filters = q.meta ?? [];
+  const eqs = filters.filter((f): f is EqFilter => f.op === 'eq');
+  if (eqs.length === 0 || eqs.length < filters.length) return null;
   const top = db.prepare('SELECT max(seq) AS m FROM artifacts').get() as { m: number | null };
-  if (!bitmaps.fits(filters.length, top.m ?? 0)) return null;
+  if (!bitmaps.fits(eqs.length, top.m ?? 0)) return null;
   const maps: SeqBitmap[] = [];
-  for (const f of filters) {
-    if (f.op !== 'eq') throw new Error('bitmapRows takes equality conditions only');
+  for (const f of eqs) {
     const map = bitmaps.get(f.key, f.value);
     if (map) maps.push(map);
   }

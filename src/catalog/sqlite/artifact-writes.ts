@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
-import { ARTIFACT_COLUMNS, type ArtifactRow, type SessionRow } from './rows.js';
+import { ARTIFACT_COLUMNS, effectiveExpiry, type ArtifactRow, type SessionRow } from './rows.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
 import { isSessionExpired, purgeIfExpired } from './sqlite-retention.js';
 
@@ -153,10 +153,3 @@ export class ArtifactWrites {
 
 /** The columns of a session a push reads. */
 type PushSession = Pick<SessionRow, 'seq' | 'pinned' | 'expires_at' | 'sealed_at'>;
-
-/** An artifact's expiry in an open session, as ARTIFACT_COLUMNS computes it. */
-function effectiveExpiry(s: PushSession, own: number | null): number | null {
-  if (s.pinned === 1) return null;
-  if (own === null) return s.expires_at;
-  return s.expires_at === null ? own : Math.min(own, s.expires_at);
-}

@@ -67,7 +67,7 @@ export class Checkpointer {
   constructor(
     private readonly db: Database.Database,
     private readonly pin: Database.Database,
-    private readonly dbPath: string,
+    dbPath: string,
     private readonly o: CheckpointerOptions,
   ) {
     this.dbFd = openSync(dbPath, 'r');

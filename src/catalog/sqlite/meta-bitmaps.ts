@@ -74,8 +74,8 @@ export interface MetaBitmapsOptions {
  * A bitmap is built from the (key, value, owner) index the second time the planner asks for
  * it, then kept a superset of the truth: every artifact added through the catalog sets its bits
  * ({@link added}); deleted or expired artifacts leave theirs, so the planner rechecks every
- * candidate in SQL and the answers stay exact. Bulk paths that bypass `added` call
- * {@link clear}.
+ * candidate in SQL and the answers stay exact. Every insert path (push, import) must call
+ * `added`.
  */
 export class MetaBitmaps {
   private readonly maps = new Map<string, SeqBitmap>();
@@ -156,13 +156,6 @@ export class MetaBitmaps {
     }
     // A map that grew past a power of two can push the total over the budget.
     this.evict(null);
-  }
-
-  /** Forgets every bitmap (after changes that did not go through {@link added}). */
-  clear(): void {
-    this.maps.clear();
-    this.asked.clear();
-    this.bytes = 0;
   }
 
   /** Bitmaps held (for tests and metrics). */

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../lib/errors.js';
 import type { ArtifactQuery, MetaFilter, SessionQuery } from '../../core/types.js';
 import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, SESSION_LIVE } from './rows.js';
-import { compileWhere } from './where-sql.js';
+import { compileWhere, metaOfOwner } from './where-sql.js';
 
 /** A SQL statement with named parameters. */
 export interface Sql {
@@ -82,14 +82,13 @@ function metaExists(
     params[`mv${i}`] = f.value;
     return `EXISTS (SELECT 1 FROM artifact_meta WHERE key = @mk${i} AND value = @mv${i} AND artifact_seq = ${owner})`;
   }
-  // By owner: an artifact has a few keys, a prefix or a bare key may span millions of rows.
   let cond = '';
   if (f.op === 'prefix') {
     params[`mv${i}`] = f.value;
     params[`mu${i}`] = `${f.value}\u{10FFFF}`;
     cond = ` AND value >= @mv${i} AND value < @mu${i}`;
   }
-  return `EXISTS (SELECT 1 FROM artifact_meta INDEXED BY artifact_meta_owner WHERE artifact_seq = ${owner} AND key = @mk${i}${cond})`;
+  return metaOfOwner(owner, `@mk${i}`, cond);
 }
 
 /**

@@ -28,6 +28,19 @@ export const ARTIFACT_COLUMNS = `a.seq, a.id, s.id AS session, a.name, a.version
   (SELECT json_group_array(parent_id) FROM lineage l WHERE l.child_seq = a.seq) AS derived_from`;
 
 /**
+ * An artifact's expiry in an open session, as {@link ARTIFACT_COLUMNS}' CASE computes it (for
+ * a push, which builds its row instead of reading it back): change the two together.
+ */
+export function effectiveExpiry(
+  s: { pinned: number; expires_at: number | null },
+  own: number | null,
+): number | null {
+  if (s.pinned === 1) return null;
+  if (own === null) return s.expires_at;
+  return s.expires_at === null ? own : Math.min(own, s.expires_at);
+}
+
+/**
  * SQL condition: artifact `a` (in session `s`) has not expired at parameter `@now`. A pinned
  * session never expires; a sealed one expires whole (its artifacts live as long as it does,
  * except those already expired when it was sealed).

@@ -1,6 +1,15 @@
 import { InvalidInputError } from '../../lib/errors.js';
 import type { WhereExpr, WhereField } from '../../core/where.js';
 
+/**
+ * SQL true when artifact `owner` (an SQL expression) holds metadata key `key` (an SQL
+ * parameter) with `cond` on its value, looked up through the owner index: an artifact has a
+ * few keys, where a key (or a prefix) may span millions of rows.
+ */
+export function metaOfOwner(owner: string, key: string, cond: string): string {
+  return `EXISTS (SELECT 1 FROM artifact_meta INDEXED BY artifact_meta_owner WHERE artifact_seq = ${owner} AND key = ${key}${cond})`;
+}
+
 /** What a `where=` expression is evaluated over. */
 export type WhereTarget = 'artifact' | 'session';
 
@@ -91,7 +100,7 @@ export function compileWhere(
     const self = target === 'artifact' ? 'a.seq' : 's.seq';
     const cond = e.kind === 'exists' ? '' : ` AND ${predicate('value', e)}`;
     if (opts.perRow && target === 'artifact') {
-      return `EXISTS (SELECT 1 FROM artifact_meta INDEXED BY artifact_meta_owner WHERE artifact_seq = a.seq AND key = ${param(e.field.key)}${cond})`;
+      return metaOfOwner('a.seq', param(e.field.key), cond);
     }
     return `${self} IN (SELECT ${owner} FROM ${table} WHERE key = ${param(e.field.key)}${cond})`;
   };
