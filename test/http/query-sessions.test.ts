@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/lib/canonical-json.js';
 import { verifySeal } from '../../src/core/signer.js';
@@ -162,5 +163,30 @@ describe('sessions', () => {
       expect((await s.fetch(`/v1/blobs/${sha}`, { method: 'HEAD' })).status).toBe(404);
     }
     expect(await items('session=q1')).toEqual([ids.b, ids.a]);
+  });
+
+  it('refuses a large push into a sealed session before its body arrives', async () => {
+    await push('/v1/sessions/early/artifacts/first.txt', 'x');
+    expect((await s.fetch('/v1/sessions/early/seal', { method: 'POST' })).status).toBe(200);
+    // Announces 300 KiB, sends 1 KiB and never the rest: only a check made before reading
+    // the body can answer (the catalog's own check runs once the body is complete).
+    const req = request(`${s.url}/v1/sessions/early/artifacts/big.bin`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${s.token}`, 'Content-Length': String(300 * 1024) },
+    });
+    const answered = new Promise<{ status?: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      });
+      req.on('error', reject);
+    });
+    req.write(Buffer.alloc(1024, 7));
+    const r = await answered;
+    req.destroy();
+    expect(r.status).toBe(409);
+    expect((JSON.parse(r.body) as { error: { code: string } }).error.code).toBe('session_sealed');
   });
 });
