@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -95,6 +96,19 @@ describe('dist/cairn, copied alone into an empty directory', () => {
       name: 'output.json',
       meta: { agent: 'claude-sonnet', pipeline: 'billing' },
     });
+
+    // A blob too large to keep inline goes to a file written with O_DIRECT and hashed on a
+    // worker thread, whose script the binary carries inside itself.
+    const large = randomBytes(3 * 1024 * 1024 + 11);
+    writeFileSync(join(s.dir, 'weights.bin'), large);
+    const pushLarge = await run(['push', 'weights.bin', '--session', 'run_42', '--json']);
+    expect(pushLarge.code, pushLarge.stderr).toBe(0);
+    expect((JSON.parse(pushLarge.stdout) as { sha256: string }).sha256).toBe(
+      createHash('sha256').update(large).digest('hex'),
+    );
+    const pullLarge = await run(['pull', 'run_42/weights.bin', '-o', 'weights.copy']);
+    expect(pullLarge.code, pullLarge.stderr).toBe(0);
+    expect(readFileSync(join(s.dir, 'weights.copy')).equals(large)).toBe(true);
 
     const seal = await run(['seal', 'run_42', '--json']);
     expect(seal.code, seal.stderr).toBe(0);

@@ -15,18 +15,22 @@ import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { tempDir } from '../helpers/server.js';
 import { runBlobStoreSuite } from './blob-store-suite.js';
 
-async function make(durable: boolean, flushEvery?: number) {
+async function make(durable: boolean, more: { flushEvery?: number; directIo?: boolean } = {}) {
   const root = tempDir();
-  const store = new FsBlobStore({ root, durable, flushEvery });
+  const store = new FsBlobStore({ root, durable, ...more });
   await store.recover();
   return { store, root, stagingFiles: async () => readdirSync(join(root, 'tmp')).length };
 }
 
+// Durable uploads are written with O_DIRECT where the filesystem takes it (DirectFileWriter).
 describe('FsBlobStore (durable)', () => runBlobStoreSuite(() => make(true)));
 describe('FsBlobStore (process durability)', () => runBlobStoreSuite(() => make(false)));
-// Uploads written back while they arrive (FlushBehind), many times per multi-MiB upload.
-describe('FsBlobStore (durable, flushing behind every 64 KiB)', () =>
-  runBlobStoreSuite(() => make(true, 64 * 1024)));
+// Without O_DIRECT, durable uploads are written buffered and fsynced.
+describe('FsBlobStore (durable, buffered)', () =>
+  runBlobStoreSuite(() => make(true, { directIo: false })));
+// ... and written back while they arrive (FlushBehind), many times per multi-MiB upload.
+describe('FsBlobStore (durable, buffered, flushing behind every 64 KiB)', () =>
+  runBlobStoreSuite(() => make(true, { directIo: false, flushEvery: 64 * 1024 })));
 
 describe('FsBlobStore layout and recovery', () => {
   it('stores blobs under blobs/ab/cd/<sha256>', async () => {

@@ -1,12 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { once } from 'node:events';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { FileBody } from './file-body.js';
-import { FlushBehind } from './flush-behind.js';
+import { fsyncPath, writeUpload } from './write-upload.js';
 import type {
   BlobBody,
   BlobStore,
@@ -22,7 +20,6 @@ import {
   DigestMismatchError,
   InsufficientStorageError,
   NotFoundError,
-  TooLargeError,
   isDiskFull,
 } from '../../lib/errors.js';
 
@@ -32,10 +29,16 @@ export interface FsBlobStoreOptions {
   root: string;
   /** fsync files and directories before a commit resolves (survives power loss). */
   durable: boolean;
-  /** When durable, write back an upload every this many bytes while it arrives (default 32 MiB). */
+  /**
+   * When durable, write uploads with O_DIRECT where the filesystem allows it (default true;
+   * see DirectFileWriter). Otherwise, or when false, they are written buffered and fsynced.
+   */
+  directIo?: boolean;
+  /** When written buffered and durable, write back an upload every this many bytes while it arrives (default 32 MiB). */
   flushEvery?: number;
 }
 
+/** Read size of `get` streams. */
 const CHUNK = 1024 * 1024;
 
 /**
@@ -47,6 +50,7 @@ export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
   private readonly durable: boolean;
   private readonly flushEvery: number;
+  private readonly directIo: boolean;
   private readonly knownDirs = new Set<string>();
   /** Blobs renamed into place whose catalog row may not exist yet (see CommitJournal). */
   private readonly journal: CommitJournal;
@@ -56,6 +60,7 @@ export class FsBlobStore implements BlobStore {
     this.tmpDir = join(opts.root, 'tmp');
     this.durable = opts.durable;
     this.flushEvery = opts.flushEvery ?? 32 * CHUNK;
+    this.directIo = opts.directIo ?? true;
     this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
   }
 
@@ -83,46 +88,21 @@ export class FsBlobStore implements BlobStore {
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
     const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const out = createWriteStream(tmp, { highWaterMark: CHUNK });
-    const behind = this.durable ? new FlushBehind(out, this.flushEvery) : null;
-    const meter = new Transform({
-      highWaterMark: CHUNK,
-      transform(chunk: Buffer, _enc, cb) {
-        size += chunk.length;
-        if (opts.maxSize !== undefined && size > opts.maxSize) {
-          cb(
-            new TooLargeError(
-              `the upload exceeds the server's maximum size of ${opts.maxSize} bytes`,
-            ),
-          );
-          return;
-        }
-        hash.update(chunk);
-        cb(behind?.wrote(chunk.length) ?? null, chunk);
-      },
-      flush(cb) {
-        if (!behind) return cb();
-        behind.settle().then(() => cb(), cb);
-      },
-    });
     try {
-      await pipeline(source, meter, out);
-      const sha256 = hash.digest('hex');
+      const { sha256, size } = await writeUpload(source, tmp, {
+        durable: this.durable,
+        directIo: this.directIo,
+        flushEvery: this.flushEvery,
+        maxSize: opts.maxSize,
+      });
       if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
+        await fsp.rm(tmp, { force: true });
         throw new DigestMismatchError(
           `the body's sha256 is ${sha256} but the request announced ${opts.expectedSha256}; nothing was stored`,
         );
       }
-      if (this.durable) await fsyncPath(tmp);
       return this.staged(tmp, sha256, size);
     } catch (err) {
-      // If the pipeline failed before the file was even open (size limit on the first chunk),
-      // the open still completes later: wait for the stream to close so it cannot recreate
-      // the file after the cleanup.
-      if (!out.closed) await once(out, 'close').catch(() => undefined);
-      await fsp.rm(tmp, { force: true });
       throw translate(err);
     }
   }
@@ -243,16 +223,6 @@ export class FsBlobStore implements BlobStore {
     }
     this.knownDirs.add(dir);
     return dir;
-  }
-}
-
-/** fsyncs a file or a directory (for a directory: the names in it, after a rename). */
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await fsp.open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
