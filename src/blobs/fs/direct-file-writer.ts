@@ -26,7 +26,13 @@ const ALIGN = 4096;
  */
 export class DirectFileWriter extends Writable {
   private readonly free: Buffer[];
-  private current: Buffer | null = null;
+  /**
+   * Where the body is gathered before it is copied whole into a free shared buffer. Copying
+   * a chunk straight into shared memory ran at ~3 GB/s instead of ~20: V8 copies into a
+   * SharedArrayBuffer byte by byte when source and destination are not equally aligned, as a
+   * body that starts after the HTTP headers is not. A private buffer takes it at full speed.
+   */
+  private readonly staging = Buffer.allocUnsafeSlow(CHUNK);
   private filled = 0;
   /** File offset of the next buffer to be written (always a multiple of CHUNK). */
   private position = 0;
@@ -101,25 +107,24 @@ export class DirectFileWriter extends Writable {
       );
   }
 
-  /** Copies a chunk into the buffers, starting a write whenever one is full. */
+  /** Copies a chunk into the staging buffer, starting a write whenever it is full. */
   private async take(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
       if (this.failure) throw this.failure;
-      this.current ??= await this.freeBuffer();
-      const copied = chunk.copy(this.current, this.filled, offset);
+      const copied = chunk.copy(this.staging, this.filled, offset);
       this.filled += copied;
       offset += copied;
-      if (this.filled === CHUNK) this.flushCurrent(CHUNK, CHUNK);
+      if (this.filled === CHUNK) await this.flushStaging(CHUNK, CHUNK);
     }
   }
 
   private async finish(): Promise<void> {
     const size = this.position + this.filled;
-    if (this.current && this.filled > 0) {
+    if (this.filled > 0) {
       const padded = Math.ceil(this.filled / ALIGN) * ALIGN;
-      this.current.fill(0, this.filled, padded);
-      this.flushCurrent(padded, this.filled);
+      this.staging.fill(0, this.filled, padded);
+      await this.flushStaging(padded, this.filled);
     }
     await Promise.all([...this.inFlight]);
     if (this.failure) throw this.failure;
@@ -129,13 +134,14 @@ export class DirectFileWriter extends Writable {
   }
 
   /**
-   * Starts the positioned write of the current buffer's first `length` bytes and the hashing
-   * of its first `hashed`; the buffer is reused when both are done.
+   * Copies the staging buffer's first `length` bytes into a free shared buffer (waiting for
+   * one) and starts their positioned write and the hashing of the first `hashed`; the shared
+   * buffer is reused when both are done.
    */
-  private flushCurrent(length: number, hashed: number): void {
-    const buf = this.current as Buffer;
+  private async flushStaging(length: number, hashed: number): Promise<void> {
+    const buf = await this.freeBuffer();
+    this.staging.copy(buf, 0, 0, length);
     const at = this.position;
-    this.current = null;
     this.filled = 0;
     this.position += CHUNK;
     const write = Promise.all([
