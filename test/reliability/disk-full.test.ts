@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import type { FsckReport } from '../../src/core/fsck-service.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
@@ -12,6 +14,8 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 let mnt: string;
 let s: TestServer;
 const seeded: { id: string; sha256: string }[] = [];
+/** Pushes answered 201 while the disk filled up: each must read back exactly as sent. */
+const accepted: { id: string; sha256: string }[] = [];
 
 beforeAll(async () => {
   mnt = tempDir('cairn-full-');
@@ -45,12 +49,14 @@ async function pushUntilFull(size: number, max: number): Promise<number[]> {
   const statuses: number[] = [];
   let full = 0;
   for (let i = 0; i < max && full < 5; i++) {
+    const sent = randomBytes(size);
     const res = await s.fetch(`/v1/sessions/fill/artifacts/${size}-${i}.bin`, {
       method: 'PUT',
-      body: randomBytes(size),
+      body: sent,
     });
-    const body = (await res.json()) as { error?: { code: string } };
+    const body = (await res.json()) as { id: string; error?: { code: string } };
     statuses.push(res.status);
+    if (res.status === 201) accepted.push({ id: body.id, sha256: sha(sent) });
     if (res.status === 507) {
       expect(body.error?.code).toBe('insufficient_storage');
       full++;
@@ -87,7 +93,9 @@ describe('disk full (a 20 MiB tmpfs as the data dir)', () => {
   });
 
   it('keeps serving reads, damages nothing and leaves no temp file', async () => {
-    for (const a of seeded) {
+    // A write cut short by the full disk must fail its push, never store a file with a hole.
+    expect(accepted.length).toBeGreaterThan(0);
+    for (const a of [...seeded, ...accepted]) {
       const res = await s.fetch(`/v1/artifacts/${a.id}/content`);
       expect(res.status).toBe(200);
       expect(sha(Buffer.from(await res.arrayBuffer()))).toBe(a.sha256);
@@ -120,5 +128,27 @@ describe('disk full (a 20 MiB tmpfs as the data dir)', () => {
     expect(again.status).toBe(201);
     const fsck = (await (await s.fetch('/v1/fsck', { method: 'POST' })).json()) as FsckReport;
     expect(fsck.problems).toEqual([]);
+  });
+});
+
+describe('a large upload that outgrows the disk (a 2600 KiB tmpfs)', () => {
+  it('fails with insufficient_storage and leaves nothing, even when a write is cut short', async () => {
+    const small = tempDir('cairn-short-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2600k', 'tmpfs', small]);
+    try {
+      const store = new FsBlobStore({ root: join(small, 'store'), durable: true });
+      await store.recover();
+      // 2.8 MiB into ~2.5 MiB free: the kernel takes part of the third 1 MiB write and
+      // answers success with fewer bytes written (O_DIRECT), which must not pass for a blob.
+      const bytes = randomBytes(Math.floor(2.8 * 1024 * 1024));
+      await expect(store.stage(Readable.from([bytes]))).rejects.toMatchObject({
+        code: 'insufficient_storage',
+      });
+      expect(readdirSync(join(small, 'store', 'tmp'))).toEqual([]);
+      await store.close();
+    } finally {
+      execFileSync('umount', [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
   });
 });

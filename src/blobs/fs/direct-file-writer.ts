@@ -1,13 +1,13 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { hashJob, type HashJob } from './hash-worker.js';
+import { writeJob, type WriteJob } from './write-worker.js';
 
 /** Size of one write; O_DIRECT writes of 1 MiB reach this disk's rate (dd measured 1.5–1.8 GB/s). */
 const CHUNK = 1024 * 1024;
 /**
- * Shared buffers per file, each being written and hashed while the staging buffer fills (2 to
- * 8 measured the same for a 1 GiB upload; each costs 1 MiB per upload in progress).
+ * Buffers per file: while one fills, the others are with the upload worker (2 to 8 measured
+ * the same for a 1 GiB upload; each costs 1 MiB per upload in progress).
  */
 const BUFFERS = 3;
 /** Offsets, sizes and buffer addresses of O_DIRECT writes are kept multiples of this. */
@@ -21,9 +21,9 @@ const ALIGN = 4096;
  * fsynced (dd, and the blob store's own upload path); the price is that the file is not left
  * in the page cache, so its first read comes from the disk.
  *
- * The same buffers are hashed in place on the hash worker thread (see hashJob), so the
- * thread receiving the upload does not hash; {@link DirectFileWriter.digest} answers the
- * sha256 once the stream has finished.
+ * Each full buffer is handed to the upload worker thread (see writeJob), which hashes it and
+ * writes it, so the thread receiving the upload only copies bytes;
+ * {@link DirectFileWriter.digest} answers the sha256 once the stream has finished.
  *
  * Only for files written once from start to end. The last partial buffer is padded to the
  * alignment, written, and the file truncated to the bytes received; `final` then fdatasyncs
@@ -32,29 +32,25 @@ const ALIGN = 4096;
  * (tmpfs before Linux 6.6, for one), and the caller writes the file another way.
  */
 export class DirectFileWriter extends Writable {
-  private readonly free: Buffer[];
-  /**
-   * Where the body is gathered before it is copied whole into a free shared buffer. Copying
-   * a chunk straight into shared memory ran at ~3 GB/s instead of ~20: V8 copies into a
-   * SharedArrayBuffer byte by byte when source and destination are not equally aligned, as a
-   * body that starts after the HTTP headers is not. A private buffer takes it at full speed.
-   */
-  private readonly staging = Buffer.allocUnsafeSlow(CHUNK);
+  /** Buffers not with the worker, each a view at an aligned offset of its own ArrayBuffer. */
+  private readonly free: Buffer<ArrayBuffer>[];
+  private current: Buffer<ArrayBuffer> | null = null;
   private filled = 0;
   /** File offset of the next buffer to be written (always a multiple of CHUNK). */
   private position = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private failure: Error | null = null;
   private bufferFreed: (() => void) | null = null;
-  private readonly hash: HashJob = hashJob();
+  private readonly job: WriteJob;
   private sha256: string | null = null;
 
   private constructor(
     private readonly fh: fsp.FileHandle,
-    buffers: Buffer[],
+    buffers: Buffer<ArrayBuffer>[],
   ) {
     super({ highWaterMark: 64 * 1024 });
     this.free = buffers;
+    this.job = writeJob(fh.fd);
   }
 
   /**
@@ -104,9 +100,11 @@ export class DirectFileWriter extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    // The hash job is ended (and its result dropped) so the worker forgets it.
-    const ended = this.sha256 === null ? this.hash.digest() : null;
-    Promise.allSettled([...this.inFlight, ended])
+    this.bufferFreed?.(); // a take() waiting for a buffer wakes, sees the stream destroyed
+    const started = this.position > 0;
+    Promise.allSettled([...this.inFlight])
+      // A job the worker has seen is ended (its digest dropped) so that the worker forgets it.
+      .then(() => (started && this.sha256 === null ? this.job.digest().catch(() => {}) : null))
       .then(() => this.fh.close())
       .then(
         () => cb(err),
@@ -114,89 +112,95 @@ export class DirectFileWriter extends Writable {
       );
   }
 
-  /** Copies a chunk into the staging buffer, starting a write whenever it is full. */
+  /** Copies a chunk into the current buffer, handing it to the worker whenever it is full. */
   private async take(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.failure) throw this.failure;
-      const copied = chunk.copy(this.staging, this.filled, offset);
+      this.current ??= await this.freeBuffer();
+      const copied = chunk.copy(this.current, this.filled, offset);
       this.filled += copied;
       offset += copied;
-      if (this.filled === CHUNK) await this.flushStaging(CHUNK, CHUNK);
+      if (this.filled === CHUNK) this.dispatch(CHUNK, CHUNK);
     }
   }
 
   private async finish(): Promise<void> {
     const size = this.position + this.filled;
-    if (this.filled > 0) {
+    if (this.current && this.filled > 0) {
       const padded = Math.ceil(this.filled / ALIGN) * ALIGN;
-      this.staging.fill(0, this.filled, padded);
-      await this.flushStaging(padded, this.filled);
+      this.current.fill(0, this.filled, padded);
+      this.dispatch(padded, this.filled);
     }
     await Promise.all([...this.inFlight]);
     if (this.failure) throw this.failure;
     await this.fh.truncate(size);
     await this.fh.datasync();
-    this.sha256 = await this.hash.digest();
+    this.sha256 = await this.job.digest();
   }
 
   /**
-   * Copies the staging buffer's first `length` bytes into a free shared buffer (waiting for
-   * one) and starts their positioned write and the hashing of the first `hashed`; the shared
-   * buffer is reused when both are done.
+   * Hands the current buffer to the worker, to hash its first `hashed` bytes and write its
+   * first `length` at the next position; it is reused once the worker gives it back.
    */
-  private async flushStaging(length: number, hashed: number): Promise<void> {
-    const buf = await this.freeBuffer();
-    this.staging.copy(buf, 0, 0, length);
+  private dispatch(length: number, hashed: number): void {
+    const buf = this.current as Buffer<ArrayBuffer>;
+    const start = buf.byteOffset; // read before the transfer detaches it (and zeroes this)
     const at = this.position;
+    this.current = null;
     this.filled = 0;
     this.position += CHUNK;
-    const write = Promise.all([
-      this.fh.write(buf, 0, length, at),
-      this.hash.update(buf, 0, hashed),
-    ]).then(
-      () => undefined,
-      (err: Error) => {
-        this.failure ??= err;
-      },
-    );
-    const tracked = write.finally(() => {
-      this.inFlight.delete(tracked);
-      this.free.push(buf);
-      this.bufferFreed?.();
-    });
+    const tracked: Promise<void> = this.job
+      .write(buf.buffer, start, length, hashed, at)
+      .then(
+        (back) => void this.free.push(Buffer.from(back, start, CHUNK)),
+        (err: Error) => void (this.failure ??= err),
+      )
+      .finally(() => {
+        this.inFlight.delete(tracked);
+        this.bufferFreed?.();
+      });
     this.inFlight.add(tracked);
   }
 
-  private async freeBuffer(): Promise<Buffer> {
-    while (this.free.length === 0) {
+  /** Waits for a buffer back from the worker; throws once a write failed or the stream died. */
+  private async freeBuffer(): Promise<Buffer<ArrayBuffer>> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.destroyed) throw new Error('the upload was aborted');
+      const buf = this.free.pop();
+      if (buf) return buf;
       await new Promise<void>((resolve) => (this.bufferFreed = resolve));
       this.bufferFreed = null;
     }
-    return this.free.pop() as Buffer;
   }
 }
 
 /**
- * Allocates the buffers inside one slab at an address the device accepts for direct I/O.
- * JavaScript cannot see a buffer's address, so this tries a one-page write from each 16-byte
- * step of the slab's first page (allocations are 16-byte aligned) until the kernel takes one;
- * it answers with EINVAL otherwise. The probe's zeros (a new slab is zeroed) land at offset 0, which the first real
- * write or the final truncate replaces. Null if no offset works.
+ * Allocates the buffers, each at an offset of its own ArrayBuffer that the device accepts for
+ * direct I/O. JavaScript cannot see a buffer's address, so this tries a one-page write from
+ * each 16-byte step of its first page (allocations are 16-byte aligned) until the kernel
+ * takes one (a misaligned one fails with EINVAL). The probe's zeros land at offset 0, which
+ * the first real write or the final truncate replaces. Null if no offset works.
  */
-async function alignedBuffers(fh: fsp.FileHandle): Promise<Buffer[] | null> {
-  // Shared, so that the hash worker reads the bytes where they are.
-  const slab = Buffer.from(new SharedArrayBuffer(BUFFERS * CHUNK + ALIGN));
+async function alignedBuffers(fh: fsp.FileHandle): Promise<Buffer<ArrayBuffer>[] | null> {
+  const buffers: Buffer<ArrayBuffer>[] = [];
+  for (let i = 0; i < BUFFERS; i++) {
+    const memory = new ArrayBuffer(CHUNK + ALIGN);
+    const start = await alignedOffset(fh, memory);
+    if (start === null) return null;
+    buffers.push(Buffer.from(memory, start, CHUNK));
+  }
+  return buffers;
+}
+
+async function alignedOffset(fh: fsp.FileHandle, memory: ArrayBuffer): Promise<number | null> {
   for (let start = 0; start < ALIGN; start += 16) {
     try {
-      await fh.write(slab, start, ALIGN, 0);
+      await fh.write(new Uint8Array(memory, start, ALIGN), 0, ALIGN, 0);
+      return start;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EINVAL') continue;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
     }
-    return Array.from({ length: BUFFERS }, (_, i) =>
-      slab.subarray(start + i * CHUNK, start + (i + 1) * CHUNK),
-    );
   }
   return null;
 }

@@ -38,7 +38,10 @@ export class FileBody implements BlobBody {
       const readMore = () => {
         while (free.length > 0 && next <= this.end) {
           const want = Math.min(size, this.end - next + 1);
-          reads.push(this.readChunk(free.pop() as Buffer, want, next));
+          const read = this.readChunk(free.pop() as Buffer, want, next);
+          // Awaited in turn below; until then a failure must not count as unhandled.
+          read.catch(() => undefined);
+          reads.push(read);
           next += want;
         }
       };

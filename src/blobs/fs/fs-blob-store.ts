@@ -31,10 +31,14 @@ export interface FsBlobStoreOptions {
   durable: boolean;
   /**
    * When durable, write uploads with O_DIRECT where the filesystem allows it (default true;
-   * see DirectFileWriter). Otherwise, or when false, they are written buffered and fsynced.
+   * see DirectFileWriter; 3 MiB of buffers per upload in progress). Otherwise, or when
+   * false, they are written buffered and fsynced.
    */
   directIo?: boolean;
-  /** When written buffered and durable, write back an upload every this many bytes while it arrives (default 32 MiB). */
+  /**
+   * When durable but written buffered, write an upload back every this many bytes while it
+   * arrives (default 32 MiB).
+   */
   flushEvery?: number;
 }
 

@@ -25,7 +25,7 @@ const CHUNK = 1024 * 1024;
 /**
  * Streams `source` into a new file at `path`, counting and hashing it, and resolves with its
  * sha256 and size once the file holds every byte (durable: fsynced). Durable uploads go
- * through a DirectFileWriter (O_DIRECT, hashed on the hash worker thread) where the
+ * through a DirectFileWriter (O_DIRECT, hashed and written by the upload worker thread) where the
  * filesystem takes it, else through a buffered write stream hashed on this thread. Rejects
  * with TooLargeError past `maxSize`, or with the source's or the disk's error; the file is
  * removed then.
