@@ -49,8 +49,7 @@ export async function writeUpload(
   const hash = direct ? null : createHash('sha256');
   let size = 0;
   const meter = new Transform({
-    // A direct writer buffers 3 MiB itself: more here would only hold memory.
-    highWaterMark: direct ? 64 * 1024 : CHUNK,
+    highWaterMark: CHUNK,
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
       if (opts.maxSize !== undefined && size > opts.maxSize) {
