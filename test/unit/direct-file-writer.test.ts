@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -32,8 +33,29 @@ function fsTypeOf(dir: string): string {
   return best.type;
 }
 
-const root = tempDir('cairn-direct-');
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+/** Whether `dir`'s filesystem takes O_DIRECT (tmpfs does since Linux 6.6). */
+async function takesDirectWrites(dir: string): Promise<boolean> {
+  const probe = await DirectFileWriter.create(join(dir, 'probe'));
+  if (!probe) return false;
+  probe.destroy();
+  await new Promise((resolve) => probe.once('close', resolve));
+  rmSync(join(dir, 'probe'), { force: true });
+  return true;
+}
+
+// The system's temp dir, or, where that refuses O_DIRECT (tmpfs on an older kernel), one on
+// the repository's own disk, so that the direct path is tested wherever a disk takes it.
+const cache = join(import.meta.dirname, '../../node_modules/.cache');
+mkdirSync(cache, { recursive: true });
+const candidates = [tempDir('cairn-direct-'), mkdtempSync(join(cache, 'cairn-direct-'))];
+let root = candidates[1];
+for (const dir of candidates) {
+  if (await takesDirectWrites(dir)) {
+    root = dir;
+    break;
+  }
+}
+afterAll(() => candidates.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /** What this process's open descriptors point to. */
 function openPaths(): string[] {
@@ -60,15 +82,7 @@ async function writeDirect(bytes: Buffer, name: string) {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Whether this temp dir's filesystem takes O_DIRECT (tmpfs does since Linux 6.6). */
-async function takesDirectWrites(): Promise<boolean> {
-  const probe = await DirectFileWriter.create(join(root, 'probe'));
-  if (!probe) return false;
-  probe.destroy();
-  await new Promise((resolve) => probe.once('close', resolve));
-  return true;
-}
-const directCapable = await takesDirectWrites();
+const directCapable = await takesDirectWrites(root);
 
 describe.runIf(directCapable)(`DirectFileWriter (${fsTypeOf(root)} takes O_DIRECT)`, () => {
   // Around the alignment (4096), the buffer size (1 MiB) and several buffers in flight.
@@ -86,6 +100,24 @@ describe.runIf(directCapable)(`DirectFileWriter (${fsTypeOf(root)} takes O_DIREC
     const { path } = await writeDirect(Buffer.from('first'), 'taken');
     await expect(DirectFileWriter.create(path)).rejects.toMatchObject({ code: 'EEXIST' });
     expect(readFileSync(path, 'utf8')).toBe('first');
+  });
+
+  it('writes nothing once destroyed, even a chunk it was taking (the fd may be reused)', async () => {
+    for (let i = 0; i < 30; i++) {
+      const writer = (await DirectFileWriter.create(join(root, `gone-${i}`))) as DirectFileWriter;
+      writer.on('error', () => undefined);
+      const closed = new Promise((resolve) => writer.once('close', resolve));
+      // A full buffer is taken a microtask later; the stream dies before that.
+      writer.write(Buffer.alloc(1024 * 1024, 7));
+      writer.destroy(new Error('client went away'));
+      await closed;
+      // The next file opened is likely to get the same descriptor number.
+      const victim = join(root, `victim-${i}`);
+      const fd = openSync(victim, 'w');
+      await new Promise((resolve) => setTimeout(resolve, 20)); // time for a stray write to land
+      closeSync(fd);
+      expect(readFileSync(victim).length).toBe(0);
+    }
   });
 
   it('closes its file when the source fails midway, and has no digest', async () => {

@@ -101,11 +101,13 @@ export class DirectFileWriter extends Writable {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.bufferFreed?.(); // a take() waiting for a buffer wakes, sees the stream destroyed
-    const started = this.position > 0;
+    // No write starts once destroyed (see dispatch): these are all the writes there will be,
+    // and the descriptor is closed only after they finished (it could be reused otherwise).
     Promise.allSettled([...this.inFlight])
-      // A job the worker has seen is ended (its digest dropped) so that the worker forgets it.
-      .then(() => (started && this.sha256 === null ? this.job.digest().catch(() => {}) : null))
-      .then(() => this.fh.close())
+      .then(() => {
+        if (this.sha256 === null) this.job.end();
+        return this.fh.close();
+      })
       .then(
         () => cb(err),
         (closeErr: Error) => cb(err ?? closeErr),
@@ -148,6 +150,12 @@ export class DirectFileWriter extends Writable {
     const at = this.position;
     this.current = null;
     this.filled = 0;
+    // A take() resumed after destroy() (the stream dies between its await and here) must not
+    // write: _destroy may be closing the descriptor, and its number could then be reused.
+    if (this.destroyed) {
+      this.free.push(buf);
+      return;
+    }
     this.position += CHUNK;
     const tracked: Promise<void> = this.job
       .write(buf.buffer, start, length, hashed, at)

@@ -39,15 +39,22 @@ type Reply = [
   buffer: ArrayBuffer | null,
 ];
 
-/** A job's id, and the worker generation it began on (null before its first message). */
+/** A job's id, and the worker it began on (null before its first message). */
 interface JobState {
   id: number;
-  generation: number | null;
+  thread: Thread | null;
 }
 
 interface Owed {
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
+}
+
+/** One started worker, what it owes, and why it is stopping (once it is). */
+interface Thread {
+  worker: Worker;
+  owed: Map<number, Owed>;
+  error: Error | null;
 }
 
 /**
@@ -57,17 +64,18 @@ interface Owed {
  * ~2.2 GB/s on one core). Buffers are transferred to it and back, never shared: the receiving
  * side cannot touch a buffer while it is being hashed and written, and no isolate keeps a
  * reference to memory it no longer uses.
+ *
+ * A worker that fails or is stopped is replaced for new jobs at once, but what it owed is
+ * rejected only when it has exited: until then a write of it may still be running, and the
+ * caller must not close (and so free for reuse) the descriptor it writes to.
  */
 class WriteWorker {
-  private worker: Worker | null = null;
-  /** Counts started workers: a job that outlives its worker cannot be finished by the next. */
-  private generation = 0;
+  private current: Thread | null = null;
   private nextId = 1;
   private nextJob = 1;
-  private readonly owed = new Map<number, Owed>();
 
   job(): JobState {
-    return { id: this.nextJob++, generation: null };
+    return { id: this.nextJob++, thread: null };
   }
 
   /**
@@ -75,58 +83,67 @@ class WriteWorker {
    * on a worker that has stopped since: the new one would hash only the rest of its bytes.
    */
   send(job: JobState, msg: unknown[], transfer: ArrayBuffer[] = []): Promise<Reply> {
-    const worker = this.start();
-    job.generation ??= this.generation;
-    if (job.generation !== this.generation)
+    const thread = this.start();
+    job.thread ??= thread;
+    if (job.thread !== thread)
       return Promise.reject(new Error('the upload worker restarted during this upload'));
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
-      if (this.owed.size === 0) worker.ref();
-      this.owed.set(id, { resolve, reject });
-      worker.postMessage([id, job.id, ...msg], transfer);
+      if (thread.owed.size === 0) thread.worker.ref();
+      thread.owed.set(id, { resolve, reject });
+      thread.worker.postMessage([id, job.id, ...msg], transfer);
     });
+  }
+
+  /** Makes the worker forget a job it has seen; never starts a worker for that. */
+  end(job: JobState): void {
+    if (job.thread && job.thread === this.current)
+      this.send(job, ['digest']).catch(() => undefined);
   }
 
   /** Terminates the worker; what it owed is rejected and the next job starts a new one. */
   async stop(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    this.fail(worker, new Error('the upload worker was stopped'));
-    await worker.terminate();
+    const thread = this.current;
+    if (!thread) return;
+    this.fail(thread, new Error('the upload worker was stopped'));
+    await thread.worker.terminate();
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+  private start(): Thread {
+    if (this.current) return this.current;
     const worker = new Worker(SCRIPT, {
       eval: true,
       // It allocates a hash per job and a message per buffer: a small heap is plenty, and
       // kept the server's peak RSS ~3 MiB lower while streaming 5 GiB.
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     });
+    const thread: Thread = { worker, owed: new Map(), error: null };
     worker.on('message', (reply: Reply) => {
-      const owed = this.owed.get(reply[0]);
+      const owed = thread.owed.get(reply[0]);
       if (!owed) return;
-      this.owed.delete(reply[0]);
+      thread.owed.delete(reply[0]);
       // Idle, it must not keep the process alive; with answers owed, it must.
-      if (this.owed.size === 0) worker.unref();
+      if (thread.owed.size === 0) worker.unref();
       owed.resolve(reply);
     });
-    worker.on('error', (err) => this.fail(worker, err));
-    worker.on('exit', () => this.fail(worker, new Error('the upload worker stopped')));
+    worker.on('error', (err) => this.fail(thread, err));
+    worker.on('exit', () => {
+      this.fail(thread, new Error('the upload worker stopped'));
+      const owed = [...thread.owed.values()];
+      thread.owed.clear();
+      for (const o of owed) o.reject(thread.error as Error);
+    });
     worker.unref(); // after the listeners: adding one refs the port again
-    this.worker = worker;
-    this.generation++;
-    return worker;
+    this.current = thread;
+    return thread;
   }
 
-  /** Rejects everything owed if `worker` is the current one, which is then forgotten. */
-  private fail(worker: Worker, err: Error): void {
-    if (this.worker !== worker) return;
-    this.worker = null;
-    void worker.terminate();
-    const owed = [...this.owed.values()];
-    this.owed.clear();
-    for (const o of owed) o.reject(err);
+  /** Stops `thread` and keeps why; new jobs go to a new worker. Its debts wait for 'exit'. */
+  private fail(thread: Thread, err: Error): void {
+    thread.error ??= err;
+    if (this.current !== thread) return;
+    this.current = null;
+    void thread.worker.terminate();
   }
 }
 
@@ -150,6 +167,8 @@ export interface WriteJob {
   ): Promise<ArrayBuffer>;
   /** Resolves with the hex sha256 of everything hashed; the job is then finished. */
   digest(): Promise<string>;
+  /** Abandons the job: the worker forgets it (no worker is started for that). */
+  end(): void;
 }
 
 /** Starts a job writing to the open descriptor `fd` (which must stay open until it is done). */
@@ -165,6 +184,9 @@ export function writeJob(fd: number): WriteJob {
     async digest() {
       const [, hex] = await shared.send(job, ['digest']);
       return hex as string;
+    },
+    end() {
+      shared.end(job);
     },
   };
 }
