@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  constants,
   closeSync,
   existsSync,
   mkdirSync,
@@ -12,10 +13,12 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AlignedBuffers } from '../../src/blobs/fs/aligned-buffers.js';
 import { DirectFileWriter } from '../../src/blobs/fs/direct-file-writer.js';
 import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { stopWriteWorker, writeJob } from '../../src/blobs/fs/write-worker.js';
@@ -33,9 +36,11 @@ function fsTypeOf(dir: string): string {
   return best.type;
 }
 
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
 /** Whether `dir`'s filesystem takes O_DIRECT (tmpfs does since Linux 6.6). */
 async function takesDirectWrites(dir: string): Promise<boolean> {
-  const probe = await DirectFileWriter.create(join(dir, 'probe'));
+  const probe = await DirectFileWriter.create(join(dir, 'probe'), new AlignedBuffers());
   if (!probe) return false;
   probe.destroy();
   await new Promise((resolve) => probe.once('close', resolve));
@@ -49,12 +54,16 @@ const cache = join(import.meta.dirname, '../../node_modules/.cache');
 mkdirSync(cache, { recursive: true });
 const candidates = [tempDir('cairn-direct-'), mkdtempSync(join(cache, 'cairn-direct-'))];
 let root = candidates[1];
+let directCapable = false;
 for (const dir of candidates) {
   if (await takesDirectWrites(dir)) {
     root = dir;
+    directCapable = true;
     break;
   }
 }
+/** The buffers of every direct file written under `root`, reused from one file to the next. */
+const pool = new AlignedBuffers();
 afterAll(() => candidates.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /** What this process's open descriptors point to. */
@@ -71,7 +80,7 @@ function openPaths(): string[] {
 /** Streams `bytes` (in uneven chunks, as a socket delivers them) into a new direct file. */
 async function writeDirect(bytes: Buffer, name: string) {
   const path = join(root, name);
-  const writer = await DirectFileWriter.create(path);
+  const writer = await DirectFileWriter.create(path, pool);
   if (!writer) throw new Error(`${root} (${fsTypeOf(root)}) refused O_DIRECT`);
   const chunks: Buffer[] = [];
   for (let at = 0, step = 1; at < bytes.length; at += step, step = (step * 7 + 13) % 70_001)
@@ -79,10 +88,6 @@ async function writeDirect(bytes: Buffer, name: string) {
   await pipeline(Readable.from(chunks), writer);
   return { path, digest: writer.digest() };
 }
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-const directCapable = await takesDirectWrites(root);
 
 describe.runIf(directCapable)(`DirectFileWriter (${fsTypeOf(root)} takes O_DIRECT)`, () => {
   // Around the alignment (4096), the buffer size (1 MiB) and several buffers in flight.
@@ -92,19 +97,22 @@ describe.runIf(directCapable)(`DirectFileWriter (${fsTypeOf(root)} takes O_DIREC
       const bytes = randomBytes(size);
       const { path, digest } = await writeDirect(bytes, `f-${size}`);
       expect(readFileSync(path).equals(bytes)).toBe(true);
-      expect(digest).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(digest).toBe(sha256(bytes));
     });
   }
 
   it('refuses a path that exists (the file is created new) and leaves it as it was', async () => {
     const { path } = await writeDirect(Buffer.from('first'), 'taken');
-    await expect(DirectFileWriter.create(path)).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(DirectFileWriter.create(path, pool)).rejects.toMatchObject({ code: 'EEXIST' });
     expect(readFileSync(path, 'utf8')).toBe('first');
   });
 
   it('writes nothing once destroyed, even a chunk it was taking (the fd may be reused)', async () => {
     for (let i = 0; i < 30; i++) {
-      const writer = (await DirectFileWriter.create(join(root, `gone-${i}`))) as DirectFileWriter;
+      const writer = (await DirectFileWriter.create(
+        join(root, `gone-${i}`),
+        pool,
+      )) as DirectFileWriter;
       writer.on('error', () => undefined);
       const closed = new Promise((resolve) => writer.once('close', resolve));
       // A full buffer is taken a microtask later; the stream dies before that.
@@ -122,7 +130,7 @@ describe.runIf(directCapable)(`DirectFileWriter (${fsTypeOf(root)} takes O_DIREC
 
   it('closes its file when the source fails midway, and has no digest', async () => {
     const path = join(root, 'aborted');
-    const writer = (await DirectFileWriter.create(path)) as DirectFileWriter;
+    const writer = (await DirectFileWriter.create(path, pool)) as DirectFileWriter;
     const source = new Readable({
       read() {
         this.push(randomBytes(3 * 1024 * 1024));
@@ -134,8 +142,34 @@ describe.runIf(directCapable)(`DirectFileWriter (${fsTypeOf(root)} takes O_DIREC
     if (!writer.closed) await new Promise((resolve) => writer.once('close', resolve));
     expect(openPaths()).not.toContain(path);
     expect(() => writer.digest()).toThrow('before the stream finished');
-    rmSync(path);
-    expect(existsSync(path)).toBe(false);
+  });
+
+  it('reuses buffers across files, concurrent ones included, and keeps at most `keep`', async () => {
+    const own = new AlignedBuffers(1);
+    const fh = await open(
+      join(root, 'pool-probe'),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_DIRECT,
+    );
+    try {
+      const a = (await own.take(fh)) as Buffer<ArrayBuffer>;
+      const b = (await own.take(fh)) as Buffer<ArrayBuffer>;
+      expect(b).not.toBe(a);
+      own.give(a);
+      own.give(b); // one more than `keep`: dropped
+      expect(await own.take(fh)).toBe(a); // no new probe: the same memory
+      const c = await own.take(fh);
+      expect(c).not.toBe(a);
+      expect(c).not.toBe(b);
+    } finally {
+      await fh.close();
+    }
+    // Two uploads at once after others ended, all through the shared pool: none sees another's
+    // bytes in a buffer it was handed.
+    const [x, y] = [randomBytes(5 * 1024 * 1024 + 7), randomBytes(3 * 1024 * 1024 + 1)];
+    const [wx, wy] = await Promise.all([writeDirect(x, 'pool-x'), writeDirect(y, 'pool-y')]);
+    expect(readFileSync(wx.path).equals(x)).toBe(true);
+    expect(readFileSync(wy.path).equals(y)).toBe(true);
+    expect([wx.digest, wy.digest]).toEqual([sha256(x), sha256(y)]);
   });
 });
 
@@ -150,7 +184,7 @@ describe.runIf(existsSync(shm) && fsTypeOf(shm) === 'tmpfs')('FsBlobStore on tmp
       await store.recover();
       const bytes = randomBytes(3 * 1024 * 1024 + 5);
       const staged = await store.stage(Readable.from([bytes]));
-      expect(staged.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(staged.sha256).toBe(sha256(bytes));
       await staged.commit();
       await staged.discard();
       expect(readFileSync(store.pathOf(staged.sha256)).equals(bytes)).toBe(true);

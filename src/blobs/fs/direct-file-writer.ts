@@ -1,17 +1,14 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { ALIGN, CHUNK, type AlignedBuffers } from './aligned-buffers.js';
 import { writeJob, type WriteJob } from './write-worker.js';
 
-/** Size of one write; O_DIRECT writes of 1 MiB reach this disk's rate (dd measured 1.5–1.8 GB/s). */
-const CHUNK = 1024 * 1024;
 /**
  * Buffers per file: while one fills, the others are with the upload worker (2 to 8 measured
  * the same for a 1 GiB upload; each costs 1 MiB per upload in progress).
  */
 const BUFFERS = 3;
-/** Offsets, sizes and buffer addresses of O_DIRECT writes are kept multiples of this. */
-const ALIGN = 4096;
 
 /**
  * Writes a new file with `O_DIRECT` and makes it durable when the stream finishes: the bytes
@@ -21,8 +18,9 @@ const ALIGN = 4096;
  * fsynced (dd, and the blob store's own upload path); the price is that the file is not left
  * in the page cache, so its first read comes from the disk.
  *
- * Each full buffer is handed to the upload worker thread (see writeJob), which hashes it and
- * writes it, so the thread receiving the upload only copies bytes;
+ * The buffers come from an {@link AlignedBuffers} pool and go back to it. Each full buffer is
+ * handed to the upload worker thread (see writeJob), which hashes it and writes it, so the
+ * thread receiving the upload only copies bytes;
  * {@link DirectFileWriter.digest} answers the sha256 once the stream has finished.
  *
  * Only for files written once from start to end. The last partial buffer is padded to the
@@ -46,6 +44,7 @@ export class DirectFileWriter extends Writable {
 
   private constructor(
     private readonly fh: fsp.FileHandle,
+    private readonly pool: AlignedBuffers,
     buffers: Buffer<ArrayBuffer>[],
   ) {
     super({ highWaterMark: 64 * 1024 });
@@ -54,10 +53,12 @@ export class DirectFileWriter extends Writable {
   }
 
   /**
-   * Creates `path` (which must not exist, mode 0600) for direct writes; null if this platform
-   * or filesystem does not take O_DIRECT writes, in which case nothing is left at `path`.
+   * Creates `path` (which must not exist, mode 0600) for direct writes with buffers from `pool`
+   * (the pool of `path`'s directory), given back when the stream ends either way; null if this
+   * platform or filesystem does not take O_DIRECT writes, in which case nothing is left at
+   * `path`.
    */
-  static async create(path: string): Promise<DirectFileWriter | null> {
+  static async create(path: string, pool: AlignedBuffers): Promise<DirectFileWriter | null> {
     const flag = (constants as { O_DIRECT?: number }).O_DIRECT;
     if (flag === undefined) return null;
     let fh: fsp.FileHandle;
@@ -71,9 +72,14 @@ export class DirectFileWriter extends Writable {
       if ((err as NodeJS.ErrnoException).code === 'EINVAL') return null;
       throw err;
     }
+    const buffers: Buffer<ArrayBuffer>[] = [];
     try {
-      const buffers = await alignedBuffers(fh);
-      if (buffers) return new DirectFileWriter(fh, buffers);
+      while (buffers.length < BUFFERS) {
+        const buf = await pool.take(fh);
+        if (!buf) break;
+        buffers.push(buf);
+      }
+      if (buffers.length === BUFFERS) return new DirectFileWriter(fh, pool, buffers);
       await fh.close();
       await fsp.rm(path, { force: true });
       return null;
@@ -81,6 +87,8 @@ export class DirectFileWriter extends Writable {
       await fh.close().catch(() => undefined);
       await fsp.rm(path, { force: true });
       throw err;
+    } finally {
+      if (buffers.length < BUFFERS) buffers.forEach((b) => pool.give(b));
     }
   }
 
@@ -106,6 +114,10 @@ export class DirectFileWriter extends Writable {
     Promise.allSettled([...this.inFlight])
       .then(() => {
         if (this.sha256 === null) this.job.end();
+        // Buffers the worker kept (a failed write) are simply not given back.
+        for (const buf of this.free.splice(0)) this.pool.give(buf);
+        if (this.current) this.pool.give(this.current);
+        this.current = null;
         return this.fh.close();
       })
       .then(
@@ -181,34 +193,4 @@ export class DirectFileWriter extends Writable {
       this.bufferFreed = null;
     }
   }
-}
-
-/**
- * Allocates the buffers, each at an offset of its own ArrayBuffer that the device accepts for
- * direct I/O. JavaScript cannot see a buffer's address, so this tries a one-page write from
- * each 16-byte step of its first page (allocations are 16-byte aligned) until the kernel
- * takes one (a misaligned one fails with EINVAL). The probe's zeros land at offset 0, which
- * the first real write or the final truncate replaces. Null if no offset works.
- */
-async function alignedBuffers(fh: fsp.FileHandle): Promise<Buffer<ArrayBuffer>[] | null> {
-  const buffers: Buffer<ArrayBuffer>[] = [];
-  for (let i = 0; i < BUFFERS; i++) {
-    const memory = new ArrayBuffer(CHUNK + ALIGN);
-    const start = await alignedOffset(fh, memory);
-    if (start === null) return null;
-    buffers.push(Buffer.from(memory, start, CHUNK));
-  }
-  return buffers;
-}
-
-async function alignedOffset(fh: fsp.FileHandle, memory: ArrayBuffer): Promise<number | null> {
-  for (let start = 0; start < ALIGN; start += 16) {
-    try {
-      await fh.write(new Uint8Array(memory, start, ALIGN), 0, ALIGN, 0);
-      return start;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-    }
-  }
-  return null;
 }

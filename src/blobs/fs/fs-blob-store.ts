@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { AlignedBuffers } from './aligned-buffers.js';
 import { FileBody } from './file-body.js';
 import { fsyncPath, writeUpload } from './write-upload.js';
 import type {
@@ -31,7 +32,7 @@ export interface FsBlobStoreOptions {
   durable: boolean;
   /**
    * When durable, write uploads with O_DIRECT where the filesystem allows it (default true;
-   * see DirectFileWriter; 3 MiB of buffers per upload in progress). Otherwise, or when
+   * see DirectFileWriter; 3 MiB of buffers per upload in progress, 6 MiB kept between them). Otherwise, or when
    * false, they are written buffered and fsynced.
    */
   directIo?: boolean;
@@ -54,7 +55,8 @@ export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
   private readonly durable: boolean;
   private readonly flushEvery: number;
-  private readonly directIo: boolean;
+  /** Buffers for O_DIRECT uploads into `tmp/`; null when uploads are written buffered. */
+  private readonly directBuffers: AlignedBuffers | null;
   private readonly knownDirs = new Set<string>();
   /** Blobs renamed into place whose catalog row may not exist yet (see CommitJournal). */
   private readonly journal: CommitJournal;
@@ -64,7 +66,7 @@ export class FsBlobStore implements BlobStore {
     this.tmpDir = join(opts.root, 'tmp');
     this.durable = opts.durable;
     this.flushEvery = opts.flushEvery ?? 32 * CHUNK;
-    this.directIo = opts.directIo ?? true;
+    this.directBuffers = opts.durable && opts.directIo !== false ? new AlignedBuffers() : null;
     this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
   }
 
@@ -95,7 +97,7 @@ export class FsBlobStore implements BlobStore {
     try {
       const { sha256, size } = await writeUpload(source, tmp, {
         durable: this.durable,
-        directIo: this.directIo,
+        directBuffers: this.directBuffers,
         flushEvery: this.flushEvery,
         maxSize: opts.maxSize,
       });

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TooLargeError } from '../../lib/errors.js';
+import type { AlignedBuffers } from './aligned-buffers.js';
 import { DirectFileWriter } from './direct-file-writer.js';
 import { FlushBehind } from './flush-behind.js';
 
@@ -11,8 +12,11 @@ import { FlushBehind } from './flush-behind.js';
 export interface WriteUploadOptions {
   /** The file is on disk (fsynced) when the promise resolves; otherwise in the page cache. */
   durable: boolean;
-  /** When durable, write with O_DIRECT where the filesystem takes it (see DirectFileWriter). */
-  directIo: boolean;
+  /**
+   * When durable: write with O_DIRECT where the filesystem takes it (see DirectFileWriter),
+   * with buffers from this pool of the file's directory; null to write buffered.
+   */
+  directBuffers: AlignedBuffers | null;
   /** When durable and written buffered, write back every this many bytes (see FlushBehind). */
   flushEvery: number;
   /** Fail with TooLargeError once more bytes than this arrive. */
@@ -41,12 +45,13 @@ export async function writeUpload(
   // away while the failure is answered) is not left unhandled.
   const held = () => undefined;
   source.on('error', held);
-  const direct = opts.durable && opts.directIo ? await DirectFileWriter.create(path) : null;
+  const pool = opts.durable ? opts.directBuffers : null;
+  const direct = pool ? await DirectFileWriter.create(path, pool) : null;
   source.off('error', held);
   const out = direct ?? createWriteStream(path, { highWaterMark: CHUNK });
   const behind =
     opts.durable && !direct ? new FlushBehind(out as WriteStream, opts.flushEvery) : null;
-  const hash = direct ? null : createHash('sha256');
+  const hash: Hash | null = direct ? null : createHash('sha256');
   let size = 0;
   const meter = new Transform({
     highWaterMark: CHUNK,
@@ -70,7 +75,7 @@ export async function writeUpload(
     // A direct write fdatasyncs its file before its stream finishes.
     if (opts.durable && !direct) await fsyncPath(path);
     return {
-      sha256: direct ? direct.digest() : (hash as ReturnType<typeof createHash>).digest('hex'),
+      sha256: direct?.digest() ?? (hash as Hash).digest('hex'),
       size,
     };
   } catch (err) {
