@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { buildManifest, manifestDigest, type Manifest } from './manifest.js';
-import { verifySeal, type PublicKeyInfo } from './signer.js';
+import { sealKeyId, verifySeal, type PublicKeyInfo } from './signer.js';
 import type { ArtifactRecord, SessionRecord } from './types.js';
 import { SESSION_ID_RE, validateMeta, validateName } from './validate.js';
 
@@ -174,7 +174,8 @@ export interface SealProblem {
 
 /**
  * Recomputes the digest of the bundle's manifest and checks it against the recorded digest
- * and (for a sealed session) the signature against the bundle's key. Returns the problems
+ * and, for a sealed session, that the bundle's key id is its public key's own (a trusted id
+ * must not vouch for another key) and the signature against that key. Returns the problems
  * (empty when everything matches) and the recomputed digest.
  */
 export function checkBundleSeal(b: SessionBundle): { digest: string; problems: SealProblem[] } {
@@ -189,6 +190,12 @@ export function checkBundleSeal(b: SessionBundle): { digest: string; problems: S
   if (b.session.sealed) {
     if (!b.key || !b.session.signature) {
       problems.push({ what: 'key', message: 'the sealed session carries no key or signature' });
+    } else if (keyIdOf(b.key.public_key_pem) !== b.key.id) {
+      // The id is what a reader trusts (--key, /v1/keys): it must be the key's own.
+      problems.push({
+        what: 'key',
+        message: `the export names key ${b.key.id} but carries a different public key (${keyIdOf(b.key.public_key_pem) ?? 'not a valid key'}): it was not signed by ${b.key.id}`,
+      });
     } else if (!verifySeal(b.session.digest ?? '', b.session.signature, b.key.public_key_pem)) {
       problems.push({
         what: 'signature',
@@ -197,6 +204,15 @@ export function checkBundleSeal(b: SessionBundle): { digest: string; problems: S
     }
   }
   return { digest, problems };
+}
+
+/** The id a PEM public key really has, or null if it is not a key. */
+function keyIdOf(pem: string): string | null {
+  try {
+    return sealKeyId(pem);
+  } catch {
+    return null;
+  }
 }
 
 function invalid(message: string): InvalidInputError {

@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { forgeResigned } from '../helpers/forge-export.js';
 import { CLI, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 let a: TestServer;
@@ -179,6 +180,13 @@ describe('cairn export → import → verify between two servers', () => {
     const wrong = await runCli(['verify', tarFile, '--key', otherKey]);
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain('MISMATCH  key: signed by key');
+    // Changed bytes, re-signed by another key shipped under the trusted key's id.
+    const forged = join(dir, 'resigned.tar');
+    writeFileSync(forged, await forgeResigned(readFileSync(tarFile), 'files/data.csv', 'a,b\n'));
+    const fake = await runCli(['verify', forged, '--key', keyFile]);
+    expect(fake.code, fake.stdout).toBe(1);
+    expect(fake.stdout).toContain('MISMATCH  key: the export names key');
+    expect(fake.stdout).not.toContain('OK:');
   });
 
   it('says exactly which file does not match when a byte was changed', async () => {

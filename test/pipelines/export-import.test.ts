@@ -3,6 +3,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgeResigned } from '../helpers/forge-export.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 let a: TestServer;
@@ -246,6 +247,11 @@ describe('hostile and broken tars are refused with nothing written', () => {
           { header: { name: 'files/data/one.txt', size: 3 }, body: 'one' },
         ]);
       },
+      'seal_mismatch',
+    ],
+    [
+      "a seal re-signed by another key shipped under this key's id",
+      () => forgeResigned(good, 'files/data/one.txt', 'own'),
       'seal_mismatch',
     ],
     [
