@@ -46,7 +46,8 @@ export class TokenService {
     name?: string;
     sessions?: string | null;
   }): Promise<TokenRecord & { token: string }> {
-    if (!(input.scope in RANK)) {
+    // Own keys only: `in` also accepts 'toString', '__proto__' and every other inherited name.
+    if (typeof input.scope !== 'string' || !Object.hasOwn(RANK, input.scope)) {
       throw new InvalidInputError(
         'invalid_scope',
         `scope must be read, write or admin, not '${String(input.scope).slice(0, 20)}'`,
@@ -101,7 +102,10 @@ export class TokenService {
    * unless the session id matches the token's session glob.
    */
   authorize(p: Principal, need: Scope, session?: string): void {
-    if (RANK[p.scope] < RANK[need]) {
+    // A scope that is not one of the three (a row written before scopes were checked as own
+    // keys) ranks below read: it grants nothing.
+    const rank = Object.hasOwn(RANK, p.scope) ? RANK[p.scope] : 0;
+    if (rank < RANK[need]) {
       throw new ForbiddenError(
         `this needs a token with scope '${need}'; yours has scope '${p.scope}'`,
       );

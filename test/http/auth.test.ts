@@ -124,6 +124,31 @@ describe('token scopes and session globs', () => {
     expect(row.hash).not.toContain(created.token);
   });
 
+  it('a stored scope that is not read, write or admin grants nothing', async () => {
+    const created = (await (
+      await s.fetch('/v1/tokens', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"scope":"read"}',
+      })
+    ).json()) as { id: string; token: string };
+    // As a row written before scopes were checked as own keys would have it.
+    (
+      s.app.catalog as unknown as {
+        db: { prepare(q: string): { run(id: string): unknown } };
+      }
+    ).db
+      .prepare("UPDATE tokens SET scope = 'toString' WHERE id = ?")
+      .run(created.id);
+    const as = (path: string) =>
+      fetch(`${s.url}${path}`, { headers: { Authorization: `Bearer ${created.token}` } });
+    for (const path of ['/v1/artifacts', '/v1/tokens', '/v1/backup']) {
+      const res = await as(path);
+      expect(res.status, path).toBe(403);
+      await res.body?.cancel();
+    }
+  });
+
   it('a revoked token stops working at once', async () => {
     const created = (await (
       await s.fetch('/v1/tokens', {
