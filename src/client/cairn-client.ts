@@ -12,9 +12,11 @@ import type {
   ShareInfo,
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
+import { artifactPath, segment } from './url-path.js';
 
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
+export { artifactPath } from './url-path.js';
 
 /**
  * TypeScript client for the Cairn HTTP API (what the CLI and MCP server use). Streams in both
@@ -139,11 +141,11 @@ export class CairnClient {
 
   /** Streams the bytes of an artifact by id. */
   async downloadById(id: string): Promise<http.IncomingMessage> {
-    return this.request('GET', `/v1/artifacts/${encodeURIComponent(id)}/content`);
+    return this.request('GET', `/v1/artifacts/${segment(id, 'artifact id')}/content`);
   }
 
   artifact(id: string): Promise<ArtifactRecord> {
-    return this.json('GET', `/v1/artifacts/${encodeURIComponent(id)}`);
+    return this.json('GET', `/v1/artifacts/${segment(id, 'artifact id')}`);
   }
 
   query(q: ArtifactQueryParams = {}): Promise<Page<ArtifactRecord>> {
@@ -174,7 +176,7 @@ export class CairnClient {
   }
 
   session(id: string): Promise<SessionRecord & { artifacts: ArtifactRecord[] }> {
-    return this.json('GET', `/v1/sessions/${encodeURIComponent(id)}`);
+    return this.json('GET', `/v1/sessions/${segment(id, 'session id')}`);
   }
 
   createSession(
@@ -185,15 +187,15 @@ export class CairnClient {
   }
 
   seal(id: string): Promise<SessionRecord> {
-    return this.json('POST', `/v1/sessions/${encodeURIComponent(id)}/seal`);
+    return this.json('POST', `/v1/sessions/${segment(id, 'session id')}/seal`);
   }
 
   manifest(id: string): Promise<unknown> {
-    return this.json('GET', `/v1/sessions/${encodeURIComponent(id)}/manifest`);
+    return this.json('GET', `/v1/sessions/${segment(id, 'session id')}/manifest`);
   }
 
   deleteArtifact(id: string): Promise<ArtifactRecord> {
-    return this.json('DELETE', `/v1/artifacts/${encodeURIComponent(id)}`);
+    return this.json('DELETE', `/v1/artifacts/${segment(id, 'artifact id')}`);
   }
 
   createToken(
@@ -208,7 +210,7 @@ export class CairnClient {
   }
 
   revokeToken(id: string): Promise<unknown> {
-    return this.json('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+    return this.json('DELETE', `/v1/tokens/${segment(id, 'token id')}`);
   }
 
   /**
@@ -231,8 +233,8 @@ export class CairnClient {
   ): Promise<ShareCreated> {
     const path =
       'artifactId' in target
-        ? `/v1/artifacts/${encodeURIComponent(target.artifactId)}/share`
-        : `/v1/sessions/${encodeURIComponent(target.session)}/share`;
+        ? `/v1/artifacts/${segment(target.artifactId, 'artifact id')}/share`
+        : `/v1/sessions/${segment(target.session, 'session id')}/share`;
     return this.json('POST', path, { ttl: opts.ttl, max_downloads: opts.maxDownloads });
   }
 
@@ -243,12 +245,15 @@ export class CairnClient {
 
   /** Revokes a share link; its URL answers 410 from then on. */
   unshare(id: string): Promise<ShareInfo> {
-    return this.json('DELETE', `/v1/shares/${encodeURIComponent(id)}`);
+    return this.json('DELETE', `/v1/shares/${segment(id, 'share id')}`);
   }
 
   /** Pins (or with `false` unpins) a session: pinned, it never expires. */
   pin(session: string, pinned = true): Promise<SessionRecord> {
-    return this.json(pinned ? 'PUT' : 'DELETE', `/v1/sessions/${encodeURIComponent(session)}/pin`);
+    return this.json(
+      pinned ? 'PUT' : 'DELETE',
+      `/v1/sessions/${segment(session, 'session id')}/pin`,
+    );
   }
 
   /** Runs garbage collection now, or with `dryRun` reports what it would remove and free. */
@@ -258,13 +263,8 @@ export class CairnClient {
 
   /** Deletes an open session with all its artifacts. */
   deleteSession(id: string): Promise<{ id: string; artifacts_deleted: number }> {
-    return this.json('DELETE', `/v1/sessions/${encodeURIComponent(id)}`);
+    return this.json('DELETE', `/v1/sessions/${segment(id, 'session id')}`);
   }
-}
-
-/** `/v1/sessions/{sid}/artifacts/{name}` with each segment percent-encoded. */
-export function artifactPath(session: string, name: string): string {
-  return `/v1/sessions/${encodeURIComponent(session)}/artifacts/${name.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 function pushQuery(opts: PushOptions): URLSearchParams {

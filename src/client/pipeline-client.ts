@@ -4,6 +4,7 @@ import type { Lineage } from '../core/lineage.js';
 import type { PublicKeyInfo } from '../core/signer.js';
 import type { SessionRecord } from '../core/types.js';
 import { readAll, type CairnClient } from './cairn-client.js';
+import { segment } from './url-path.js';
 
 /** The answer of a wait: the session (if it exists) and whether it is sealed. */
 export type WaitResult = Partial<SessionRecord> & {
@@ -30,7 +31,7 @@ export async function waitSealed(
     const ms = Math.min(left, POLL_MS);
     const r = await client.json<WaitResult>(
       'GET',
-      `/v1/sessions/${encodeURIComponent(session)}/wait?until=sealed&timeout=${ms}ms`,
+      `/v1/sessions/${segment(session, 'session id')}/wait?until=sealed&timeout=${ms}ms`,
     );
     if (r.sealed || Date.now() >= deadline - 50) return r;
   }
@@ -110,12 +111,12 @@ export async function* streamEvents(
 /** Lineage trees of an artifact. */
 export function lineage(client: CairnClient, id: string, depth?: number): Promise<Lineage> {
   const q = depth === undefined ? '' : `?depth=${depth}`;
-  return client.json<Lineage>('GET', `/v1/artifacts/${encodeURIComponent(id)}/lineage${q}`);
+  return client.json<Lineage>('GET', `/v1/artifacts/${segment(id, 'artifact id')}/lineage${q}`);
 }
 
 /** Streams a session export tar (the response; read it or pipe it). */
 export function exportSession(client: CairnClient, session: string): Promise<http.IncomingMessage> {
-  return client.request('GET', `/v1/sessions/${encodeURIComponent(session)}/export`);
+  return client.request('GET', `/v1/sessions/${segment(session, 'session id')}/export`);
 }
 
 /** What the server says after an import. */

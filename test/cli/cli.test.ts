@@ -147,6 +147,24 @@ describe('exit codes and errors', () => {
     expect(bad.code).toBe(5);
   });
 
+  it('refuses . and .. in names and ids before they can reach another route', async () => {
+    const planted = await cli([
+      'push',
+      'output.json',
+      '--session',
+      'dots',
+      '--name',
+      'a/../../../elsewhere/artifacts/planted.txt',
+    ]);
+    expect(planted.code).toBe(1);
+    expect(planted.stderr).toContain("'.' and '..' segments are not allowed");
+    expect((await cli(['show', 'elsewhere'])).code).toBe(3);
+    expect((await cli(['show', 'dots'])).code).toBe(3);
+    const seal = await cli(['seal', '..', '--json']);
+    expect(seal.code).toBe(1);
+    expect(JSON.parse(seal.stderr)).toMatchObject({ error: { code: 'invalid_session_id' } });
+  });
+
   it('--json errors are machine-readable on stderr', async () => {
     const r = await cli(['show', 'no_such_session', '--json']);
     expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'not_found' } });

@@ -127,6 +127,20 @@ export function runToolSuite(prefix: string, fixture: () => McpFixture): void {
       expect(notB64.structured.error?.code).toBe('invalid_input');
     });
 
+    it('push_artifact refuses . and .. in names instead of reaching another route', async () => {
+      const { client } = fixture();
+      await call(client, 'push_artifact', { session: sid('victim'), name: 'a.txt', text: 'a' });
+      for (const name of ['../pin', `a/../../../${sid('other')}/artifacts/evil.txt`, './x']) {
+        const r = await call(client, 'push_artifact', { session: sid('victim'), name, text: 'x' });
+        expect(r.isError, name).toBe(true);
+        expect(r.structured.error?.code, name).toBe('invalid_name');
+      }
+      const victim = await call(client, 'get_session', { session: sid('victim') });
+      expect(victim.structured).toMatchObject({ pinned: false, artifact_count: 1 });
+      const other = await call(client, 'get_session', { session: sid('other') });
+      expect(other.structured.error?.code).toBe('not_found');
+    });
+
     it('read_artifact returns text inline in parts that join up, on UTF-8 boundaries', async () => {
       const { client } = fixture();
       const body = 'héllo wörld — ünïcödé ✓ '.repeat(40);

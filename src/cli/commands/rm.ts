@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { clientFor, output, type GlobalArgs } from '../context.js';
+import { segment } from '../../client/url-path.js';
 
 interface RmArgs extends GlobalArgs {
   target: string;
@@ -18,7 +19,7 @@ export const rmCommand: CommandModule<GlobalArgs, RmArgs> = {
     } else {
       const s = await client.json<{ id: string; artifacts_deleted: number }>(
         'DELETE',
-        `/v1/sessions/${encodeURIComponent(args.target)}`,
+        `/v1/sessions/${segment(args.target, 'session id')}`,
       );
       output(args, s, () => `deleted session ${s.id} (${s.artifacts_deleted} artifacts)`);
     }

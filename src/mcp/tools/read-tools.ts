@@ -8,6 +8,7 @@ import { isTextType, looksLikeText, utf8Window } from '../text-window.js';
 import { guarded, invalidArgs, ok } from '../tool-result.js';
 import { pullToFile } from './pull-file.js';
 import { rootsText } from './push-tools.js';
+import { segment } from '../../client/url-path.js';
 
 /** Default and largest `max_bytes` of read_artifact. */
 export const READ_DEFAULT_BYTES = 64 * 1024;
@@ -137,9 +138,13 @@ async function readWindow(
   let text = isTextType(rec.content_type);
   let chunk: Buffer = Buffer.alloc(0);
   if (text !== false && offset < rec.size) {
-    const res = await api.request('GET', `/v1/artifacts/${encodeURIComponent(rec.id)}/content`, {
-      headers: { Range: `bytes=${offset}-${Math.min(rec.size, offset + maxBytes) - 1}` },
-    });
+    const res = await api.request(
+      'GET',
+      `/v1/artifacts/${segment(rec.id, 'artifact id')}/content`,
+      {
+        headers: { Range: `bytes=${offset}-${Math.min(rec.size, offset + maxBytes) - 1}` },
+      },
+    );
     chunk = await readAll(res);
     text ??= looksLikeText(chunk);
   }
