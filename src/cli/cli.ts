@@ -41,13 +41,14 @@ export async function runCli(argv: string[]): Promise<number> {
     .version(false)
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      failure = { code: EXIT.usage, message: msg };
+      // Thrown, not recorded: yargs would otherwise still run the command's handler (a typo
+      // such as `gc --dryrun` collected garbage, then exited 2).
+      throw err ?? new UsageError(msg);
     });
   try {
     await parser.parseAsync();
   } catch (err) {
-    const code = exitCodeOf(err);
+    const code = err instanceof UsageError ? EXIT.usage : exitCodeOf(err);
     const errorCode =
       err instanceof CairnApiError || err instanceof CairnError ? err.code : undefined;
     failure = { code, message: (err as Error).message, errorCode };
@@ -64,5 +65,8 @@ export async function runCli(argv: string[]): Promise<number> {
     );
   return f.code;
 }
+
+/** A mistake in the command line itself (exit 2); nothing was sent to the server. */
+class UsageError extends Error {}
 
 export type { GlobalArgs };

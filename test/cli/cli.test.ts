@@ -94,6 +94,30 @@ describe('cairn push', () => {
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli([])).code).toBe(2);
   });
+
+  it('a usage error runs nothing: no push, seal, delete or collection', async () => {
+    const kept = (await json(['push', 'output.json', '--session', 'usage_kept'])) as {
+      id: string;
+    };
+    const cases = [
+      ['push', 'output.json'],
+      ['seal'],
+      ['rm', kept.id, '--force'],
+      ['gc', '--dryrun'],
+      ['ls', '--sesion', 'usage_kept'],
+      ['token', 'create', '--name', 'x'],
+    ];
+    for (const args of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+    expect((await cli(['show', 'undefined'])).code).toBe(3);
+    const still = (await json(['show', 'usage_kept'])) as { artifacts: { id: string }[] };
+    expect(still.artifacts.map((a) => a.id)).toEqual([kept.id]);
+    const tokens = (await json(['token', 'ls'])) as unknown as { name: string }[];
+    expect(tokens.map((t) => t.name)).not.toContain('x');
+  });
 });
 
 describe('cairn ls, sessions, show, pull', () => {
