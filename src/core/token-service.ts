@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import { ForbiddenError, InvalidInputError, UnauthorizedError } from '../lib/errors.js';
-import { globToRegExp } from '../lib/glob.js';
+import { compileGlob } from '../lib/glob.js';
 import { newId } from '../lib/ids.js';
 import type { Scope, TokenRecord } from './types.js';
 
@@ -115,7 +115,7 @@ export class TokenService {
       p.sessions &&
       p.scope !== 'admin' &&
       session !== undefined &&
-      !globToRegExp(p.sessions).test(session)
+      !compileGlob(p.sessions)(session)
     ) {
       throw new ForbiddenError(`this token may only write to sessions matching '${p.sessions}'`);
     }

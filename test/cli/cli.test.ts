@@ -96,7 +96,7 @@ describe('cairn push', () => {
   });
 
   it('a usage error runs nothing: no push, seal, delete or collection', async () => {
-    const kept = (await json(['push', 'output.json', '--session', 'usage_kept'])) as {
+    const kept = (await json(['push', 'output.json', '--session', 'usage_kept'])) as unknown as {
       id: string;
     };
     const cases = [
@@ -113,7 +113,9 @@ describe('cairn push', () => {
       expect(r.stdout, args.join(' ')).toBe('');
     }
     expect((await cli(['show', 'undefined'])).code).toBe(3);
-    const still = (await json(['show', 'usage_kept'])) as { artifacts: { id: string }[] };
+    const still = (await json(['show', 'usage_kept'])) as unknown as {
+      artifacts: { id: string }[];
+    };
     expect(still.artifacts.map((a) => a.id)).toEqual([kept.id]);
     const tokens = (await json(['token', 'ls'])) as unknown as { name: string }[];
     expect(tokens.map((t) => t.name)).not.toContain('x');

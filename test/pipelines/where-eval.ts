@@ -1,4 +1,4 @@
-import { globToRegExp } from '../../src/lib/glob.js';
+import { compileGlob } from '../../src/lib/glob.js';
 import type { ArtifactRecord, SessionRecord } from '../../src/core/types.js';
 import type { WhereExpr, WhereField } from '../../src/core/where.js';
 import { NUMBER_RE } from '../../src/core/where-parser.js';
@@ -21,7 +21,7 @@ export function evaluate(e: WhereExpr, rec: ArtifactRecord | SessionRecord): boo
       return valueOf(e.field, rec) !== undefined;
     case 'glob': {
       const v = valueOf(e.field, rec);
-      return v !== undefined && globToRegExp(e.pattern).test(v);
+      return v !== undefined && compileGlob(e.pattern)(v);
     }
     case 'in':
       return e.values.some((value) =>
