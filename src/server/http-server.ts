@@ -45,7 +45,7 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     });
     guardBodyIdle(req, res, app.config.bodyIdleTimeoutMs);
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = parseTarget(req.url ?? '/');
       // Route on the path as sent: URL parsing would resolve `..` and `%2e%2e` segments away,
       // and such a name must be refused, not silently rewritten.
       const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
@@ -206,4 +206,19 @@ export { sendJson };
  */
 export function loggedPath(url: string | undefined): string {
   return (url ?? '/').split('?')[0].replace(/^\/s\/[^/]+/, '/s/…');
+}
+
+/**
+ * The request target as a URL. Only origin-form paths (`/v1/…`) are served; a target that is
+ * not one (`//`, `//a:b`, an absolute URL with a bad port) is a 400, not a parse failure.
+ */
+function parseTarget(target: string): URL {
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new InvalidInputError(
+      'invalid_request',
+      'the request target is not a valid path; send a path such as /v1/artifacts',
+    );
+  }
 }

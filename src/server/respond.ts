@@ -75,5 +75,7 @@ export function sendError(
     if (!(Number(req.headers['content-length']) <= DRAIN_LIMIT)) headers.Connection = 'close';
   }
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="cairn"';
+  const allowed = err instanceof CairnError ? err.details?.allowed : undefined;
+  if (status === 405 && Array.isArray(allowed)) headers.Allow = allowed.join(', ');
   sendJson(res, status, body, headers);
 }

@@ -249,6 +249,9 @@ const cases: [string, string, string, string | null, number, string][] = [
   ],
   ['unknown route', 'GET', '/v1/nothing', null, 404, 'not_found'],
   ['wrong method', 'PATCH', '/v1/artifacts', null, 405, 'method_not_allowed'],
+  ['request target //', 'GET', '//', null, 400, 'invalid_request'],
+  ['request target //a:b', 'GET', '//a:b', null, 400, 'invalid_request'],
+  ['absolute target with a bad port', 'GET', 'http://x:99999/', null, 400, 'invalid_request'],
   ['unknown artifact', 'GET', '/v1/artifacts/a_01J00000000000000000000000', null, 404, 'not_found'],
   ['unknown session', 'GET', '/v1/sessions/nobody', null, 404, 'not_found'],
   ['seal unknown session', 'POST', '/v1/sessions/nobody/seal', null, 404, 'not_found'],
@@ -273,6 +276,12 @@ describe('bad input gets a clear 4xx with the JSON envelope and loses nothing', 
     expect(json.error.code).toBe(code);
     expect(json.error.message.length).toBeGreaterThan(10);
     expect(json.error.message).not.toMatch(/\/tmp\/|\/work\/|at .*\.ts:\d+/);
+  });
+
+  it('a 405 says which methods are allowed, in the Allow header too', async () => {
+    const res = await raw('PATCH', '/v1/artifacts', null, {});
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET');
   });
 
   it('left no temp files and stored only the seed artifact', async () => {
