@@ -107,7 +107,13 @@ const schema = z.object({
         version: z.number().int().min(1),
         sha256: sha,
         size: z.number().int().min(0),
-        content_type: z.string().min(1).max(255),
+        // Sent back as a Content-Type header: printable ASCII only (CR/LF or a character
+        // above U+00FF would make every read of the artifact fail).
+        content_type: z
+          .string()
+          .min(1)
+          .max(255)
+          .regex(/^[\x20-\x7e]+$/, 'a Content-Type of printable ASCII'),
         meta,
         created_at: iso,
         derived_from: z.array(z.string().regex(/^a_[0-9A-Z]{26}$/)).max(1000),

@@ -18,7 +18,11 @@ export async function serveArtifact(
   const etag = `"${rec.sha256}"`;
   const base: Record<string, string | number> = {
     ETag: etag,
-    'Content-Type': rec.content_type,
+    // A stored type no header can carry (imported before import checked it) is served as
+    // bytes rather than failing every read.
+    'Content-Type': /^[\x20-\x7e]+$/.test(rec.content_type)
+      ? rec.content_type
+      : 'application/octet-stream',
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy':

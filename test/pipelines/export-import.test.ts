@@ -3,7 +3,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgeResigned } from '../helpers/forge-export.js';
+import { forgeResigned, rewriteExport } from '../helpers/forge-export.js';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 let a: TestServer;
@@ -283,6 +283,21 @@ describe('hostile and broken tars are refused with nothing written', () => {
       await small.close();
     }
   });
+
+  it.each(['text/html\r\nX-Evil: 1', 'text/pl\u00e9ain\u0100'])(
+    'refuses a content type no response header can carry (%j), so no artifact is unreadable',
+    async (type) => {
+      await push(a, 'odd-type', 'a.txt', 'a');
+      const open = await exportTar(a, 'odd-type');
+      const bad = await rewriteExport(open, (doc) => {
+        for (const x of [...doc.artifacts, ...doc.manifest.artifacts]) x.content_type = type;
+      });
+      const r = await importTar(b, bad);
+      expect(r.status).toBe(400);
+      expect(r.body.error?.code).toBe('invalid_export');
+      expect((await b.fetch('/v1/sessions/odd-type')).status).toBe(404);
+    },
+  );
 
   it('then imports the genuine tar', async () => {
     expect((await importTar(b, good)).status).toBe(201);
