@@ -299,6 +299,17 @@ describe('hostile and broken tars are refused with nothing written', () => {
     },
   );
 
+  it('serves such a type already stored (an older import) as bytes instead of failing', async () => {
+    const rec = await push(a, 'odd-stored', 'a.txt', 'a');
+    (a.app.catalog as unknown as { db: { prepare(q: string): { run(id: string): unknown } } }).db
+      .prepare("UPDATE artifacts SET content_type = 'text/pl' || char(256) || 'ain' WHERE id = ?")
+      .run(rec.id);
+    const res = await a.fetch(`/v1/artifacts/${rec.id}/content`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(await res.text()).toBe('a');
+  });
+
   it('then imports the genuine tar', async () => {
     expect((await importTar(b, good)).status).toBe(201);
   });
