@@ -18,14 +18,27 @@ export async function readJson(
   if (text.length === 0) return {};
   let value: unknown;
   try {
-    value = JSON.parse(text.toString('utf8'));
+    // fatal: invalid UTF-8 is refused, not turned into U+FFFD (the query path refuses it too).
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
   } catch {
-    throw new InvalidInputError('invalid_json', 'the request body is not valid JSON');
+    throw new InvalidInputError('invalid_json', 'the request body is not valid JSON in UTF-8');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidInputError('invalid_json', 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * Throws `invalid_request` naming the first field of `body` not in `allowed`: a typo such as
+ * `session` for `sessions` must not quietly create something other than what was asked for.
+ * `what` completes "… takes": e.g. `a share takes ttl and max_downloads`.
+ */
+export function onlyFields(body: Record<string, unknown>, allowed: string[], what: string): void {
+  for (const k of Object.keys(body)) {
+    if (!allowed.includes(k))
+      throw new InvalidInputError('invalid_request', `unknown field '${k.slice(0, 40)}'; ${what}`);
+  }
 }
 
 /**

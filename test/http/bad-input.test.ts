@@ -14,7 +14,12 @@ afterAll(async () => s.close());
 const long = 'x'.repeat(1025);
 
 /** A request with the path sent exactly as written (fetch would normalize `..` away). */
-function raw(method: string, path: string, body: string | null, headers: Record<string, string>) {
+function raw(
+  method: string,
+  path: string,
+  body: string | Buffer | null,
+  headers: Record<string, string>,
+) {
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>(
     (resolve, reject) => {
       const req = http.request(
@@ -36,7 +41,7 @@ function raw(method: string, path: string, body: string | null, headers: Record<
 const manyMeta = Array.from({ length: 65 }, (_, i) => `meta.k${i}=v`).join('&');
 
 /** [description, method, path, body, expected status, expected code] */
-const cases: [string, string, string, string | null, number, string][] = [
+const cases: [string, string, string, string | Buffer | null, number, string][] = [
   ['.. segment', 'PUT', '/v1/sessions/ok/artifacts/a/../b', 'x', 400, 'invalid_name'],
   [
     'encoded traversal',
@@ -248,6 +253,47 @@ const cases: [string, string, string, string | null, number, string][] = [
     'invalid_scope',
   ],
   ['unknown route', 'GET', '/v1/nothing', null, 404, 'not_found'],
+  [
+    'push: meta.__proto__',
+    'PUT',
+    '/v1/sessions/ok/artifacts/p.txt?meta.__proto__=1',
+    'x',
+    400,
+    'invalid_meta',
+  ],
+  [
+    'push: a meta key twice',
+    'PUT',
+    '/v1/sessions/ok/artifacts/p.txt?meta.a=1&meta.a=2',
+    'x',
+    400,
+    'invalid_meta',
+  ],
+  [
+    'create session: a field it does not take',
+    'POST',
+    '/v1/sessions',
+    '{"id":"n3","pinned":true}',
+    400,
+    'invalid_request',
+  ],
+  [
+    'token: sessions misspelt',
+    'POST',
+    '/v1/tokens',
+    '{"scope":"write","session":"run_*"}',
+    400,
+    'invalid_request',
+  ],
+  ['token: scope as a list', 'POST', '/v1/tokens', '{"scope":["admin"]}', 400, 'invalid_scope'],
+  [
+    'JSON body with invalid UTF-8',
+    'POST',
+    '/v1/sessions',
+    Buffer.from([0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]),
+    400,
+    'invalid_json',
+  ],
   ['wrong method', 'PATCH', '/v1/artifacts', null, 405, 'method_not_allowed'],
   ['request target //', 'GET', '//', null, 400, 'invalid_request'],
   ['request target //a:b', 'GET', '//a:b', null, 400, 'invalid_request'],

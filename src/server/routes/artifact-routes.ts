@@ -65,8 +65,16 @@ export function bindArtifactRoutes(): Route[] {
 
 async function push(c: Ctx): Promise<void> {
   const q = new Query(c.url.searchParams, ['ttl', 'derived_from', 'sha256'], true);
-  const meta: Record<string, string> = {};
-  for (const [k, v] of c.url.searchParams) if (k.startsWith('meta.')) meta[k.slice(5)] = v;
+  const pairs: [string, string][] = [];
+  for (const [k, v] of c.url.searchParams) if (k.startsWith('meta.')) pairs.push([k.slice(5), v]);
+  // fromEntries makes own properties, so `meta.__proto__=…` reaches validation (and is refused)
+  // instead of silently setting a prototype.
+  const meta: Record<string, string> = Object.fromEntries(pairs);
+  if (Object.keys(meta).length < pairs.length)
+    throw new InvalidInputError(
+      'invalid_meta',
+      'a meta.KEY parameter is given twice; give each key once',
+    );
   let type = c.req.headers['content-type'];
   // curl's default for --data; never what an agent means for a file.
   if (type === 'application/x-www-form-urlencoded') type = undefined;

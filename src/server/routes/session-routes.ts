@@ -1,7 +1,7 @@
 import { parseWhere } from '../../core/where-parser.js';
 import { parseDuration } from '../../lib/duration.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { Query, readJson } from '../request.js';
+import { onlyFields, Query, readJson } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { metaFilters } from './artifact-routes.js';
@@ -57,6 +57,11 @@ export function bindSessionRoutes(): Route[] {
 
 async function create(c: Ctx): Promise<void> {
   const body = await readJson(c.req, c.app.config.maxJsonBytes);
+  onlyFields(
+    body,
+    ['id', 'meta', 'ttl', 'keep_versions'],
+    'a new session takes id, meta, ttl and keep_versions (pin it with PUT /v1/sessions/{sid}/pin)',
+  );
   if (typeof body.id !== 'string')
     throw new InvalidInputError(
       'invalid_session_id',
@@ -74,13 +79,11 @@ async function create(c: Ctx): Promise<void> {
 
 async function update(c: Ctx): Promise<void> {
   const body = await readJson(c.req, c.app.config.maxJsonBytes);
-  for (const k of Object.keys(body)) {
-    if (k !== 'meta' && k !== 'ttl' && k !== 'keep_versions')
-      throw new InvalidInputError(
-        'invalid_request',
-        `unknown field '${k.slice(0, 40)}'; a session update takes meta, ttl and keep_versions`,
-      );
-  }
+  onlyFields(
+    body,
+    ['meta', 'ttl', 'keep_versions'],
+    'a session update takes meta, ttl and keep_versions',
+  );
   const keepVersions = keepOf(body.keep_versions);
   let rec = await c.app.sessions.update(c.params.sid, {
     meta: body.meta === undefined ? undefined : metaOf(body.meta),

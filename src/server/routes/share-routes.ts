@@ -1,7 +1,7 @@
 import type { ShareRecord } from '../../core/share-service.js';
 import { parseDuration } from '../../lib/duration.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { readJson } from '../request.js';
+import { onlyFields, readJson } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { serveShare } from './share-download.js';
@@ -63,13 +63,7 @@ export function bindShareRoutes(): Route[] {
 /** Parses `{ttl?, max_downloads?}`. */
 async function shareOptions(c: Ctx): Promise<{ ttlMs?: number; maxDownloads?: number }> {
   const body = await readJson(c.req, c.app.config.maxJsonBytes);
-  for (const k of Object.keys(body)) {
-    if (k !== 'ttl' && k !== 'max_downloads')
-      throw new InvalidInputError(
-        'invalid_request',
-        `unknown field '${k.slice(0, 40)}'; a share takes ttl and max_downloads`,
-      );
-  }
+  onlyFields(body, ['ttl', 'max_downloads'], 'a share takes ttl and max_downloads');
   if (body.ttl !== undefined && typeof body.ttl !== 'string')
     throw new InvalidInputError('invalid_duration', 'ttl must be a duration string like 24h');
   const max = body.max_downloads;

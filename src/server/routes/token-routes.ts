@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../lib/errors.js';
-import { readJson } from '../request.js';
+import { onlyFields, readJson } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -13,6 +13,9 @@ export function bindTokenRoutes(): Route[] {
       summary: 'Create a token {scope, name?, sessions?}; the secret is shown once',
       handler: async (c) => {
         const b = await readJson(c.req, c.app.config.maxJsonBytes);
+        onlyFields(b, ['scope', 'name', 'sessions'], 'a token takes scope, name and sessions');
+        if (typeof b.scope !== 'string')
+          throw new InvalidInputError('invalid_scope', 'scope must be read, write or admin');
         if (b.name !== undefined && typeof b.name !== 'string')
           throw new InvalidInputError('invalid_request', 'name must be a string');
         if (b.sessions !== undefined && b.sessions !== null && typeof b.sessions !== 'string') {
@@ -24,7 +27,7 @@ export function bindTokenRoutes(): Route[] {
         sendJson(
           c.res,
           201,
-          await c.app.tokens.create({ scope: String(b.scope), name: b.name, sessions: b.sessions }),
+          await c.app.tokens.create({ scope: b.scope, name: b.name, sessions: b.sessions }),
         );
       },
     },
