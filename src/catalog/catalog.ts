@@ -30,6 +30,14 @@ export interface NewArtifact {
   sessionExpiresAt: number | null;
 }
 
+/** The answer remembered for an idempotency key, and what the request was. */
+export interface IdempotentAnswer {
+  status: number;
+  body: string;
+  /** What the key was first used for (method, target); null for answers stored without it. */
+  request: string | null;
+}
+
 /** A stored share link (the secret itself is never stored). */
 export interface ShareRow {
   id: string;
@@ -157,9 +165,9 @@ export interface Catalog {
   countTokens(scope?: Scope): Promise<number>;
 
   /** A cached answer for an idempotency key, or null (entries older than `since` are ignored). */
-  getIdempotent(key: string, since: number): Promise<{ status: number; body: string } | null>;
+  getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null>;
   /** Remembers the answer to a request with an idempotency key. */
-  putIdempotent(key: string, status: number, body: string, now: number): Promise<void>;
+  putIdempotent(key: string, answer: IdempotentAnswer, now: number): Promise<void>;
 
   /** Closes the catalog; further calls fail. */
   close(): Promise<void>;

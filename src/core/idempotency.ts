@@ -1,28 +1,51 @@
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, IdempotentAnswer } from '../catalog/catalog.js';
+import { CairnError } from '../lib/errors.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 
 /** How long an idempotent answer is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
+/** 422: an idempotency key used again, within its window, for a different request. */
+export function keyReused(what: string): CairnError {
+  return new CairnError(
+    'idempotency_key_reused',
+    422,
+    `this Idempotency-Key was first used ${what} within the last 24 h; use a new key for a different request`,
+  );
+}
+
 /**
- * Replays the first answer to a request carrying the same idempotency key within 24 h.
- * Concurrent requests with one key are serialized, so only one of them does the work.
+ * Replays the first answer to a request carrying the same idempotency key within 24 h, if it
+ * is the same request: a key reused for another one is refused (422), never answered with the
+ * first request's result (the second request would silently be lost). Concurrent requests with
+ * one key are serialized, so only one of them does the work.
  */
 export class Idempotency {
   private readonly locks = new KeyedMutex();
 
   constructor(private readonly o: { catalog: Catalog; clock: () => number }) {}
 
-  /** Runs `fn` once per key; later calls get the stored `{status, body}`. Failures are not stored. */
+  /**
+   * Runs `fn` once per key; later calls with the same `request` (method and target) get the
+   * stored `{status, body}` once `sameBody` (if given) accepted the stored answer for this
+   * request's body, and throw {@link keyReused} otherwise. Failures are not stored.
+   */
   async run(
     key: string,
+    request: string,
     fn: () => Promise<{ status: number; body: string }>,
+    sameBody?: (prior: IdempotentAnswer) => Promise<boolean>,
   ): Promise<{ status: number; body: string; replayed: boolean }> {
     return this.locks.run(key, async () => {
       const prior = await this.o.catalog.getIdempotent(key, this.o.clock() - IDEMPOTENCY_WINDOW_MS);
-      if (prior) return { ...prior, replayed: true };
+      if (prior) {
+        if (prior.request !== null && prior.request !== request)
+          throw keyReused(`for ${prior.request.slice(0, 300)}`);
+        if (sameBody && !(await sameBody(prior))) throw keyReused('with a different body');
+        return { status: prior.status, body: prior.body, replayed: true };
+      }
       const answer = await fn();
-      await this.o.catalog.putIdempotent(key, answer.status, answer.body, this.o.clock());
+      await this.o.catalog.putIdempotent(key, { ...answer, request }, this.o.clock());
       return { ...answer, replayed: false };
     });
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { InvalidInputError, TooLargeError } from '../lib/errors.js';
 import { parseDuration } from '../lib/duration.js';
@@ -60,6 +61,31 @@ function readLimited(req: IncomingMessage, max: number): Promise<Buffer> {
       size += chunk.length;
       if (size > max) done(new TooLargeError(`JSON bodies are limited to ${max} bytes`));
       else chunks.push(chunk);
+    };
+    const onEnd = () => done(null);
+    const onClose = () => done(new Error('the client closed the connection mid-body'));
+    req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+  });
+}
+
+/**
+ * The sha256 (hex) of a request body, read to its end without keeping it; rejects with
+ * TooLargeError past `max` bytes, or if the client goes away mid-body.
+ */
+export function hashBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    const done = (err: Error | null) => {
+      req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+      if (err) reject(err);
+      else resolve(hash.digest('hex'));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max)
+        done(new TooLargeError(`the upload exceeds the server's maximum size of ${max} bytes`));
+      else hash.update(chunk);
     };
     const onEnd = () => done(null);
     const onClose = () => done(new Error('the client closed the connection mid-body'));

@@ -128,6 +128,41 @@ describe('push', () => {
     expect(session.artifact_count).toBe(1);
   });
 
+  it('refuses an Idempotency-Key reused for another push (422) instead of losing it', async () => {
+    const h = { 'Idempotency-Key': 'reuse-1' };
+    expect((await put('/v1/sessions/idem2/artifacts/x.txt', 'one', h)).status).toBe(201);
+    for (const [path, body] of [
+      ['/v1/sessions/idem2/artifacts/x.txt', 'two'],
+      ['/v1/sessions/idem2/artifacts/y.txt', 'one'],
+      ['/v1/sessions/idem3/artifacts/x.txt', 'one'],
+    ]) {
+      const res = await put(path, body, h);
+      expect(res.status, `${path} ${body}`).toBe(422);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'idempotency_key_reused',
+      );
+    }
+    const session = (await (await s.fetch('/v1/sessions/idem2')).json()) as {
+      artifact_count: number;
+    };
+    expect(session.artifact_count).toBe(1);
+    expect((await s.fetch('/v1/sessions/idem3')).status).toBe(404);
+    // Keys count whole: two long keys that differ only at the end are two keys.
+    const long = 'k'.repeat(300);
+    expect(
+      (await put('/v1/sessions/idem2/artifacts/l.txt', 'l', { 'Idempotency-Key': `${long}A` }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await put('/v1/sessions/idem2/artifacts/l.txt', 'l', { 'Idempotency-Key': `${long}B` }))
+        .status,
+    ).toBe(201);
+    const versions = (await (await s.fetch('/v1/artifacts?session=idem2&name=l.txt')).json()) as {
+      items: unknown[];
+    };
+    expect(versions.items.length).toBe(2);
+  });
+
   it('leaves nothing behind when the client aborts mid-upload', async () => {
     const url = new URL(`${s.url}/v1/sessions/abort/artifacts/big.bin`);
     await new Promise<void>((resolve) => {

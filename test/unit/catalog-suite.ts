@@ -269,8 +269,9 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
     expect((await c.listTokens()).map((t) => t.id)).toEqual(['t_1']);
     await c.deleteToken('t_1');
     expect(await code(c.deleteToken('t_1'))).toBe('not_found');
-    await c.putIdempotent('k', 201, '{"x":1}', T0);
-    expect(await c.getIdempotent('k', T0 - 1)).toEqual({ status: 201, body: '{"x":1}' });
+    const answer = { status: 201, body: '{"x":1}', request: 'PUT /v1/sessions/s/artifacts/f' };
+    await c.putIdempotent('k', answer, T0);
+    expect(await c.getIdempotent('k', T0 - 1)).toEqual(answer);
     expect(await c.getIdempotent('k', T0 + 1)).toBeNull();
   });
 

@@ -128,6 +128,11 @@ export const MIGRATIONS: string[] = [
     data BLOB NOT NULL
   );
   `,
+  // 5: what an idempotency key was first used for, so a reuse for another request is refused
+  // (null for answers stored before: those replay as before).
+  `
+  ALTER TABLE idempotency ADD COLUMN request TEXT;
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

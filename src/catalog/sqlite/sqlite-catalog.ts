@@ -9,7 +9,13 @@ import type {
   SessionRecord,
   TokenRecord,
 } from '../../core/types.js';
-import type { Catalog, NewArtifact, RemovedArtifact, TokenRow } from '../catalog.js';
+import type {
+  Catalog,
+  IdempotentAnswer,
+  NewArtifact,
+  RemovedArtifact,
+  TokenRow,
+} from '../catalog.js';
 import { ArtifactWrites } from './artifact-writes.js';
 import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
@@ -252,15 +258,12 @@ export class SqliteCatalog implements Catalog {
     return this.tokenRows.count(scope);
   }
 
-  async getIdempotent(
-    key: string,
-    since: number,
-  ): Promise<{ status: number; body: string } | null> {
+  async getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null> {
     return this.tokenRows.getIdempotent(key, since);
   }
 
-  async putIdempotent(key: string, status: number, body: string, now: number): Promise<void> {
-    return this.tokenRows.putIdempotent(key, status, body, now);
+  async putIdempotent(key: string, answer: IdempotentAnswer, now: number): Promise<void> {
+    return this.tokenRows.putIdempotent(key, answer, now);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Scope, TokenRecord } from '../../core/types.js';
 import { NotFoundError } from '../../lib/errors.js';
-import type { TokenRow } from '../catalog.js';
+import type { IdempotentAnswer, TokenRow } from '../catalog.js';
 import { iso } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 
@@ -64,25 +64,22 @@ export class SqliteTokenRows {
     return row?.n ?? 0;
   }
 
-  async getIdempotent(
-    key: string,
-    since: number,
-  ): Promise<{ status: number; body: string } | null> {
+  async getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null> {
     const row = this.db
-      .prepare<[string, number], { status: number; body: string }>(
-        'SELECT status, body FROM idempotency WHERE key = ? AND created_at >= ?',
+      .prepare<[string, number], IdempotentAnswer>(
+        'SELECT status, body, request FROM idempotency WHERE key = ? AND created_at >= ?',
       )
       .get(key, since);
     return row ?? null;
   }
 
-  async putIdempotent(key: string, status: number, body: string, now: number): Promise<void> {
+  async putIdempotent(key: string, a: IdempotentAnswer, now: number): Promise<void> {
     await this.batch.run(() => {
       this.db
         .prepare(
-          'INSERT OR REPLACE INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)',
+          'INSERT OR REPLACE INTO idempotency (key, status, body, request, created_at) VALUES (?, ?, ?, ?, ?)',
         )
-        .run(key, status, body, now);
+        .run(key, a.status, a.body, a.request, now);
       this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - 86_400_000);
     });
   }

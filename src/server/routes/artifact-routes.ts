@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
+import type { IdempotentAnswer } from '../../catalog/catalog.js';
 import type { PushInput } from '../../core/artifact-service.js';
 import type { ArtifactQuery, MetaFilter } from '../../core/types.js';
 import { validateMetaKey } from '../../core/validate.js';
 import { parseWhere } from '../../core/where-parser.js';
 import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
-import { Query } from '../request.js';
+import { hashBody, Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
@@ -102,9 +104,20 @@ async function push(c: Ctx): Promise<void> {
     return { status: 201, body: JSON.stringify(rec) };
   };
   const key = c.req.headers['idempotency-key'];
+  // A replay must be the same push: same target, same bytes (hashed as they arrive again).
+  const sameBody = async (prior: IdempotentAnswer) => {
+    const sha = (JSON.parse(prior.body) as { sha256?: unknown }).sha256;
+    return sha === (byRef ?? (await hashBody(c.req, c.app.config.maxSize)));
+  };
   const answer =
     typeof key === 'string' && key.length > 0
-      ? await c.app.idempotency.run(`${c.principal?.tokenId}:${key.slice(0, 200)}`, run)
+      ? await c.app.idempotency.run(
+          // The whole key counts (hashed to a fixed length), per token.
+          `${c.principal?.tokenId}:${createHash('sha256').update(key).digest('hex')}`,
+          `PUT ${c.req.url}`,
+          run,
+          sameBody,
+        )
       : await run();
   if (!c.req.complete) c.req.resume();
   c.res.writeHead(answer.status, {
