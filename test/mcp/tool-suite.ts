@@ -170,6 +170,30 @@ export function runToolSuite(prefix: string, fixture: () => McpFixture): void {
       expect(parts).toBeGreaterThan(5);
     });
 
+    it('read_artifact always moves forward, even with a window smaller than a character', async () => {
+      const { client } = fixture();
+      const body = 'café € done 𝄞!';
+      await call(client, 'push_artifact', { session: sid('run'), name: 'tiny.txt', text: body });
+      for (const maxBytes of [1, 2, 3]) {
+        let offset: number | null = 0;
+        let joined = '';
+        for (let calls = 0; offset !== null; calls++) {
+          expect(calls, `max_bytes ${maxBytes}`).toBeLessThan(Buffer.byteLength(body));
+          const r = await call(client, 'read_artifact', {
+            session: sid('run'),
+            name: 'tiny.txt',
+            offset,
+            max_bytes: maxBytes,
+          });
+          const next = r.structured.next_offset as number | null;
+          if (next !== null) expect(next).toBeGreaterThan(offset);
+          joined += r.structured.text as string;
+          offset = next;
+        }
+        expect(joined).toBe(body);
+      }
+    });
+
     it('read_artifact by id and version, with a safe default size', async () => {
       const { client } = fixture();
       const q = await call(client, 'query_artifacts', { session: sid('run'), name: 'notes/*' });

@@ -10,6 +10,9 @@ import { pullToFile } from './pull-file.js';
 import { rootsText } from './push-tools.js';
 import { segment } from '../../client/url-path.js';
 
+/** Smallest window read_artifact reads, whatever `max_bytes` says (see its use). */
+const MIN_WINDOW = 8;
+
 /** Default and largest `max_bytes` of read_artifact. */
 export const READ_DEFAULT_BYTES = 64 * 1024;
 export const READ_MAX_BYTES = 1024 * 1024;
@@ -47,7 +50,9 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
           .min(1)
           .max(READ_MAX_BYTES)
           .optional()
-          .describe(`Most bytes to return (default ${READ_DEFAULT_BYTES})`),
+          .describe(
+            `Most bytes to return (default ${READ_DEFAULT_BYTES}; at least ${MIN_WINDOW} are read, so a whole character always comes back)`,
+          ),
       }),
       outputSchema: readSchema,
       annotations: {
@@ -61,7 +66,10 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
     async (a) =>
       guarded(async () => {
         const rec = await resolveArtifact(deps.api, a);
-        return readWindow(deps.api, rec, a.offset ?? 0, a.max_bytes ?? READ_DEFAULT_BYTES);
+        // 8 bytes always hold a whole character after skipping up to 3 bytes of one cut at the
+        // offset: a smaller window could return nothing and the same next_offset forever.
+        const max = Math.max(MIN_WINDOW, a.max_bytes ?? READ_DEFAULT_BYTES);
+        return readWindow(deps.api, rec, a.offset ?? 0, max);
       }),
   );
 
