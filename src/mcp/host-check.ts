@@ -8,7 +8,9 @@ const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
  * evil.example whose name resolves to 127.0.0.1 must not reach the endpoint. Allowed hosts:
  * localhost names, IP literals (a rebinding attack needs a DNS name) and the names in
  * `extraNames` (the `--public-url` host, a named `--host`). An `Origin`, when sent (browsers
- * only), must name an allowed host too. Throws 403 `host_not_allowed` / `origin_not_allowed`.
+ * only), must be the requested host itself, a localhost name or one of `extraNames` (an IP
+ * literal other than the host is another site). Throws 403 `host_not_allowed` /
+ * `origin_not_allowed`.
  */
 export function checkHostAndOrigin(
   headers: { host?: string; origin?: string | string[] },
@@ -32,7 +34,10 @@ export function checkHostAndOrigin(
   const origin = headers.origin;
   if (origin === undefined) return;
   const o = typeof origin === 'string' && origin !== 'null' ? hostnameOf(origin) : null;
-  if (!o || !allowed(o))
+  // Not any IP literal here: a page served from another address is another site.
+  const sameSite = (h: string) =>
+    h === host.toLowerCase() || LOCAL_NAMES.has(h) || extraNames.some((n) => n.toLowerCase() === h);
+  if (!o || !sameSite(o.toLowerCase()))
     throw new CairnError(
       'origin_not_allowed',
       403,

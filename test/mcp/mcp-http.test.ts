@@ -107,6 +107,23 @@ describe('MCP over Streamable HTTP at /mcp', () => {
       expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'origin_not_allowed' } });
     });
 
+    it('403 for an Origin that is an IP address other than the host', async () => {
+      const port = new URL(s.url).port;
+      const r = await rawPost({
+        Authorization: `Bearer ${s.token}`,
+        Host: `127.0.0.1:${port}`,
+        Origin: 'http://1.2.3.4',
+      });
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'origin_not_allowed' } });
+      const ip = await rawPost({
+        Authorization: `Bearer ${s.token}`,
+        Host: `10.1.2.3:${port}`,
+        Origin: `http://10.1.2.3:${port}`,
+      });
+      expect(ip.status).toBe(200);
+    });
+
     it('accepts localhost and IP-literal hosts', async () => {
       const port = new URL(s.url).port;
       for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
