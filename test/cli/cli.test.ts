@@ -157,6 +157,46 @@ describe('cairn ls, sessions, show, pull', () => {
     await cli(['pull', 'web', '-o', 'restored']);
     expect(readFileSync(join(work, 'restored', 'v1', 'img', 'logo.svg'), 'utf8')).toBe('<svg/>');
   });
+
+  it('pull into an existing directory, and clear errors for impossible destinations', async () => {
+    mkdirSync(join(work, 'into'));
+    const into = await cli(['pull', 'run_42/output.json', '-o', 'into']);
+    expect(into.code, into.stderr).toBe(0);
+    expect(readFileSync(join(work, 'into', 'output.json'), 'utf8')).toBe('{"ok":true}');
+    const session = await cli(['pull', 'web', '-o', '-']);
+    expect(session.code).toBe(2);
+    expect(session.stderr).toContain('cannot go to stdout');
+    writeFileSync(join(work, 'afile'), 'x');
+    const underFile = await cli(['pull', 'run_42/output.json', '-o', 'afile/x.json']);
+    expect(underFile.code).toBe(1);
+    expect(underFile.stderr).toContain('cannot write into');
+  });
+
+  it('pull --version takes a whole number, with SESSION/NAME only', async () => {
+    const v = (await json([
+      'push',
+      'output.json',
+      '--session',
+      'pv',
+      '--name',
+      'v.json',
+    ])) as unknown as {
+      id: string;
+    };
+    for (const args of [
+      ['pull', 'pv/v.json', '--version', 'abc'],
+      ['pull', 'pv/v.json', '--version', '0'],
+      ['pull', v.id, '--version', '1'],
+      ['pull', 'pv', '--version', '1'],
+    ]) {
+      const r = await cli([...args, '-o', '-']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+    expect((await cli(['pull', 'pv/v.json', '--version', '1', '-o', '-'])).stdout).toBe(
+      '{"ok":true}',
+    );
+  });
 });
 
 describe('exit codes and errors', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +33,7 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
   handler: async (args) => {
     const client = clientFor(args);
     const t = args.target;
+    checkVersion(args, ID_RE.test(t) || !t.includes('/'));
     let records: ArtifactRecord[];
     let single = true;
     if (ID_RE.test(t)) records = [await client.artifact(t)];
@@ -48,15 +49,22 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
       for (const a of s.artifacts) latest.set(a.name, a);
       records = [...latest.values()];
     }
-    if (single && isDash(args.output)) {
+    if (isDash(args.output)) {
+      if (!single)
+        throw new CliError('a whole session cannot go to stdout; give -o DIR', EXIT.usage);
       await pipeline(await client.downloadById(records[0].id), process.stdout);
       return;
     }
     const written: { id: string; name: string; path: string; size: number }[] = [];
     for (const rec of records) {
-      const path = single
-        ? resolve(args.output ?? rec.name.split('/').pop() ?? rec.id)
+      const base = rec.name.split('/').pop() ?? rec.id;
+      let path = single
+        ? resolve(args.output ?? base)
         : resolve(args.output ?? t, ...rec.name.split('/'));
+      // Into an existing directory, as cp does.
+      if (single && isDirectory(path)) path = join(path, base);
+      // Before the download starts: a response left unread would hold the process open.
+      prepareDir(dirname(path));
       await save(await client.downloadById(rec.id), rec, path);
       written.push({ id: rec.id, name: rec.name, path, size: rec.size });
     }
@@ -66,9 +74,38 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
   },
 };
 
+/** --version names a version of SESSION/NAME: a whole number, and only with such a target. */
+function checkVersion(args: PullArgs, notByName: boolean): void {
+  if (args.version === undefined) return;
+  if (!Number.isSafeInteger(args.version) || args.version < 1)
+    throw new CliError('--version must be a whole number from 1 up', EXIT.usage);
+  if (notByName)
+    throw new CliError(
+      '--version goes with SESSION/NAME (an artifact id already names one version)',
+      EXIT.usage,
+    );
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Creates `dir` (and its parents); a file in the way is a clear error. */
+function prepareDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new CliError(`cannot write into ${dir} (${code}): is part of that path a file?`);
+  }
+}
+
 /** Writes a download to `path` through a temp file, verifying size and sha256 first. */
 async function save(res: IncomingMessage, rec: ArtifactRecord, path: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${rec.id}.part`);
   const hash = createHash('sha256');
   let got = 0;
