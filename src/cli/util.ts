@@ -1,15 +1,53 @@
+import { statSync, type ReadStream } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { CliError, EXIT } from './context.js';
 import { formatBytes } from '../lib/size.js';
 
 /** `k=v` words to metadata; exits with a usage error on a malformed pair. */
 export function parseMetaArgs(pairs: string[]): Record<string, string> {
-  const meta: Record<string, string> = {};
+  const entries: [string, string][] = [];
   for (const p of pairs) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new CliError(`--meta '${p}' must look like key=value`, EXIT.usage);
-    meta[p.slice(0, eq)] = p.slice(eq + 1);
+    entries.push([p.slice(0, eq), p.slice(eq + 1)]);
   }
-  return meta;
+  // Own properties: a key such as __proto__ reaches the server (which says what is wrong).
+  return Object.fromEntries(entries);
+}
+
+/** True if `path` is an existing directory (following symlinks). */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A local file opened for streaming; a missing file, a directory or a permission problem is a
+ * usage error naming the file (not a failure blamed on the server).
+ */
+export async function openLocalFile(path: string): Promise<ReadStream> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(path, 'r');
+    if ((await fh.stat()).isDirectory())
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    return fh.createReadStream();
+  } catch (err) {
+    await fh?.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory; give a .tar file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
+    throw new CliError(`cannot read '${path}': ${why}`, EXIT.usage);
+  }
 }
 
 /** A progress callback drawing a one-line bar on stderr. */

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -93,6 +93,38 @@ describe('cairn push', () => {
     expect((await cli(['push', 'missing.file', '--session', 's'])).code).toBe(2);
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli([])).code).toBe(2);
+  });
+
+  it('follows symlinks when pushing a directory, and refuses an empty one', async () => {
+    const d = join(work, 'linked');
+    mkdirSync(join(d, 'sub'), { recursive: true });
+    mkdirSync(join(work, 'outside'));
+    writeFileSync(join(d, 'real.txt'), 'r');
+    writeFileSync(join(work, 'outside', 'inner.txt'), 'i');
+    symlinkSync(join(d, 'real.txt'), join(d, 'link.txt'));
+    symlinkSync(join(work, 'outside'), join(d, 'linkdir'));
+    symlinkSync(d, join(d, 'sub', 'loop'));
+    const pushed = (await json(['push', 'linked', '--session', 'links'])) as unknown as {
+      name: string;
+    }[];
+    expect(pushed.map((p) => p.name).sort()).toEqual(['link.txt', 'linkdir/inner.txt', 'real.txt']);
+    mkdirSync(join(work, 'empty'));
+    const empty = await cli(['push', 'empty', '--session', 'links']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('holds no files to push');
+  });
+
+  it('names the local file when import or export cannot use it', async () => {
+    const missing = await cli(['import', 'nonexistent.tar']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("cannot read 'nonexistent.tar': no such file");
+    expect(missing.stderr).not.toContain('cannot reach');
+    const dir = await cli(['import', 'site']);
+    expect(dir.code).toBe(2);
+    expect(dir.stderr).toContain('it is a directory');
+    const nodir = await cli(['export', 'run_42', '-o', 'nodir/x.tar']);
+    expect(nodir.code).toBe(2);
+    expect(nodir.stderr).toContain('its directory does not exist');
   });
 
   it('a usage error runs nothing: no push, seal, delete or collection', async () => {

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { importSession } from '../../client/pipeline-client.js';
 import { formatBytes } from '../../lib/size.js';
 import { clientFor, isDash, output, type GlobalArgs } from '../context.js';
+import { openLocalFile } from '../util.js';
 
 interface ImportArgs extends GlobalArgs {
   file: string;
@@ -18,7 +18,7 @@ export const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
   describe: 'Import a session export tar (verified before anything is stored)',
   builder: (y) => y.positional('file', { type: 'string', demandOption: true }),
   handler: async (args) => {
-    const source = isDash(args.file) ? process.stdin : createReadStream(args.file);
+    const source = isDash(args.file) ? process.stdin : await openLocalFile(args.file);
     const r = await importSession(clientFor(args), source);
     output(args, r, () =>
       r.created

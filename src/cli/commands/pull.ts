@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
 import type { CommandModule } from 'yargs';
 import { CliError, EXIT, clientFor, isDash, output, type GlobalArgs } from '../context.js';
-import { progressBar } from '../util.js';
+import { isDirectory, progressBar } from '../util.js';
 import type { ArtifactRecord } from '../../core/types.js';
 
 interface PullArgs extends GlobalArgs {
@@ -84,14 +84,6 @@ function checkVersion(args: PullArgs, notByName: boolean): void {
       '--version goes with SESSION/NAME (an artifact id already names one version)',
       EXIT.usage,
     );
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** Creates `dir` (and its parents); a file in the way is a clear error. */

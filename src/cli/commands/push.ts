@@ -1,5 +1,5 @@
 import type { ArtifactRecord } from '../../core/types.js';
-import { statSync, readdirSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
@@ -122,10 +122,12 @@ function expand(files: string[], name: string | undefined): { path: string; name
       throw new CliError(`cannot read '${f}': no such file or directory`, EXIT.usage);
     }
     if (st.isDirectory()) {
-      for (const p of walk(f)) {
+      const before = out.length;
+      for (const p of walk(f, new Set([realpathSync(f)]))) {
         const rel = relative(f, p).split(sep).join('/');
         out.push({ path: p, name: name ? `${name.replace(/\/+$/, '')}/${rel}` : rel });
       }
+      if (out.length === before) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
     } else out.push({ path: f, name: name ?? basename(f) });
   }
   if (name && out.length > 1 && !files.some((f) => !isDash(f) && statSync(f).isDirectory())) {
@@ -134,12 +136,25 @@ function expand(files: string[], name: string | undefined): { path: string; name
   return out;
 }
 
-function* walk(dir: string): Generator<string> {
+/**
+ * Files under `dir`, sorted, symlinks followed (as `cp -rL` would) except into a directory
+ * already on the way down (`seen` holds their real paths: a link to a parent is no loop).
+ */
+function* walk(dir: string, seen: Set<string>): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     a.name.localeCompare(b.name),
   )) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(p);
-    else if (e.isFile()) yield p;
+    let st: { isDirectory(): boolean; isFile(): boolean };
+    try {
+      st = e.isSymbolicLink() ? statSync(p) : e;
+    } catch {
+      throw new CliError(`'${p}' is a broken symbolic link`, EXIT.usage);
+    }
+    if (st.isDirectory()) {
+      const real = realpathSync(p);
+      if (seen.has(real)) continue;
+      yield* walk(p, new Set([...seen, real]));
+    } else if (st.isFile()) yield p;
   }
 }

@@ -1,10 +1,11 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { exportSession, serverKeys } from '../../client/pipeline-client.js';
 import { sealKeyId } from '../../core/signer.js';
 import { verifyExport, type VerifyReport } from '../../core/verify-export.js';
 import { formatBytes } from '../../lib/size.js';
 import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
+import { openLocalFile } from '../util.js';
 
 interface VerifyArgs extends GlobalArgs {
   target: string;
@@ -35,7 +36,7 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
     const local = args.target.endsWith('.tar') || existsSync(args.target);
     let serverKeyIds: string[] = [];
     let source;
-    if (local) source = createReadStream(args.target);
+    if (local) source = await openLocalFile(args.target);
     else {
       const client = clientFor(args);
       source = await exportSession(client, args.target);
