@@ -167,6 +167,12 @@ describe('GET /v1/events (Server-Sent Events)', () => {
     expect(got[0]).toEqual({ kind: 'gap', after: 1 });
   });
 
+  it('answers HEAD /v1/events with the stream headers at once', async () => {
+    const res = await s.fetch('/v1/events', { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  });
+
   it('refuses a malformed Last-Event-ID and unknown types', async () => {
     expect((await s.fetch('/v1/events', { headers: { 'Last-Event-ID': 'abc' } })).status).toBe(400);
     expect((await s.fetch('/v1/events?types=nope')).status).toBe(400);

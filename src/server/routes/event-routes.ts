@@ -104,6 +104,8 @@ async function streamEvents(c: Ctx): Promise<void> {
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',
   });
+  // HEAD: the headers are the answer (a HEAD stream has no body that would flush them).
+  if (c.req.method === 'HEAD') return void res.end();
   res.write(`retry: 2000\n: cairn events${session ? ` of ${session}` : ''}\n\n`);
   const send = (ev: CairnEvent) => {
     if (!wanted(ev) || res.destroyed) return;
