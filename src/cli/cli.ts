@@ -57,7 +57,7 @@ export async function runCli(argv: string[]): Promise<number> {
   if (!f) return EXIT.ok;
   if (json)
     process.stderr.write(
-      `${JSON.stringify({ error: { code: f.errorCode ?? (f.code === EXIT.usage ? 'usage' : 'error'), message: f.message } })}\n`,
+      `${JSON.stringify({ error: { code: f.errorCode ?? CODE_OF_EXIT[f.code] ?? 'error', message: f.message } })}\n`,
     );
   else
     process.stderr.write(
@@ -65,6 +65,15 @@ export async function runCli(argv: string[]): Promise<number> {
     );
   return f.code;
 }
+
+/** The `--json` error code of a CLI failure that carries no server code, by exit code. */
+const CODE_OF_EXIT: Record<number, string> = {
+  [EXIT.usage]: 'usage',
+  [EXIT.notFound]: 'not_found',
+  [EXIT.conflict]: 'conflict',
+  [EXIT.auth]: 'unauthorized',
+  [EXIT.timeout]: 'timeout',
+};
 
 /** A mistake in the command line itself (exit 2); nothing was sent to the server. */
 class UsageError extends Error {}

@@ -77,6 +77,19 @@ function toError(status: number, buf: Buffer): CairnApiError {
       .error;
     return new CairnApiError(status, e.code, e.message);
   } catch {
-    return new CairnApiError(status, `http_${status}`, `HTTP ${status}`);
+    // No envelope (a HEAD answer, or something in front of the server): say what the status means.
+    const what = STATUS_TEXT[status];
+    return what
+      ? new CairnApiError(status, what[0], `${what[1]} (HTTP ${status})`)
+      : new CairnApiError(status, `http_${status}`, `HTTP ${status}`);
   }
 }
+
+const STATUS_TEXT: Record<number, [string, string]> = {
+  400: ['invalid_request', 'the server refused the request'],
+  401: ['unauthorized', 'the token is missing or not valid'],
+  403: ['forbidden', 'the token may not do this'],
+  404: ['not_found', 'not found'],
+  409: ['conflict', 'conflict'],
+  410: ['gone', 'gone'],
+};

@@ -37,6 +37,17 @@ describe('cairn wait', () => {
     const r = await runCli(['wait', 'cli-never', '--timeout', '300ms'], { env: envA() });
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('not sealed within 300ms');
+    const j = await runCli(['wait', 'cli-never', '--timeout', '300ms', '--json'], { env: envA() });
+    expect(j.code).toBe(6);
+    expect(JSON.parse(j.stderr)).toMatchObject({ error: { code: 'timeout' } });
+  });
+
+  it('events --count takes a whole number from 1', async () => {
+    for (const n of ['abc', '0', '1.5']) {
+      const r = await runCli(['events', '--count', n], { env: envA() });
+      expect(r.code, n).toBe(2);
+      expect(r.stderr).toContain('--count must be a whole number');
+    }
   });
 
   it('started before the session exists, exits 0 once it is sealed', async () => {

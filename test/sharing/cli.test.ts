@@ -60,7 +60,9 @@ describe('cairn share', () => {
   });
 
   it('exits 3 for what does not exist and 2 for a bad --max-downloads', async () => {
-    expect((await cli(['share', 'run_7/nope.md'])).code).toBe(3);
+    const missing = await cli(['share', 'run_7/nope.md']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('not found (HTTP 404)');
     expect((await cli(['share', 'no_such_session'])).code).toBe(3);
     expect((await cli(['share', 'run_7', '--max-downloads', '0'])).code).toBe(2);
   });

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { streamEvents, type StreamedEvent } from '../../client/pipeline-client.js';
-import { clientFor, when, type GlobalArgs } from '../context.js';
+import { CliError, EXIT, clientFor, when, type GlobalArgs } from '../context.js';
 
 interface EventsArgs extends GlobalArgs {
   session?: string;
@@ -33,6 +33,8 @@ export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
   handler: async (args) => {
     const client = clientFor(args);
     let last = args.after;
+    if (args.count !== undefined && !(Number.isSafeInteger(args.count) && args.count >= 1))
+      throw new CliError('--count must be a whole number from 1 up', EXIT.usage);
     let printed = 0;
     for (;;) {
       try {
