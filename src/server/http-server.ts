@@ -36,10 +36,12 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     // 'close', not 'finish': streams the client ended (SSE, aborted uploads) count too.
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      observeRequest(app.metrics, req, res, routeKey, seconds);
+      // 499 (nginx's "client closed request") when the client left before any answer.
+      const status = res.headersSent ? res.statusCode : 499;
+      observeRequest(app.metrics, req, status, routeKey, seconds);
       if (app.config.logRequests) {
         process.stderr.write(
-          `${JSON.stringify({ level: 'info', id: requestId, method: req.method, path: loggedPath(req.url), status: res.statusCode, ms: Math.round(seconds * 10_000) / 10 })}\n`,
+          `${JSON.stringify({ level: 'info', id: requestId, method: req.method, path: loggedPath(req.url), status, ms: Math.round(seconds * 10_000) / 10 })}\n`,
         );
       }
     });

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Metrics } from '../core/metrics.js';
 
@@ -9,7 +9,8 @@ const seen = new WeakMap<Socket, { read: number; written: number }>();
 const QUERY_ROUTES = new Set(['GET /v1/artifacts', 'GET /v1/sessions']);
 
 /**
- * Records one finished request: count by route and status class, latency histogram by route,
+ * Records one finished request (`statusCode` as answered, 499 if the client left first): count
+ * by route and status class, latency histogram by route,
  * query latency for the query routes, and the bytes it moved (socket deltas, headers
  * included; requests on one keep-alive connection run one after another, so deltas add up).
  * `route` is the route's pattern (`GET /v1/artifacts/:id`), never the raw path, so the number of
@@ -18,11 +19,11 @@ const QUERY_ROUTES = new Set(['GET /v1/artifacts', 'GET /v1/sessions']);
 export function observeRequest(
   metrics: Metrics,
   req: IncomingMessage,
-  res: ServerResponse,
+  statusCode: number,
   route: string,
   seconds: number,
 ): void {
-  const status = `${Math.floor(res.statusCode / 100)}xx`;
+  const status = `${Math.floor(statusCode / 100)}xx`;
   metrics.inc('cairn_http_requests_total', 'HTTP requests by route and status class', {
     route,
     status,

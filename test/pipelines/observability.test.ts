@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/server/routes/index.js';
 import { openApiPath, type OpenApiDoc } from '../../src/server/openapi.js';
@@ -54,6 +55,26 @@ describe('GET /metrics', () => {
       .split('\n')
       .filter((l) => !l.startsWith('#')))
       expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[0-9.e+-]+$/);
+  });
+
+  it('counts an upload the client abandoned as 4xx (499), not as a success', async () => {
+    const series =
+      'cairn_http_requests_total{route="PUT /v1/sessions/:sid/artifacts/*name",status="4xx"}';
+    const before = (await (await s.fetch('/metrics')).text()).includes(`${series} `)
+      ? sample(await (await s.fetch('/metrics')).text(), series)
+      : 0;
+    await new Promise<void>((resolve) => {
+      const req = http.request(`${s.url}/v1/sessions/obs/artifacts/cut.bin`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${s.token}`, 'Content-Length': 1_000_000 },
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(Buffer.alloc(1000), () => setTimeout(() => req.destroy(), 50));
+    });
+    await expect
+      .poll(async () => sample(await (await s.fetch('/metrics')).text(), series))
+      .toBe(before + 1);
   });
 
   it('needs a token like every non-public route', async () => {
