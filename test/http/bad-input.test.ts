@@ -294,6 +294,7 @@ const cases: [string, string, string, string | Buffer | null, number, string][] 
     400,
     'invalid_json',
   ],
+  ['export: unknown parameter', 'GET', '/v1/sessions/ok/export?x=1', null, 400, 'invalid_query'],
   ['wrong method', 'PATCH', '/v1/artifacts', null, 405, 'method_not_allowed'],
   ['request target //', 'GET', '//', null, 400, 'invalid_request'],
   ['request target //a:b', 'GET', '//a:b', null, 400, 'invalid_request'],

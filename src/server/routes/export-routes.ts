@@ -1,3 +1,4 @@
+import { Query } from '../request.js';
 import type { Route } from '../router.js';
 import { streamSessionExport } from '../session-export.js';
 import { importSessionTar } from '../session-import.js';
@@ -11,7 +12,10 @@ export function bindExportRoutes(): Route[] {
       path: '/v1/sessions/:sid/export',
       access: 'read',
       summary: 'Export a session as a tar (cairn-export.json + files/<name>)',
-      handler: (c) => streamSessionExport(c.app, c.params.sid, c.res),
+      handler: (c) => {
+        new Query(c.url.searchParams, []); // takes no parameters: refuse a mistyped one
+        return streamSessionExport(c.app, c.params.sid, c.res);
+      },
     },
     {
       method: 'POST',
@@ -19,6 +23,7 @@ export function bindExportRoutes(): Route[] {
       access: 'write',
       summary: 'Import a session export tar (verifies every hash, the digest and signature)',
       handler: async (c) => {
+        new Query(c.url.searchParams, []);
         const result = await importSessionTar(c.app, c.req, (sid) => c.authorize('write', sid));
         sendJson(c.res, result.created ? 201 : 200, result);
       },
