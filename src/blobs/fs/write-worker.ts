@@ -61,9 +61,9 @@ interface Thread {
  * One worker thread that hashes and writes uploads for the whole process, so the thread
  * receiving an upload does neither: on this machine a node:http upload over loopback arrived
  * at ~2.3 GB/s without hashing and ~0.8 GB/s with sha256 on the same thread (sha256 runs at
- * ~2.2 GB/s on one core). Buffers are transferred to it and back, never shared: the receiving
- * side cannot touch a buffer while it is being hashed and written, and no isolate keeps a
- * reference to memory it no longer uses.
+ * 1.4–2.2 GB/s on one core, depending on the run). Buffers are transferred to it and back,
+ * never shared: the receiving side cannot touch a buffer while it is being hashed and
+ * written, and no isolate keeps a reference to memory it no longer uses.
  *
  * A worker that fails or is stopped is replaced for new jobs at once, but what it owed is
  * rejected only when it has exited: until then a write of it may still be running, and the
