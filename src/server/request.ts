@@ -20,7 +20,7 @@ export async function readJson(
   let value: unknown;
   try {
     // fatal: invalid UTF-8 is refused, not turned into U+FFFD (the query path refuses it too).
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(text));
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(text));
   } catch {
     throw new InvalidInputError('invalid_json', 'the request body is not valid JSON in UTF-8');
   }
