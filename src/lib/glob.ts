@@ -20,8 +20,7 @@ export function compileGlob(glob: string): (text: string) => boolean {
       const cls = parseClass(chars, i + 1);
       // An unterminated class matches nothing in SQLite, so the whole pattern never matches.
       if (!cls) return () => false;
-      const re = new RegExp(`^${cls.re}$`, 'u');
-      tokens.push({ star: false, test: (ch) => re.test(ch) });
+      tokens.push({ star: false, test: cls.test });
       i = cls.end;
     } else tokens.push({ star: false, test: (ch) => ch === c });
   }
@@ -52,33 +51,41 @@ function matchTokens(tokens: Token[], text: string[]): boolean {
 }
 
 /**
- * A `[…]` class starting after its `[`, as SQLite reads it: `^` first negates; a `]` right
- * after `[` or `[^` is a member; `a-z` is a range unless `-` is first or last; a reversed range
- * matches nothing (where a raw RegExp range would throw). Null if there is no closing `]`.
+ * A `[…]` class starting after its `[`, read exactly as SQLite's patternCompare reads it: `^`
+ * first negates; a `]` right after `[` or `[^` is a member; `x-y` is a range when `-` follows a
+ * member and comes before something other than `]`, and the member before it counts on its own
+ * too (so `[z-a]` matches `z`); a `-` anywhere else is a member. Returns a test of one
+ * character and the index of the closing `]`; null if there is none (nothing matches then).
  */
-function parseClass(chars: string[], from: number): { re: string; end: number } | null {
+function parseClass(
+  chars: string[],
+  from: number,
+): { test: (c: string) => boolean; end: number } | null {
   let i = from;
   const negate = chars[i] === '^';
   if (negate) i++;
-  const members: string[] = [];
-  let first = true;
-  for (; i < chars.length; i++) {
-    const c = chars[i];
-    if (c === ']' && !first) break;
-    first = false;
-    if (chars[i + 1] === '-' && i + 2 < chars.length && chars[i + 2] !== ']') {
-      const hi = chars[i + 2];
-      if ((c.codePointAt(0) as number) <= (hi.codePointAt(0) as number))
-        members.push(`${escapeChar(c)}-${escapeChar(hi)}`);
-      i += 2;
-    } else members.push(escapeChar(c));
+  const singles = new Set<number>();
+  const ranges: [number, number][] = [];
+  if (chars[i] === ']') {
+    singles.add(93);
+    i++;
+  }
+  let prior = 0; // SQLite's prior_c: the member a following '-' may start a range from
+  for (; i < chars.length && chars[i] !== ']'; i++) {
+    const c = chars[i].codePointAt(0) as number;
+    if (chars[i] === '-' && i + 1 < chars.length && chars[i + 1] !== ']' && prior > 0) {
+      ranges.push([prior, chars[++i].codePointAt(0) as number]);
+      prior = 0;
+    } else {
+      singles.add(c);
+      prior = c;
+    }
   }
   if (i >= chars.length) return null;
-  if (members.length === 0) return { re: negate ? '[\\s\\S]' : '(?!)', end: i };
-  return { re: `[${negate ? '^' : ''}${members.join('')}]`, end: i };
-}
-
-/** One character as a RegExp literal (code point escape: safe inside and outside classes). */
-function escapeChar(c: string): string {
-  return /[A-Za-z0-9_ ]/.test(c) ? c : `\\u{${(c.codePointAt(0) as number).toString(16)}}`;
+  const test = (ch: string) => {
+    const c = ch.codePointAt(0) as number;
+    const seen = singles.has(c) || ranges.some(([lo, hi]) => c >= lo && c <= hi);
+    return seen !== negate;
+  };
+  return { test, end: i };
 }
