@@ -4,7 +4,7 @@ import { InvalidInputError } from '../lib/errors.js';
 import { buildManifest, manifestDigest, type Manifest } from './manifest.js';
 import { sealKeyId, verifySeal, type PublicKeyInfo } from './signer.js';
 import type { ArtifactRecord, SessionRecord } from './types.js';
-import { SESSION_ID_RE, validateMeta, validateName } from './validate.js';
+import { HEADER_VALUE, SESSION_ID_RE, validateMeta, validateName } from './validate.js';
 
 /** Format tag of the export document; bumped on an incompatible change. */
 export const BUNDLE_FORMAT = 'cairn-export-1';
@@ -107,13 +107,14 @@ const schema = z.object({
         version: z.number().int().min(1),
         sha256: sha,
         size: z.number().int().min(0),
-        // Sent back as a Content-Type header: printable ASCII only (CR/LF or a character
-        // above U+00FF would make every read of the artifact fail).
+        // Sent back as a Content-Type header: what a header value can carry (tab, printable
+        // ASCII, Latin-1, as a push accepts); CR/LF or a character above U+00FF would make
+        // every read of the artifact fail.
         content_type: z
           .string()
           .min(1)
           .max(255)
-          .regex(/^[\x20-\x7e]+$/, 'a Content-Type of printable ASCII'),
+          .regex(HEADER_VALUE, 'a Content-Type a header can carry (no control characters)'),
         meta,
         created_at: iso,
         derived_from: z.array(z.string().regex(/^a_[0-9A-Z]{26}$/)).max(1000),

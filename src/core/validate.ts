@@ -2,6 +2,9 @@ import type { Meta } from './types.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { truncate } from '../lib/duration.js';
 
+/** What an HTTP header value may hold (Node refuses to send anything else): for content types. */
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
+
 /** Session ids: `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`. */
 export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Metadata keys: `^[a-z0-9][a-z0-9_.-]{0,63}$`. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArtifactService } from '../core/artifact-service.js';
 import type { ArtifactRecord } from '../core/types.js';
+import { HEADER_VALUE } from '../core/validate.js';
 import type { ByteRange } from '../blobs/blob-store.js';
 
 /**
@@ -20,7 +21,7 @@ export async function serveArtifact(
     ETag: etag,
     // A stored type no header can carry (imported before import checked it) is served as
     // bytes rather than failing every read.
-    'Content-Type': /^[\x20-\x7e]+$/.test(rec.content_type)
+    'Content-Type': HEADER_VALUE.test(rec.content_type)
       ? rec.content_type
       : 'application/octet-stream',
     'Accept-Ranges': 'bytes',

@@ -299,6 +299,21 @@ describe('hostile and broken tars are refused with nothing written', () => {
     },
   );
 
+  it('still takes every content type a push takes (tab, Latin-1) through export and import', async () => {
+    const type = 'text/plain;\tcharset=x-caf\u00e9';
+    const res = await a.fetch('/v1/sessions/latin-type/artifacts/l.txt', {
+      method: 'PUT',
+      body: 'l',
+      headers: { 'Content-Type': type },
+    });
+    expect(res.status).toBe(201);
+    await a.fetch('/v1/sessions/latin-type/seal', { method: 'POST' });
+    const r = await importTar(b, await exportTar(a, 'latin-type'));
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const got = await b.fetch('/v1/sessions/latin-type/artifacts/l.txt');
+    expect(got.headers.get('content-type')).toBe(type);
+  });
+
   it('serves such a type already stored (an older import) as bytes instead of failing', async () => {
     const rec = await push(a, 'odd-stored', 'a.txt', 'a');
     (a.app.catalog as unknown as { db: { prepare(q: string): { run(id: string): unknown } } }).db
