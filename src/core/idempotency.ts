@@ -26,26 +26,34 @@ export class Idempotency {
   constructor(private readonly o: { catalog: Catalog; clock: () => number }) {}
 
   /**
-   * Runs `fn` once per key; later calls with the same `request` (method and target) get the
-   * stored `{status, body}` once `sameBody` (if given) accepted the stored answer for this
-   * request's body, and throw {@link keyReused} otherwise. Failures are not stored.
+   * Runs `fn` once per key; later calls with the same `o.request` (method and target) get the
+   * stored `{status, body}` once `o.sameBody` (if given) accepted the stored answer for this
+   * request's body, and throw {@link keyReused} otherwise. `o.legacyKey` is also looked up
+   * (never written): the form keys were stored under before, so retries across an upgrade
+   * still replay. Failures are not stored.
    */
   async run(
     key: string,
-    request: string,
+    o: {
+      request: string;
+      sameBody?: (prior: IdempotentAnswer) => Promise<boolean>;
+      legacyKey?: string;
+    },
     fn: () => Promise<{ status: number; body: string }>,
-    sameBody?: (prior: IdempotentAnswer) => Promise<boolean>,
   ): Promise<{ status: number; body: string; replayed: boolean }> {
     return this.locks.run(key, async () => {
-      const prior = await this.o.catalog.getIdempotent(key, this.o.clock() - IDEMPOTENCY_WINDOW_MS);
+      const since = this.o.clock() - IDEMPOTENCY_WINDOW_MS;
+      const prior =
+        (await this.o.catalog.getIdempotent(key, since)) ??
+        (o.legacyKey === undefined ? null : await this.o.catalog.getIdempotent(o.legacyKey, since));
       if (prior) {
-        if (prior.request !== null && prior.request !== request)
+        if (prior.request !== null && prior.request !== o.request)
           throw keyReused(`for ${prior.request.slice(0, 300)}`);
-        if (sameBody && !(await sameBody(prior))) throw keyReused('with a different body');
+        if (o.sameBody && !(await o.sameBody(prior))) throw keyReused('with a different body');
         return { status: prior.status, body: prior.body, replayed: true };
       }
       const answer = await fn();
-      await this.o.catalog.putIdempotent(key, { ...answer, request }, this.o.clock());
+      await this.o.catalog.putIdempotent(key, { ...answer, request: o.request }, this.o.clock());
       return { ...answer, replayed: false };
     });
   }

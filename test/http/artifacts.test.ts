@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { CairnClient } from '../../src/client/cairn-client.js';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -161,6 +162,43 @@ describe('push', () => {
       items: unknown[];
     };
     expect(versions.items.length).toBe(2);
+  });
+
+  it('replays a retried pushFile, which sends the bytes by reference the second time', async () => {
+    const file = join(tempDir(), 'retry.bin');
+    writeFileSync(file, Buffer.alloc(100_000, 7));
+    const client = new CairnClient({ url: s.url, token: s.token });
+    const opts = { idempotencyKey: 'file-retry-1', meta: { run: 'r1' } };
+    const first = await client.pushFile('idem4', 'big.bin', file, opts);
+    const again = await client.pushFile('idem4', 'big.bin', file, opts);
+    expect(again).toEqual(first);
+    expect(first.version).toBe(1);
+  });
+
+  it('still replays an answer stored under the key form of the previous release', async () => {
+    const first = (await (await put('/v1/sessions/idem5/artifacts/u.txt', 'u')).json()) as {
+      id: string;
+      version: number;
+    };
+    const tokens = (await (await s.fetch('/v1/tokens')).json()) as {
+      items: { id: string; scope: string }[];
+    };
+    const admin = tokens.items.find((t) => t.scope === 'admin')?.id;
+    // As a server before migration 5 stored it: the key's first 200 characters, no request.
+    await s.app.catalog.putIdempotent(
+      `${admin}:upgrade-1`,
+      { status: 201, body: JSON.stringify(first), request: null },
+      Date.now(),
+    );
+    const res = await put('/v1/sessions/idem5/artifacts/u.txt', 'u', {
+      'Idempotency-Key': 'upgrade-1',
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { id: string }).id).toBe(first.id);
+    const session = (await (await s.fetch('/v1/sessions/idem5')).json()) as {
+      artifact_count: number;
+    };
+    expect(session.artifact_count).toBe(1);
   });
 
   it('leaves nothing behind when the client aborts mid-upload', async () => {

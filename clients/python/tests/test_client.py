@@ -71,6 +71,13 @@ class ClientTest(unittest.TestCase):
         self.assertTrue(again.deduplicated)
         self.assertEqual(again.sha256, a1.sha256)
 
+    def test_push_path_retried_with_the_same_idempotency_key_replays(self) -> None:
+        # The retry finds the bytes stored and pushes by reference: still the same push.
+        path = self.file("big.bin", b"\x07" * 100_000)
+        first = self.c.push(path, "c_idem", idempotency_key="py-retry-1")
+        again = self.c.push(path, "c_idem", idempotency_key="py-retry-1")
+        self.assertEqual((again.id, again.version), (first.id, 1))
+
     def test_push_path_with_default_name_then_download(self) -> None:
         path = self.file("report.md", b"# Report\n" * 1000)
         art = self.c.push(path, "c_path", meta={"stage": "draft"}, content_type="text/markdown")

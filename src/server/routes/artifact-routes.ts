@@ -104,20 +104,9 @@ async function push(c: Ctx): Promise<void> {
     return { status: 201, body: JSON.stringify(rec) };
   };
   const key = c.req.headers['idempotency-key'];
-  // A replay must be the same push: same target, same bytes (hashed as they arrive again).
-  const sameBody = async (prior: IdempotentAnswer) => {
-    const sha = (JSON.parse(prior.body) as { sha256?: unknown }).sha256;
-    return sha === (byRef ?? (await hashBody(c.req, c.app.config.maxSize)));
-  };
   const answer =
     typeof key === 'string' && key.length > 0
-      ? await c.app.idempotency.run(
-          // The whole key counts (hashed to a fixed length), per token.
-          `${c.principal?.tokenId}:${createHash('sha256').update(key).digest('hex')}`,
-          `PUT ${c.req.url}`,
-          run,
-          sameBody,
-        )
+      ? await idempotentPush(c, key, byRef, run)
       : await run();
   if (!c.req.complete) c.req.resume();
   c.res.writeHead(answer.status, {
@@ -125,6 +114,36 @@ async function push(c: Ctx): Promise<void> {
     'Content-Length': Buffer.byteLength(answer.body),
   });
   c.res.end(answer.body);
+}
+
+/**
+ * Runs a push under its Idempotency-Key (per token; the whole key counts, hashed to a fixed
+ * length). A replay must be the same push: the same target and parameters, except `sha256`
+ * (a client retrying a push whose bytes the first attempt stored sends them by reference
+ * then), and the same bytes (hashed as they arrive again, or the reference).
+ */
+function idempotentPush(
+  c: Ctx,
+  key: string,
+  byRef: string | undefined,
+  run: () => Promise<{ status: number; body: string }>,
+) {
+  const params = new URLSearchParams(c.url.searchParams);
+  params.delete('sha256');
+  const [path] = (c.req.url ?? '').split('?', 1);
+  const token = c.principal?.tokenId;
+  return c.app.idempotency.run(
+    `${token}:${createHash('sha256').update(key).digest('hex')}`,
+    {
+      request: `PUT ${path}?${params.toString()}`,
+      sameBody: async (prior: IdempotentAnswer) => {
+        const sha = (JSON.parse(prior.body) as { sha256?: unknown }).sha256;
+        return sha === (byRef ?? (await hashBody(c.req, c.app.config.maxSize)));
+      },
+      legacyKey: `${token}:${key.slice(0, 200)}`,
+    },
+    run,
+  );
 }
 
 async function pushByRef(c: Ctx, input: PushInput, sha256: string) {
