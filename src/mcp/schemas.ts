@@ -6,9 +6,22 @@ import { z } from 'zod';
  * validating our output schema must not reject them.
  */
 
-/** `key=value` labels. */
+/**
+ * `key=value` labels. A `__proto__` key is refused here: zod's record drops it silently, so
+ * the push would succeed without it and the caller would never know.
+ */
 export const metaSchema = z
-  .record(z.string(), z.string())
+  .preprocess(
+    (v, ctx) => {
+      if (typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__'))
+        ctx.addIssue({
+          code: 'custom',
+          message: "metadata key '__proto__' is invalid: keys are lowercase [a-z0-9_.-]",
+        });
+      return v;
+    },
+    z.record(z.string(), z.string()),
+  )
   .describe('Metadata labels as {"key": "value"}; keys are lowercase [a-z0-9_.-], values strings');
 
 /** A duration like 30s, 15m, 24h, 7d. */

@@ -108,6 +108,10 @@ describe('cairn push', () => {
       name: string;
     }[];
     expect(pushed.map((p) => p.name).sort()).toEqual(['link.txt', 'linkdir/inner.txt', 'real.txt']);
+    symlinkSync(join(work, 'nothing-here'), join(d, 'dangling'));
+    const warned = await cli(['push', 'linked', '--session', 'links']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain("skipping '");
     mkdirSync(join(work, 'empty'));
     const empty = await cli(['push', 'empty', '--session', 'links']);
     expect(empty.code).toBe(2);
@@ -261,6 +265,12 @@ describe('exit codes and errors', () => {
     const seal = await cli(['seal', '..', '--json']);
     expect(seal.code).toBe(1);
     expect(JSON.parse(seal.stderr)).toMatchObject({ error: { code: 'invalid_session_id' } });
+  });
+
+  it('ls --meta __proto__=x is refused, not run unfiltered', async () => {
+    const r = await cli(['ls', '--meta', '__proto__=x', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'invalid_meta' } });
   });
 
   it('--json errors are machine-readable on stderr', async () => {

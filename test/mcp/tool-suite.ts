@@ -127,6 +127,18 @@ export function runToolSuite(prefix: string, fixture: () => McpFixture): void {
       expect(notB64.structured.error?.code).toBe('invalid_input');
     });
 
+    it('push_artifact refuses a __proto__ metadata key instead of dropping it', async () => {
+      const { client } = fixture();
+      const args = JSON.parse(
+        `{"session":"${sid('protometa')}","name":"p.txt","text":"p","meta":{"__proto__":"x","a":"1"}}`,
+      ) as Record<string, unknown>;
+      const r = await call(client, 'push_artifact', args);
+      expect(r.isError).toBe(true);
+      expect(r.text).toContain('__proto__');
+      const s = await call(client, 'get_session', { session: sid('protometa') });
+      expect(s.structured.error?.code).toBe('not_found');
+    });
+
     it('push_artifact refuses . and .. in names instead of reaching another route', async () => {
       const { client } = fixture();
       await call(client, 'push_artifact', { session: sid('victim'), name: 'a.txt', text: 'a' });

@@ -44,11 +44,10 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       })
       .option('limit', { type: 'number', default: 50 }),
   handler: async (args) => {
-    const meta: Record<string, string> = {};
-    for (const m of args.meta) {
-      if (m.includes('=')) Object.assign(meta, parseMetaArgs([m]));
-      else meta[m] = '';
-    }
+    // Own properties (fromEntries): `__proto__` reaches the server, which says what is wrong.
+    const meta: Record<string, string> = Object.fromEntries(
+      args.meta.map((m) => (m.includes('=') ? Object.entries(parseMetaArgs([m]))[0] : [m, ''])),
+    );
     const page = await clientFor(args).query({
       session: args.session,
       meta,

@@ -149,7 +149,9 @@ function* walk(dir: string, seen: Set<string>): Generator<string> {
     try {
       st = e.isSymbolicLink() ? statSync(p) : e;
     } catch {
-      throw new CliError(`'${p}' is a broken symbolic link`, EXIT.usage);
+      // As before symlinks were followed: the rest of the directory still goes.
+      process.stderr.write(`cairn: skipping '${p}': a symbolic link to nothing\n`);
+      continue;
     }
     if (st.isDirectory()) {
       const real = realpathSync(p);
