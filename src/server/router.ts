@@ -67,6 +67,8 @@ export class Router {
       }
       allowed.push(c.route.method);
     }
+    // HEAD is served wherever GET is.
+    if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
     return allowed.length ? { allowed } : null;
   }
 

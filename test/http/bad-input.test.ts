@@ -328,7 +328,7 @@ describe('bad input gets a clear 4xx with the JSON envelope and loses nothing', 
   it('a 405 says which methods are allowed, in the Allow header too', async () => {
     const res = await raw('PATCH', '/v1/artifacts', null, {});
     expect(res.status).toBe(405);
-    expect(res.headers.allow).toBe('GET');
+    expect(res.headers.allow).toBe('GET, HEAD');
   });
 
   it('left no temp files and stored only the seed artifact', async () => {
