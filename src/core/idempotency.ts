@@ -27,8 +27,8 @@ export class Idempotency {
 
   /**
    * Runs `fn` once per key; later calls with the same `o.request` (method and target) get the
-   * stored `{status, body}` once `o.sameBody` (if given) accepted the stored answer for this
-   * request's body, and throw {@link keyReused} otherwise. `o.legacyKey` is also looked up
+   * stored `{status, body}` unless `o.differs` (if given) says how this request differs from
+   * the one that answer was for; they throw {@link keyReused} otherwise. `o.legacyKey` is also looked up
    * (never written): the form keys were stored under before, so retries across an upgrade
    * still replay. Failures are not stored.
    */
@@ -36,7 +36,8 @@ export class Idempotency {
     key: string,
     o: {
       request: string;
-      sameBody?: (prior: IdempotentAnswer) => Promise<boolean>;
+      /** How this request differs from the stored answer's (e.g. 'with other bytes'), or null. */
+      differs?: (prior: IdempotentAnswer) => Promise<string | null>;
       legacyKey?: string;
     },
     fn: () => Promise<{ status: number; body: string }>,
@@ -49,7 +50,8 @@ export class Idempotency {
       if (prior) {
         if (prior.request !== null && prior.request !== o.request)
           throw keyReused(`for ${prior.request.slice(0, 300)}`);
-        if (o.sameBody && !(await o.sameBody(prior))) throw keyReused('with a different body');
+        const differs = o.differs ? await o.differs(prior) : null;
+        if (differs !== null) throw keyReused(differs);
         return { status: prior.status, body: prior.body, replayed: true };
       }
       const answer = await fn();

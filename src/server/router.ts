@@ -67,9 +67,9 @@ export class Router {
       }
       allowed.push(c.route.method);
     }
-    // HEAD is served wherever GET is.
-    if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
-    return allowed.length ? { allowed } : null;
+    // HEAD is served wherever GET is; a method named by two patterns is listed once.
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    return allowed.length ? { allowed: [...new Set(allowed)] } : null;
   }
 
   private hasHead(path: string): boolean {

@@ -199,6 +199,38 @@ describe('push', () => {
       artifact_count: number;
     };
     expect(session.artifact_count).toBe(1);
+    // Such a row knows no request: the artifact and the bytes still have to be the same.
+    for (const path of [
+      '/v1/sessions/idem5/artifacts/other.txt',
+      '/v1/sessions/idem6/artifacts/u.txt',
+    ]) {
+      const other = await put(path, 'u', { 'Idempotency-Key': 'upgrade-1' });
+      expect(other.status, path).toBe(422);
+      await other.body?.cancel();
+    }
+  });
+
+  it('answers a push the same with or without a key, and the Content-Type counts', async () => {
+    const h = { 'Idempotency-Key': 'type-1' };
+    expect(
+      (await put('/v1/sessions/idem7/artifacts/t', 't', { ...h, 'Content-Type': 'text/plain' }))
+        .status,
+    ).toBe(201);
+    const json = await put('/v1/sessions/idem7/artifacts/t', 't', {
+      ...h,
+      'Content-Type': 'application/json',
+    });
+    expect(json.status).toBe(422);
+    await json.body?.cancel();
+    const upper = 'A'.repeat(64);
+    for (const headers of [{}, { 'Idempotency-Key': 'ref-1' }]) {
+      const res = await s.fetch(`/v1/sessions/idem7/artifacts/r?sha256=${upper}`, {
+        method: 'PUT',
+        headers,
+      });
+      expect(res.status).toBe(400);
+      await res.body?.cancel();
+    }
   });
 
   it('leaves nothing behind when the client aborts mid-upload', async () => {

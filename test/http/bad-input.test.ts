@@ -329,6 +329,18 @@ describe('bad input gets a clear 4xx with the JSON envelope and loses nothing', 
     const res = await raw('PATCH', '/v1/artifacts', null, {});
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, HEAD');
+    const ui = await raw('PATCH', '/ui/assets/x', null, {});
+    expect(ui.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('refuses a Content-Type longer than an export can carry', async () => {
+    const res = await raw('PUT', '/v1/sessions/ok/artifacts/long-type.txt', 'x', {
+      'Content-Type': `text/plain; x=${'a'.repeat(300)}`,
+    });
+    expect(res.status).toBe(400);
+    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe(
+      'invalid_content_type',
+    );
   });
 
   it('left no temp files and stored only the seed artifact', async () => {

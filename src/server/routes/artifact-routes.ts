@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { IdempotentAnswer } from '../../catalog/catalog.js';
-import type { PushInput } from '../../core/artifact-service.js';
 import type { ArtifactQuery, MetaFilter } from '../../core/types.js';
 import { validateMetaKey } from '../../core/validate.js';
 import { parseWhere } from '../../core/where-parser.js';
-import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
-import { hashBody, Query } from '../request.js';
+import { InvalidInputError } from '../../lib/errors.js';
+import { Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
+import { push } from './push-route.js';
 
 /** Routes for pushing, reading, querying and deleting artifacts. */
 export function bindArtifactRoutes(): Route[] {
@@ -63,120 +61,6 @@ export function bindArtifactRoutes(): Route[] {
       handler: headBlob,
     },
   ];
-}
-
-async function push(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['ttl', 'derived_from', 'sha256'], true);
-  const pairs: [string, string][] = [];
-  for (const [k, v] of c.url.searchParams) if (k.startsWith('meta.')) pairs.push([k.slice(5), v]);
-  // fromEntries makes own properties, so `meta.__proto__=…` reaches validation (and is refused)
-  // instead of silently setting a prototype.
-  const meta: Record<string, string> = Object.fromEntries(pairs);
-  if (Object.keys(meta).length < pairs.length)
-    throw new InvalidInputError(
-      'invalid_meta',
-      'a meta.KEY parameter is given twice; give each key once',
-    );
-  let type = c.req.headers['content-type'];
-  // curl's default for --data; never what an agent means for a file.
-  if (type === 'application/x-www-form-urlencoded') type = undefined;
-  const input: PushInput = {
-    session: c.params.sid,
-    name: c.params.name,
-    meta,
-    contentType: type,
-    ttlMs: q.duration('ttl'),
-    derivedFrom: q.all('derived_from'),
-    expectedSha256: parseContentDigest(c.req.headers['content-digest']),
-  };
-  const declared = Number(c.req.headers['content-length'] ?? NaN);
-  if (Number.isSafeInteger(declared) && declared >= 0) input.announcedSize = declared;
-  if (declared > c.app.config.maxSize)
-    throw new TooLargeError(
-      `the upload exceeds the server's maximum size of ${c.app.config.maxSize} bytes`,
-    );
-  const byRef = q.str('sha256');
-  const run = async () => {
-    const rec =
-      byRef !== undefined
-        ? await pushByRef(c, input, byRef)
-        : await c.app.artifacts.push(input, c.req);
-    return { status: 201, body: JSON.stringify(rec) };
-  };
-  const key = c.req.headers['idempotency-key'];
-  const answer =
-    typeof key === 'string' && key.length > 0
-      ? await idempotentPush(c, key, byRef, run)
-      : await run();
-  if (!c.req.complete) c.req.resume();
-  c.res.writeHead(answer.status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(answer.body),
-  });
-  c.res.end(answer.body);
-}
-
-/**
- * Runs a push under its Idempotency-Key (per token; the whole key counts, hashed to a fixed
- * length). A replay must be the same push: the same target and parameters, except `sha256`
- * (a client retrying a push whose bytes the first attempt stored sends them by reference
- * then), and the same bytes (hashed as they arrive again, or the reference).
- */
-function idempotentPush(
-  c: Ctx,
-  key: string,
-  byRef: string | undefined,
-  run: () => Promise<{ status: number; body: string }>,
-) {
-  const params = new URLSearchParams(c.url.searchParams);
-  params.delete('sha256');
-  const [path] = (c.req.url ?? '').split('?', 1);
-  const token = c.principal?.tokenId;
-  return c.app.idempotency.run(
-    `${token}:${createHash('sha256').update(key).digest('hex')}`,
-    {
-      request: `PUT ${path}?${params.toString()}`,
-      sameBody: async (prior: IdempotentAnswer) => {
-        const sha = (JSON.parse(prior.body) as { sha256?: unknown }).sha256;
-        return sha === (byRef ?? (await hashBody(c.req, c.app.config.maxSize)));
-      },
-      legacyKey: `${token}:${key.slice(0, 200)}`,
-    },
-    run,
-  );
-}
-
-async function pushByRef(c: Ctx, input: PushInput, sha256: string) {
-  const len = c.req.headers['content-length'];
-  if ((len !== undefined && len !== '0') || c.req.headers['transfer-encoding']) {
-    throw new InvalidInputError(
-      'invalid_request',
-      'a push by reference (?sha256=) must have an empty body',
-    );
-  }
-  return c.app.artifacts.pushByReference(input, sha256);
-}
-
-/** Parses `Content-Digest: sha-256=:<base64>:` (RFC 9530) to hex; other algorithms are ignored. */
-export function parseContentDigest(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const text = Array.isArray(header) ? header.join(',') : header;
-  const m = /(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]*):\s*(?:,|$)/.exec(text);
-  if (!m) {
-    if (/sha-256/i.test(text))
-      throw new InvalidInputError(
-        'invalid_digest',
-        'Content-Digest must look like sha-256=:<base64 of the 32-byte digest>:',
-      );
-    return undefined;
-  }
-  const bytes = Buffer.from(m[1], 'base64');
-  if (bytes.length !== 32)
-    throw new InvalidInputError(
-      'invalid_digest',
-      'Content-Digest sha-256 must be the base64 of 32 bytes',
-    );
-  return bytes.toString('hex');
 }
 
 async function readByName(c: Ctx): Promise<void> {
