@@ -78,6 +78,12 @@ class ClientTest(unittest.TestCase):
         again = self.c.push(path, "c_idem", idempotency_key="py-retry-1")
         self.assertEqual((again.id, again.version), (first.id, 1))
 
+    def test_push_of_a_directory_or_missing_path_says_which(self) -> None:
+        with self.assertRaisesRegex(IsADirectoryError, "is a directory"):
+            self.c.push(self.tmp, "c_dir")
+        with self.assertRaisesRegex(FileNotFoundError, "no such file to push"):
+            self.c.push(os.path.join(self.tmp, "missing.txt"), "c_dir")
+
     def test_push_path_with_default_name_then_download(self) -> None:
         path = self.file("report.md", b"# Report\n" * 1000)
         art = self.c.push(path, "c_path", meta={"stage": "draft"}, content_type="text/markdown")

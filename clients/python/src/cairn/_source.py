@@ -40,6 +40,10 @@ def prepare(source: PushSource) -> Source:
         )
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
+        if os.path.isdir(path):
+            raise IsADirectoryError(
+                f"{path!r} is a directory: push its files one by one (cairn push DIR does it)"
+            )
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no such file to push: {path!r}")
         return Source(
