@@ -223,7 +223,8 @@ describe('push', () => {
     expect(json.status).toBe(422);
     await json.body?.cancel();
     const upper = 'A'.repeat(64);
-    for (const headers of [{}, { 'Idempotency-Key': 'ref-1' }]) {
+    const variants: Record<string, string>[] = [{}, { 'Idempotency-Key': 'ref-1' }];
+    for (const headers of variants) {
       const res = await s.fetch(`/v1/sessions/idem7/artifacts/r?sha256=${upper}`, {
         method: 'PUT',
         headers,
