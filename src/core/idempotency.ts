@@ -6,7 +6,7 @@ import { KeyedMutex } from '../lib/keyed-mutex.js';
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
 /** 422: an idempotency key used again, within its window, for a different request. */
-export function keyReused(what: string): CairnError {
+function keyReused(what: string): CairnError {
   return new CairnError(
     'idempotency_key_reused',
     422,
@@ -28,9 +28,9 @@ export class Idempotency {
   /**
    * Runs `fn` once per key; later calls with the same `o.request` (method and target) get the
    * stored `{status, body}` unless `o.differs` (if given) says how this request differs from
-   * the one that answer was for; they throw {@link keyReused} otherwise. `o.legacyKey` is also looked up
-   * (never written): the form keys were stored under before, so retries across an upgrade
-   * still replay. Failures are not stored.
+   * the one that answer was for; they throw a 422 `idempotency_key_reused` otherwise.
+   * `o.legacyKey` is also looked up (never written): the form keys were stored under before,
+   * so retries across an upgrade still replay. Failures are not stored.
    */
   async run(
     key: string,

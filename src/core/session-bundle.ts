@@ -4,7 +4,13 @@ import { InvalidInputError } from '../lib/errors.js';
 import { buildManifest, manifestDigest, type Manifest } from './manifest.js';
 import { sealKeyId, verifySeal, type PublicKeyInfo } from './signer.js';
 import type { ArtifactRecord, SessionRecord } from './types.js';
-import { HEADER_VALUE, SESSION_ID_RE, validateMeta, validateName } from './validate.js';
+import {
+  HEADER_VALUE,
+  MAX_CONTENT_TYPE,
+  SESSION_ID_RE,
+  validateMeta,
+  validateName,
+} from './validate.js';
 
 /** Format tag of the export document; bumped on an incompatible change. */
 export const BUNDLE_FORMAT = 'cairn-export-1';
@@ -113,7 +119,7 @@ const schema = z.object({
         content_type: z
           .string()
           .min(1)
-          .max(255)
+          .max(MAX_CONTENT_TYPE)
           .regex(HEADER_VALUE, 'a Content-Type a header can carry (no control characters)'),
         meta,
         created_at: iso,

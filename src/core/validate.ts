@@ -4,6 +4,8 @@ import { truncate } from '../lib/duration.js';
 
 /** What an HTTP header value may hold (Node refuses to send anything else): for content types. */
 export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]+$/;
+/** Longest content type an artifact keeps (a push refuses longer, an export carries it). */
+export const MAX_CONTENT_TYPE = 255;
 
 /** Session ids: `^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`. */
 export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

@@ -46,46 +46,47 @@ export function onlyFields(body: Record<string, unknown>, allowed: string[], wha
  * Reads a body of at most `max` bytes. Over the limit it rejects with TooLargeError without
  * destroying the request (a `for await` loop would), so the 413 can still be answered.
  */
-function readLimited(req: IncomingMessage, max: number): Promise<Buffer> {
-  if (Number(req.headers['content-length']) > max)
-    return Promise.reject(new TooLargeError(`JSON bodies are limited to ${max} bytes`));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (err: Error | null) => {
-      req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
-      if (err) reject(err);
-      else resolve(Buffer.concat(chunks));
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) done(new TooLargeError(`JSON bodies are limited to ${max} bytes`));
-      else chunks.push(chunk);
-    };
-    const onEnd = () => done(null);
-    const onClose = () => done(new Error('the client closed the connection mid-body'));
-    req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
-  });
+async function readLimited(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = `JSON bodies are limited to ${max} bytes`;
+  if (Number(req.headers['content-length']) > max) throw new TooLargeError(tooLarge);
+  const chunks: Buffer[] = [];
+  await eachChunk(req, max, tooLarge, (c) => chunks.push(c));
+  return Buffer.concat(chunks);
 }
 
 /**
  * The sha256 (hex) of a request body, read to its end without keeping it; rejects with
  * TooLargeError past `max` bytes, or if the client goes away mid-body.
  */
-export function hashBody(req: IncomingMessage, max: number): Promise<string> {
+export async function hashBody(req: IncomingMessage, max: number): Promise<string> {
+  const hash = createHash('sha256');
+  const tooLarge = `the upload exceeds the server's maximum size of ${max} bytes`;
+  await eachChunk(req, max, tooLarge, (c) => hash.update(c));
+  return hash.digest('hex');
+}
+
+/**
+ * Hands each chunk of a body to `onChunk` until its end; rejects with TooLargeError(`tooLarge`)
+ * once more than `max` bytes arrived (the request is left as it is, so an answer can still be
+ * sent), or if the client goes away mid-body.
+ */
+function eachChunk(
+  req: IncomingMessage,
+  max: number,
+  tooLarge: string,
+  onChunk: (chunk: Buffer) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
     let size = 0;
     const done = (err: Error | null) => {
       req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
       if (err) reject(err);
-      else resolve(hash.digest('hex'));
+      else resolve();
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max)
-        done(new TooLargeError(`the upload exceeds the server's maximum size of ${max} bytes`));
-      else hash.update(chunk);
+      if (size > max) done(new TooLargeError(tooLarge));
+      else onChunk(chunk);
     };
     const onEnd = () => done(null);
     const onClose = () => done(new Error('the client closed the connection mid-body'));

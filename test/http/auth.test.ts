@@ -9,12 +9,7 @@ const tokens: Partial<Record<Scope, string>> = {};
 beforeAll(async () => {
   s = await startTestServer();
   for (const scope of ['read', 'write'] as const) {
-    const res = await s.fetch('/v1/tokens', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ scope, name: scope }),
-    });
-    tokens[scope] = ((await res.json()) as { token: string }).token;
+    tokens[scope] = (await createToken({ scope, name: scope })).token;
   }
 });
 afterAll(async () => s.close());
@@ -76,14 +71,27 @@ describe.each(allRoutes().map((r) => [`${r.method} ${r.path}`, r] as const))(
   },
 );
 
+/** Creates a token through the API as the admin. */
+async function createToken(body: object): Promise<{ id: string; token: string }> {
+  const res = await s.fetch('/v1/tokens', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; token: string };
+}
+
+/** The server's catalog connection, to look at (or age) stored rows directly. */
+function catalogDb(): {
+  prepare(q: string): { get(id: string): unknown; run(id: string): unknown };
+} {
+  return (s.app.catalog as unknown as { db: ReturnType<typeof catalogDb> }).db;
+}
+
 describe('token scopes and session globs', () => {
   it('a token limited to run_* writes there and nowhere else, but reads everywhere', async () => {
-    const res = await s.fetch('/v1/tokens', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: '{"scope":"write","sessions":"run_*"}',
-    });
-    const { token } = (await res.json()) as { token: string };
+    const { token } = await createToken({ scope: 'write', sessions: 'run_*' });
     const put = (sid: string) =>
       fetch(`${s.url}/v1/sessions/${sid}/artifacts/f`, {
         method: 'PUT',
@@ -103,43 +111,21 @@ describe('token scopes and session globs', () => {
   });
 
   it('stores tokens hashed: the secret is shown once and never listed', async () => {
-    const created = (await (
-      await s.fetch('/v1/tokens', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: '{"scope":"read"}',
-      })
-    ).json()) as { id: string; token: string };
+    const created = await createToken({ scope: 'read' });
     const list = await (await s.fetch('/v1/tokens')).text();
     expect(list).toContain(created.id);
     expect(list).not.toContain(created.token);
-    const row = (
-      s.app.catalog as unknown as {
-        db: { prepare(q: string): { get(id: string): { hash: string } } };
-      }
-    ).db
-      .prepare('SELECT hash FROM tokens WHERE id = ?')
-      .get(created.id);
+    const row = catalogDb().prepare('SELECT hash FROM tokens WHERE id = ?').get(created.id) as {
+      hash: string;
+    };
     expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row.hash).not.toContain(created.token);
   });
 
   it('a stored scope that is not read, write or admin grants nothing', async () => {
-    const created = (await (
-      await s.fetch('/v1/tokens', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: '{"scope":"read"}',
-      })
-    ).json()) as { id: string; token: string };
+    const created = await createToken({ scope: 'read' });
     // As a row written before scopes were checked as own keys would have it.
-    (
-      s.app.catalog as unknown as {
-        db: { prepare(q: string): { run(id: string): unknown } };
-      }
-    ).db
-      .prepare("UPDATE tokens SET scope = 'toString' WHERE id = ?")
-      .run(created.id);
+    catalogDb().prepare("UPDATE tokens SET scope = 'toString' WHERE id = ?").run(created.id);
     const as = (path: string) =>
       fetch(`${s.url}${path}`, { headers: { Authorization: `Bearer ${created.token}` } });
     for (const path of ['/v1/artifacts', '/v1/tokens', '/v1/backup']) {
@@ -150,13 +136,7 @@ describe('token scopes and session globs', () => {
   });
 
   it('a revoked token stops working at once', async () => {
-    const created = (await (
-      await s.fetch('/v1/tokens', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: '{"scope":"read"}',
-      })
-    ).json()) as { id: string; token: string };
+    const created = await createToken({ scope: 'read' });
     const get = () =>
       fetch(`${s.url}/v1/artifacts`, { headers: { Authorization: `Bearer ${created.token}` } });
     expect((await get()).status).toBe(200);

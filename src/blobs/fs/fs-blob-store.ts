@@ -32,8 +32,8 @@ export interface FsBlobStoreOptions {
   durable: boolean;
   /**
    * When durable, write uploads with O_DIRECT where the filesystem allows it (default true;
-   * see DirectFileWriter; 3 MiB of buffers per upload in progress, 6 MiB kept between them). Otherwise, or when
-   * false, they are written buffered and fsynced.
+   * see DirectFileWriter; 3 MiB of buffers per upload in progress, 6 MiB kept between them).
+   * Otherwise, or when false, they are written buffered and fsynced.
    */
   directIo?: boolean;
   /**

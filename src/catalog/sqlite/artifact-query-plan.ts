@@ -56,8 +56,8 @@ type EqFilter = Extract<MetaFilter, { op: 'eq' }>;
 
 /**
  * Up to `want` rows below seq `below` from the AND of the conditions' bitmaps, newest first;
- * null unless every condition is an equality and its bitmap is built (see MetaBitmaps.get). `done` is false if
- * {@link MAX_CANDIDATES} were checked first; the rest is then below `below`.
+ * null unless every condition is an equality and its bitmap is built (see MetaBitmaps.get).
+ * `done` is false if {@link MAX_CANDIDATES} were checked first; the rest is then below `below`.
  */
 export function bitmapRows(
   db: Database.Database,

@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { IdempotentAnswer } from '../../catalog/catalog.js';
 import type { PushInput } from '../../core/artifact-service.js';
-import { validateSha256 } from '../../core/validate.js';
+import { MAX_CONTENT_TYPE, validateSha256 } from '../../core/validate.js';
 import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
 import { hashBody, Query } from '../request.js';
 import type { Ctx } from '../router.js';
-
-/** Longest Content-Type a push keeps (an export carries it, and import takes up to this). */
-const MAX_CONTENT_TYPE = 255;
 
 /**
  * `PUT /v1/sessions/{sid}/artifacts/{name…}`: streams the body into the store (or, with
