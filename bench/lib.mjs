@@ -63,18 +63,38 @@ export function machine() {
 
 /** user+system CPU seconds of a process and all its descendants (threads included). */
 export function cpuSeconds(pid) {
-  const tck = 100; // USER_HZ on Linux
   let total = 0;
+  for (const p of [pid, ...descendants(pid)]) total += statCpuSeconds(`/proc/${p}/stat`);
+  return total;
+}
+
+/**
+ * user+system CPU seconds of each thread of a process and its descendants (nginx's workers),
+ * keyed by thread id.
+ */
+export function threadCpuSeconds(pid) {
+  const out = new Map();
   for (const p of [pid, ...descendants(pid)]) {
+    let tasks = [];
     try {
-      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(f[11]) + Number(f[12])) / tck;
+      tasks = fs.readdirSync(`/proc/${p}/task`);
     } catch {
       // the process ended
     }
+    for (const t of tasks) out.set(t, statCpuSeconds(`/proc/${p}/task/${t}/stat`));
   }
-  return total;
+  return out;
+}
+
+/** utime + stime of a /proc stat file in seconds; 0 once the process or thread ended. */
+function statCpuSeconds(path) {
+  try {
+    const stat = fs.readFileSync(path, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ on Linux
+  } catch {
+    return 0;
+  }
 }
 
 function descendants(pid) {
@@ -103,12 +123,26 @@ export function rssMiB(pid) {
  * prints its address, with the ms that took, its admin token and a stop() that waits for exit.
  */
 export async function startCairn(dataDir, args = []) {
+  const srv = await startListening([
+    join(ROOT, 'bin/cairn.js'),
+    'serve',
+    '--port',
+    '0',
+    '--data',
+    dataDir,
+    ...args,
+  ]);
+  const token = fs.readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return { ...srv, token };
+}
+
+/**
+ * Runs `node <args>` and resolves once it prints `listening on <url>`: its pid, url, the ms
+ * that took and a stop() that sends SIGTERM and waits for the exit.
+ */
+export async function startListening(args) {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/cairn.js'), 'serve', '--port', '0', '--data', dataDir, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -118,15 +152,13 @@ export async function startCairn(dataDir, args = []) {
       const m = /listening on (\S+)/.exec(out);
       if (m) res(m[1].replace(/\/$/, ''));
     });
-    child.on('exit', (code) => rej(new Error(`cairn exited with ${code}: ${out} ${err}`)));
+    child.on('exit', (code) => rej(new Error(`${args[0]} exited with ${code}: ${out} ${err}`)));
   });
   const readyMs = performance.now() - t0;
   const exited = new Promise((r) => child.on('exit', r));
-  const token = fs.readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
     pid: child.pid,
     url,
-    token,
     readyMs,
     stop: async () => {
       child.kill('SIGTERM');

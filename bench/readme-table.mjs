@@ -12,10 +12,11 @@ const read = (name) => {
   return fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, 'utf8')) : null;
 };
 const small = read('small-push');
+const ceiling = read('ceiling');
 const large = read('large');
 const query = read('query');
 const mem = read('memory-start');
-const any = small ?? large ?? query ?? mem;
+const any = small ?? ceiling ?? large ?? query ?? mem;
 if (!any) throw new Error(`no results in ${OUT_DIR}: run npm run bench first`);
 
 const day = (r) => (r ? r.date.slice(0, 10) : '–');
@@ -36,6 +37,25 @@ if (small)
     small.ratio >= 1,
     small,
   );
+if (ceiling) {
+  // Reference servers, not Cairn: where the small-push target stands (bench/ceiling.mjs).
+  const c = ceiling;
+  const busiest = (r) => `busiest thread ${r.busiest_thread_us_per_push} µs/push`;
+  const peer = `nginx in the same run: ${c.nginx.rps} req/s; Cairn: ${c.cairn.rps} req/s (${c.cairn.ratio}×, ${busiest(c.cairn)})`;
+  for (const [what, r] of [
+    ['reference, not Cairn: durable append log + fdatasync, no catalog', c.log],
+    ["reference, not Cairn: Cairn's SQLite catalog on a writer thread, minimal HTTP", c.row],
+  ])
+    row(
+      what,
+      `${r.rps} req/s, p99 ${r.p99_ms} ms, ${busiest(r)}`,
+      peer,
+      `${r.ratio}×`,
+      '–',
+      null,
+      c,
+    );
+}
 if (large) {
   const gib = (large.bytes / 1024 ** 3).toFixed(large.bytes >= 1024 ** 3 ? 0 : 2);
   const ceiling =

@@ -9,12 +9,20 @@ const work = tempDir('cairn-bench-test-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Every benchmark's JSON result. */
-const NAMES = ['small-push', 'large', 'query', 'memory-start'];
+const NAMES = ['small-push', 'ceiling', 'large', 'query', 'memory-start'];
 
 interface SmallPush {
   cairn: { rps: number };
   nginx: { rps: number };
   runs: { cairn: { non2xx: number }[] };
+}
+type CeilingServer = { rps: number; busiest_thread_us_per_push: number };
+interface Ceiling {
+  nginx: CeilingServer;
+  cairn: CeilingServer;
+  row: CeilingServer;
+  log: CeilingServer;
+  runs: Record<'cairn' | 'row' | 'log', { non2xx: number }[]>;
 }
 interface Large {
   dd_fsync_MBps: number;
@@ -60,6 +68,13 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
     expect(small.cairn.rps).toBeGreaterThan(0);
     expect(small.nginx.rps).toBeGreaterThan(0);
     expect(small.runs.cairn[0].non2xx).toBe(0);
+    const ceiling = result<Ceiling>(out, 'ceiling');
+    for (const name of ['nginx', 'cairn', 'row', 'log'] as const) {
+      expect(ceiling[name].rps, name).toBeGreaterThan(0);
+      expect(ceiling[name].busiest_thread_us_per_push, name).toBeGreaterThan(0);
+    }
+    for (const name of ['cairn', 'row', 'log'] as const)
+      expect(ceiling.runs[name][0].non2xx, name).toBe(0);
     const mem = result<MemoryStart>(out, 'memory-start');
     expect(mem.dedupe).toMatchObject({
       stored_blobs: 1,
@@ -75,6 +90,7 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
     expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64 +\|/);
     expect(table).toContain('Quick run (tiny sizes)');
     expect(table).toContain('dd conv=fsync of the same file');
+    expect(table).toContain("reference, not Cairn: Cairn's SQLite catalog on a writer thread");
     expect(table).toMatch(/the first, right after its push, from disk: \d+ MB\/s/);
     // node bench/readme-table.mjs alone rewrites the same table in place.
     const again = spawnSync(process.execPath, ['bench/readme-table.mjs', readme], {
