@@ -27,6 +27,8 @@ export interface ImportedSession {
   signature: string | null;
   /** The key that signed the seal, when it is not this server's own. */
   sealKey: PublicKeyInfo | null;
+  /** When the session expires here (null: never). */
+  expiresAt: number | null;
   artifacts: ImportedArtifact[];
   now: number;
 }

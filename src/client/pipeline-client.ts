@@ -127,9 +127,17 @@ export interface ImportAnswer {
   bytes: number;
 }
 
-/** Uploads an export tar (streamed) and recreates its session on the server. */
-export async function importSession(client: CairnClient, tar: Readable): Promise<ImportAnswer> {
-  const res = await client.request('POST', '/v1/import', {
+/**
+ * Uploads an export tar (streamed) and recreates its session on the server, expiring after
+ * `ttl` (a duration such as 30d) if given.
+ */
+export async function importSession(
+  client: CairnClient,
+  tar: Readable,
+  ttl?: string,
+): Promise<ImportAnswer> {
+  const query = ttl === undefined ? '' : `?${new URLSearchParams({ ttl }).toString()}`;
+  const res = await client.request('POST', `/v1/import${query}`, {
     body: tar,
     headers: { 'Content-Type': 'application/x-tar' },
   });

@@ -63,11 +63,13 @@ export async function precheckImport(
  * remove bytes between their commit and the catalog rows). On failure, bytes this import added
  * and nothing references are removed again. Publishes `artifact.created` for each artifact and
  * `session.sealed` if the session arrives sealed (waiters wake up). Always discards `staged`.
+ * `ttlMs` gives the new session a lifetime (none without it).
  */
 export async function commitImport(
   d: ImportDeps,
   b: SessionBundle,
   staged: StagedBlob[],
+  ttlMs?: number,
 ): Promise<ImportResult> {
   const shas = [...new Set(staged.map((s) => s.sha256))].sort();
   try {
@@ -83,6 +85,8 @@ export async function commitImport(
           digest: b.session.digest,
           signature: b.session.signature,
           sealKey: b.key && b.key.id !== d.signer.publicKey.id ? b.key : null,
+          // An export carries no TTL: the importing server's own choice, or none.
+          expiresAt: ttlMs === undefined ? null : d.clock() + ttlMs,
           artifacts: b.artifacts.map((a) => ({
             id: a.id,
             name: a.name,

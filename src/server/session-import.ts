@@ -38,6 +38,7 @@ export async function importSessionTar(
   app: App,
   req: IncomingMessage,
   authorize: (sessionId: string) => void,
+  opts: { ttlMs?: number } = {},
 ): Promise<ImportResult> {
   const deps: ImportDeps = { ...app, blobLocks: app.artifacts.blobLocks };
   const extract = tar.extract();
@@ -94,7 +95,7 @@ export async function importSessionTar(
       );
     if (existing)
       return { created: false, session: existing, artifacts: bundle.artifacts.length, bytes: 0 };
-    return await commitImport(deps, bundle, staged.splice(0));
+    return await commitImport(deps, bundle, staged.splice(0), opts.ttlMs);
   } catch (err) {
     req.unpipe(extract as unknown as NodeJS.WritableStream);
     extract.destroy();

@@ -37,13 +37,14 @@ export class SqliteImports implements ImportCatalog {
         db
           .prepare(
             `INSERT INTO sessions (id, meta, created_at, updated_at, expires_at, sealed_at, digest, signature, artifact_count, total_bytes)
-             VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             s.id,
             JSON.stringify(s.meta),
             s.createdAt,
             s.now,
+            s.expiresAt,
             s.sealedAt,
             s.digest,
             s.signature,

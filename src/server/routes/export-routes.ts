@@ -21,10 +21,13 @@ export function bindExportRoutes(): Route[] {
       method: 'POST',
       path: '/v1/import',
       access: 'write',
-      summary: 'Import a session export tar (verifies every hash, the digest and signature)',
+      summary:
+        'Import a session export tar (verifies every hash, the digest and signature; ?ttl= sets its lifetime here)',
       handler: async (c) => {
-        new Query(c.url.searchParams, []);
-        const result = await importSessionTar(c.app, c.req, (sid) => c.authorize('write', sid));
+        const ttlMs = new Query(c.url.searchParams, ['ttl']).duration('ttl');
+        const result = await importSessionTar(c.app, c.req, (sid) => c.authorize('write', sid), {
+          ttlMs,
+        });
         sendJson(c.res, result.created ? 201 : 200, result);
       },
     },
