@@ -43,7 +43,9 @@ export async function runCli(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       // Thrown, not recorded: yargs would otherwise still run the command's handler (a typo
       // such as `gc --dryrun` collected garbage, then exited 2).
-      throw err ?? new UsageError(msg);
+      // yargs wraps what a flag's `coerce` throws (a bad value) in its own YError.
+      if (!err || err.name === 'YError') throw new UsageError(err?.message ?? msg);
+      throw err;
     });
   try {
     await parser.parseAsync();

@@ -1,7 +1,9 @@
 import { statSync, type ReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { CliError, EXIT } from './context.js';
+import { parseDuration } from '../lib/duration.js';
 import { formatBytes } from '../lib/size.js';
+import { parseTime } from '../lib/time.js';
 
 /** `k=v` words to metadata; exits with a usage error on a malformed pair. */
 export function parseMetaArgs(pairs: string[]): Record<string, string> {
@@ -14,6 +16,39 @@ export function parseMetaArgs(pairs: string[]): Record<string, string> {
   // Own properties: a key such as __proto__ reaches the server (which says what is wrong).
   return Object.fromEntries(entries);
 }
+
+/**
+ * A yargs `coerce` for a flag whose value `check` validates (by throwing): a bad value is a usage
+ * error (exit 2) raised while the command line is parsed, before anything is read or sent.
+ */
+export function checkedFlag<T>(check: (value: T) => unknown): (value: T) => T {
+  return (value) => {
+    asUsage(() => check(value));
+    return value;
+  };
+}
+
+/** Runs `fn`, which reads flags; what it throws becomes a usage error (exit 2). */
+export function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.usage);
+  }
+}
+
+/** `--ttl`-style flags: a duration such as 24h (see parseDuration). */
+export const durationFlag = (flag: string) => checkedFlag((v: string) => parseDuration(v, flag));
+
+/** `--since`/`--until`: a time as the server reads it (see parseTime). */
+export const timeFlag = (flag: string) =>
+  checkedFlag((v: string) => parseTime(v, flag, Date.now()));
+
+/** `--limit`: a page size the server accepts, 1 to 1000. */
+export const limitFlag = checkedFlag((n: number) => {
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new Error('--limit must be a whole number from 1 to 1000');
+});
 
 /** True if `path` is an existing directory (following symlinks). */
 export function isDirectory(path: string): boolean {

@@ -215,13 +215,18 @@ export class CairnClient {
 
   /**
    * The id of the latest (or given) version of `session/name`, from a HEAD of its bytes.
-   * Throws CairnApiError (404) if there is none.
+   * Throws CairnApiError (404) if there is none, with the server's message: a HEAD answer has
+   * no body, so a refused HEAD is asked again as a GET of one byte, whose error says why.
    */
   async artifactIdOf(session: string, name: string, version?: number): Promise<string> {
-    const res = await this.request(
-      'HEAD',
-      `${artifactPath(session, name)}${version ? `?version=${version}` : ''}`,
-    );
+    const path = `${artifactPath(session, name)}${version ? `?version=${version}` : ''}`;
+    let res: http.IncomingMessage;
+    try {
+      res = await this.request('HEAD', path);
+    } catch (err) {
+      if (!(err instanceof CairnApiError) || err.status >= 500) throw err;
+      res = await this.request('GET', path, { headers: { Range: 'bytes=0-0' } });
+    }
     res.resume();
     return String(res.headers['x-cairn-artifact-id']);
   }

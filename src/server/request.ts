@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { InvalidInputError, TooLargeError } from '../lib/errors.js';
 import { parseDuration } from '../lib/duration.js';
+import { parseTime } from '../lib/time.js';
 
 /** Reads and parses a JSON object body of at most `max` bytes; empty body → `{}`. */
 export async function readJson(
@@ -149,19 +150,9 @@ export class Query {
     return v === undefined ? undefined : parseDuration(v, name);
   }
 
-  /** A point in time: ISO-8601, epoch milliseconds, or a duration meaning "that long ago". */
+  /** A point in time (see parseTime). */
   time(name: string, now: number): number | undefined {
     const v = this.str(name);
-    if (v === undefined) return undefined;
-    if (/^\d{1,15}$/.test(v) && v.length > 9) return Number(v);
-    if (/^\d+(ms|s|m|h|d|w)$/.test(v)) return now - parseDuration(v, name);
-    const t = Date.parse(v);
-    if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(v)) {
-      throw new InvalidInputError(
-        'invalid_time',
-        `${name} must be an ISO-8601 time (2026-01-31T12:00:00Z), epoch milliseconds or a duration ago like 1h`,
-      );
-    }
-    return t;
+    return v === undefined ? undefined : parseTime(v, name, now);
   }
 }

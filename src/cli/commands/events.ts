@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { streamEvents, type StreamedEvent } from '../../client/pipeline-client.js';
+import { CairnApiError } from '../../client/send-request.js';
 import { CliError, EXIT, clientFor, when, type GlobalArgs } from '../context.js';
 
 interface EventsArgs extends GlobalArgs {
@@ -52,7 +53,9 @@ export const eventsCommand: CommandModule<GlobalArgs, EventsArgs> = {
           if (args.count !== undefined && ++printed >= args.count) return;
         }
       } catch (err) {
-        if (last === undefined) throw err;
+        // Only a dropped connection or a server error is worth a retry; a refusal (bad token,
+        // bad id, scope) would be refused again, forever and silently.
+        if (last === undefined || (err instanceof CairnApiError && err.status < 500)) throw err;
       }
       await new Promise((r) => setTimeout(r, 1000));
     }

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 
 import { artifactTable, clientFor, output, type GlobalArgs } from '../context.js';
-import { parseMetaArgs } from '../util.js';
+import { limitFlag, parseMetaArgs, timeFlag } from '../util.js';
 
 interface LsArgs extends GlobalArgs {
   session?: string;
@@ -31,8 +31,12 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       })
       .option('type', { type: 'string', describe: 'application/json or image/*' })
       .option('name', { type: 'string', describe: 'Glob over names, e.g. reports/*.md' })
-      .option('since', { type: 'string', describe: 'ISO time or a duration ago (1h)' })
-      .option('until', { type: 'string' })
+      .option('since', {
+        type: 'string',
+        describe: 'ISO time or a duration ago (1h)',
+        coerce: timeFlag('--since'),
+      })
+      .option('until', { type: 'string', coerce: timeFlag('--until') })
       .option('where', {
         type: 'string',
         describe: 'Expression, e.g. "agent = \'claude\' and score >= 0.9"',
@@ -42,7 +46,7 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
         default: false,
         describe: 'Only the latest version of each name',
       })
-      .option('limit', { type: 'number', default: 50 }),
+      .option('limit', { type: 'number', default: 50, coerce: limitFlag }),
   handler: async (args) => {
     // Own properties (fromEntries): `__proto__` reaches the server, which says what is wrong.
     const meta: Record<string, string> = Object.fromEntries(

@@ -52,7 +52,11 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
     if (isDash(args.output)) {
       if (!single)
         throw new CliError('a whole session cannot go to stdout; give -o DIR', EXIT.usage);
-      await pipeline(await client.downloadById(records[0].id), process.stdout);
+      // Checked as it streams: what already went out cannot be held back, but the exit code and
+      // the message say to discard it.
+      const v = verifier(records[0]);
+      await pipeline(await client.downloadById(records[0].id), v.meter, process.stdout);
+      v.check('did not match its sha256: discard what was written to stdout');
       return;
     }
     const written: { id: string; name: string; path: string; size: number }[] = [];
@@ -99,31 +103,39 @@ function prepareDir(dir: string): void {
 /** Writes a download to `path` through a temp file, verifying size and sha256 first. */
 async function save(res: IncomingMessage, rec: ArtifactRecord, path: string): Promise<void> {
   const tmp = join(dirname(path), `.${rec.id}.part`);
-  const hash = createHash('sha256');
-  let got = 0;
   const bar =
     rec.size > 8 * 1024 * 1024 && process.stderr.isTTY
       ? progressBar(rec.name, rec.size)
       : undefined;
-  const meter = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      got += chunk.length;
-      bar?.(got);
-      cb(null, chunk);
-    },
-  });
+  const v = verifier(rec, bar);
   try {
-    await pipeline(res, meter, createWriteStream(tmp));
+    await pipeline(res, v.meter, createWriteStream(tmp));
     if (bar) process.stderr.write('\n');
-    if (got !== rec.size || hash.digest('hex') !== rec.sha256) {
-      throw new CliError(
-        `download of ${rec.name} did not match its sha256; nothing was written`,
-        EXIT.error,
-      );
-    }
+    v.check('did not match its sha256; nothing was written');
     renameSync(tmp, path);
   } finally {
     rmSync(tmp, { force: true });
   }
+}
+
+/**
+ * A pass-through that hashes and counts a download of `rec`; `check(why)` then fails with
+ * "download of NAME <why>" unless size and sha256 match the record.
+ */
+function verifier(rec: ArtifactRecord, progress?: (bytes: number) => void) {
+  const hash = createHash('sha256');
+  let got = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      got += chunk.length;
+      progress?.(got);
+      cb(null, chunk);
+    },
+  });
+  const check = (why: string): void => {
+    if (got !== rec.size || hash.digest('hex') !== rec.sha256)
+      throw new CliError(`download of ${rec.name} ${why}`, EXIT.error);
+  };
+  return { meter, check };
 }

@@ -13,7 +13,7 @@ import {
   table,
   type GlobalArgs,
 } from '../context.js';
-import { parseMetaArgs, progressBar } from '../util.js';
+import { durationFlag, parseMetaArgs, progressBar } from '../util.js';
 
 interface PushArgs extends GlobalArgs {
   files: string[];
@@ -49,7 +49,11 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
         default: [],
         describe: 'Metadata key=value (several allowed)',
       })
-      .option('ttl', { type: 'string', describe: 'Time to live, e.g. 7d' })
+      .option('ttl', {
+        type: 'string',
+        describe: 'Time to live, e.g. 7d',
+        coerce: durationFlag('--ttl'),
+      })
       .option('name', {
         alias: 'n',
         type: 'string',

@@ -2,6 +2,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../lib/duration.js';
 import { parseSize } from '../../lib/size.js';
 import { InvalidInputError } from '../../lib/errors.js';
+import { asUsage } from '../util.js';
+import type { Config } from '../../config.js';
 
 interface ServeArgs {
   data: string;
@@ -96,37 +98,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     if (args['mcp-allow-path']?.length) {
       // Fail at start, not on the first /mcp request, if a directory is missing.
       const { PathGuard } = await import('../../mcp/path-guard.js');
-      new PathGuard(args['mcp-allow-path']);
+      const dirs = args['mcp-allow-path'];
+      asUsage(() => new PathGuard(dirs));
     }
-    const app = await createApp({
-      dataDir: args.data,
-      host: args.host,
-      port: args.port,
-      publicUrl: args['public-url'],
-      defaultTtlMs: args['default-ttl']
-        ? parseDuration(args['default-ttl'], '--default-ttl')
-        : undefined,
-      maxSize: args['max-size'] ? parseSize(args['max-size'], '--max-size') : undefined,
-      maxHeaderBytes: args['max-header-size']
-        ? parseSize(args['max-header-size'], '--max-header-size')
-        : undefined,
-      headersTimeoutMs: args['headers-timeout']
-        ? parseDuration(args['headers-timeout'], '--headers-timeout')
-        : undefined,
-      bodyIdleTimeoutMs: args['body-timeout']
-        ? parseDuration(args['body-timeout'], '--body-timeout')
-        : undefined,
-      maxShareTtlMs: args['max-share-ttl']
-        ? parseDuration(args['max-share-ttl'], '--max-share-ttl')
-        : undefined,
-      keepVersions: keepVersionsFlag(args['keep-versions']),
-      sweepIntervalMs: args['sweep-interval']
-        ? parseDuration(args['sweep-interval'], '--sweep-interval')
-        : undefined,
-      durability: args.durability as 'full' | 'process',
-      logRequests: args.log,
-      mcpAllowPaths: args['mcp-allow-path'],
-    });
+    // A bad flag value is a usage error (exit 2), found before the data directory is touched.
+    const app = await createApp(asUsage(() => appOptions(args)));
     const server = await startServer(app);
     let stopping = false;
     const stop = async () => {
@@ -153,6 +129,39 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
 };
 
 /** `--keep-versions N`: a whole number from 1 to 100000. */
+/** The server's configuration from the command line (throws on a bad value). */
+function appOptions(args: ServeArgs): Partial<Config> {
+  return {
+    dataDir: args.data,
+    host: args.host,
+    port: args.port,
+    publicUrl: args['public-url'],
+    defaultTtlMs: args['default-ttl']
+      ? parseDuration(args['default-ttl'], '--default-ttl')
+      : undefined,
+    maxSize: args['max-size'] ? parseSize(args['max-size'], '--max-size') : undefined,
+    maxHeaderBytes: args['max-header-size']
+      ? parseSize(args['max-header-size'], '--max-header-size')
+      : undefined,
+    headersTimeoutMs: args['headers-timeout']
+      ? parseDuration(args['headers-timeout'], '--headers-timeout')
+      : undefined,
+    bodyIdleTimeoutMs: args['body-timeout']
+      ? parseDuration(args['body-timeout'], '--body-timeout')
+      : undefined,
+    maxShareTtlMs: args['max-share-ttl']
+      ? parseDuration(args['max-share-ttl'], '--max-share-ttl')
+      : undefined,
+    keepVersions: keepVersionsFlag(args['keep-versions']),
+    sweepIntervalMs: args['sweep-interval']
+      ? parseDuration(args['sweep-interval'], '--sweep-interval')
+      : undefined,
+    durability: args.durability as 'full' | 'process',
+    logRequests: args.log,
+    mcpAllowPaths: args['mcp-allow-path'],
+  };
+}
+
 function keepVersionsFlag(n: number | undefined): number | undefined {
   if (n === undefined) return undefined;
   if (!Number.isInteger(n) || n < 1 || n > 100_000)

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
-import { parseMetaArgs } from '../util.js';
+import { limitFlag, parseMetaArgs } from '../util.js';
 
 interface SessionsArgs extends GlobalArgs {
   meta: string[];
@@ -20,8 +20,9 @@ export const sessionsCommand: CommandModule<GlobalArgs, SessionsArgs> = {
       .option('meta', { alias: 'm', type: 'string', array: true, default: [] })
       .option('sealed', { type: 'boolean', describe: 'Only sealed sessions' })
       .option('open', { type: 'boolean', describe: 'Only open sessions' })
+      .conflicts('sealed', 'open')
       .option('where', { type: 'string' })
-      .option('limit', { type: 'number', default: 50 }),
+      .option('limit', { type: 'number', default: 50, coerce: limitFlag }),
   handler: async (args) => {
     const sealed = args.sealed ? true : args.open ? false : undefined;
     const page = await clientFor(args).sessions({

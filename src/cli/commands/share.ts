@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
+import { durationFlag } from '../util.js';
 
 interface ShareArgs extends GlobalArgs {
   target: string;
@@ -20,6 +21,7 @@ export const shareCommand: CommandModule<GlobalArgs, ShareArgs> = {
       .option('ttl', {
         type: 'string',
         describe: 'Lifetime, e.g. 24h (default 7d, capped by the server)',
+        coerce: durationFlag('--ttl'),
       })
       .option('max-downloads', {
         type: 'number',

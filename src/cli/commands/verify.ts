@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { exportSession, serverKeys } from '../../client/pipeline-client.js';
 import { sealKeyId } from '../../core/signer.js';
@@ -33,7 +33,10 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       }),
   handler: async (args) => {
     const trusted = args.key.map((f) => readKeyId(f));
-    const local = args.target.endsWith('.tar') || existsSync(args.target);
+    // A directory of that name (what `cairn pull SESSION` makes) is not an export.
+    const local =
+      args.target.endsWith('.tar') ||
+      statSync(args.target, { throwIfNoEntry: false })?.isFile() === true;
     let serverKeyIds: string[] = [];
     let source;
     if (local) source = await openLocalFile(args.target);
