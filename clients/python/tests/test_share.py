@@ -49,6 +49,12 @@ class ShareTest(unittest.TestCase):
         self.assertNotEqual(latest.url, by_id.url)
         self.assertEqual(self.c.share(id=v1).artifact_id, v1.id)  # an Artifact works as id
 
+    def test_share_of_a_missing_name_says_what_is_missing(self) -> None:
+        self.c.push(b"here", "share_missing", "here.txt")
+        with self.assertRaises(NotFound) as cm:
+            self.c.share(session="share_missing", name="gone.txt")
+        self.assertIn("'gone.txt' not found in session 'share_missing'", str(cm.exception))
+
     def test_share_a_session_and_a_download_cap(self) -> None:
         self.c.push(b"a", "share_b", "a.txt")
         whole = self.c.share(session="share_b", ttl="2h")

@@ -3,13 +3,15 @@
 import base64
 import os
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Optional, Union
 
 from .models import Artifact
 
 #: A duration: a string like ``"30s"``, ``"15m"``, ``"24h"``, ``"7d"``, seconds, or a timedelta.
 Duration = Union[str, int, float, timedelta]
+#: A point in time: ISO-8601 text, a datetime, or a Duration meaning that long ago.
+When = Union[str, datetime, int, float, timedelta]
 #: Metadata filters: ``{"k": "v"}`` equals, ``{"k": "pre*"}`` prefix, ``{"k": None}`` exists.
 MetaFilter = Mapping[str, Optional[str]]
 #: An artifact given by id or as an :class:`Artifact`.
@@ -64,6 +66,14 @@ def duration(d: Duration) -> str:
         return d
     ms = int(round(seconds(d) * 1000))
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def point_in_time(t: When) -> str:
+    """A time as ``since``/``until`` take it: a datetime as ISO-8601 (naive means local time),
+    seconds or a timedelta as that long ago; text is passed through for the server to check."""
+    if isinstance(t, datetime):
+        return t.astimezone(timezone.utc).isoformat()
+    return duration(t)
 
 
 def ref_id(ref: Ref) -> str:

@@ -12,11 +12,13 @@ from ._args import (
     Duration,
     MetaFilter,
     Ref,
+    When,
     b64,
     duration,
     local_admin_token,
     meta_filters,
     meta_value,
+    point_in_time,
     ref_id,
     refs_of,
     seconds,
@@ -130,9 +132,13 @@ class Client:
     def get(self, session: str, name: str, version: Optional[int] = None) -> bytes:
         """The bytes of ``session/name`` (latest version, or ``version``), in memory.
 
-        For large artifacts use :meth:`download`, which streams to a file.
+        For large artifacts use :meth:`download`, which streams to a file. Raises
+        DigestMismatch if the bytes do not match their sha256.
         """
-        return self._open(session, name, version).read()
+        resp = self._open(session, name, version)
+        data = resp.read()
+        check_digest(resp, hashlib.sha256(data), f"{session}/{name}")
+        return data
 
     def download(
         self,
@@ -158,12 +164,7 @@ class Client:
                 for chunk in iter(lambda: resp.raw.read(CHUNK), b""):
                     h.update(chunk)
                     out.write(chunk)
-            expected = (resp.header("ETag") or "").strip('"')
-            if expected and h.hexdigest() != expected:
-                raise DigestMismatch(
-                    "digest_mismatch",
-                    f"downloaded bytes of {session}/{name} do not match their sha256; try again",
-                )
+            check_digest(resp, h, f"{session}/{name}")
             os.replace(tmp, dest)
         except BaseException:
             if os.path.exists(tmp):
@@ -197,8 +198,8 @@ class Client:
         name: Optional[str] = None,
         where: Optional[str] = None,
         limit: Optional[int] = None,
-        since: Optional[str] = None,
-        until: Optional[str] = None,
+        since: Optional[When] = None,
+        until: Optional[When] = None,
         latest: bool = False,
         page_size: int = 100,
     ) -> Iterator[Artifact]:
@@ -206,7 +207,8 @@ class Client:
 
         ``type`` is a media type (``application/json``) or family (``image/*``); ``name`` a
         glob; ``where`` the expression language (``score >= 0.9 and stage in ('qa','prod')``);
-        ``since``/``until`` ISO times or durations back from now (``24h``); ``latest`` keeps
+        ``since``/``until`` ISO times, datetimes, or durations back from now (``"24h"``,
+        seconds, a timedelta); ``latest`` keeps
         only the newest version of each name; ``limit`` caps the total yielded.
         """
         params = meta_filters(meta)
@@ -215,8 +217,8 @@ class Client:
             ("type", type),
             ("name", name),
             ("where", where),
-            ("since", since),
-            ("until", until),
+            ("since", None if since is None else point_in_time(since)),
+            ("until", None if until is None else point_in_time(until)),
         ):
             if v is not None:
                 params.append((k, v))
@@ -327,9 +329,14 @@ class Client:
         if id is not None:
             path = path_of("v1", "artifacts", ref_id(id), "share")
         elif session is not None and name is not None:
-            resp = self._t.request(
-                "HEAD", path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
-            )
+            target = path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
+            try:
+                resp = self._t.request("HEAD", target)
+            except CairnError as e:
+                if e.status == 0 or e.status >= 500:
+                    raise
+                # A HEAD answer has no body: ask again for one byte, whose error says why.
+                resp = self._t.request("GET", target, headers={"Range": "bytes=0-0"})
             resp.close()
             path = path_of("v1", "artifacts", resp.header("X-Cairn-Artifact-Id") or "", "share")
         elif session is not None:
@@ -340,3 +347,12 @@ class Client:
 
 
 __all__ = ["Client", "CairnError", "Duration", "MetaFilter"]
+
+
+def check_digest(resp: Response, h: "hashlib._Hash", what: str) -> None:
+    """Raises DigestMismatch unless ``h`` (of the bytes read) matches the server's ``ETag``."""
+    expected = (resp.header("ETag") or "").strip('"')
+    if expected and h.hexdigest() != expected:
+        raise DigestMismatch(
+            "digest_mismatch", f"downloaded bytes of {what} do not match their sha256; try again"
+        )
