@@ -76,7 +76,10 @@ export function compileWhere(
       case 'glob':
         return `${x} GLOB ${param(e.pattern)}`;
       case 'in':
-        return `(${e.values.map((v) => predicate(x, { kind: 'cmp', field: e.field, op: '=', value: v })).join(' OR ')})`;
+        return balanced(
+          e.values.map((v) => predicate(x, { kind: 'cmp', field: e.field, op: '=', value: v })),
+          ' OR ',
+        );
       case 'exists':
         return '1';
       default:
@@ -105,8 +108,8 @@ export function compileWhere(
     return `${self} IN (SELECT ${owner} FROM ${table} WHERE key = ${param(e.field.key)}${cond})`;
   };
 
-  // Chains of one operator are emitted flat, `(x AND y AND z)`: nesting them one level per
-  // operand would hit SQLite's expression depth limit (1000) on a long but valid expression.
+  // Chains of one operator are gathered and emitted as a balanced tree (see balanced): nested
+  // one level per operand, a long but valid expression would pass SQLite's depth limit.
   const chain = (e: WhereExpr, kind: 'and' | 'or', out: WhereExpr[]): WhereExpr[] => {
     if (e.kind === kind) {
       chain(e.left, kind, out);
@@ -118,9 +121,7 @@ export function compileWhere(
     switch (e.kind) {
       case 'and':
       case 'or':
-        return `(${chain(e, e.kind, [])
-          .map(walk)
-          .join(e.kind === 'and' ? ' AND ' : ' OR ')})`;
+        return balanced(chain(e, e.kind, []).map(walk), e.kind === 'and' ? ' AND ' : ' OR ');
       case 'not':
         return `(NOT ${walk(e.expr)})`;
       default:
@@ -128,6 +129,19 @@ export function compileWhere(
     }
   };
   return walk(expr);
+}
+
+/**
+ * `parts` joined by `op` (` AND `/` OR `) as a balanced tree of parenthesized groups of at most
+ * 8. SQLite parses `a OR b OR c …` into a tree one level deeper per operand, and refuses a tree
+ * over 1,000 levels ("Expression tree is too large"): 480 `or` terms plus a 256-value `in` list,
+ * well inside the 4,096-character limit, reached it. Balanced, 4,096 operands stay under 40.
+ */
+function balanced(parts: string[], op: string): string {
+  if (parts.length === 1) return parts[0];
+  if (parts.length <= 8) return `(${parts.join(op)})`;
+  const mid = Math.ceil(parts.length / 2);
+  return `(${balanced(parts.slice(0, mid), op)}${op}${balanced(parts.slice(mid), op)})`;
 }
 
 /** The text a number literal is compared as when the other side is not a number. */
