@@ -1,42 +1,5 @@
-import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
-import type { Config } from '../../src/config.js';
-import type { PushInput } from '../../src/core/artifact-service.js';
-import { CairnError } from '../../src/lib/errors.js';
-import { tempDir } from '../helpers/server.js';
-
-// Unit tests with an injected clock (no server, so no background sweeper): the rules exactly.
-const T0 = Date.parse('2026-03-01T00:00:00Z');
-const H = 3_600_000;
-const open: { app: App; dir: string }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0)) {
-    await o.app.close();
-    rmSync(o.dir, { recursive: true, force: true });
-  }
-});
-
-async function make(config: Partial<Config> = {}) {
-  const dir = tempDir();
-  const clock = { now: T0 };
-  const app = await createApp({ dataDir: dir, ...config }, { clock: () => clock.now });
-  open.push({ app, dir });
-  const push = (input: PushInput, body: string) =>
-    app.artifacts.push(input, Readable.from([Buffer.from(body)]));
-  /** Whether the blob store holds these bytes (asked through its interface). */
-  const blobExists = (body: string) =>
-    app.blobs.has(createHash('sha256').update(body).digest('hex'));
-  return { app, clock, push, blobExists };
-}
-
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (e as CairnError).code,
-  );
+import { describe, expect, it } from 'vitest';
+import { H, T0, code, makeClockedApp as make } from '../helpers/clocked-app.js';
 
 describe('reads hide expired things before any sweep', () => {
   it('artifact and session expiry, one millisecond apart', async () => {

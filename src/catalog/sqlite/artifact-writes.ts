@@ -1,7 +1,13 @@
 import type Database from 'better-sqlite3';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
-import { ARTIFACT_COLUMNS, effectiveExpiry, type ArtifactRow, type SessionRow } from './rows.js';
+import {
+  ARTIFACT_COLUMNS,
+  ARTIFACT_LIVE,
+  effectiveExpiry,
+  type ArtifactRow,
+  type SessionRow,
+} from './rows.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
 import { isSessionExpired, purgeIfExpired } from './sqlite-retention.js';
 
@@ -35,8 +41,10 @@ export class ArtifactWrites {
          VALUES (@id, @sessionSeq, @name, @version, @sha256, @size, @contentType, @meta, @createdAt, @expiresAt, 1)`,
       ),
       meta: db.prepare('INSERT INTO artifact_meta (key, value, artifact_seq) VALUES (?, ?, ?)'),
-      parentExists: db.prepare<[string], { one: number }>(
-        'SELECT 1 AS one FROM artifacts WHERE id = ?',
+      // Live at the push: an expired parent would be a dangling edge at once.
+      parentLive: db.prepare<{ id: string; now: number }, { one: number }>(
+        `SELECT 1 AS one FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
       ),
       lineage: db.prepare('INSERT OR IGNORE INTO lineage (child_seq, parent_id) VALUES (?, ?)'),
       blobRef: db.prepare(
@@ -85,10 +93,10 @@ export class ArtifactWrites {
     }
     if (session.sealed_at !== null) throw new SessionSealedError(a.session);
     for (const parent of a.derivedFrom) {
-      if (!this.s.parentExists.get(parent)) {
+      if (!this.s.parentLive.get({ id: parent, now: a.createdAt })) {
         throw new InvalidInputError(
           'invalid_derived_from',
-          `derived_from names '${parent}', which is not a known artifact id`,
+          `derived_from names '${parent}', which is not a known artifact id (or it has expired)`,
         );
       }
     }

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../lib/errors.js';
 import type { ArtifactQuery, MetaFilter, SessionQuery } from '../../core/types.js';
-import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, SESSION_LIVE } from './rows.js';
+import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, NEWEST_LIVE, SESSION_LIVE } from './rows.js';
 import { compileWhere, metaOfOwner } from './where-sql.js';
 
 /** A SQL statement with named parameters. */
@@ -185,7 +185,7 @@ export function artifactQuerySql(
     params.until = q.until;
     where.push('a.created_at < @until');
   }
-  if (q.latest) where.push('a.is_latest = 1');
+  if (q.latest) where.push(NEWEST_LIVE);
   if (q.cursor !== undefined) {
     params.cursor = decodeCursor(q.cursor);
     where.push('a.seq < @cursor');

@@ -45,9 +45,24 @@ export function effectiveExpiry(
  * session never expires; a sealed one expires whole (its artifacts live as long as it does,
  * except those already expired when it was sealed).
  */
-export const ARTIFACT_LIVE = `(s.pinned = 1 OR ((a.expires_at IS NULL OR a.expires_at > @now
-    OR (s.sealed_at IS NOT NULL AND a.expires_at > s.sealed_at))
+export const ARTIFACT_LIVE = `(s.pinned = 1 OR (${ownLife('a')}
   AND (s.expires_at IS NULL OR s.expires_at > @now)))`;
+
+/**
+ * SQL condition: artifact `a` is the newest version of its name still live at `@now` (read with
+ * ARTIFACT_LIVE, which checks `a` itself and its session). `is_latest` marks the newest row,
+ * which may have expired before the sweep removes it; then an older live version is the one
+ * a read by name gets.
+ */
+export const NEWEST_LIVE = `(a.is_latest = 1 OR NOT EXISTS (SELECT 1 FROM artifacts b
+  WHERE b.session_seq = a.session_seq AND b.name = a.name AND b.version > a.version
+    AND (s.pinned = 1 OR ${ownLife('b')})))`;
+
+/** SQL condition: artifact `x` of session `s` has not expired on its own at `@now`. */
+function ownLife(x: string): string {
+  return `(${x}.expires_at IS NULL OR ${x}.expires_at > @now
+    OR (s.sealed_at IS NOT NULL AND ${x}.expires_at > s.sealed_at))`;
+}
 
 /** SQL condition: session `s` has not expired at parameter `@now`. */
 export const SESSION_LIVE = `(s.pinned = 1 OR s.expires_at IS NULL OR s.expires_at > @now)`;

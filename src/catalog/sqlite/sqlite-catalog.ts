@@ -183,11 +183,13 @@ export class SqliteCatalog implements Catalog {
     version: number | undefined,
     now: number,
   ): Promise<ArtifactRecord | null> {
-    const which = version === undefined ? 'a.is_latest = 1' : 'a.version = @version';
+    // Without a version: the newest one still live (the newest row may have expired).
+    const which = version === undefined ? '' : 'AND a.version = @version';
     const row = this.db
       .prepare<Record<string, unknown>, ArtifactRow>(
         `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
-         WHERE s.id = @session AND a.name = @name AND ${which} AND ${ARTIFACT_LIVE}`,
+         WHERE s.id = @session AND a.name = @name ${which} AND ${ARTIFACT_LIVE}
+         ORDER BY a.version DESC LIMIT 1`,
       )
       .get({ session, name, version, now });
     return row ? toArtifact(row) : null;

@@ -38,9 +38,15 @@ const EXPIRED_ALONE = `FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
 
 /**
  * Deletes artifact rows and drops one blob reference each; returns the blobs that lost their
- * last reference (their rows stay, at refs 0, until collected under the blob lock).
+ * last reference (their rows stay, at refs 0, until collected under the blob lock). With
+ * `partial` (some rows of a session that stays) the session's counters are adjusted and the
+ * newest remaining version of each name becomes its latest again.
  */
-function dropRows(db: Database.Database, rows: RawRow[], adjustCounters: boolean): string[] {
+function dropRows(
+  db: Database.Database,
+  rows: (RawRow & { name?: string })[],
+  partial: boolean,
+): string[] {
   const del = db.prepare('DELETE FROM artifacts WHERE seq = ?');
   const unref = db.prepare<[string], { refs: number }>(
     'UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? RETURNING refs',
@@ -52,7 +58,15 @@ function dropRows(db: Database.Database, rows: RawRow[], adjustCounters: boolean
   for (const r of rows) {
     del.run(r.seq);
     if ((unref.get(r.sha256)?.refs ?? 0) <= 0) unreferenced.push(r.sha256);
-    if (adjustCounters) counters.run(r.size, r.session_seq);
+    if (partial) counters.run(r.size, r.session_seq);
+  }
+  if (partial) {
+    const promote = db.prepare(
+      `UPDATE artifacts SET is_latest = 1 WHERE is_latest = 0 AND seq = (
+         SELECT seq FROM artifacts WHERE session_seq = ? AND name = ? ORDER BY version DESC LIMIT 1)`,
+    );
+    const names = new Set(rows.map((r) => JSON.stringify([r.session_seq, r.name])));
+    for (const key of names) promote.run(...(JSON.parse(key) as [number, string]));
   }
   return unreferenced;
 }
