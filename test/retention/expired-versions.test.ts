@@ -50,3 +50,54 @@ describe('derived_from', () => {
     );
   });
 });
+
+describe('sealing a session with expired artifacts', () => {
+  it('pinned: what the pin kept is in the manifest and stays after unpin and a sweep', async () => {
+    const { app, clock, push } = await make();
+    await push({ session: 'p', name: 'keep' }, 'keep');
+    await push({ session: 'p', name: 'short', ttlMs: H }, 'short');
+    await app.sessions.update('p', { pinned: true });
+    clock.now = T0 + 2 * H;
+    const sealed = await app.sessions.seal('p');
+    expect(sealed.artifact_count).toBe(2);
+    await app.sessions.update('p', { pinned: false });
+    clock.now = T0 + 3 * H;
+    await app.retention.sweep();
+    const m = await app.sessions.manifest('p');
+    expect(m.artifacts.map((a) => a.name).sort()).toEqual(['keep', 'short']);
+    expect(m.digest).toBe(sealed.digest);
+    expect((await app.sessions.get('p')).artifact_count).toBe(2);
+  });
+
+  it('not pinned: the sealed record counts what the manifest holds, and the sweep keeps it so', async () => {
+    const { app, clock, push } = await make();
+    await push({ session: 'c', name: 'a' }, 'a');
+    await push({ session: 'c', name: 'b', ttlMs: H }, 'bb');
+    clock.now = T0 + H;
+    const sealed = await app.sessions.seal('c');
+    expect([sealed.artifact_count, sealed.total_bytes]).toEqual([1, 1]);
+    expect((await app.retention.sweep()).artifacts_expired).toBe(1);
+    const after = await app.sessions.get('c');
+    expect([after.artifact_count, after.total_bytes]).toEqual([1, 1]);
+    const fsck = new FsckService({
+      catalog: app.catalog,
+      blobs: app.blobs,
+      artifacts: app.artifacts,
+    });
+    expect((await fsck.run({ repair: false })).problems).toEqual([]);
+  });
+});
+
+describe('keep last N versions', () => {
+  it('counts only live versions: an expired one does not take the place of one to keep', async () => {
+    const { app, clock, push } = await make();
+    await app.sessions.create({ id: 'kv', keepVersions: 2 });
+    await push({ session: 'kv', name: 'n' }, 'v1');
+    const v2 = await push({ session: 'kv', name: 'n' }, 'v2');
+    await push({ session: 'kv', name: 'n', ttlMs: H }, 'v3');
+    clock.now = T0 + H;
+    const v4 = await push({ session: 'kv', name: 'n' }, 'v4');
+    const all = await app.artifacts.query({ session: 'kv', limit: 10 });
+    expect(all.items.map((a) => a.id)).toEqual([v4.id, v2.id]);
+  });
+});

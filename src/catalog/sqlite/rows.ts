@@ -58,6 +58,13 @@ export const NEWEST_LIVE = `(a.is_latest = 1 OR NOT EXISTS (SELECT 1 FROM artifa
   WHERE b.session_seq = a.session_seq AND b.name = a.name AND b.version > a.version
     AND (s.pinned = 1 OR ${ownLife('b')})))`;
 
+/**
+ * SQL condition: artifact `a` counts in session `s`'s `artifact_count` and `total_bytes`: any
+ * row of an open session, and of a sealed one those its manifest holds (live when it was
+ * sealed); the others await the sweep, which leaves a sealed session's counters alone.
+ */
+export const COUNTED = `(s.sealed_at IS NULL OR a.expires_at IS NULL OR a.expires_at > s.sealed_at)`;
+
 /** SQL condition: artifact `x` of session `s` has not expired on its own at `@now`. */
 function ownLife(x: string): string {
   return `(${x}.expires_at IS NULL OR ${x}.expires_at > @now

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { SessionRecord } from '../../core/types.js';
 import type { Meta } from '../../core/validate.js';
 import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
-import { liveSessionRow, sessionAt, toSession } from './rows.js';
+import { COUNTED, liveSessionRow, sessionAt, toSession } from './rows.js';
 import { purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
 
 /** A session created explicitly (see Catalog.createSession). */
@@ -91,11 +91,26 @@ export class SessionWrites {
     if (!row) throw new NotFoundError(`session '${id}' not found`);
     if (row.sealed_at !== null) return toSession(row);
     const seal = computeSeal();
+    // Kept past their own TTL by the pin, they are in the manifest: they stay with the session
+    // (which expires whole) instead of being swept, and the seal broken, once it is unpinned.
+    if (row.pinned === 1)
+      this.db
+        .prepare('UPDATE artifacts SET expires_at = ? WHERE session_seq = ? AND expires_at <= ?')
+        .run(now + 1, row.seq, now);
     this.db
       .prepare(
         'UPDATE sessions SET sealed_at = ?, digest = ?, signature = ?, updated_at = ?, expires_at = ? WHERE seq = ?',
       )
       .run(now, seal.digest, seal.signature, now, sealedExpiry(this.db, row.seq, now), row.seq);
+    // What the manifest holds: rows that expired before the seal no longer count.
+    this.db
+      .prepare(
+        `UPDATE sessions AS s SET
+           artifact_count = (SELECT count(*) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED}),
+           total_bytes = (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})
+         WHERE s.seq = ?`,
+      )
+      .run(row.seq);
     return sessionAt(this.db, row.seq);
   }
 

@@ -52,7 +52,8 @@ function dropRows(
     'UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? RETURNING refs',
   );
   const counters = db.prepare(
-    'UPDATE sessions SET artifact_count = artifact_count - 1, total_bytes = total_bytes - ? WHERE seq = ?',
+    // A sealed session's counters hold what its manifest holds (see COUNTED): left alone.
+    'UPDATE sessions SET artifact_count = artifact_count - 1, total_bytes = total_bytes - ? WHERE seq = ? AND sealed_at IS NULL',
   );
   const unreferenced: string[] = [];
   for (const r of rows) {
@@ -252,29 +253,32 @@ export class SqliteRetention implements RetentionCatalog {
     session: string,
     name: string | null,
     defaultKeep: number | undefined,
-    _now: number,
+    now: number,
   ): Promise<RemovedRows> {
     const none: RemovedRows = { removed: [], unreferenced: [] };
     const select = () => {
       const s = this.db
-        .prepare<[string], { seq: number; keep_versions: number | null; sealed_at: number | null }>(
-          'SELECT seq, keep_versions, sealed_at FROM sessions WHERE id = ?',
-        )
+        .prepare<
+          [string],
+          { seq: number; keep_versions: number | null; sealed_at: number | null; pinned: number }
+        >('SELECT seq, keep_versions, sealed_at, pinned FROM sessions WHERE id = ?')
         .get(session);
       const keep = s?.keep_versions ?? defaultKeep;
       if (!s || !keep || s.sealed_at !== null) return [];
       return this.db
         .prepare<
-          { seq: number; name: string | null; keep: number },
+          { seq: number; name: string | null; keep: number; now: number; pinned: number },
           ArtifactRow & { session_seq: number }
         >(
+          // Only live versions take a place: expired ones are the sweep's to remove.
           `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
              SELECT seq, row_number() OVER (PARTITION BY name ORDER BY version DESC) AS rank
              FROM artifacts WHERE session_seq = @seq AND (@name IS NULL OR name = @name)
+               AND (@pinned = 1 OR expires_at IS NULL OR expires_at > @now)
            ) r JOIN artifacts a ON a.seq = r.seq JOIN sessions s ON s.seq = a.session_seq
            WHERE r.rank > @keep`,
         )
-        .all({ seq: s.seq, name, keep });
+        .all({ seq: s.seq, name, keep, now, pinned: s.pinned });
     };
     if (select().length === 0) return none;
     return this.batch.run(() => {
