@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events';
 
 /** Kinds of events Cairn publishes. */
 export type EventType =
-  'artifact.created' | 'artifact.deleted' | 'session.sealed' | 'session.expired';
+  | 'artifact.created'
+  | 'artifact.deleted'
+  | 'session.sealed'
+  | 'session.expired'
+  | 'session.deleted';
 
 /**
  * One published event. `id` increases by one per event, and starts from the start time in

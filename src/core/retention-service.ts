@@ -123,12 +123,14 @@ export class RetentionService {
   }
 
   /**
-   * Deletes an open session with all its artifacts and their unreferenced bytes. Throws
-   * NotFoundError, SessionSealedError (409).
+   * Deletes an open session with all its artifacts and their unreferenced bytes, and publishes
+   * `session.deleted` (as an expiry publishes `session.expired`). Throws NotFoundError,
+   * SessionSealedError (409).
    */
   async deleteSession(id: string): Promise<{ id: string; artifacts_deleted: number }> {
     validateSessionId(id);
     const r = await this.o.catalog.retention.deleteSession(id, this.o.clock());
+    this.o.events.publish('session.deleted', id, { id, artifacts: r.artifacts });
     for (const sha of new Set(r.unreferenced)) await this.o.artifacts.collectBlob(sha);
     return { id, artifacts_deleted: r.artifacts };
   }

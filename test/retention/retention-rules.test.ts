@@ -156,10 +156,15 @@ describe('keep last N versions', () => {
 describe('deleting a session', () => {
   it('removes an open session with its artifacts and the bytes nobody else uses', async () => {
     const { app, push, blobExists } = await make();
+    const events: { type: string; session: string; data: unknown }[] = [];
+    app.events.subscribe((e) => events.push(e));
     await push({ session: 'd', name: 'a' }, 'only here');
     await push({ session: 'd', name: 'b' }, 'shared');
     await push({ session: 'other', name: 'b' }, 'shared');
     expect(await app.retention.deleteSession('d')).toEqual({ id: 'd', artifacts_deleted: 2 });
+    expect(events.filter((e) => e.type === 'session.deleted')).toEqual([
+      expect.objectContaining({ session: 'd', data: { id: 'd', artifacts: 2 } }),
+    ]);
     expect(await code(app.sessions.get('d'))).toBe('not_found');
     expect(await Promise.all([blobExists('only here'), blobExists('shared')])).toEqual([
       false,

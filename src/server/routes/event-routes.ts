@@ -14,6 +14,7 @@ const EVENT_TYPES: EventType[] = [
   'artifact.deleted',
   'session.sealed',
   'session.expired',
+  'session.deleted',
 ];
 
 /** Long-poll for a seal and the Server-Sent Events stream. Both wait on the event bus. */
