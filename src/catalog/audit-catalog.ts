@@ -21,7 +21,10 @@ export interface SessionCountMismatch {
 
 /** A consistent copy of the catalog, taken online, and the blobs it references. */
 export interface CatalogSnapshot {
-  /** Blobs the copy's artifacts reference, sorted by hash, a page after `after` at a time. */
+  /**
+   * Blobs the copy's artifacts reference whose bytes are not inside the copy itself (small
+   * blobs kept in the catalog are), sorted by hash, a page after `after` at a time.
+   */
   referencedBlobs(after: string, limit: number): Promise<{ sha256: string; size: number }[]>;
   /** Releases the copy (the file stays where it was written). Idempotent. */
   close(): Promise<void>;

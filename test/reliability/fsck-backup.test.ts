@@ -117,6 +117,11 @@ describe('cairn backup', () => {
     const before: { id: string; sha256: string }[] = [];
     for (let i = 0; i < 40; i++)
       before.push(await push(s, `b${i % 4}`, `f${i}.bin`, randomBytes(2000 + i)));
+    // Over 64 KiB: blob files (the small ones are rows of catalog.db, copied with it).
+    const big: { sha256: string }[] = [];
+    for (let i = 0; i < 3; i++)
+      big.push(await push(s, 'big', `g${i}.bin`, randomBytes(70_000 + i)));
+    before.push(...(big as typeof before));
     await s.fetch('/v1/sessions/b0/seal', { method: 'POST' });
     const target = join(tempDir('cairn-backup-'), 'copy');
     dirs.push(dirname(target));
@@ -137,6 +142,10 @@ describe('cairn backup', () => {
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/backed up \d+ blob\(s\)/);
     expect(readdirSync(target).sort()).toEqual(['admin.token', 'blobs', 'catalog.db', 'seal.key']);
+    const files = readdirSync(join(target, 'blobs'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+    expect(files.sort()).toEqual(big.map((b) => b.sha256).sort());
     expect((await fsck(s)).ok).toBe(true);
 
     const restored = await server(target);

@@ -164,8 +164,10 @@ export class SqliteAudit implements AuditCatalog {
       await close();
       throw err;
     }
+    // Small blobs kept in the catalog are inside the copy already: not listed again as files.
     const page = this.db.prepare<[string, number], { sha256: string; size: number }>(
-      `SELECT sha256, max(size) AS size FROM cairn_snap.artifacts WHERE sha256 > ?
+      `SELECT sha256, max(size) AS size FROM cairn_snap.artifacts a WHERE sha256 > ?
+         AND NOT EXISTS (SELECT 1 FROM cairn_snap.inline_blobs i WHERE i.sha256 = a.sha256)
        GROUP BY sha256 ORDER BY sha256 LIMIT ?`,
     );
     let closed = false;
