@@ -190,3 +190,25 @@ describe('sessions', () => {
     expect((JSON.parse(r.body) as { error: { code: string } }).error.code).toBe('session_sealed');
   });
 });
+
+// Last: it adds artifacts the counts above do not expect.
+describe('type=', () => {
+  it('type= matches media types case-insensitively, with or without parameters', async () => {
+    const sent = ['application/json; charset=utf-8', 'Application/JSON', 'application/json'];
+    const got: string[] = [];
+    for (const [i, type] of sent.entries()) {
+      const rec = await push(`/v1/sessions/types/artifacts/t${i}`, '{}', type);
+      got.push(rec.id);
+      const stored = (await (await s.fetch(`/v1/artifacts/${rec.id}`)).json()) as {
+        content_type: string;
+      };
+      expect(stored.content_type).toBe(type); // kept as sent
+    }
+    const newestFirst = [...got].reverse();
+    for (const type of ['application/json', 'APPLICATION/json', 'application/*'])
+      expect(await items(`session=types&type=${encodeURIComponent(type)}`), type).toEqual(
+        newestFirst,
+      );
+    expect(await items('session=types&type=application/jsonx')).toEqual([]);
+  });
+});

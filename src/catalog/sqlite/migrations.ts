@@ -133,6 +133,14 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE idempotency ADD COLUMN request TEXT;
   `,
+  // 6: type= matches the media type whatever its case and parameters (`Application/JSON;
+  // charset=utf-8` is application/json), still in index order: an index on that expression
+  // (MEDIA_TYPE in query-sql.ts, written the same) instead of the raw Content-Type.
+  `
+  DROP INDEX artifacts_type;
+  CREATE INDEX artifacts_media_type ON artifacts(
+    lower(trim(substr(content_type, 1, instr(content_type || ';', ';') - 1))));
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

@@ -64,6 +64,13 @@ function metaCondition(
  * - `candidates`: only the artifacts `seqs` (a JSON array, from the planner's bitmaps), every
  *   condition still a point lookup per row, so a stale candidate is simply not returned.
  */
+/**
+ * An artifact's media type: its Content-Type lowercased, without parameters
+ * (`Application/JSON; charset=utf-8` → `application/json`). Written exactly as the index
+ * artifacts_media_type (migration 6) is, so type= reads that index, in row order.
+ */
+const MEDIA_TYPE = `lower(trim(substr(a.content_type, 1, instr(a.content_type || ';', ';') - 1)))`;
+
 export type MetaPlan =
   | { kind: 'intersect'; below?: number }
   | { kind: 'driven'; drive: number }
@@ -163,14 +170,15 @@ export function artifactQuerySql(
     where.push('s.id = @session');
   }
   if (q.type !== undefined) {
-    if (q.type.endsWith('/*')) {
-      const family = q.type.slice(0, -1);
+    const type = q.type.toLowerCase();
+    if (type.endsWith('/*')) {
+      const family = type.slice(0, -1);
       params.typeLo = family;
       params.typeHi = `${family.slice(0, -1)}0`;
-      where.push('a.content_type >= @typeLo AND a.content_type < @typeHi');
+      where.push(`${MEDIA_TYPE} >= @typeLo AND ${MEDIA_TYPE} < @typeHi`);
     } else {
-      params.type = q.type;
-      where.push('a.content_type = @type');
+      params.type = type;
+      where.push(`${MEDIA_TYPE} = @type`);
     }
   }
   if (q.name !== undefined) {
