@@ -8,6 +8,7 @@ import { observeRequest } from './request-metrics.js';
 import { errorEnvelope, sendError, sendJson } from './respond.js';
 import { allRoutes } from './routes/index.js';
 import { Router, type Ctx } from './router.js';
+import { Query } from './request.js';
 
 /** A listening Cairn HTTP server. */
 export interface RunningServer {
@@ -72,6 +73,8 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
       routeKey = `${m.route.method} ${m.route.path}`;
       const principal =
         m.route.access === 'public' ? null : await app.tokens.authenticate(bearer(req));
+      const route = m.route;
+      let query: Query | undefined;
       const ctx: Ctx = {
         app,
         req,
@@ -84,9 +87,13 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
           if (!principal) throw new UnauthorizedError();
           app.tokens.authorize(principal, scope, session);
         },
+        get query() {
+          return (query ??= new Query(url.searchParams, route.query ?? [], route.meta));
+        },
       };
-      if (m.route.access !== 'public') ctx.authorize(m.route.access, m.params.sid);
-      await m.route.handler(ctx);
+      if (route.access !== 'public') ctx.authorize(route.access, m.params.sid);
+      void ctx.query; // an unknown query parameter is a 400 before the handler runs
+      await route.handler(ctx);
     } catch (err) {
       sendError(req, res, err, log);
     }

@@ -22,13 +22,25 @@ export function buildOpenApi(routes: Route[], version: string): OpenApiDoc {
   const paths: OpenApiDoc['paths'] = {};
   for (const r of routes) {
     const p = openApiPath(r.path);
-    const params = [...r.path.matchAll(/([:*])([A-Za-z0-9_]+)/g)].map(([, kind, name]) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-      ...(kind === '*' ? { description: 'may contain / (the rest of the path)' } : {}),
-    }));
+    const params: Record<string, unknown>[] = [...r.path.matchAll(/([:*])([A-Za-z0-9_]+)/g)].map(
+      ([, kind, name]) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+        ...(kind === '*' ? { description: 'may contain / (the rest of the path)' } : {}),
+      }),
+    );
+    // The query parameters the route takes: the same list the server checks requests against.
+    if (Array.isArray(r.query))
+      for (const name of r.query) params.push({ name, in: 'query', schema: { type: 'string' } });
+    if (r.meta)
+      params.push({
+        name: 'meta.KEY',
+        in: 'query',
+        description: 'metadata: any number of meta.<key> parameters',
+        schema: { type: 'string' },
+      });
     paths[p] ??= {};
     paths[p][r.method.toLowerCase()] = {
       operationId: `${r.method.toLowerCase()}${p.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ? c.toUpperCase() : ''))}`,

@@ -99,9 +99,10 @@ function eachChunk(
 export class Query {
   constructor(
     readonly params: URLSearchParams,
-    allowed: string[],
+    allowed: readonly string[] | 'any',
     allowMeta = false,
   ) {
+    if (allowed === 'any') return;
     for (const key of new Set(params.keys())) {
       if (allowed.includes(key) || (allowMeta && key.startsWith('meta.'))) continue;
       throw new InvalidInputError(

@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import type { Principal } from '../core/token-service.js';
 import type { Scope } from '../core/types.js';
 import { InvalidInputError } from '../lib/errors.js';
+import type { Query } from './request.js';
 
 /** Who may call a route: anyone, or a token with at least this scope. */
 export type Access = Scope | 'public';
@@ -20,6 +21,8 @@ export interface Ctx {
   /** Throws ForbiddenError unless the caller has `scope` (for `session`, if writing). */
   authorize(scope: Scope, session?: string): void;
   requestId: string;
+  /** The query string, checked against the route's `query` before the handler runs. */
+  query: Query;
 }
 
 /** One route of the table. */
@@ -30,6 +33,14 @@ export interface Route {
   access: Access;
   /** One line for the API description. */
   summary: string;
+  /**
+   * The query parameters it takes (default none): any other is a 400 before the handler runs,
+   * so a typo never silently changes what a request does. `any` for pages and links whose
+   * query strings are not the API's (the browse page, share links, /mcp, health checks).
+   */
+  query?: readonly string[] | 'any';
+  /** Also takes `meta.KEY` parameters. */
+  meta?: boolean;
   handler(ctx: Ctx): Promise<void>;
 }
 

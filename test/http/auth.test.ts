@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/types.js';
 import { allRoutes } from '../../src/server/routes/index.js';
+import { concretePath } from '../helpers/routes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
@@ -14,19 +15,8 @@ beforeAll(async () => {
 });
 afterAll(async () => s.close());
 
-/** A concrete path for a route pattern. */
-function concrete(path: string): string {
-  return path
-    .replace(':sid', 'auth_s')
-    .replace('*name', 'x.txt')
-    .replace(':sha256', '0'.repeat(64))
-    .replace(':id', 'a_01J00000000000000000000000')
-    .replace(/:[a-z_]+/g, 'x')
-    .replace(/\*[a-z_]+/g, 'x');
-}
-
 const call = (method: string, path: string, token?: string) =>
-  fetch(s.url + concrete(path), {
+  fetch(s.url + concretePath(path), {
     method,
     headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(10_000),

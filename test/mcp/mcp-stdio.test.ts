@@ -141,14 +141,14 @@ describe('MCP over stdio (cairn mcp)', () => {
   });
 
   describe('errors', () => {
-    it('a missing --allow-path / --mcp-allow-path directory stops the process at start', async () => {
+    it('a missing --allow-path / --mcp-allow-path directory stops the process at start (usage)', async () => {
       const missing = join(outside, 'missing-dir');
       for (const args of [
         ['mcp', '--allow-path', missing],
         ['serve', '--port', '0', '--data', join(outside, 'd'), '--mcp-allow-path', missing],
       ]) {
         const r = await runCli(args);
-        expect(r.code, args[0]).toBe(1);
+        expect(r.code, args[0]).toBe(2);
         expect(r.stderr).toContain(`allowed path '${missing}' does not exist`);
       }
     });

@@ -62,7 +62,8 @@ describe('cairn share', () => {
   it('exits 3 for what does not exist and 2 for a bad --max-downloads', async () => {
     const missing = await cli(['share', 'run_7/nope.md']);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toContain('not found (HTTP 404)');
+    // The server's reason, not just the status: the name is resolved with a HEAD (no body).
+    expect(missing.stderr).toContain("artifact 'nope.md' not found in session 'run_7'");
     expect((await cli(['share', 'no_such_session'])).code).toBe(3);
     expect((await cli(['share', 'run_7', '--max-downloads', '0'])).code).toBe(2);
   });

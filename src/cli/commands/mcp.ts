@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { clientFor, type GlobalArgs } from '../context.js';
+import { asUsage } from '../util.js';
 
 interface McpArgs extends GlobalArgs {
   'allow-path'?: string[];
@@ -25,7 +26,8 @@ export const mcpCommand: CommandModule<GlobalArgs, McpArgs> = {
     const { createCairnMcpServer } = await import('../../mcp/cairn-mcp-server.js');
     const { PathGuard } = await import('../../mcp/path-guard.js');
     const roots = args['allow-path']?.length ? args['allow-path'] : [process.cwd()];
-    const deps = { api: clientFor(args), files: new PathGuard(roots) };
+    // A missing directory is a bad flag value: a usage error, as for serve --mcp-allow-path.
+    const deps = { api: clientFor(args), files: asUsage(() => new PathGuard(roots)) };
     const handle = serveStdio(() => createCairnMcpServer(deps), {
       onerror: (err) =>
         process.stderr.write(

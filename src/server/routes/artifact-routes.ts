@@ -1,8 +1,7 @@
 import type { ArtifactQuery, MetaFilter } from '../../core/types.js';
-import { validateMetaKey } from '../../core/validate.js';
+import { validateMetaKey, validateSessionId } from '../../core/validate.js';
 import { parseWhere } from '../../core/where-parser.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
@@ -14,6 +13,8 @@ export function bindArtifactRoutes(): Route[] {
     {
       method: 'PUT',
       path: '/v1/sessions/:sid/artifacts/*name',
+      query: ['ttl', 'derived_from', 'sha256'],
+      meta: true,
       access: 'write',
       summary: 'Push an artifact (raw body)',
       handler: push,
@@ -21,6 +22,7 @@ export function bindArtifactRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/sessions/:sid/artifacts/*name',
+      query: ['version', 'download'],
       access: 'read',
       summary: 'Bytes of the latest (or ?version=N) version',
       handler: readByName,
@@ -28,6 +30,8 @@ export function bindArtifactRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/artifacts',
+      query: ['session', 'type', 'name', 'since', 'until', 'latest', 'limit', 'cursor', 'where'],
+      meta: true,
       access: 'read',
       summary: 'Query artifacts',
       handler: query,
@@ -42,6 +46,7 @@ export function bindArtifactRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/artifacts/:id/content',
+      query: ['download'],
       access: 'read',
       summary: 'Bytes of one artifact',
       handler: readById,
@@ -64,7 +69,7 @@ export function bindArtifactRoutes(): Route[] {
 }
 
 async function readByName(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['version', 'download']);
+  const q = c.query;
   const rec = await c.app.artifacts.find(
     c.params.sid,
     c.params.name,
@@ -74,7 +79,7 @@ async function readByName(c: Ctx): Promise<void> {
 }
 
 async function readById(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['download']);
+  const q = c.query;
   const rec = await c.app.artifacts.get(c.params.id);
   await serveArtifact(c.req, c.res, c.app.artifacts, rec, { attachment: q.bool('download') });
 }
@@ -107,11 +112,7 @@ export function metaFilters(params: URLSearchParams): MetaFilter[] {
 }
 
 async function query(c: Ctx): Promise<void> {
-  const q = new Query(
-    c.url.searchParams,
-    ['session', 'type', 'name', 'since', 'until', 'latest', 'limit', 'cursor', 'where'],
-    true,
-  );
+  const q = c.query;
   const now = c.app.clock();
   const type = q.str('type');
   if (type !== undefined && !/^[\w.+-]+\/(\*|[\w.+-]+)$/.test(type)) {
@@ -121,8 +122,11 @@ async function query(c: Ctx): Promise<void> {
     );
   }
   const where = q.str('where');
+  const session = q.str('session');
+  // `session=` names none: an empty answer would look like an empty session.
+  if (session !== undefined) validateSessionId(session);
   const aq: ArtifactQuery = {
-    session: q.str('session'),
+    session,
     meta: metaFilters(c.url.searchParams),
     type,
     name: q.str('name'),

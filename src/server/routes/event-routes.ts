@@ -1,7 +1,6 @@
 import type { CairnEvent, EventType } from '../../core/events.js';
 import { validateSessionId } from '../../core/validate.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 
@@ -23,6 +22,7 @@ export function bindEventRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/sessions/:sid/wait',
+      query: ['until', 'timeout'],
       access: 'read',
       summary: 'Long-poll until the session is sealed (?until=sealed&timeout=60s, at most 5m)',
       handler: waitSealed,
@@ -30,6 +30,7 @@ export function bindEventRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/events',
+      query: ['session', 'types', 'last_event_id', 'heartbeat'],
       access: 'read',
       summary: 'Server-Sent Events (?session=, ?types=); resumes after Last-Event-ID',
       handler: streamEvents,
@@ -44,7 +45,7 @@ export function bindEventRoutes(): Route[] {
  * in between cannot be missed; never polls. Releases everything when the client goes away.
  */
 async function waitSealed(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['until', 'timeout']);
+  const q = c.query;
   const until = q.str('until') ?? 'sealed';
   if (until !== 'sealed')
     throw new InvalidInputError('invalid_query', "until must be 'sealed' (the only condition)");
@@ -88,7 +89,7 @@ async function waitSealed(c: Ctx): Promise<void> {
  * Ends, releasing its subscription, when the client goes away or falls 1 MiB behind.
  */
 async function streamEvents(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['session', 'types', 'last_event_id', 'heartbeat']);
+  const q = c.query;
   const session = q.str('session');
   if (session !== undefined) validateSessionId(session);
   const types = parseTypes(q.str('types'));

@@ -1,4 +1,3 @@
-import { Query } from '../request.js';
 import type { Route } from '../router.js';
 import { streamSessionExport } from '../session-export.js';
 import { importSessionTar } from '../session-import.js';
@@ -12,19 +11,17 @@ export function bindExportRoutes(): Route[] {
       path: '/v1/sessions/:sid/export',
       access: 'read',
       summary: 'Export a session as a tar (cairn-export.json + files/<name>)',
-      handler: (c) => {
-        new Query(c.url.searchParams, []); // takes no parameters: refuse a mistyped one
-        return streamSessionExport(c.app, c.params.sid, c.res);
-      },
+      handler: (c) => streamSessionExport(c.app, c.params.sid, c.res),
     },
     {
       method: 'POST',
       path: '/v1/import',
+      query: ['ttl'],
       access: 'write',
       summary:
         'Import a session export tar (verifies every hash, the digest and signature; ?ttl= sets its lifetime here)',
       handler: async (c) => {
-        const ttlMs = new Query(c.url.searchParams, ['ttl']).duration('ttl');
+        const ttlMs = c.query.duration('ttl');
         const result = await importSessionTar(c.app, c.req, (sid) => c.authorize('write', sid), {
           ttlMs,
         });

@@ -1,5 +1,4 @@
 import { walkLineage } from '../../core/lineage.js';
-import { Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -9,10 +8,11 @@ export function bindLineageRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/artifacts/:id/lineage',
+      query: ['depth'],
       access: 'read',
       summary: 'Upstream and downstream lineage trees, across sessions (?depth=1..50, default 10)',
       handler: async (c) => {
-        const q = new Query(c.url.searchParams, ['depth']);
+        const q = c.query;
         const depth = q.int('depth', 10, 1, 50) as number;
         const root = await c.app.artifacts.get(c.params.id);
         const now = () => c.app.clock();

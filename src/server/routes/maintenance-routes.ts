@@ -1,6 +1,5 @@
 import { FsckService } from '../../core/fsck-service.js';
 import { writeBackupTar } from '../backup-tar.js';
-import { Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -10,11 +9,12 @@ export function bindMaintenanceRoutes(): Route[] {
     {
       method: 'POST',
       path: '/v1/fsck',
+      query: ['repair'],
       access: 'admin',
       summary:
         'Rehash every blob and check catalog rows and counts (?repair=true fixes what is safe)',
       handler: async (c) => {
-        const q = new Query(c.url.searchParams, ['repair']);
+        const q = c.query;
         const fsck = new FsckService({
           catalog: c.app.catalog,
           blobs: c.app.blobs,
@@ -29,7 +29,6 @@ export function bindMaintenanceRoutes(): Route[] {
       access: 'admin',
       summary: 'Consistent online backup as a tar (catalog snapshot, blobs, seal key)',
       handler: async (c) => {
-        new Query(c.url.searchParams, []);
         c.res.writeHead(200, {
           'Content-Type': 'application/x-tar',
           'Content-Disposition': 'attachment; filename="cairn-backup.tar"',

@@ -41,6 +41,7 @@ export function bindMcpRoutes(): Route[] {
     {
       method: 'POST',
       path: '/mcp',
+      query: 'any',
       access: 'read',
       summary: 'MCP over Streamable HTTP (tools and resources; see MCP server)',
       handler: serveMcp,
@@ -48,6 +49,7 @@ export function bindMcpRoutes(): Route[] {
     {
       method: 'GET',
       path: '/mcp',
+      query: 'any',
       access: 'read',
       summary: 'MCP Streamable HTTP stream (stateless server: 405)',
       handler: serveMcp,
@@ -55,6 +57,7 @@ export function bindMcpRoutes(): Route[] {
     {
       method: 'DELETE',
       path: '/mcp',
+      query: 'any',
       access: 'read',
       summary: 'MCP session end (stateless server: 405)',
       handler: serveMcp,

@@ -3,7 +3,7 @@ import type { IdempotentAnswer } from '../../catalog/catalog.js';
 import type { PushInput } from '../../core/artifact-service.js';
 import { MAX_CONTENT_TYPE, validateSha256 } from '../../core/validate.js';
 import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
-import { hashBody, Query } from '../request.js';
+import { hashBody } from '../request.js';
 import type { Ctx } from '../router.js';
 
 /**
@@ -13,7 +13,7 @@ import type { Ctx } from '../router.js';
  * {@link idempotentPush}).
  */
 export async function push(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['ttl', 'derived_from', 'sha256'], true);
+  const q = c.query;
   const input: PushInput = {
     session: c.params.sid,
     name: c.params.name,

@@ -1,4 +1,3 @@
-import { Query } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -34,17 +33,17 @@ export function bindRetentionRoutes(): Route[] {
       access: 'admin',
       summary: 'Dry run: what garbage collection would remove and the bytes it would free',
       handler: async (c) => {
-        new Query(c.url.searchParams, []);
         sendJson(c.res, 200, await c.app.retention.plan());
       },
     },
     {
       method: 'POST',
       path: '/v1/gc',
+      query: ['dry_run'],
       access: 'admin',
       summary: 'Run garbage collection now (?dry_run=true only reports)',
       handler: async (c) => {
-        const q = new Query(c.url.searchParams, ['dry_run']);
+        const q = c.query;
         const report = q.bool('dry_run')
           ? await c.app.retention.plan()
           : await c.app.retention.sweep();

@@ -1,7 +1,7 @@
 import { parseWhere } from '../../core/where-parser.js';
 import { parseDuration } from '../../lib/duration.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { onlyFields, Query, readJson } from '../request.js';
+import { onlyFields, readJson } from '../request.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { metaFilters } from './artifact-routes.js';
@@ -19,6 +19,8 @@ export function bindSessionRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/sessions',
+      query: ['sealed', 'q', 'limit', 'cursor', 'where'],
+      meta: true,
       access: 'read',
       summary: 'List or query sessions',
       handler: list,
@@ -97,7 +99,7 @@ async function update(c: Ctx): Promise<void> {
 }
 
 async function list(c: Ctx): Promise<void> {
-  const q = new Query(c.url.searchParams, ['sealed', 'q', 'limit', 'cursor', 'where'], true);
+  const q = c.query;
   const where = q.str('where');
   sendJson(
     c.res,

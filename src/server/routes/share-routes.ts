@@ -53,6 +53,7 @@ export function bindShareRoutes(): Route[] {
     {
       method: 'GET',
       path: '/s/:token',
+      query: 'any',
       access: 'public',
       summary: 'Public download through a share link (404 unknown, 410 expired/revoked/used up)',
       handler: serveShare,

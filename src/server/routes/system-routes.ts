@@ -7,6 +7,7 @@ export function bindSystemRoutes(): Route[] {
     {
       method: 'GET',
       path: '/healthz',
+      query: 'any',
       access: 'public',
       summary: 'Liveness and readiness',
       handler: async (c) => {

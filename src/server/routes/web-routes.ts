@@ -7,13 +7,15 @@ import { PAGE_HEADERS, pageShell, webAsset } from '../../web/web-page.js';
  * in with a token and reads everything through the /v1 API.
  */
 export function bindWebRoutes(): Route[] {
-  const shell = { method: 'GET', access: 'public', handler: sendShell } as const;
+  // The page's own query strings (filters, cursors) are read by the page, not here.
+  const shell = { method: 'GET', access: 'public', query: 'any', handler: sendShell } as const;
   return [
     { ...shell, path: '/', summary: 'Browse page (sign in with a token; data comes from /v1)' },
     {
       method: 'GET',
       path: '/ui/assets/:file',
       access: 'public',
+      query: ['v'],
       summary: 'Browse page assets (script, style, icon) embedded in the server',
       handler: sendAsset,
     },
