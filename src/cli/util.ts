@@ -50,6 +50,11 @@ export const limitFlag = checkedFlag((n: number) => {
     throw new Error('--limit must be a whole number from 1 to 1000');
 });
 
+/** The line under a listing that has more pages: how to get the next one. */
+export function morePages(nextCursor: string | null | undefined): string {
+  return nextCursor ? `\n(more: the same command with --cursor ${nextCursor})` : '';
+}
+
 /** True if `path` is an existing directory (following symlinks). */
 export function isDirectory(path: string): boolean {
   try {

@@ -95,3 +95,24 @@ describe('pull -o - checks what it streams', () => {
     );
   });
 });
+
+describe('ls and sessions page with --cursor', () => {
+  it('print the cursor of the next page and take it back', async () => {
+    for (const n of ['p1', 'p2', 'p3'])
+      expect((await cli(['push', 'a.txt', '--session', 'paged', '--name', n])).code).toBe(0);
+    const first = await cli(['ls', '--session', 'paged', '--limit', '2']);
+    const cursor = /--cursor (\S+)\)/.exec(first.stdout)?.[1];
+    expect(cursor, first.stdout).toBeTruthy();
+    expect(first.stdout).toMatch(/p3[\s\S]*p2/);
+    const next = await cli(['ls', '--session', 'paged', '--limit', '2', '--cursor', cursor ?? '']);
+    expect(next.code).toBe(0);
+    expect(next.stdout).toContain('p1');
+    expect(next.stdout).not.toContain('--cursor');
+    const sessions = await cli(['sessions', '--limit', '1']);
+    const sc = /--cursor (\S+)\)/.exec(sessions.stdout)?.[1];
+    expect(sc, sessions.stdout).toBeTruthy();
+    const more = await cli(['sessions', '--limit', '1', '--cursor', sc ?? '']);
+    expect(more.code).toBe(0);
+    expect(more.stdout.split('\n')[1]).not.toBe(sessions.stdout.split('\n')[1]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 
 import { artifactTable, clientFor, output, type GlobalArgs } from '../context.js';
-import { limitFlag, parseMetaArgs, timeFlag } from '../util.js';
+import { limitFlag, morePages, parseMetaArgs, timeFlag } from '../util.js';
 
 interface LsArgs extends GlobalArgs {
   session?: string;
@@ -13,6 +13,7 @@ interface LsArgs extends GlobalArgs {
   where?: string;
   latest: boolean;
   limit: number;
+  cursor?: string;
 }
 
 /** `cairn ls`: query artifacts, newest first. */
@@ -46,7 +47,8 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
         default: false,
         describe: 'Only the latest version of each name',
       })
-      .option('limit', { type: 'number', default: 50, coerce: limitFlag }),
+      .option('limit', { type: 'number', default: 50, coerce: limitFlag })
+      .option('cursor', { type: 'string', describe: 'Continue where the last page stopped' }),
   handler: async (args) => {
     // Own properties (fromEntries): `__proto__` reaches the server, which says what is wrong.
     const meta: Record<string, string> = Object.fromEntries(
@@ -62,13 +64,12 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       where: args.where,
       latest: args.latest || undefined,
       limit: args.limit,
+      cursor: args.cursor,
     });
     output(
       args,
       page,
-      () =>
-        artifactTable(page.items, { withSession: true }) +
-        (page.next_cursor ? '\n(more: raise --limit)' : ''),
+      () => artifactTable(page.items, { withSession: true }) + morePages(page.next_cursor),
     );
   },
 };

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { clientFor, metaText, output, table, when, type GlobalArgs } from '../context.js';
-import { limitFlag, parseMetaArgs } from '../util.js';
+import { limitFlag, morePages, parseMetaArgs } from '../util.js';
 
 interface SessionsArgs extends GlobalArgs {
   meta: string[];
@@ -9,6 +9,7 @@ interface SessionsArgs extends GlobalArgs {
   open?: boolean;
   where?: string;
   limit: number;
+  cursor?: string;
 }
 
 /** `cairn sessions`: list sessions, newest first. */
@@ -22,7 +23,8 @@ export const sessionsCommand: CommandModule<GlobalArgs, SessionsArgs> = {
       .option('open', { type: 'boolean', describe: 'Only open sessions' })
       .conflicts('sealed', 'open')
       .option('where', { type: 'string' })
-      .option('limit', { type: 'number', default: 50, coerce: limitFlag }),
+      .option('limit', { type: 'number', default: 50, coerce: limitFlag })
+      .option('cursor', { type: 'string', describe: 'Continue where the last page stopped' }),
   handler: async (args) => {
     const sealed = args.sealed ? true : args.open ? false : undefined;
     const page = await clientFor(args).sessions({
@@ -30,19 +32,23 @@ export const sessionsCommand: CommandModule<GlobalArgs, SessionsArgs> = {
       sealed,
       where: args.where,
       limit: args.limit,
+      cursor: args.cursor,
     });
-    output(args, page, () =>
-      table(
-        ['SESSION', 'ARTIFACTS', 'SIZE', 'STATE', 'UPDATED', 'META'],
-        page.items.map((s) => [
-          s.id,
-          s.artifact_count,
-          formatBytes(s.total_bytes),
-          s.sealed ? 'sealed' : 'open',
-          when(s.updated_at),
-          metaText(s.meta),
-        ]),
-      ),
+    output(
+      args,
+      page,
+      () =>
+        table(
+          ['SESSION', 'ARTIFACTS', 'SIZE', 'STATE', 'UPDATED', 'META'],
+          page.items.map((s) => [
+            s.id,
+            s.artifact_count,
+            formatBytes(s.total_bytes),
+            s.sealed ? 'sealed' : 'open',
+            when(s.updated_at),
+            metaText(s.meta),
+          ]),
+        ) + morePages(page.next_cursor),
     );
   },
 };
