@@ -171,4 +171,26 @@ describe('cairn backup', () => {
     expect(cli.code).toBe(2);
     expect(cli.stderr).toContain('not empty');
   });
+
+  it('refuses a file as target, and leaves no directory behind when the server refuses', async () => {
+    const s = await server();
+    const root = tempDir('cairn-backup-');
+    dirs.push(root);
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    const env = { CAIRN_URL: s.url, CAIRN_TOKEN: s.token };
+    const onFile = await runCli(['backup', file], { env });
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toContain('is a file');
+    const tokenRes = await s.fetch('/v1/tokens', {
+      method: 'POST',
+      body: JSON.stringify({ scope: 'read' }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    const { token } = (await tokenRes.json()) as { token: string };
+    const target = join(root, 'copy');
+    const refused = await runCli(['backup', target], { env: { ...env, CAIRN_TOKEN: token } });
+    expect(refused.code).toBe(5);
+    expect(existsSync(target)).toBe(false);
+  });
 });

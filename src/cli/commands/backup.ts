@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { extractBackup } from '../backup-extract.js';
@@ -21,13 +21,26 @@ export const backupCommand: CommandModule<GlobalArgs, BackupArgs> = {
     y.positional('dir', { type: 'string', demandOption: true, describe: 'Empty directory' }),
   handler: async (args) => {
     const dir = resolve(args.dir);
-    const existing = await fsp.readdir(dir).catch(() => null);
-    if (existing && existing.length > 0)
+    const stat = await fsp.stat(dir).catch(() => null);
+    if (stat && !stat.isDirectory())
+      throw new CliError(`${dir} is a file; back up into a new or empty directory`, EXIT.usage);
+    if (stat && (await fsp.readdir(dir)).length > 0)
       throw new CliError(`${dir} is not empty; back up into a new or empty directory`, EXIT.usage);
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     const started = Date.now();
+    // Asked first: a refusal (a token without admin) leaves no directory behind.
     const res = await clientFor(args).request('GET', '/v1/backup');
-    const s = await extractBackup(res, dir);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    let s;
+    try {
+      s = await extractBackup(res, dir);
+    } catch (err) {
+      // A partial copy is no copy: `cairn serve --data DIR` would start from it as a new store.
+      if (stat)
+        for (const e of await fsp.readdir(dir))
+          await fsp.rm(join(dir, e), { recursive: true, force: true });
+      else await fsp.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
     const seconds = (Date.now() - started) / 1000;
     output(args, { dir, ...s, seconds }, () =>
       [
