@@ -101,3 +101,19 @@ describe('keep last N versions', () => {
     expect(all.items.map((a) => a.id)).toEqual([v4.id, v2.id]);
   });
 });
+
+describe('version numbers are never reused', () => {
+  it('after the newest version is deleted or expires and is swept, the next push numbers past it', async () => {
+    const { app, clock, push } = await make();
+    await push({ session: 's', name: 'n' }, 'v1');
+    const v2 = await push({ session: 's', name: 'n' }, 'v2');
+    await app.artifacts.delete(v2.id);
+    expect((await push({ session: 's', name: 'n' }, 'v3')).version).toBe(3);
+    await push({ session: 's', name: 'n', ttlMs: H }, 'v4');
+    clock.now = T0 + H;
+    expect((await app.retention.sweep()).artifacts_expired).toBe(1);
+    const v5 = await push({ session: 's', name: 'n' }, 'v5');
+    expect(v5.version).toBe(5);
+    expect(await code(app.artifacts.find('s', 'n', 4))).toBe('not_found');
+  });
+});

@@ -4,6 +4,7 @@ import type { NewArtifact } from '../catalog.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
+  KEEP_VERSION_NUMBER,
   effectiveExpiry,
   type ArtifactRow,
   type SessionRow,
@@ -33,6 +34,10 @@ export class ArtifactWrites {
       maxVersion: db.prepare<[number, string], { v: number | null }>(
         'SELECT max(version) AS v FROM artifacts WHERE session_seq = ? AND name = ?',
       ),
+      usedVersion: db.prepare<[number, string], { version: number }>(
+        'SELECT version FROM name_versions WHERE session_seq = ? AND name = ?',
+      ),
+      keepVersionNumber: db.prepare(KEEP_VERSION_NUMBER),
       unsetLatest: db.prepare(
         'UPDATE artifacts SET is_latest = 0 WHERE session_seq = ? AND name = ? AND is_latest = 1',
       ),
@@ -67,9 +72,12 @@ export class ArtifactWrites {
           name: string;
           sha256: string;
           size: number;
+          version: number;
           is_latest: number;
         }
-      >('SELECT seq, session_seq, name, sha256, size, is_latest FROM artifacts WHERE id = ?'),
+      >(
+        'SELECT seq, session_seq, name, sha256, size, version, is_latest FROM artifacts WHERE id = ?',
+      ),
       sessionBySeq: db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?'),
       deleteRow: db.prepare('DELETE FROM artifacts WHERE seq = ?'),
       promoteLatest: db.prepare(
@@ -102,7 +110,9 @@ export class ArtifactWrites {
     }
     const previous = this.s.maxVersion.get(session.seq, a.name)?.v ?? null;
     if (previous !== null) this.s.unsetLatest.run(session.seq, a.name);
-    const version = (previous ?? 0) + 1;
+    // Past any number a deleted or expired version had: a number never names other bytes.
+    const used = this.s.usedVersion.get(session.seq, a.name)?.version ?? 0;
+    const version = Math.max(previous ?? 0, used) + 1;
     this.s.blobRef.run(a.sha256, a.size);
     const meta = JSON.stringify(a.meta);
     const seq = Number(
@@ -151,6 +161,7 @@ export class ArtifactWrites {
     const session = this.s.sessionBySeq.get(raw.session_seq) as SessionRow;
     if (session.sealed_at !== null) throw new SessionSealedError(session.id);
     const row = this.s.bySeq.get(raw.seq) as ArtifactRow;
+    this.s.keepVersionNumber.run({ seq: raw.session_seq, name: raw.name, version: raw.version });
     this.s.deleteRow.run(raw.seq);
     if (raw.is_latest) this.s.promoteLatest.run(raw.session_seq, raw.name);
     this.s.sessionCounts.run(-1, -raw.size, now, raw.session_seq);

@@ -141,6 +141,17 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX artifacts_media_type ON artifacts(
     lower(trim(substr(content_type, 1, instr(content_type || ';', ';') - 1))));
   `,
+  // 7: the highest version a name had when its newest rows were deleted or expired, so a later
+  // push never reuses a version number (?version=N always meant the same bytes). Written only
+  // when rows go; read by each push with one primary-key lookup.
+  `
+  CREATE TABLE name_versions (
+    session_seq INTEGER NOT NULL REFERENCES sessions(seq) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (session_seq, name)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

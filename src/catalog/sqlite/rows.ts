@@ -59,6 +59,16 @@ export const NEWEST_LIVE = `(a.is_latest = 1 OR NOT EXISTS (SELECT 1 FROM artifa
     AND (s.pinned = 1 OR ${ownLife('b')})))`;
 
 /**
+ * SQL run before a row is deleted: if `@version` is the newest of `@name` in session `@seq`,
+ * records that it existed (see migration 7), so later pushes of the name number past it. Older
+ * versions (keep-last-N pruning) write nothing.
+ */
+export const KEEP_VERSION_NUMBER = `INSERT INTO name_versions (session_seq, name, version)
+  SELECT @seq, @name, @version WHERE NOT EXISTS (
+    SELECT 1 FROM artifacts WHERE session_seq = @seq AND name = @name AND version > @version)
+  ON CONFLICT (session_seq, name) DO UPDATE SET version = max(version, excluded.version)`;
+
+/**
  * SQL condition: artifact `a` counts in session `s`'s `artifact_count` and `total_bytes`: any
  * row of an open session, and of a sealed one those its manifest holds (live when it was
  * sealed); the others await the sweep, which leaves a sealed session's counters alone.

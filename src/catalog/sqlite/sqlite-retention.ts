@@ -8,6 +8,7 @@ import type {
 } from '../retention-catalog.js';
 import {
   ARTIFACT_COLUMNS,
+  KEEP_VERSION_NUMBER,
   toArtifact,
   type ArtifactRow,
   type SessionRow,
@@ -39,12 +40,12 @@ const EXPIRED_ALONE = `FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
 /**
  * Deletes artifact rows and drops one blob reference each; returns the blobs that lost their
  * last reference (their rows stay, at refs 0, until collected under the blob lock). With
- * `partial` (some rows of a session that stays) the session's counters are adjusted and the
- * newest remaining version of each name becomes its latest again.
+ * `partial` (some rows of a session that stays) the session's counters are adjusted, a deleted
+ * newest version keeps its number used, and the newest remaining one becomes latest again.
  */
 function dropRows(
   db: Database.Database,
-  rows: (RawRow & { name?: string })[],
+  rows: (RawRow & { name?: string; version?: number })[],
   partial: boolean,
 ): string[] {
   const del = db.prepare('DELETE FROM artifacts WHERE seq = ?');
@@ -55,8 +56,11 @@ function dropRows(
     // A sealed session's counters hold what its manifest holds (see COUNTED): left alone.
     'UPDATE sessions SET artifact_count = artifact_count - 1, total_bytes = total_bytes - ? WHERE seq = ? AND sealed_at IS NULL',
   );
+  // Numbers stay used (see KEEP_VERSION_NUMBER) when rows of a session that stays go.
+  const keep = partial ? db.prepare(KEEP_VERSION_NUMBER) : null;
   const unreferenced: string[] = [];
   for (const r of rows) {
+    keep?.run({ seq: r.session_seq, name: r.name, version: r.version });
     del.run(r.seq);
     if ((unref.get(r.sha256)?.refs ?? 0) <= 0) unreferenced.push(r.sha256);
     if (partial) counters.run(r.size, r.session_seq);
