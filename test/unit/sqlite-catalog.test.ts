@@ -46,3 +46,36 @@ describe('SqliteCatalog storage', () => {
     expect(text).not.toMatch(/SCAN artifact_meta/);
   });
 });
+
+describe('upgrading a catalog', () => {
+  it('migration 8 recounts sessions sealed before it: what their manifests hold', async () => {
+    const dir = tempDir();
+    const c = SqliteCatalog.open({ dir, durability: 'process' });
+    const art = (name: string, size: number, expiresAt: number | null) => ({
+      id: `a_01J0000000000000000000000${name}`,
+      session: 's',
+      name,
+      sha256: name.repeat(64),
+      size,
+      contentType: 'text/plain',
+      meta: {},
+      createdAt: 1,
+      expiresAt,
+      derivedFrom: [],
+      sessionExpiresAt: null,
+    });
+    await c.addArtifact(art('a', 1, null));
+    await c.addArtifact(art('b', 2, 5)); // expired at 5, before the seal at 10
+    await c.sealSession('s', 10, () => ({ digest: 'd'.repeat(64), signature: 'sig' }));
+    await c.close();
+    // As the previous release left it: the expired row counted, user_version 7.
+    const raw = new Database(join(dir, 'catalog.db'));
+    raw.prepare("UPDATE sessions SET artifact_count = 2, total_bytes = 3 WHERE id = 's'").run();
+    raw.pragma('user_version = 7');
+    raw.close();
+    const again = SqliteCatalog.open({ dir, durability: 'process' });
+    const s = await again.getSession('s', 11);
+    expect([s?.artifact_count, s?.total_bytes]).toEqual([1, 1]);
+    await again.close();
+  });
+});

@@ -135,7 +135,7 @@ export const MIGRATIONS: string[] = [
   `,
   // 6: type= matches the media type whatever its case and parameters (`Application/JSON;
   // charset=utf-8` is application/json), still in index order: an index on that expression
-  // (MEDIA_TYPE in query-sql.ts, written the same) instead of the raw Content-Type.
+  // (MEDIA_TYPE in rows.ts, written the same) instead of the raw Content-Type.
   `
   DROP INDEX artifacts_type;
   CREATE INDEX artifacts_media_type ON artifacts(
@@ -151,6 +151,17 @@ export const MIGRATIONS: string[] = [
     version INTEGER NOT NULL,
     PRIMARY KEY (session_seq, name)
   ) WITHOUT ROWID;
+  `,
+  // 8: a sealed session counts what its manifest holds (rows live when it was sealed; the
+  // sweep no longer changes its counters). Sessions sealed before counted rows that had already
+  // expired, which the sweep used to subtract: recounted once, as a seal now counts.
+  `
+  UPDATE sessions AS s SET
+    artifact_count = (SELECT count(*) FROM artifacts a WHERE a.session_seq = s.seq
+      AND (a.expires_at IS NULL OR a.expires_at > s.sealed_at)),
+    total_bytes = (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.session_seq = s.seq
+      AND (a.expires_at IS NULL OR a.expires_at > s.sealed_at))
+  WHERE s.sealed_at IS NOT NULL;
   `,
 ];
 

@@ -75,11 +75,24 @@ export const KEEP_VERSION_NUMBER = `INSERT INTO name_versions (session_seq, name
  */
 export const COUNTED = `(s.sealed_at IS NULL OR a.expires_at IS NULL OR a.expires_at > s.sealed_at)`;
 
+/** SQL: how many artifacts session `s` counts (see COUNTED). */
+export const COUNTED_ARTIFACTS = `(SELECT count(*) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})`;
+/** SQL: the bytes of the artifacts session `s` counts (see COUNTED). */
+export const COUNTED_BYTES = `(SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})`;
+
 /** SQL condition: artifact `x` of session `s` has not expired on its own at `@now`. */
 function ownLife(x: string): string {
   return `(${x}.expires_at IS NULL OR ${x}.expires_at > @now
     OR (s.sealed_at IS NOT NULL AND ${x}.expires_at > s.sealed_at))`;
 }
+
+/**
+ * An artifact's media type: its Content-Type lowercased, without parameters
+ * (`Application/JSON; charset=utf-8` → `application/json`). Written exactly as the index
+ * artifacts_media_type (migration 6) is, so type= reads that index (an exact type in row order); `type` in where=
+ * expressions reads the same value.
+ */
+export const MEDIA_TYPE = `lower(trim(substr(a.content_type, 1, instr(a.content_type || ';', ';') - 1)))`;
 
 /** SQL condition: session `s` has not expired at parameter `@now`. */
 export const SESSION_LIVE = `(s.pinned = 1 OR s.expires_at IS NULL OR s.expires_at > @now)`;

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { SessionRecord } from '../../core/types.js';
 import type { Meta } from '../../core/validate.js';
 import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
-import { COUNTED, liveSessionRow, sessionAt, toSession } from './rows.js';
+import { COUNTED_ARTIFACTS, COUNTED_BYTES, liveSessionRow, sessionAt, toSession } from './rows.js';
 import { purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
 
 /** A session created explicitly (see Catalog.createSession). */
@@ -105,9 +105,7 @@ export class SessionWrites {
     // What the manifest holds: rows that expired before the seal no longer count.
     this.db
       .prepare(
-        `UPDATE sessions AS s SET
-           artifact_count = (SELECT count(*) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED}),
-           total_bytes = (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})
+        `UPDATE sessions AS s SET artifact_count = ${COUNTED_ARTIFACTS}, total_bytes = ${COUNTED_BYTES}
          WHERE s.seq = ?`,
       )
       .run(row.seq);

@@ -7,12 +7,12 @@ import type {
   RefMismatch,
   SessionCountMismatch,
 } from '../audit-catalog.js';
-import { COUNTED } from './rows.js';
+import { COUNTED_ARTIFACTS, COUNTED_BYTES } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 const ACTUAL_REFS = '(SELECT count(*) FROM artifacts a WHERE a.sha256 = b.sha256)';
-const ACTUAL_COUNT = `(SELECT count(*) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})`;
-const ACTUAL_BYTES = `(SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})`;
+const ACTUAL_COUNT = COUNTED_ARTIFACTS;
+const ACTUAL_BYTES = COUNTED_BYTES;
 /** Rows whose latest flag disagrees with "highest version of its name". */
 const WRONG_LATEST = `SELECT a.seq, a.is_latest, s.id AS session, a.name FROM artifacts a
   JOIN sessions s ON s.seq = a.session_seq

@@ -38,41 +38,53 @@ const EXPIRED_ALONE = `FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
     AND (s.sealed_at IS NULL OR a.expires_at <= s.sealed_at)`;
 
 /**
- * Deletes artifact rows and drops one blob reference each; returns the blobs that lost their
- * last reference (their rows stay, at refs 0, until collected under the blob lock). With
- * `partial` (some rows of a session that stays) the session's counters are adjusted, a deleted
- * newest version keeps its number used, and the newest remaining one becomes latest again.
+ * Deletes artifact rows and drops one blob reference each (running `before` on each row first);
+ * returns the blobs that lost their last reference (their rows stay, at refs 0, until collected
+ * under the blob lock). For whole sessions; see dropSomeRows for rows of one that stays.
  */
-function dropRows(
+function dropRows<R extends RawRow>(
   db: Database.Database,
-  rows: (RawRow & { name?: string; version?: number })[],
-  partial: boolean,
+  rows: R[],
+  before?: (r: R) => void,
 ): string[] {
   const del = db.prepare('DELETE FROM artifacts WHERE seq = ?');
   const unref = db.prepare<[string], { refs: number }>(
     'UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? RETURNING refs',
   );
+  const unreferenced: string[] = [];
+  for (const r of rows) {
+    before?.(r);
+    del.run(r.seq);
+    if ((unref.get(r.sha256)?.refs ?? 0) <= 0) unreferenced.push(r.sha256);
+  }
+  return unreferenced;
+}
+
+/**
+ * {@link dropRows} for some rows of sessions that stay (expired alone, pruned): the counters of
+ * an open session drop, a deleted newest version keeps its number used, and the newest
+ * remaining version of each name becomes its latest.
+ */
+function dropSomeRows(
+  db: Database.Database,
+  rows: (RawRow & { name: string; version: number })[],
+): string[] {
   const counters = db.prepare(
     // A sealed session's counters hold what its manifest holds (see COUNTED): left alone.
     'UPDATE sessions SET artifact_count = artifact_count - 1, total_bytes = total_bytes - ? WHERE seq = ? AND sealed_at IS NULL',
   );
-  // Numbers stay used (see KEEP_VERSION_NUMBER) when rows of a session that stays go.
-  const keep = partial ? db.prepare(KEEP_VERSION_NUMBER) : null;
-  const unreferenced: string[] = [];
-  for (const r of rows) {
-    keep?.run({ seq: r.session_seq, name: r.name, version: r.version });
-    del.run(r.seq);
-    if ((unref.get(r.sha256)?.refs ?? 0) <= 0) unreferenced.push(r.sha256);
-    if (partial) counters.run(r.size, r.session_seq);
-  }
-  if (partial) {
-    const promote = db.prepare(
-      `UPDATE artifacts SET is_latest = 1 WHERE is_latest = 0 AND seq = (
-         SELECT seq FROM artifacts WHERE session_seq = ? AND name = ? ORDER BY version DESC LIMIT 1)`,
-    );
-    const names = new Set(rows.map((r) => JSON.stringify([r.session_seq, r.name])));
-    for (const key of names) promote.run(...(JSON.parse(key) as [number, string]));
-  }
+  const keep = db.prepare(KEEP_VERSION_NUMBER);
+  const names = new Map<number, Set<string>>();
+  const unreferenced = dropRows(db, rows, (r) => {
+    keep.run({ seq: r.session_seq, name: r.name, version: r.version });
+    counters.run(r.size, r.session_seq);
+    names.set(r.session_seq, (names.get(r.session_seq) ?? new Set()).add(r.name));
+  });
+  const promote = db.prepare(
+    `UPDATE artifacts SET is_latest = 1 WHERE is_latest = 0 AND seq = (
+       SELECT seq FROM artifacts WHERE session_seq = ? AND name = ? ORDER BY version DESC LIMIT 1)`,
+  );
+  for (const [seq, set] of names) for (const name of set) promote.run(seq, name);
   return unreferenced;
 }
 
@@ -106,7 +118,7 @@ export function purgeIfExpired(db: Database.Database, id: string, now: number): 
   if (!st) purgeStatements.set(db, (st = preparePurge(db)));
   const s = st.session.get(id);
   if (!s || !isSessionExpired(s, now)) return false;
-  dropRows(db, st.rows.all(s.seq), false);
+  dropRows(db, st.rows.all(s.seq));
   st.deleteSession.run(s.seq);
   return true;
 }
@@ -157,7 +169,7 @@ export class SqliteRetention implements RetentionCatalog {
             'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = ? LIMIT ?',
           )
           .all(s.seq, budget);
-        dropRows(this.db, rows, false);
+        dropRows(this.db, rows);
         out.rows += rows.length;
         out.sessionArtifactRows += rows.length;
         if (rows.length < budget) {
@@ -172,7 +184,7 @@ export class SqliteRetention implements RetentionCatalog {
           `SELECT ${ARTIFACT_COLUMNS}, a.session_seq ${EXPIRED_ALONE} LIMIT @limit`,
         )
         .all({ now, limit: limit - out.rows });
-      dropRows(this.db, alone, true);
+      dropSomeRows(this.db, alone);
       out.artifacts = alone.map(toArtifact);
       out.rows += alone.length;
       return out;
@@ -247,7 +259,7 @@ export class SqliteRetention implements RetentionCatalog {
           'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = ?',
         )
         .all(s.seq);
-      const unreferenced = dropRows(this.db, rows, false);
+      const unreferenced = dropRows(this.db, rows);
       this.db.prepare('DELETE FROM sessions WHERE seq = ?').run(s.seq);
       return { artifacts: rows.length, unreferenced };
     });
@@ -287,7 +299,7 @@ export class SqliteRetention implements RetentionCatalog {
     if (select().length === 0) return none;
     return this.batch.run(() => {
       const rows = select();
-      const unreferenced = dropRows(this.db, rows, true);
+      const unreferenced = dropSomeRows(this.db, rows);
       return { removed: rows.map(toArtifact), unreferenced };
     });
   }
