@@ -62,7 +62,8 @@ function valueOf(f: WhereField, rec: ArtifactRecord | SessionRecord): string | u
       id: a.id,
       name: a.name,
       session: a.session,
-      type: a.content_type,
+      // The media type: lowercased, without parameters.
+      type: a.content_type.split(';')[0].trim().toLowerCase(),
       size: String(a.size),
       version: String(a.version),
       sha256: a.sha256,

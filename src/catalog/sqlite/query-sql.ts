@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../lib/errors.js';
 import type { ArtifactQuery, MetaFilter, SessionQuery } from '../../core/types.js';
-import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, NEWEST_LIVE, SESSION_LIVE } from './rows.js';
+import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, MEDIA_TYPE, NEWEST_LIVE, SESSION_LIVE } from './rows.js';
 import { compileWhere, metaOfOwner } from './where-sql.js';
 
 /** A SQL statement with named parameters. */
@@ -64,13 +64,6 @@ function metaCondition(
  * - `candidates`: only the artifacts `seqs` (a JSON array, from the planner's bitmaps), every
  *   condition still a point lookup per row, so a stale candidate is simply not returned.
  */
-/**
- * An artifact's media type: its Content-Type lowercased, without parameters
- * (`Application/JSON; charset=utf-8` → `application/json`). Written exactly as the index
- * artifacts_media_type (migration 6) is, so type= reads that index, in row order.
- */
-const MEDIA_TYPE = `lower(trim(substr(a.content_type, 1, instr(a.content_type || ';', ';') - 1)))`;
-
 export type MetaPlan =
   | { kind: 'intersect'; below?: number }
   | { kind: 'driven'; drive: number }

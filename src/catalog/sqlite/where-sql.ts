@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../lib/errors.js';
 import type { WhereExpr, WhereField } from '../../core/where.js';
+import { MEDIA_TYPE } from './rows.js';
 
 /**
  * SQL true when artifact `owner` (an SQL expression) holds metadata key `key` (an SQL
@@ -20,7 +21,7 @@ const COLUMNS: Record<WhereTarget, Record<string, string>> = {
     id: 'a.id',
     name: 'a.name',
     session: 's.id',
-    type: 'a.content_type',
+    type: MEDIA_TYPE,
     size: 'CAST(a.size AS TEXT)',
     version: 'CAST(a.version AS TEXT)',
     sha256: 'a.sha256',

@@ -114,7 +114,8 @@ export function metaFilters(params: URLSearchParams): MetaFilter[] {
 async function query(c: Ctx): Promise<void> {
   const q = c.query;
   const now = c.app.clock();
-  const type = q.str('type');
+  // The media type: parameters (`; charset=utf-8`) and case do not matter.
+  const type = q.str('type')?.split(';')[0].trim().toLowerCase();
   if (type !== undefined && !/^[\w.+-]+\/(\*|[\w.+-]+)$/.test(type)) {
     throw new InvalidInputError(
       'invalid_type',
