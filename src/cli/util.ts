@@ -18,11 +18,13 @@ export function parseMetaArgs(pairs: string[]): Record<string, string> {
 }
 
 /**
- * A yargs `coerce` for a flag whose value `check` validates (by throwing): a bad value is a usage
- * error (exit 2) raised while the command line is parsed, before anything is read or sent.
+ * A yargs `coerce` for `flag`, whose value `check` validates (by throwing): a bad value, or the
+ * flag given twice, is a usage error (exit 2) raised while the command line is parsed, before
+ * anything is read or sent.
  */
-export function checkedFlag<T>(check: (value: T) => unknown): (value: T) => T {
+export function checkedFlag<T>(flag: string, check: (value: T) => unknown): (value: T) => T {
   return (value) => {
+    if (Array.isArray(value)) throw new CliError(`${flag} is given more than once`, EXIT.usage);
     asUsage(() => check(value));
     return value;
   };
@@ -38,14 +40,15 @@ export function asUsage<T>(fn: () => T): T {
 }
 
 /** `--ttl`-style flags: a duration such as 24h (see parseDuration). */
-export const durationFlag = (flag: string) => checkedFlag((v: string) => parseDuration(v, flag));
+export const durationFlag = (flag: string) =>
+  checkedFlag(flag, (v: string) => parseDuration(v, flag));
 
 /** `--since`/`--until`: a time as the server reads it (see parseTime). */
 export const timeFlag = (flag: string) =>
-  checkedFlag((v: string) => parseTime(v, flag, Date.now()));
+  checkedFlag(flag, (v: string) => parseTime(v, flag, Date.now()));
 
 /** `--limit`: a page size the server accepts, 1 to 1000. */
-export const limitFlag = checkedFlag((n: number) => {
+export const limitFlag = checkedFlag('--limit', (n: number) => {
   if (!Number.isInteger(n) || n < 1 || n > 1000)
     throw new Error('--limit must be a whole number from 1 to 1000');
 });

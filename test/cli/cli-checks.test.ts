@@ -1,5 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -32,6 +42,11 @@ describe('bad flag values are usage errors found before anything is sent', () =>
       [['ls', '--since', '5'], '--since must be an ISO-8601 time'],
       [['ls', '--until', 'yesterday'], '--until must be an ISO-8601 time'],
       [['sessions', '--sealed', '--open'], 'mutually exclusive'],
+      [
+        ['push', 'a.txt', '--session', 's', '--ttl', '1h', '--ttl', '2h'],
+        '--ttl is given more than once',
+      ],
+      [['ls', '--limit', '5', '--limit', '6'], '--limit is given more than once'],
     ];
     for (const [args, why] of cases) {
       const r = await cli(args, nowhere);
@@ -70,6 +85,22 @@ describe('what the server refuses reaches the user', () => {
     expect((await cli(['seal', 'sh'])).code).toBe(0);
     expect((await cli(['pull', 'sh'])).code).toBe(0);
     const r = await cli(['verify', 'sh']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('session   sh (sealed)');
+  });
+
+  it('verify reads an export from a pipe (a FIFO, as <(…) in a shell gives)', async () => {
+    expect((await cli(['export', 'sh', '-o', 'sh.tar'])).code).toBe(0);
+    const fifo = join(work, 'export.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a FIFO for writing waits for its reader: the CLI.
+    const writer = writeFile(fifo, readFileSync(join(work, 'sh.tar')));
+    const r = await runCli(['verify', fifo], {
+      cwd: work,
+      env: { CAIRN_URL: 'http://127.0.0.1:9' }, // read locally: no server needed
+    });
+    await writer;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('session   sh (sealed)');

@@ -29,16 +29,18 @@ export const backupCommand: CommandModule<GlobalArgs, BackupArgs> = {
     const started = Date.now();
     // Asked first: a refusal (a token without admin) leaves no directory behind.
     const res = await clientFor(args).request('GET', '/v1/backup');
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    let made: string | undefined; // the first directory mkdir created (a parent, maybe)
     let s;
     try {
+      made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       s = await extractBackup(res, dir);
     } catch (err) {
+      res.destroy();
       // A partial copy is no copy: `cairn serve --data DIR` would start from it as a new store.
-      if (stat)
+      if (made) await fsp.rm(made, { recursive: true, force: true });
+      else if (stat)
         for (const e of await fsp.readdir(dir))
           await fsp.rm(join(dir, e), { recursive: true, force: true });
-      else await fsp.rm(dir, { recursive: true, force: true });
       throw err;
     }
     const seconds = (Date.now() - started) / 1000;

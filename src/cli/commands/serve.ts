@@ -128,7 +128,6 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   },
 };
 
-/** `--keep-versions N`: a whole number from 1 to 100000. */
 /** The server's configuration from the command line (throws on a bad value). */
 function appOptions(args: ServeArgs): Partial<Config> {
   return {
@@ -136,32 +135,28 @@ function appOptions(args: ServeArgs): Partial<Config> {
     host: args.host,
     port: args.port,
     publicUrl: args['public-url'],
-    defaultTtlMs: args['default-ttl']
-      ? parseDuration(args['default-ttl'], '--default-ttl')
-      : undefined,
+    defaultTtlMs: ms(args['default-ttl'], '--default-ttl'),
     maxSize: args['max-size'] ? parseSize(args['max-size'], '--max-size') : undefined,
     maxHeaderBytes: args['max-header-size']
       ? parseSize(args['max-header-size'], '--max-header-size')
       : undefined,
-    headersTimeoutMs: args['headers-timeout']
-      ? parseDuration(args['headers-timeout'], '--headers-timeout')
-      : undefined,
-    bodyIdleTimeoutMs: args['body-timeout']
-      ? parseDuration(args['body-timeout'], '--body-timeout')
-      : undefined,
-    maxShareTtlMs: args['max-share-ttl']
-      ? parseDuration(args['max-share-ttl'], '--max-share-ttl')
-      : undefined,
+    headersTimeoutMs: ms(args['headers-timeout'], '--headers-timeout'),
+    bodyIdleTimeoutMs: ms(args['body-timeout'], '--body-timeout'),
+    maxShareTtlMs: ms(args['max-share-ttl'], '--max-share-ttl'),
     keepVersions: keepVersionsFlag(args['keep-versions']),
-    sweepIntervalMs: args['sweep-interval']
-      ? parseDuration(args['sweep-interval'], '--sweep-interval')
-      : undefined,
+    sweepIntervalMs: ms(args['sweep-interval'], '--sweep-interval'),
     durability: args.durability as 'full' | 'process',
     logRequests: args.log,
     mcpAllowPaths: args['mcp-allow-path'],
   };
 }
 
+/** A duration flag in ms (undefined if not given). */
+function ms(text: string | undefined, flag: string): number | undefined {
+  return text ? parseDuration(text, flag) : undefined;
+}
+
+/** `--keep-versions N`: a whole number from 1 to 100000. */
 function keepVersionsFlag(n: number | undefined): number | undefined {
   if (n === undefined) return undefined;
   if (!Number.isInteger(n) || n < 1 || n > 100_000)

@@ -33,10 +33,10 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       }),
   handler: async (args) => {
     const trusted = args.key.map((f) => readKeyId(f));
-    // A directory of that name (what `cairn pull SESSION` makes) is not an export.
-    const local =
-      args.target.endsWith('.tar') ||
-      statSync(args.target, { throwIfNoEntry: false })?.isFile() === true;
+    // A directory of that name (what `cairn pull SESSION` makes) is not an export; a file, a
+    // pipe (`<(…)`) or a device is read.
+    const found = statSync(args.target, { throwIfNoEntry: false });
+    const local = args.target.endsWith('.tar') || (found !== undefined && !found.isDirectory());
     let serverKeyIds: string[] = [];
     let source;
     if (local) source = await openLocalFile(args.target);
