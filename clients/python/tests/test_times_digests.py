@@ -3,6 +3,7 @@ it returns against their sha256, as download() does."""
 
 import hashlib
 import os
+import time
 import unittest
 from datetime import datetime, timedelta, timezone
 
@@ -36,6 +37,8 @@ class TimesAndDigestsTest(unittest.TestCase):
         self.assertEqual(names(until=timedelta(hours=1)), [])
         self.assertEqual(names(until=datetime.now(timezone.utc) + timedelta(minutes=1)), ["t.txt"])
         self.assertTrue(pushed.id)
+        with self.assertRaises(ValueError):  # time.time() is a time, not "that long ago"
+            names(since=time.time())
         with self.assertRaises(InvalidRequest) as cm:
             names(since="yesterday")
         self.assertEqual(cm.exception.code, "invalid_time")

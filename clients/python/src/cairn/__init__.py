@@ -23,7 +23,7 @@ Results are the dataclasses :class:`Artifact`, :class:`Session` and :class:`Shar
 raise :class:`CairnError` subclasses carrying the server's ``code`` and ``message``.
 """
 
-from .client import SKIP_CHECK_MIN_BYTES, Client, Duration, MetaFilter, __version__
+from .client import SKIP_CHECK_MIN_BYTES, Client, Duration, MetaFilter, When, __version__
 from .errors import (
     CairnError,
     Conflict,
@@ -49,6 +49,7 @@ __all__ = [
     "Share",
     "Duration",
     "MetaFilter",
+    "When",
     "SKIP_CHECK_MIN_BYTES",
     "CairnError",
     "Conflict",

@@ -10,6 +10,8 @@ from .models import Artifact
 
 #: A duration: a string like ``"30s"``, ``"15m"``, ``"24h"``, ``"7d"``, seconds, or a timedelta.
 Duration = Union[str, int, float, timedelta]
+#: Longest number of seconds taken as "that long ago" by since/until: larger ones are times.
+TEN_YEARS = 10 * 365 * 86400
 #: A point in time: ISO-8601 text, a datetime, or a Duration meaning that long ago.
 When = Union[str, datetime, int, float, timedelta]
 #: Metadata filters: ``{"k": "v"}`` equals, ``{"k": "pre*"}`` prefix, ``{"k": None}`` exists.
@@ -73,6 +75,11 @@ def point_in_time(t: When) -> str:
     seconds or a timedelta as that long ago; text is passed through for the server to check."""
     if isinstance(t, datetime):
         return t.astimezone(timezone.utc).isoformat()
+    if isinstance(t, (int, float)) and not isinstance(t, bool) and t > TEN_YEARS:
+        # time.time() is a point in time, not "that many seconds ago" (which would be 1970).
+        raise ValueError(
+            f"{t!r} looks like a time (epoch seconds), not a duration ago; pass a datetime"
+        )
     return duration(t)
 
 

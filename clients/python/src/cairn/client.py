@@ -1,6 +1,5 @@
 """The Cairn client: push, read, query, seal, wait and share artifacts over Cairn's HTTP API."""
 
-import hashlib
 import math
 import os
 import time
@@ -23,9 +22,10 @@ from ._args import (
     refs_of,
     seconds,
 )
-from ._http import CHUNK, Response, Transport, name_path, path_of
+from ._download import read_verified, save_verified
+from ._http import Response, Transport, name_path, path_of
 from ._source import PushSource, Source, prepare
-from .errors import CairnError, DigestMismatch, NotFound, WaitTimeout
+from .errors import CairnError, NotFound, WaitTimeout
 from .models import Artifact, Session, Share
 
 __version__ = "0.1.0"
@@ -135,10 +135,7 @@ class Client:
         For large artifacts use :meth:`download`, which streams to a file. Raises
         DigestMismatch if the bytes do not match their sha256.
         """
-        resp = self._open(session, name, version)
-        data = resp.read()
-        check_digest(resp, hashlib.sha256(data), f"{session}/{name}")
-        return data
+        return read_verified(self._open(session, name, version), f"{session}/{name}")
 
     def download(
         self,
@@ -156,22 +153,7 @@ class Client:
         dest = os.fspath(path)
         if os.path.isdir(dest):
             dest = os.path.join(dest, name.rsplit("/", 1)[-1])
-        resp = self._open(session, name, version)
-        tmp = f"{dest}.part-{uuid.uuid4().hex[:8]}"
-        h = hashlib.sha256()
-        try:
-            with open(tmp, "wb") as out:
-                for chunk in iter(lambda: resp.raw.read(CHUNK), b""):
-                    h.update(chunk)
-                    out.write(chunk)
-            check_digest(resp, h, f"{session}/{name}")
-            os.replace(tmp, dest)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        finally:
-            resp.close()
+        save_verified(self._open(session, name, version), dest, f"{session}/{name}")
         return dest
 
     def _open(self, session: str, name: str, version: Optional[int]) -> Response:
@@ -346,13 +328,4 @@ class Client:
         return Share.from_json(self._t.json("POST", path, payload=body, retry=False))
 
 
-__all__ = ["Client", "CairnError", "Duration", "MetaFilter"]
-
-
-def check_digest(resp: Response, h: "hashlib._Hash", what: str) -> None:
-    """Raises DigestMismatch unless ``h`` (of the bytes read) matches the server's ``ETag``."""
-    expected = (resp.header("ETag") or "").strip('"')
-    if expected and h.hexdigest() != expected:
-        raise DigestMismatch(
-            "digest_mismatch", f"downloaded bytes of {what} do not match their sha256; try again"
-        )
+__all__ = ["Client", "CairnError", "Duration", "MetaFilter", "When"]
