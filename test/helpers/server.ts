@@ -14,9 +14,10 @@ export const ROOT = resolve(import.meta.dirname, '../..');
  */
 export const CLI = process.env.CAIRN_TEST_CLI || join(ROOT, 'bin/cairn.js');
 
-/** A fresh temp directory, removed by the returned cleanup. */
+/** A fresh temp directory (the test removes it, or the run does at its end). */
 export function tempDir(prefix = 'cairn-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  // Inside the run's own directory when vitest runs (removed at its end, see global-tmp.ts).
+  return mkdtempSync(join(process.env.CAIRN_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** An in-process server on port 0 over a fresh temp data dir. */
