@@ -8,6 +8,7 @@
 //   costs.
 // Prints medians, ratios to nginx, and each server's CPU per push: in all and on its busiest
 // thread (a thread cannot go past 1e6 / that figure pushes per second).
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -16,6 +17,7 @@ import {
   median,
   record,
   round,
+  sleep,
   startCairn,
   startListening,
   startNginx,
@@ -49,8 +51,16 @@ const servers = {
 };
 const runs = Object.fromEntries(Object.keys(servers).map((k) => [k, []]));
 try {
+  const names = Object.keys(servers);
   for (let r = 0; r < rounds; r++) {
-    for (const [name, srv] of Object.entries(servers)) {
+    // The order rotates each round, and each run starts after a sync and a pause: no server
+    // inherits the previous one's writeback (nginx leaves ~10^5 unsynced files) or checkpoint.
+    for (const name of [...names.slice(r % names.length), ...names.slice(0, r % names.length)]) {
+      const srv = servers[name];
+      if (!QUICK) {
+        spawnSync('sync');
+        await sleep(2000);
+      }
       const prefix = name === 'nginx' ? `/dav/r${r}/f` : `/v1/sessions/ceiling${r}/artifacts/f`;
       const cpu0 = threadCpuSeconds(srv.pid);
       const w = wrk({ url: srv.url, script, seconds, args: [prefix, srv.token ?? ''] });
