@@ -41,7 +41,7 @@ if (ceiling) {
   // Reference servers, not Cairn: where the small-push target stands (bench/ceiling.mjs).
   const c = ceiling;
   const busiest = (r) => `busiest thread ${r.busiest_thread_us_per_push} µs/push`;
-  const peer = `nginx in the same run: ${c.nginx.rps} req/s; Cairn: ${c.cairn.rps} req/s (${c.cairn.ratio}×, ${busiest(c.cairn)})`;
+  const peer = `Cairn in the same run: ${c.cairn.rps} req/s, ${busiest(c.cairn)} (nginx: the row above)`;
   for (const [what, r] of [
     ['reference, not Cairn: durable append log + fdatasync, no catalog', c.log],
     ["reference, not Cairn: Cairn's SQLite catalog on a writer thread, minimal HTTP", c.row],
@@ -50,7 +50,7 @@ if (ceiling) {
       what,
       `${r.rps} req/s, p99 ${r.p99_ms} ms, ${busiest(r)}`,
       peer,
-      `${r.ratio}×`,
+      `${r.to_cairn}× Cairn`,
       '–',
       null,
       c,
