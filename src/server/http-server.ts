@@ -74,7 +74,11 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
       const principal =
         m.route.access === 'public' ? null : await app.tokens.authenticate(bearer(req));
       const route = m.route;
-      let query: Query | undefined;
+      const authorize: Ctx['authorize'] = (scope, session) => {
+        if (!principal) throw new UnauthorizedError();
+        app.tokens.authorize(principal, scope, session);
+      };
+      if (route.access !== 'public') authorize(route.access, m.params.sid);
       const ctx: Ctx = {
         app,
         req,
@@ -83,16 +87,10 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
         params: m.params,
         principal,
         requestId,
-        authorize: (scope, session) => {
-          if (!principal) throw new UnauthorizedError();
-          app.tokens.authorize(principal, scope, session);
-        },
-        get query() {
-          return (query ??= new Query(url.searchParams, route.query ?? [], route.meta));
-        },
+        authorize,
+        // After the token is checked; an unknown query parameter is a 400 before the handler.
+        query: new Query(url.searchParams, route.query ?? [], route.meta),
       };
-      if (route.access !== 'public') ctx.authorize(route.access, m.params.sid);
-      void ctx.query; // an unknown query parameter is a 400 before the handler runs
       await route.handler(ctx);
     } catch (err) {
       sendError(req, res, err, log);
