@@ -119,14 +119,6 @@ describe('artifact metadata query plans', () => {
     expect(details.join('\n')).not.toMatch(/\bSCAN\b|TEMP B-TREE FOR ORDER BY/);
   });
 
-  it('reads type= from the media type index in row order (no sort), any case or parameters', () => {
-    for (const type of ['application/json', 'Application/JSON']) {
-      const details = plan({ type, limit: 50 }, { kind: 'intersect' });
-      expect(details[0]).toBe('SEARCH a USING INDEX artifacts_media_type (<expr>=?)');
-      expect(details.join('\n')).not.toMatch(/\bSCAN\b|TEMP B-TREE FOR ORDER BY/);
-    }
-  });
-
   it('walks the newest artifacts by rowid, newest first, for unselective pairs', () => {
     const details = plan(
       { meta: eq(['color', 'red'], ['shape', 'round']), limit: 50 },

@@ -132,8 +132,9 @@ export function impliedMetaFilters(
 /** The first plan {@link queryArtifactRows} runs for `q` (exported for the plan tests). */
 export function chooseMetaPlan(db: Database.Database, q: ArtifactQuery): MetaPlan {
   const filters = q.meta ?? [];
-  // Without metadata conditions, only a where= expression makes the newest window worth it.
-  if (filters.length === 0 && !q.where) return { kind: 'intersect' };
+  // Without metadata conditions, only a where= expression or a type family (`image/*`, whose
+  // index range is not in row order: every match would be sorted) makes the window worth it.
+  if (filters.length === 0 && !q.where && !q.type?.endsWith('/*')) return { kind: 'intersect' };
   const sizes = filters.map((f) => probe(db, f));
   const drive = sizes.indexOf(Math.min(...sizes));
   if (filters.length > 0 && sizes[drive] < SELECTIVE_BELOW) return { kind: 'driven', drive };

@@ -168,7 +168,10 @@ export function artifactQuerySql(
       const family = type.slice(0, -1);
       params.typeLo = family;
       params.typeHi = `${family.slice(0, -1)}0`;
-      where.push(`${MEDIA_TYPE} >= @typeLo AND ${MEDIA_TYPE} < @typeHi`);
+      // In the newest window, tested per row (`+` keeps SQLite off the index, whose range of a
+      // common family holds most of the table, every match of it then sorted).
+      const t = plan.kind === 'window' ? `+${MEDIA_TYPE}` : MEDIA_TYPE;
+      where.push(`${t} >= @typeLo AND ${t} < @typeHi`);
     } else {
       params.type = type;
       where.push(`${MEDIA_TYPE} = @type`);
