@@ -15,6 +15,7 @@ import type { ArtifactRow } from '../../src/catalog/sqlite/rows.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import type { ArtifactQuery, MetaFilter } from '../../src/core/types.js';
 import { parseWhere } from '../../src/core/where-parser.js';
+import { bulkArtifacts } from '../helpers/bulk-catalog.js';
 import { tempDir } from '../helpers/server.js';
 
 // Enough artifacts that common values pass the selectivity probe and the newest window.
@@ -39,26 +40,7 @@ function metaOf(i: number): Record<string, string> {
 beforeAll(() => {
   dir = tempDir();
   catalog = SqliteCatalog.open({ dir, durability: 'process' });
-  const db = catalog.db;
-  // Bulk rows in the real schema (the migrations made it), as the benchmark generator does.
-  db.transaction(() => {
-    db.prepare("INSERT INTO sessions (id, created_at, updated_at) VALUES ('s', 1, 1)").run();
-    db.prepare("INSERT INTO blobs (sha256, size, refs) VALUES ('00', 1, ?)").run(N);
-    const art = db.prepare(
-      `INSERT INTO artifacts (id, session_seq, name, version, sha256, size, content_type, meta, created_at, is_latest)
-       VALUES (?, 1, ?, 1, '00', 1, 'text/plain', ?, ?, 1)`,
-    );
-    const meta = db.prepare(
-      'INSERT INTO artifact_meta (key, value, artifact_seq) VALUES (?, ?, ?)',
-    );
-    for (let i = 1; i <= N; i++) {
-      const m = metaOf(i);
-      const seq = Number(
-        art.run(`a_${String(i).padStart(26, '0')}`, `f${i}`, JSON.stringify(m), i).lastInsertRowid,
-      );
-      for (const [k, v] of Object.entries(m)) meta.run(k, v, seq);
-    }
-  })();
+  bulkArtifacts(catalog.db, N, { metaOf });
 });
 beforeAll(() => {
   bitmaps = new MetaBitmaps(catalog.db);

@@ -8,6 +8,7 @@ import {
 import { artifactQuerySql } from '../../src/catalog/sqlite/query-sql.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import type { ArtifactQuery } from '../../src/core/types.js';
+import { bulkArtifacts } from '../helpers/bulk-catalog.js';
 import { tempDir } from '../helpers/server.js';
 
 // Three newest windows of artifacts: images and text throughout, videos only in the oldest
@@ -23,16 +24,7 @@ let catalog: SqliteCatalog;
 beforeAll(() => {
   dir = tempDir();
   catalog = SqliteCatalog.open({ dir, durability: 'process' });
-  const db = catalog.db;
-  db.transaction(() => {
-    db.prepare("INSERT INTO sessions (id, created_at, updated_at) VALUES ('s', 1, 1)").run();
-    db.prepare("INSERT INTO blobs (sha256, size, refs) VALUES ('00', 1, ?)").run(N);
-    const art = db.prepare(
-      `INSERT INTO artifacts (id, session_seq, name, version, sha256, size, content_type, meta, created_at, is_latest)
-       VALUES (?, 1, ?, 1, '00', 1, ?, '{}', ?, 1)`,
-    );
-    for (let i = 1; i <= N; i++) art.run(`a_${String(i).padStart(26, '0')}`, `f${i}`, typeOf(i), i);
-  })();
+  bulkArtifacts(catalog.db, N, { typeOf });
 });
 afterAll(async () => {
   await catalog.close();

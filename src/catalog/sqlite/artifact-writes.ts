@@ -10,7 +10,7 @@ import {
   type SessionRow,
 } from './rows.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
-import { isSessionExpired, purgeIfExpired } from './sqlite-retention.js';
+import { isSessionExpired, purgeIfExpired } from './row-drops.js';
 
 /**
  * The write half of the artifact table, as synchronous statements run inside the caller's
@@ -31,11 +31,13 @@ export class ArtifactWrites {
       createSession: db.prepare(
         `INSERT INTO sessions (id, meta, created_at, updated_at, expires_at) VALUES (?, '{}', ?, ?, ?)`,
       ),
-      maxVersion: db.prepare<[number, string], { v: number | null }>(
-        'SELECT max(version) AS v FROM artifacts WHERE session_seq = ? AND name = ?',
-      ),
-      usedVersion: db.prepare<[number, string], { version: number }>(
-        'SELECT version FROM name_versions WHERE session_seq = ? AND name = ?',
+      // The newest row's version, and the highest a deleted or expired version had: one call.
+      versions: db.prepare<
+        { seq: number; name: string },
+        { v: number | null; used: number | null }
+      >(
+        `SELECT (SELECT max(version) FROM artifacts WHERE session_seq = @seq AND name = @name) AS v,
+           (SELECT version FROM name_versions WHERE session_seq = @seq AND name = @name) AS used`,
       ),
       keepVersionNumber: db.prepare(KEEP_VERSION_NUMBER),
       unsetLatest: db.prepare(
@@ -108,11 +110,13 @@ export class ArtifactWrites {
         );
       }
     }
-    const previous = this.s.maxVersion.get(session.seq, a.name)?.v ?? null;
+    const { v: previous, used } = this.s.versions.get({ seq: session.seq, name: a.name }) as {
+      v: number | null;
+      used: number | null;
+    };
     if (previous !== null) this.s.unsetLatest.run(session.seq, a.name);
     // Past any number a deleted or expired version had: a number never names other bytes.
-    const used = this.s.usedVersion.get(session.seq, a.name)?.version ?? 0;
-    const version = Math.max(previous ?? 0, used) + 1;
+    const version = Math.max(previous ?? 0, used ?? 0) + 1;
     this.s.blobRef.run(a.sha256, a.size);
     const meta = JSON.stringify(a.meta);
     const seq = Number(

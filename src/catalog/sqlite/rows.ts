@@ -89,8 +89,8 @@ function ownLife(x: string): string {
 /**
  * An artifact's media type: its Content-Type lowercased, without parameters
  * (`Application/JSON; charset=utf-8` → `application/json`). Written exactly as the index
- * artifacts_media_type (migration 6) is, so type= reads that index (an exact type in row order); `type` in where=
- * expressions reads the same value.
+ * artifacts_media_type (migration 6) is, so type= reads that index (an exact type in row
+ * order); `type` in where= expressions reads the same value.
  */
 export const MEDIA_TYPE = `lower(trim(substr(a.content_type, 1, instr(a.content_type || ';', ';') - 1)))`;
 

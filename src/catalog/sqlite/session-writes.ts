@@ -3,7 +3,8 @@ import type { SessionRecord } from '../../core/types.js';
 import type { Meta } from '../../core/validate.js';
 import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import { COUNTED_ARTIFACTS, COUNTED_BYTES, liveSessionRow, sessionAt, toSession } from './rows.js';
-import { purgeIfExpired, sealedExpiry } from './sqlite-retention.js';
+import { purgeIfExpired } from './row-drops.js';
+import { sealedExpiry } from './sqlite-retention.js';
 
 /** A session created explicitly (see Catalog.createSession). */
 export interface NewSession {

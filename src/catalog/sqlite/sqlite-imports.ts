@@ -4,7 +4,7 @@ import type { SessionRecord } from '../../core/types.js';
 import { ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import { sessionAt } from './rows.js';
-import { purgeIfExpired } from './sqlite-retention.js';
+import { purgeIfExpired } from './row-drops.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
 import type { WriteBatcher } from './write-batcher.js';
 

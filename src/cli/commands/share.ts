@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
-import { durationFlag } from '../util.js';
+import { clientFor, output, type GlobalArgs } from '../context.js';
+import { checkedFlag, durationFlag } from '../util.js';
 
 interface ShareArgs extends GlobalArgs {
   target: string;
@@ -26,13 +26,14 @@ export const shareCommand: CommandModule<GlobalArgs, ShareArgs> = {
       .option('max-downloads', {
         type: 'number',
         describe: 'Answer 410 after this many downloads',
+        coerce: checkedFlag('--max-downloads', (n: number) => {
+          if (!Number.isInteger(n) || n < 1)
+            throw new Error('--max-downloads must be a whole number of at least 1');
+        }),
       }),
   handler: async (args) => {
     const client = clientFor(args);
-    const max = args['max-downloads'];
-    if (max !== undefined && (!Number.isInteger(max) || max < 1))
-      throw new CliError('--max-downloads must be a whole number of at least 1', EXIT.usage);
-    const opts = { ttl: args.ttl, maxDownloads: max };
+    const opts = { ttl: args.ttl, maxDownloads: args['max-downloads'] };
     const t = args.target;
     const slash = t.indexOf('/');
     const link = /^a_[0-9A-Z]{26}$/.test(t)
