@@ -19,17 +19,14 @@ import type {
 import { ArtifactWrites } from './artifact-writes.js';
 import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
-import { encodeCursor, sessionQuerySql } from './query-sql.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
   toArtifact,
   toSession,
   type ArtifactRow,
-  type SessionRow,
   liveSessionRow,
 } from './rows.js';
-import { NUMBER_RE } from '../../core/where-parser.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
@@ -41,8 +38,10 @@ import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { cacheStatements } from './statement-cache.js';
-import { queryArtifactRows } from './artifact-query-plan.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
+import { catalogReads } from './catalog-reads.js';
+import { ReadPool } from './read-pool.js';
+import { registerQueryFunctions } from './read-worker.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
@@ -52,6 +51,11 @@ export interface SqliteCatalogOptions {
   durability: 'full' | 'process';
   /** Loaded native binding (single binary); default: better-sqlite3's own lookup. */
   nativeBinding?: unknown;
+  /**
+   * Budget of one read a client can make expensive (artifact and session queries, a session's
+   * artifacts, lineage), in ms; past it the read fails with `query_too_expensive` (default 2000).
+   */
+  queryTimeoutMs?: number;
 }
 
 /** Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. */
@@ -74,6 +78,8 @@ export class SqliteCatalog implements Catalog {
 
   private constructor(
     readonly db: Database.Database,
+    /** Where queries run: worker threads with their own connections (see ReadPool). */
+    private readonly reads: ReadPool,
     private readonly walSync: WalSync | null,
     pin: { db: Database.Database; file: string } | null,
   ) {
@@ -107,18 +113,17 @@ export class SqliteCatalog implements Catalog {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -65536');
-    db.function('cairn_isnum', { deterministic: true }, (v: unknown) =>
-      typeof v === 'string' && NUMBER_RE.test(v) ? 1 : 0,
-    );
+    registerQueryFunctions(db);
     migrate(db);
     cacheStatements(db);
-    if (opts.durability !== 'full') return new SqliteCatalog(db, null, null);
+    const reads = new ReadPool({ file, budgetMs: opts.queryTimeoutMs ?? 2000 });
+    if (opts.durability !== 'full') return new SqliteCatalog(db, reads, null, null);
     const walSync = new WalSync(`${file}-wal`);
     walSync.syncNow();
     // Checkpoints run in rounds that fsync catalog.db off the event loop (see Checkpointer).
     const pin = new Database(file, { nativeBinding: opts.nativeBinding as string | undefined });
     pin.pragma('busy_timeout = 5000');
-    return new SqliteCatalog(db, walSync, { db: pin, file });
+    return new SqliteCatalog(db, reads, walSync, { db: pin, file });
   }
 
   async createSession(s: NewSession): Promise<SessionRecord> {
@@ -131,9 +136,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
-    const sql = sessionQuerySql(q, now);
-    const rows = this.db.prepare<Record<string, unknown>, SessionRow>(sql.text).all(sql.params);
-    return page(rows, q.limit, toSession);
+    return this.reads.run('listSessions', [q, now]);
   }
 
   async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
@@ -151,17 +154,11 @@ export class SqliteCatalog implements Catalog {
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
-    return this.sessionArtifactsSync(id, now);
+    return this.reads.run('sessionArtifacts', [id, now]);
   }
 
   private sessionArtifactsSync(id: string, now: number): ArtifactRecord[] {
-    return this.db
-      .prepare<{ id: string; now: number }, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
-         WHERE s.id = @id AND ${ARTIFACT_LIVE} ORDER BY a.name, a.version`,
-      )
-      .all({ id, now })
-      .map(toArtifact);
+    return catalogReads.sessionArtifacts(this.db, id, now);
   }
 
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
@@ -196,7 +193,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
-    return page(queryArtifactRows(this.db, q, now, this.bitmaps), q.limit, toArtifact);
+    return this.reads.run('queryArtifacts', [q, now]);
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
@@ -207,13 +204,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {
-    return this.db
-      .prepare<{ id: string; now: number }, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM lineage l JOIN artifacts a ON a.seq = l.child_seq
-         JOIN sessions s ON s.seq = a.session_seq WHERE l.parent_id = @id AND ${ARTIFACT_LIVE} ORDER BY a.seq`,
-      )
-      .all({ id, now })
-      .map(toArtifact);
+    return this.reads.run('derivedFrom', [id, now]);
   }
 
   async blobRefs(sha256: string): Promise<number> {
@@ -269,18 +260,10 @@ export class SqliteCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    await this.reads.close();
     await this.batch.drain();
     await this.checkpointer?.close();
     if (this.db.open) this.db.close();
     this.walSync?.close();
   }
-}
-
-function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  return {
-    items: items.map(map),
-    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
-  };
 }

@@ -52,7 +52,8 @@ export interface CompileOptions {
  * Compiles a parsed `where=` expression to a SQL condition over `a`/`s` (artifact target) or
  * `s` (session target). Every literal becomes a named parameter added to `params`; nothing
  * from the expression is concatenated into the SQL text. Metadata conditions select from the
- * (key, value, owner) index. Needs the `cairn_isnum` function registered on the connection.
+ * (key, value, owner) index. Needs the `cairn_isnum` and `cairn_tick` functions registered on
+ * the connection (registerQueryFunctions).
  */
 export function compileWhere(
   expr: WhereExpr,
@@ -129,7 +130,10 @@ export function compileWhere(
         return leaf(e);
     }
   };
-  return walk(expr);
+  // cairn_tick (see registerQueryFunctions) runs once per row tested: the point where a read
+  // worker past its budget stops (terminating a thread waits for it to call into JavaScript).
+  const self = target === 'artifact' ? 'a.seq' : 's.seq';
+  return `(cairn_tick(${self}) AND ${walk(expr)})`;
 }
 
 /**
