@@ -70,6 +70,7 @@ export async function createApp(
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
     durability: config.durability,
+    queryTimeoutMs: config.queryTimeoutMs,
     // Inside the single binary: the embedded better-sqlite3 build (see src/binary/).
     nativeBinding: opts.nativeBinding ?? embeddedNativeBinding(),
   });

@@ -31,6 +31,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** Longest pause while a request body is arriving, in ms; a stalled body is answered 408. */
   bodyIdleTimeoutMs: number;
+  /** Longest a query may run before it is stopped and answered 400 `query_too_expensive`, in ms. */
+  queryTimeoutMs: number;
   /** Write one JSON line per request to stderr. */
   logRequests: boolean;
   /** Directories the MCP file tools (push_file, pull_artifact) may use over /mcp; none by default. */
@@ -48,6 +50,7 @@ export const DEFAULTS: Config = {
   maxHeaderBytes: 16 * 1024,
   headersTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 60_000,
+  queryTimeoutMs: 2000,
   logRequests: false,
   maxShareTtlMs: 30 * 86_400_000,
   sweepIntervalMs: 60_000,

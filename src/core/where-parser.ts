@@ -110,7 +110,11 @@ class Parser {
   }
 
   expr(depth: number): WhereExpr {
-    if (depth > MAX_DEPTH) fail('expression is nested too deeply', this.peek().pos);
+    if (depth > MAX_DEPTH)
+      fail(
+        `expression is nested too deeply: at most ${MAX_DEPTH} levels of parentheses and 'not'`,
+        this.peek().pos,
+      );
     let left = this.conj(depth);
     while (this.isWord('or')) {
       this.next();
@@ -129,6 +133,13 @@ class Parser {
   }
 
   private unary(depth: number): WhereExpr {
+    // Both ways of nesting come through here: `(` and `not` (1,000 nested `not`s passed the
+    // limit when only parentheses counted, and SQLite then refused the expression: a 500).
+    if (depth > MAX_DEPTH)
+      fail(
+        `expression is nested too deeply: at most ${MAX_DEPTH} levels of parentheses and 'not'`,
+        this.peek().pos,
+      );
     if (this.isWord('not')) {
       this.next();
       return { kind: 'not', expr: this.unary(depth + 1) };

@@ -133,6 +133,10 @@ const wheres = [
   'a%20=%201%20or',
   '%00',
   'sha256%20=%20',
+  // `not` counts toward the nesting limit like parentheses (1,000 of them used to be a 500).
+  `${'not%20'.repeat(1000)}a=1`,
+  `${'not%20'.repeat(33)}a=1`,
+  `${'not%20('.repeat(20)}a=1${')'.repeat(20)}`,
 ];
 
 const queries: [string, string][] = [
@@ -531,5 +535,58 @@ function authCases(): HostileCase[] {
     a('write backup', 'GET', '/v1/backup', 'write', {}, 403),
     a('scoped writes elsewhere', 'PUT', '/v1/sessions/prod/artifacts/a.txt', 'scoped', {}, 403),
     a('scoped seals elsewhere', 'POST', '/v1/sessions/ok/seal', 'scoped', {}, 403),
+  ];
+}
+
+/** Where an expensive where= looks: a metadata key no artifact has. */
+export const MISSING_KEY = 'nokey';
+
+/**
+ * The costliest `where=` expressions found inside the length and nesting limits: every term
+ * tests every artifact (no term implies an equality the planner could drive from), so each
+ * costs artifacts × terms — seconds at 10,000 artifacts. Refused with 400
+ * `query_too_expensive` once past the query budget (expensive-query.test.ts), and meanwhile
+ * they must hold nothing else up. Raw text, not URL-encoded.
+ */
+export function expensiveWheres(): [string, string][] {
+  const k = MISSING_KEY;
+  const upTo = (terms: string[], sep: string): string => {
+    let out = terms[0];
+    for (const t of terms.slice(1)) {
+      if (out.length + sep.length + t.length > 4096) break;
+      out += sep + t;
+    }
+    return out;
+  };
+  const many = (f: (i: number) => string) => Array.from({ length: 2000 }, (_, i) => f(i));
+  return [
+    [
+      'or-ed equalities',
+      upTo(
+        many((i) => `${k}='${i}'`),
+        ' or ',
+      ),
+    ],
+    [
+      'or-ed numeric comparisons',
+      upTo(
+        many((i) => `${k}>${i}`),
+        ' or ',
+      ),
+    ],
+    [
+      'or-ed globs',
+      upTo(
+        many((i) => `${k}~'*${i}*'`),
+        ' or ',
+      ),
+    ],
+    [
+      'or-ed in lists',
+      upTo(
+        many((i) => `${k} in (${Array.from({ length: 8 }, (_, j) => `'${i}.${j}'`).join(',')})`),
+        ' or ',
+      ),
+    ],
   ];
 }

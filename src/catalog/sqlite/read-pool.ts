@@ -63,6 +63,13 @@ export class ReadPool {
 
   constructor(private readonly o: ReadPoolOptions) {}
 
+  /** Reads a worker is running now (for tests that must act while one runs). */
+  get running(): number {
+    let n = 0;
+    for (const t of this.threads) if (t.task) n++;
+    return n;
+  }
+
   /** Runs `read(db, ...args)` on a worker. Rejects with its error (a CairnError keeps its code). */
   run<T>(read: CatalogRead, args: unknown[]): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the catalog is closed'));

@@ -126,6 +126,11 @@ export class SqliteCatalog implements Catalog {
     return new SqliteCatalog(db, reads, walSync, { db: pin, file });
   }
 
+  /** Queries running on the read workers right now. */
+  get queriesRunning(): number {
+    return this.reads.running;
+  }
+
   async createSession(s: NewSession): Promise<SessionRecord> {
     return this.batch.run(() => this.sessionWrites.create(s));
   }

@@ -18,6 +18,7 @@ interface ServeArgs {
   'max-header-size'?: string;
   'headers-timeout'?: string;
   'body-timeout'?: string;
+  'query-timeout'?: string;
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
@@ -76,6 +77,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('body-timeout', {
         type: 'string',
         describe: 'Longest pause inside a request body (408 after it), default 60s',
+      })
+      .option('query-timeout', {
+        type: 'string',
+        default: process.env.CAIRN_QUERY_TIMEOUT,
+        describe: 'Longest a query may run (400 query_too_expensive after it), default 2s',
       })
       .option('durability', {
         choices: ['full', 'process'],
@@ -142,6 +148,7 @@ function appOptions(args: ServeArgs): Partial<Config> {
       : undefined,
     headersTimeoutMs: ms(args['headers-timeout'], '--headers-timeout'),
     bodyIdleTimeoutMs: ms(args['body-timeout'], '--body-timeout'),
+    queryTimeoutMs: ms(args['query-timeout'], '--query-timeout'),
     maxShareTtlMs: ms(args['max-share-ttl'], '--max-share-ttl'),
     keepVersions: keepVersionsFlag(args['keep-versions']),
     sweepIntervalMs: ms(args['sweep-interval'], '--sweep-interval'),
