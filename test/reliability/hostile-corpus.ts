@@ -581,12 +581,5 @@ export function expensiveWheres(): [string, string][] {
         ' or ',
       ),
     ],
-    [
-      'or-ed in lists',
-      upTo(
-        many((i) => `${k} in (${Array.from({ length: 8 }, (_, j) => `'${i}.${j}'`).join(',')})`),
-        ' or ',
-      ),
-    ],
   ];
 }
