@@ -37,7 +37,8 @@ async function main() {
   try {
     const native = buildNative(nodeVersion);
     const bundle = await bundleApp(nodeVersion);
-    await inject(seaBlob(bundle, native));
+    const readWorker = await bundleReadWorker(nodeVersion);
+    await inject(seaBlob(bundle, native, readWorker));
   } finally {
     fs.rmSync(WORK, { recursive: true, force: true });
   }
@@ -158,11 +159,36 @@ async function bundleApp(nodeVersion) {
   // import.meta is empty in a CommonJS bundle: anything relying on it (reading files next to
   // the source) would break only inside the binary, so refuse to build instead.
   const meta = result.warnings.filter((w) => /import\.meta/.test(w.text));
-  const stray = meta.filter((w) => !w.location?.file.endsWith('src/version.ts'));
+  // read-worker-script.ts reads import.meta only when the binary registered nothing (never).
+  const allowed = ['src/version.ts', 'src/catalog/sqlite/read-worker-script.ts'];
+  const stray = meta.filter((w) => !allowed.some((f) => w.location?.file.endsWith(f)));
   if (stray.length > 0) {
     const where = stray.map((w) => `${w.location?.file}:${w.location?.line}`).join(', ');
     throw new Error(`import.meta is used where the binary can't provide it: ${where}`);
   }
+  return outfile;
+}
+
+/**
+ * The catalog's read worker (src/catalog/sqlite/read-worker.ts) as one CommonJS script,
+ * better-sqlite3's JavaScript included: the binary starts it from its text (eval), and the
+ * worker loads the same native binding file as the main thread.
+ */
+async function bundleReadWorker(nodeVersion) {
+  const esbuild = await import('esbuild');
+  const outfile = join(WORK, 'read-worker.cjs');
+  await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['src/catalog/sqlite/read-worker.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${nodeVersion.slice(1).split('.')[0]}`,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
   return outfile;
 }
 
@@ -182,8 +208,8 @@ function gitCommit() {
   }
 }
 
-/** The SEA preparation blob: the bundle, its V8 code cache and the native binding as an asset. */
-function seaBlob(bundle, native) {
+/** The SEA preparation blob: the bundle, its V8 code cache, the native binding and read worker. */
+function seaBlob(bundle, native, readWorker) {
   const config = join(WORK, 'sea-config.json');
   const blob = join(WORK, 'sea-prep.blob');
   fs.writeFileSync(
@@ -193,7 +219,7 @@ function seaBlob(bundle, native) {
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
-      assets: { 'better_sqlite3.node': native },
+      assets: { 'better_sqlite3.node': native, 'read-worker.cjs': readWorker },
     }),
   );
   const r = spawnSync(NODE22, ['--experimental-sea-config', config], {

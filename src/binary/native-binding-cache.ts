@@ -47,6 +47,7 @@ export function loadNativeBinding(opts: NativeBindingOptions): unknown {
     const mod = { exports: {} as unknown };
     try {
       process.dlopen(mod, path, constants.dlopen.RTLD_NOW);
+      if (mod.exports && typeof mod.exports === 'object') files.set(mod.exports, path);
       return mod.exports;
     } catch (err) {
       failures.push(`cannot load ${path}: ${(err as Error).message}`);
@@ -59,6 +60,16 @@ export function loadNativeBinding(opts: NativeBindingOptions): unknown {
       `${NATIVE_DIR_ENV} to a private directory Cairn may write to, on a filesystem that ` +
       'allows executing code (not mounted noexec).',
   );
+}
+
+const files = new WeakMap<object, string>();
+
+/**
+ * The file a binding returned by {@link loadNativeBinding} was loaded from (undefined for
+ * anything else): worker threads load it again from there, each into its own context.
+ */
+export function nativeBindingFile(binding: unknown): string | undefined {
+  return binding && typeof binding === 'object' ? files.get(binding) : undefined;
 }
 
 /** The candidate cache directories, most preferred first. */

@@ -89,6 +89,10 @@ describe('dist/cairn, copied alone into an empty directory', () => {
 
     const ls = await run(['ls', '--meta', 'agent=claude-sonnet', '--meta', 'pipeline=billing']);
     expect(ls.code, ls.stderr).toBe(0);
+    // Queries run on the catalog's read workers, started from the script the binary carries.
+    const w = await run(['ls', '--where', "pipeline = 'billing' or agent ~ 'gpt*'", '--json']);
+    expect(w.code, w.stderr).toBe(0);
+    expect((JSON.parse(w.stdout) as { items: unknown[] }).items).toHaveLength(1);
     const q = await run(['ls', '--meta', 'pipeline=billing', '--json']);
     const items = (JSON.parse(q.stdout) as { items: { name: string; meta: object }[] }).items;
     expect(items).toHaveLength(1);
