@@ -1,7 +1,9 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import { bulkArtifacts } from '../helpers/bulk-catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { call } from '../mcp/tool-suite.js';
 import { expensiveWheres } from './hostile-corpus.js';
 
 // The attack of issue 19: a where= inside every limit that costs seconds at 10,000 artifacts.
@@ -78,6 +80,23 @@ describe('a query past its budget', () => {
       expect(body.error.message).toMatch(/fewer where= terms/);
     },
   );
+
+  it('is an isError result with the same code through the MCP query tool', async () => {
+    const client = new Client({ name: 'cairn-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${s.token}` } },
+      }),
+    );
+    try {
+      const r = await call(client, 'query_artifacts', { where: worst });
+      expect(r.isError).toBe(true);
+      expect(r.text).toMatch(/query_too_expensive/);
+      expect(r.text).toMatch(/session=/);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('leaves the pool answering: the next cheap query gets its rows', async () => {
     expect((await s.fetch(where(worst))).status).toBe(400);

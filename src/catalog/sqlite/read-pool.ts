@@ -32,6 +32,7 @@ interface Task {
   id: number;
   read: CatalogRead;
   args: unknown[];
+  budgeted: boolean;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -70,12 +71,17 @@ export class ReadPool {
     return n;
   }
 
-  /** Runs `read(db, ...args)` on a worker. Rejects with its error (a CairnError keeps its code). */
-  run<T>(read: CatalogRead, args: unknown[]): Promise<T> {
+  /**
+   * Runs `read(db, ...args)` on a worker. Rejects with its error (a CairnError keeps its code),
+   * or with {@link QueryTooExpensiveError} past the budget unless `budgeted` is false (a read
+   * whose every row the caller needs, such as a session's artifacts for an export).
+   */
+  run<T>(read: CatalogRead, args: unknown[], budgeted = true): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the catalog is closed'));
     return new Promise<T>((resolve, reject) => {
       const id = this.nextId++;
-      this.queue.push({ id, read, args, resolve: resolve as (v: unknown) => void, reject });
+      const settle = resolve as (v: unknown) => void;
+      this.queue.push({ id, read, args, budgeted, resolve: settle, reject });
       this.pump();
     });
   }
@@ -102,10 +108,11 @@ export class ReadPool {
   private give(thread: Thread, task: Task): void {
     thread.task = task;
     thread.worker.ref();
-    thread.timer = setTimeout(() => {
-      void this.drop(thread, new QueryTooExpensiveError(this.o.budgetMs));
-      this.pump();
-    }, this.o.budgetMs);
+    if (task.budgeted)
+      thread.timer = setTimeout(() => {
+        void this.drop(thread, new QueryTooExpensiveError(this.o.budgetMs));
+        this.pump();
+      }, this.o.budgetMs);
     thread.worker.postMessage([task.id, task.read, task.args] satisfies ReadRequest);
   }
 

@@ -52,8 +52,8 @@ export interface SqliteCatalogOptions {
   /** Loaded native binding (single binary); default: better-sqlite3's own lookup. */
   nativeBinding?: unknown;
   /**
-   * Budget of one read a client can make expensive (artifact and session queries, a session's
-   * artifacts, lineage), in ms; past it the read fails with `query_too_expensive` (default 2000).
+   * Budget of one query (artifact and session queries, lineage), in ms; past it the query fails
+   * with `query_too_expensive` (default 2000).
    */
   queryTimeoutMs?: number;
 }
@@ -159,7 +159,9 @@ export class SqliteCatalog implements Catalog {
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
-    return this.reads.run('sessionArtifacts', [id, now]);
+    // No budget: export, manifest and import need every row, and it costs one row per artifact
+    // the session holds, whatever the client asks (it still runs off the HTTP thread).
+    return this.reads.run('sessionArtifacts', [id, now], false);
   }
 
   private sessionArtifactsSync(id: string, now: number): ArtifactRecord[] {
