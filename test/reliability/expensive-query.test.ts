@@ -1,8 +1,10 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
+import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import { bulkArtifacts } from '../helpers/bulk-catalog.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { CLI, spawnServer, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 import { call } from '../mcp/tool-suite.js';
 import { expensiveWheres } from './hostile-corpus.js';
 
@@ -103,5 +105,44 @@ describe('a query past its budget', () => {
     const ok = await s.fetch('/v1/artifacts?meta.agent=a3&limit=5');
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { items: unknown[] }).items).toHaveLength(5);
+  });
+});
+
+describe('cairn serve sets the budget', () => {
+  it('from --query-timeout and from CAIRN_QUERY_TIMEOUT; a bad value is a usage error', async () => {
+    const dir = tempDir('cairn-budget-');
+    const catalog = SqliteCatalog.open({ dir, durability: 'process' });
+    bulkArtifacts(catalog.db, N);
+    await catalog.close();
+    try {
+      for (const [args, env] of [
+        [['--query-timeout', '250ms'], {}],
+        [[], { CAIRN_QUERY_TIMEOUT: '250ms' }],
+      ] as const) {
+        const server = await spawnServer(dir, [...args], env);
+        try {
+          const res = await fetch(server.url.replace(/\/$/, '') + where(worst), {
+            headers: { Authorization: `Bearer ${server.token}` },
+          });
+          const body = (await res.json()) as { error: { code: string; message: string } };
+          expect(res.status).toBe(400);
+          expect(body.error.message).toContain('0.25 s budget');
+        } finally {
+          await server.stop();
+        }
+      }
+      const bad = spawnSync(process.execPath, [
+        CLI,
+        'serve',
+        '--data',
+        dir,
+        '--query-timeout',
+        'soon',
+      ]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr.toString()).toContain('--query-timeout');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -109,10 +109,14 @@ export class ReadPool {
     thread.task = task;
     thread.worker.ref();
     if (task.budgeted)
-      thread.timer = setTimeout(() => {
-        void this.drop(thread, new QueryTooExpensiveError(this.o.budgetMs));
-        this.pump();
-      }, this.o.budgetMs);
+      thread.timer = setTimeout(
+        () => {
+          void this.drop(thread, new QueryTooExpensiveError(this.o.budgetMs));
+          this.pump();
+          // setTimeout takes at most 2^31-1 ms (~24 days) and fires at once for more.
+        },
+        Math.min(this.o.budgetMs, 2 ** 31 - 1),
+      );
     thread.worker.postMessage([task.id, task.read, task.args] satisfies ReadRequest);
   }
 
