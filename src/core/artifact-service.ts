@@ -195,6 +195,11 @@ export class ArtifactService {
     return this.o.blobs.getBody(rec.sha256, range);
   }
 
+  /** Streams an artifact's bytes (or a range); throws NotFoundError if they are gone. */
+  async open(rec: ArtifactRecord, range?: ByteRange): Promise<Readable> {
+    return this.o.blobs.get(rec.sha256, range);
+  }
+
   /** Artifacts newest first. */
   async query(q: ArtifactQuery): Promise<Page<ArtifactRecord>> {
     return this.o.catalog.queryArtifacts(q, this.o.clock());

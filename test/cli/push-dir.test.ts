@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -147,5 +147,45 @@ describe('cairn push DIR (batches)', () => {
     expect(out).toMatch(/50\/50 files\s+\S+ \S+\/\S+ \S+\s+\S+ \S+\/s/);
     expect(out).toContain('ETA');
     expect((await artifacts('tty')).length).toBe(50);
+  });
+});
+
+describe('cairn pull SESSION -o DIR (one streamed request)', () => {
+  it('pulls every latest file of a 1,200-file session, byte-identical', async () => {
+    const r = await cli(['pull', 'many', '-o', 'many-back', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as unknown[]).length).toBe(1200);
+    for (const i of [0, 7, 599, 1199]) {
+      const rel = join(`d${i % 20}`, `f${i}.json`);
+      expect(readFileSync(join(work, 'many-back', rel), 'utf8')).toBe(
+        readFileSync(join(work, 'many', rel), 'utf8'),
+      );
+    }
+  });
+
+  it('reports each name the filesystem cannot hold and still writes the rest', async () => {
+    const long = 'L'.repeat(300);
+    for (const [name, body] of [
+      ['ok.txt', 'ok'],
+      [`deep/${long}.txt`, 'too long'],
+      ['x', 'a file x'],
+      ['x/y', 'x as a folder'],
+      ['z.txt', 'z'],
+    ]) {
+      const put = await fetch(`${server.url}/v1/sessions/odd/artifacts/${name}`, {
+        method: 'PUT',
+        body,
+        headers: { Authorization: `Bearer ${server.token}` },
+      });
+      expect(put.status).toBe(201);
+    }
+    const r = await cli(['pull', 'odd', '-o', 'odd-back']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`could not write deep/${long}.txt: a part of its name is longer`);
+    expect(r.stderr).toMatch(/could not write x(\/y)?: a (file|folder)/);
+    expect(r.stderr).toContain('2 of 5 file(s) could not be written');
+    expect(readFileSync(join(work, 'odd-back', 'ok.txt'), 'utf8')).toBe('ok');
+    expect(readFileSync(join(work, 'odd-back', 'z.txt'), 'utf8')).toBe('z');
+    expect(readdirSync(join(work, 'odd-back')).filter((f) => f.includes('.part'))).toEqual([]);
   });
 });

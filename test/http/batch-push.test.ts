@@ -202,4 +202,25 @@ describe('POST /v1/sessions/{sid}/batch', () => {
     };
     expect(versions.items).toHaveLength(1);
   });
+
+  it('GET …/batch streams the latest files in the same format, and that tar pushes back as it is', async () => {
+    const body = await tarOf([
+      { name: 'a.txt', body: 'old' },
+      { name: 'dir/b.json', body: '{}', pax: { 'CAIRN.meta.k': 'v' } },
+    ]);
+    expect((await batch('rt1', body)).status).toBe(201);
+    expect((await batch('rt1', await tarOf([{ name: 'a.txt', body: 'new' }]))).status).toBe(201);
+    const got = await s.fetch('/v1/sessions/rt1/batch');
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('application/x-tar');
+    const tarBytes = Buffer.from(await got.arrayBuffer());
+    const back = await batch('rt2', tarBytes);
+    expect(back.status).toBe(201);
+    const recs = ((await back.json()) as { artifacts: Rec[] }).artifacts;
+    expect(recs.map((r) => [r.name, r.sha256, r.meta]).sort()).toEqual([
+      ['a.txt', sha('new'), {}],
+      ['dir/b.json', sha('{}'), { k: 'v' }],
+    ]);
+    expect((await s.fetch('/v1/sessions/nope/batch')).status).toBe(404);
+  });
 });

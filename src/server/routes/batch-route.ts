@@ -14,6 +14,7 @@ import { metaOf } from './push-route.js';
 const PAX_TYPE = 'CAIRN.type';
 const PAX_SHA256 = 'CAIRN.sha256';
 const PAX_META = 'CAIRN.meta.';
+const PAX_ID = 'CAIRN.id';
 
 /** Content types a batch body may be sent with (curl's --data-binary default included). */
 const TAR_TYPES =
@@ -137,6 +138,8 @@ function paxFields(
     if (k === PAX_TYPE) out.contentType = v;
     else if (k === PAX_SHA256) out.expectedSha256 = entryField(shown, () => validateSha256(v));
     else if (k.startsWith(PAX_META)) meta[k.slice(PAX_META.length)] = v;
+    // What GET …/batch adds to each entry, so its tar pushes back as it is.
+    else if (k === PAX_ID) continue;
     else if (k.startsWith('CAIRN.'))
       throw new InvalidInputError(
         'invalid_entry',
