@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,9 @@ import tar from 'tar-stream';
 import type { CairnClient } from '../client/cairn-client.js';
 import { segment } from '../client/url-path.js';
 import { transferProgress } from './transfer-progress.js';
+
+/** Files up to this size are received whole and written with one call. */
+const SMALL = 1024 * 1024;
 
 /** A file written by {@link pullSession}. */
 export interface Written {
@@ -53,7 +56,9 @@ export async function pullSession(
       try {
         if (!target.startsWith(root + sep) || entry.header.type !== 'file')
           throw new Error('an unsafe entry (outside the directory, or not a file); skipped');
-        await save(entry as AsyncIterable<Buffer>, target, sha256, (n) => progress.bytes(n));
+        await save(entry as AsyncIterable<Buffer>, target, entry.header.size ?? 0, sha256, (n) =>
+          progress.bytes(n),
+        );
         written.push({ id: pax['CAIRN.id'], name, path: target, size: entry.header.size ?? 0 });
       } catch (err) {
         failed.push({ name, reason: describe(err, name) });
@@ -74,11 +79,28 @@ export async function pullSession(
 async function save(
   entry: AsyncIterable<Buffer>,
   target: string,
+  size: number,
   sha256: string | undefined,
   onBytes: (n: number) => void,
 ): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
   const tmp = join(dirname(target), `.cairn-${randomBytes(6).toString('hex')}.part`);
+  if (size <= SMALL) {
+    // Small files whole, with synchronous writes: a stream per file cost more than the file.
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    onBytes(bytes.length);
+    if (sha256 !== undefined && createHash('sha256').update(bytes).digest('hex') !== sha256)
+      throw new Error('its bytes did not match their sha256; nothing was written');
+    try {
+      writeFileSync(tmp, bytes, { flag: 'wx' });
+      renameSync(tmp, target);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    return;
+  }
   const hash = createHash('sha256');
   const meter = new Transform({
     transform(chunk: Buffer, _e, cb) {

@@ -16,6 +16,8 @@ export interface PushOpts {
 
 type Result = ArtifactRecord & { deduplicated: boolean };
 
+/** Batches uploading at once. */
+const IN_FLIGHT = 2;
 /** Files up to this size are read whole, once, for both the hash and the batch. */
 const SMALL_FILE = 256 * 1024;
 /** Files found in directories up to this size go in batches; larger ones stream on their own. */
@@ -46,30 +48,46 @@ export async function pushPlan(
     files.length,
     files.reduce((n, f) => n + f.size, 0),
   );
-  const results: Result[] = [];
+  // Results in plan order; up to IN_FLIGHT batches upload at once (this process hashes and
+  // packs the next while the server commits the last).
+  const parts: Promise<Result[]>[] = [];
+  const pending: Promise<unknown>[] = [];
   let batch: BatchFile[] = [];
   let batchBytes = 0;
   let skipped = 0;
+  let failed = false;
   const flush = async () => {
     if (batch.length === 0) return;
     const sending = batch;
     batch = [];
     batchBytes = 0;
     let counted = 0;
-    const recs = await uploadBatch(client, session, sending, {
+    const part = uploadBatch(client, session, sending, {
       ...opts,
       onBytes: (sent) => {
         progress.bytes(sent - counted);
         counted = sent;
       },
+    }).then((recs) => {
+      progress.filesDone(sending.length);
+      return recs;
     });
-    progress.filesDone(sending.length);
-    results.push(...recs);
+    parts.push(part);
+    // Settled either way here; a failure surfaces from `parts` below.
+    pending.push(part.catch(() => (failed = true)));
+    if (pending.length >= IN_FLIGHT) await pending.shift();
+  };
+  const one = async (result: Promise<Result>) => {
+    await flush();
+    await Promise.all(pending.splice(0));
+    parts.push(result.then((r) => [r]));
+    await parts.at(-1);
   };
   for (const item of plan) {
+    // A refused batch ends the push: its error is thrown below.
+    if (failed) break;
     if (isStdin(item)) {
-      await flush();
-      results.push(await client.push(session, item.name, process.stdin, opts));
+      await one(client.push(session, item.name, process.stdin, opts));
       continue;
     }
     // Small files are read once, whole (a stream per file cost more than the file: ~4 ms each).
@@ -95,10 +113,9 @@ export async function pushPlan(
       if (batch.length >= BATCH_MAX_FILES || batchBytes >= BATCH_MAX_BYTES) await flush();
       continue;
     }
-    await flush();
     let counted = 0;
-    results.push(
-      await client.pushFile(session, item.name, item.path, {
+    await one(
+      client.pushFile(session, item.name, item.path, {
         ...opts,
         sha256,
         onProgress: (sent) => {
@@ -110,6 +127,7 @@ export async function pushPlan(
     progress.filesDone(1);
   }
   await flush();
+  const results = (await Promise.all(parts)).flat();
   if (files.length > 0) progress.end();
   if (skipped > 0)
     process.stderr.write(
