@@ -131,6 +131,12 @@ export interface Catalog {
 
   /** Adds an artifact; see the interface contract. */
   addArtifact(a: NewArtifact): Promise<ArtifactRecord>;
+  /**
+   * Adds several artifacts in one transaction, in order, each as {@link addArtifact} would:
+   * all are visible at once or, if any fails (sealed session, bad lineage), none is and the
+   * error of the first failing one is thrown. Records come back in the order given.
+   */
+  addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]>;
   /** One artifact by id, or null. */
   getArtifact(id: string, now: number): Promise<ArtifactRecord | null>;
   /** The latest (or given) version of a name in a session, or null. */

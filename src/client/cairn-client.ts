@@ -96,7 +96,7 @@ export class CairnClient {
     path: string,
     opts: PushOptions = {},
   ): Promise<ArtifactRecord & { deduplicated: boolean }> {
-    const sha256 = await hashFile(path);
+    const sha256 = opts.sha256 ?? (await hashFile(path));
     if (await this.hasBlob(sha256)) {
       const res = await this.request(
         'PUT',

@@ -2,12 +2,14 @@ import type { Readable } from 'node:stream';
 import mime from 'mime';
 import type { BlobBody, BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/errors.js';
+import { NotFoundError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
+import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import type { EventBus } from './events.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
 import {
+  validateArtifactId,
   validateMeta,
   validateName,
   validateSessionId,
@@ -97,18 +99,16 @@ export class ArtifactService {
     });
   }
 
+  /** Pushes many artifacts into one session atomically; see {@link pushBatch}. */
+  async pushBatch(input: BatchInput, entries: AsyncIterable<BatchEntry>): Promise<PushResult[]> {
+    return pushBatch({ ...this.o, blobLocks: this.blobLocks }, input, entries);
+  }
+
   private validate(input: PushInput): void {
     validateSessionId(input.session);
     validateName(input.name);
     validateMeta(input.meta ?? {});
-    for (const id of input.derivedFrom ?? []) {
-      if (!/^a_[0-9A-Z]{26}$/.test(id)) {
-        throw new InvalidInputError(
-          'invalid_derived_from',
-          `derived_from '${id.slice(0, 40)}' is not an artifact id (a_…)`,
-        );
-      }
-    }
+    for (const id of input.derivedFrom ?? []) validateArtifactId(id);
   }
 
   /**
@@ -193,6 +193,11 @@ export class ArtifactService {
   /** Opens an artifact's bytes (or a range) for sending through the store's fast path. */
   async body(rec: ArtifactRecord, range?: ByteRange): Promise<BlobBody> {
     return this.o.blobs.getBody(rec.sha256, range);
+  }
+
+  /** Streams an artifact's bytes (or a range); throws NotFoundError if they are gone. */
+  async open(rec: ArtifactRecord, range?: ByteRange): Promise<Readable> {
+    return this.o.blobs.get(rec.sha256, range);
   }
 
   /** Artifacts newest first. */

@@ -73,7 +73,7 @@ export async function commitImport(
 ): Promise<ImportResult> {
   const shas = [...new Set(staged.map((s) => s.sha256))].sort();
   try {
-    const session = await lockAll(d.blobLocks, shas, async () => {
+    const session = await d.blobLocks.runAll(shas, async () => {
       const added: string[] = [];
       for (const s of staged) if (await s.commit()) added.push(s.sha256);
       try {
@@ -121,8 +121,3 @@ export async function commitImport(
   }
 }
 
-/** Runs `fn` holding the lock of every key (taken in sorted order, so never deadlocking). */
-function lockAll<T>(mutex: KeyedMutex, keys: string[], fn: () => Promise<T>, i = 0): Promise<T> {
-  if (i >= keys.length) return fn();
-  return mutex.run(keys[i], () => lockAll(mutex, keys, fn, i + 1));
-}

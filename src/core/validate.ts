@@ -119,6 +119,18 @@ export function validateSha256(hex: string): string {
   return hex;
 }
 
-function printable(s: string): string {
+/** Throws `invalid_derived_from` unless `id` is an artifact id (`a_` + 26 characters). */
+export function validateArtifactId(id: string): string {
+  if (!/^a_[0-9A-Z]{26}$/.test(id)) {
+    throw new InvalidInputError(
+      'invalid_derived_from',
+      `derived_from '${id.slice(0, 40)}' is not an artifact id (a_…)`,
+    );
+  }
+  return id;
+}
+
+/** `s` with control characters shown as escapes, safe for a message. */
+export function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, '?');
 }

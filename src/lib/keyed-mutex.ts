@@ -18,4 +18,13 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+
+  /**
+   * Runs `fn` holding the locks of every key (taken in the order given: pass them sorted, so
+   * two callers with overlapping keys cannot wait on each other).
+   */
+  runAll<T>(keys: readonly string[], fn: () => Promise<T>, i = 0): Promise<T> {
+    if (i >= keys.length) return fn();
+    return this.run(keys[i], () => this.runAll(keys, fn, i + 1));
+  }
 }

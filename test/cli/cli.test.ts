@@ -95,7 +95,7 @@ describe('cairn push', () => {
     expect((await cli([])).code).toBe(2);
   });
 
-  it('follows symlinks when pushing a directory, and refuses an empty one', async () => {
+  it('skips symlinks in a directory unless -L follows them, and refuses an empty one', async () => {
     const d = join(work, 'linked');
     mkdirSync(join(d, 'sub'), { recursive: true });
     mkdirSync(join(work, 'outside'));
@@ -104,12 +104,19 @@ describe('cairn push', () => {
     symlinkSync(join(d, 'real.txt'), join(d, 'link.txt'));
     symlinkSync(join(work, 'outside'), join(d, 'linkdir'));
     symlinkSync(d, join(d, 'sub', 'loop'));
-    const pushed = (await json(['push', 'linked', '--session', 'links'])) as unknown as {
+    const plain = await cli(['push', 'linked', '--session', 'links', '--json']);
+    expect(plain.code).toBe(0);
+    expect((JSON.parse(plain.stdout) as { name: string }[]).map((p) => p.name)).toEqual([
+      'real.txt',
+    ]);
+    expect(plain.stderr).toContain("skipping 'linked/link.txt': a symbolic link");
+    expect(plain.stderr).toContain('--follow-symlinks');
+    const pushed = (await json(['push', 'linked', '-L', '--session', 'links'])) as unknown as {
       name: string;
     }[];
     expect(pushed.map((p) => p.name).sort()).toEqual(['link.txt', 'linkdir/inner.txt', 'real.txt']);
     symlinkSync(join(work, 'nothing-here'), join(d, 'dangling'));
-    const warned = await cli(['push', 'linked', '--session', 'links']);
+    const warned = await cli(['push', 'linked', '-L', '--session', 'links']);
     expect(warned.code).toBe(0);
     expect(warned.stderr).toContain("skipping '");
     mkdirSync(join(work, 'empty'));

@@ -172,6 +172,10 @@ export class SqliteCatalog implements Catalog {
     return this.batch.run(() => toArtifact(this.writes.add(a)));
   }
 
+  async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
+    return this.batch.run(() => list.map((a) => toArtifact(this.writes.add(a))));
+  }
+
   async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
     const row = this.db
       .prepare<{ id: string; now: number }, ArtifactRow>(

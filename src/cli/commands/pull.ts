@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
 import type { CommandModule } from 'yargs';
 import { CliError, EXIT, clientFor, isDash, output, type GlobalArgs } from '../context.js';
+import { pullSession } from '../pull-session.js';
 import { isDirectory, progressBar } from '../util.js';
 import type { ArtifactRecord } from '../../core/types.js';
 
@@ -57,6 +58,19 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
       const v = verifier(records[0]);
       await pipeline(await client.downloadById(records[0].id), v.meter, process.stdout);
       v.check('did not match its sha256: discard what was written to stdout');
+      return;
+    }
+    if (!single) {
+      const dir = args.output ?? t;
+      const totals = { files: records.length, bytes: records.reduce((n, r) => n + r.size, 0) };
+      const { written, failed } = await pullSession(client, t, dir, totals);
+      for (const f of failed)
+        process.stderr.write(`cairn: could not write ${f.name}: ${f.reason}\n`);
+      output(args, written, () => written.map((w) => `${w.name} -> ${w.path}`).join('\n'));
+      if (failed.length > 0)
+        throw new CliError(
+          `${failed.length} of ${failed.length + written.length} file(s) could not be written (see above); the others are in ${dir}`,
+        );
       return;
     }
     const written: { id: string; name: string; path: string; size: number }[] = [];

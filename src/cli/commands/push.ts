@@ -1,19 +1,9 @@
-import type { ArtifactRecord } from '../../core/types.js';
-import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
-import {
-  CliError,
-  EXIT,
-  clientFor,
-  isDash,
-  metaText,
-  output,
-  table,
-  type GlobalArgs,
-} from '../context.js';
-import { durationFlag, parseMetaArgs, progressBar } from '../util.js';
+import { planPush } from '../push-plan.js';
+import { pushPlan } from '../push-runner.js';
+import { CliError, EXIT, clientFor, metaText, output, table, type GlobalArgs } from '../context.js';
+import { durationFlag, parseMetaArgs } from '../util.js';
 
 interface PushArgs extends GlobalArgs {
   files: string[];
@@ -23,9 +13,12 @@ interface PushArgs extends GlobalArgs {
   name?: string;
   type?: string;
   from: string[];
+  sync: boolean;
+  exclude: string[];
+  followSymlinks: boolean;
 }
 
-/** `cairn push`: files, directories (recursively) or `-` for stdin. */
+/** `cairn push`: files, directories (recursively, in batches) or `-` for stdin. */
 export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
   command: 'push [files..]',
   describe: 'Push files, directories or - (stdin) into a session',
@@ -65,6 +58,23 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
         array: true,
         default: [],
         describe: 'Id of an input artifact (lineage; several allowed)',
+      })
+      .option('sync', {
+        type: 'boolean',
+        default: false,
+        describe: 'Skip files whose name and bytes match the latest version already pushed',
+      })
+      .option('exclude', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'Glob of files or directories to leave out (several allowed)',
+      })
+      .option('follow-symlinks', {
+        alias: 'L',
+        type: 'boolean',
+        default: false,
+        describe: 'Push what symbolic links in directories point to (default: skip them)',
       }) as unknown as Argv<PushArgs>,
   handler: async (args) => {
     // `--meta a=b c=d file` is greedy in yargs: give words without '=' back to the file list.
@@ -72,29 +82,23 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     if (files.length === 0)
       throw new CliError('name at least one file, directory, or - for stdin', EXIT.usage);
     const meta = parseMetaArgs(args.meta.filter((m) => m.includes('=')));
-    const items = expand(files, args.name);
+    const plan = planPush(files, {
+      name: args.name,
+      exclude: args.exclude.map(String),
+      followSymlinks: args.followSymlinks,
+      note: (text) => process.stderr.write(`cairn: ${text}\n`),
+    });
     const client = clientFor(args);
-    const results: (ArtifactRecord & { deduplicated: boolean })[] = [];
-    for (const item of items) {
-      const opts = {
-        meta,
-        ttl: args.ttl,
-        contentType: args.type,
-        derivedFrom: args.from.map(String),
-      };
-      if (item.path === '-') {
-        results.push(await client.push(args.session, item.name, process.stdin, opts));
-      } else {
-        const size = statSync(item.path).size;
-        const bar =
-          size > 8 * 1024 * 1024 && process.stderr.isTTY ? progressBar(item.name, size) : undefined;
-        results.push(
-          await client.pushFile(args.session, item.name, item.path, { ...opts, onProgress: bar }),
-        );
-        if (bar) process.stderr.write('\n');
-      }
-    }
-    output(args, results.length === 1 ? results[0] : results, () =>
+    // One file named on the command line prints one record; a directory prints a list.
+    const one = plan.length === 1 && !('inDirectory' in plan[0] && plan[0].inDirectory);
+    const opts = {
+      meta,
+      ttl: args.ttl,
+      contentType: args.type,
+      derivedFrom: args.from.map(String),
+    };
+    const results = await pushPlan(client, args.session, plan, opts, args.sync);
+    output(args, one ? results[0] : results, () =>
       table(
         ['ID', 'NAME', 'V', 'SIZE', 'SHA256', 'META'],
         results.map((r) => [
@@ -109,58 +113,3 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     );
   },
 };
-
-/** Files to push with their artifact names. */
-function expand(files: string[], name: string | undefined): { path: string; name: string }[] {
-  const out: { path: string; name: string }[] = [];
-  for (const f of files) {
-    if (isDash(f)) {
-      if (!name) throw new CliError('pushing stdin (-) needs --name', EXIT.usage);
-      out.push({ path: '-', name });
-      continue;
-    }
-    let st;
-    try {
-      st = statSync(f);
-    } catch {
-      throw new CliError(`cannot read '${f}': no such file or directory`, EXIT.usage);
-    }
-    if (st.isDirectory()) {
-      const before = out.length;
-      for (const p of walk(f, new Set([realpathSync(f)]))) {
-        const rel = relative(f, p).split(sep).join('/');
-        out.push({ path: p, name: name ? `${name.replace(/\/+$/, '')}/${rel}` : rel });
-      }
-      if (out.length === before) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
-    } else out.push({ path: f, name: name ?? basename(f) });
-  }
-  if (name && out.length > 1 && !files.some((f) => !isDash(f) && statSync(f).isDirectory())) {
-    throw new CliError('--name names one file; push several files without --name', EXIT.usage);
-  }
-  return out;
-}
-
-/**
- * Files under `dir`, sorted, symlinks followed (as `cp -rL` would) except into a directory
- * already on the way down (`seen` holds their real paths: a link to a parent is no loop).
- */
-function* walk(dir: string, seen: Set<string>): Generator<string> {
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    const p = join(dir, e.name);
-    let st: { isDirectory(): boolean; isFile(): boolean };
-    try {
-      st = e.isSymbolicLink() ? statSync(p) : e;
-    } catch {
-      // As before symlinks were followed: the rest of the directory still goes.
-      process.stderr.write(`cairn: skipping '${p}': a symbolic link to nothing\n`);
-      continue;
-    }
-    if (st.isDirectory()) {
-      const real = realpathSync(p);
-      if (seen.has(real)) continue;
-      yield* walk(p, new Set([...seen, real]));
-    } else if (st.isFile()) yield p;
-  }
-}

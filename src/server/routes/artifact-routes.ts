@@ -5,6 +5,8 @@ import { InvalidInputError } from '../../lib/errors.js';
 import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
+import { streamLatestFiles } from './batch-download.js';
+import { pushBatchRoute } from './batch-route.js';
 import { push } from './push-route.js';
 
 /** Routes for pushing, reading, querying and deleting artifacts. */
@@ -18,6 +20,22 @@ export function bindArtifactRoutes(): Route[] {
       access: 'write',
       summary: 'Push an artifact (raw body)',
       handler: push,
+    },
+    {
+      method: 'POST',
+      path: '/v1/sessions/:sid/batch',
+      query: ['ttl', 'derived_from'],
+      meta: true,
+      access: 'write',
+      summary: 'Push many artifacts at once (a tar stream; all or none)',
+      handler: pushBatchRoute,
+    },
+    {
+      method: 'GET',
+      path: '/v1/sessions/:sid/batch',
+      access: 'read',
+      summary: 'The latest version of every artifact of a session, as one tar (the batch format)',
+      handler: streamLatestFiles,
     },
     {
       method: 'GET',

@@ -53,7 +53,7 @@ export async function push(c: Ctx): Promise<void> {
 }
 
 /** `meta.KEY=VALUE` parameters as own properties (`__proto__` reaches validation); once each. */
-function metaOf(params: URLSearchParams): Record<string, string> {
+export function metaOf(params: URLSearchParams): Record<string, string> {
   const pairs: [string, string][] = [];
   for (const [k, v] of params) if (k.startsWith('meta.')) pairs.push([k.slice(5), v]);
   const meta: Record<string, string> = Object.fromEntries(pairs);

@@ -22,6 +22,7 @@ from ._args import (
     refs_of,
     seconds,
 )
+from . import _batch
 from ._download import read_verified, save_verified
 from ._http import Response, Transport, name_path, path_of
 from ._source import PushSource, Source, prepare
@@ -109,6 +110,47 @@ class Client:
                 if err.code != "blob_not_found":
                     raise  # else the blob was collected in between: upload it after all
         return Artifact.from_json(self._upload(path, query, headers, src))
+
+    def push_dir(
+        self,
+        path: str,
+        session: str,
+        meta: Optional[Mapping[str, Any]] = None,
+        ttl: Optional[Duration] = None,
+        prefix: str = "",
+        exclude: Iterable[str] = (),
+        sync: bool = False,
+        follow_symlinks: bool = False,
+    ) -> list[Artifact]:
+        """Pushes every file under directory ``path`` as ``session/<prefix><relative path>``.
+
+        Files are sent in batches (one request and one commit each, all of a batch or none of
+        it; see ``POST /v1/sessions/{sid}/batch``), large ones one by one; each is hashed and
+        verified by the server. ``exclude`` globs leave files out (without ``/`` matched
+        against names, with ``/`` against relative paths); symbolic links are skipped unless
+        ``follow_symlinks``. With ``sync``, files whose name and bytes match the latest version
+        are not pushed. Returns the new artifacts in name order.
+        """
+        found = _batch.local_files(path, list(exclude), follow_symlinks, prefix)
+        if sync:
+            try:
+                latest = {a.name: a.sha256 for a in self.session(session).artifacts}
+            except NotFound:
+                latest = {}
+            found = [f for f in found if latest.get(f.name) != f.sha256]
+        query = [(f"meta.{k}", meta_value(v)) for k, v in (meta or {}).items()]
+        if ttl is not None:
+            query.append(("ttl", duration(ttl)))
+        small = [f for f in found if f.size <= _batch.BATCH_FILE_MAX]
+        out = [
+            Artifact.from_json(rec)
+            for batch in _batch.batches(small)
+            for rec in _batch.send_batch(self._t, session, batch, query)
+        ]
+        for f in found:
+            if f.size > _batch.BATCH_FILE_MAX:
+                out.append(self.push(f.path, session, f.name, meta=meta, ttl=ttl))
+        return sorted(out, key=lambda a: a.name)
 
     def _upload(
         self, path: str, query: list[tuple[str, str]], headers: dict[str, str], src: Source

@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// Directories of many small files, side by side in one run against a real Ceph radosgw that
+// this script starts (bluestore; memstore with --quick): `cairn push DIR` / `cairn pull SESSION
+// -o DIR` against `aws s3 sync` and `rclone copy` of the same tree (N files of ~1 KiB in 20
+// directories), and a re-push of the unchanged tree (`--sync`). Reports files/s, the client's and
+// the server's CPU per file, and the ratios to the faster peer. Writes bench/out/dirs.json.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import {
+  QUICK,
+  ROOT,
+  cpuSeconds,
+  freePort,
+  median,
+  record,
+  round,
+  startCairn,
+  tempDir,
+  waitForLowLoad,
+} from './lib.mjs';
+
+const SIZES = QUICK ? [200] : [2000, 10000];
+const ROUNDS = QUICK ? 1 : 3;
+const KEY = 'CAIRNTESTACCESSKEY01';
+const SECRET = 'cairn-test-secret-key-0123456789abcdef';
+const base = tempDir('cairn-bench-dirs-');
+const CLI = join(ROOT, 'bin/cairn.js');
+const AWS = fs.existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
+
+const rgwPort = await freePort();
+const ceph = spawnSync(
+  'bash',
+  [
+    join(ROOT, 'scripts/engines/ceph-start.sh'),
+    join(base, 'ceph'),
+    String(await freePort()),
+    String(rgwPort),
+    QUICK ? 'memstore' : 'bluestore',
+  ],
+  { encoding: 'utf8', env: { ...process.env, BLOCK_SIZE: '8G' } },
+);
+if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
+console.log(ceph.stdout.split('\n')[0]);
+const cephPids = [...ceph.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+const endpoint = `http://127.0.0.1:${rgwPort}`;
+// rclone refuses any AWS_CA_BUNDLE with its plain-http transport; radosgw is plain http here.
+const { AWS_CA_BUNDLE: _bundle, ...baseEnv } = process.env;
+const s3env = {
+  ...baseEnv,
+  AWS_ACCESS_KEY_ID: KEY,
+  AWS_SECRET_ACCESS_KEY: SECRET,
+  AWS_DEFAULT_REGION: 'us-east-1',
+  RCLONE_CONFIG_RGW_TYPE: 's3',
+  RCLONE_CONFIG_RGW_PROVIDER: 'Ceph',
+  RCLONE_CONFIG_RGW_ENDPOINT: endpoint,
+  RCLONE_CONFIG_RGW_ACCESS_KEY_ID: KEY,
+  RCLONE_CONFIG_RGW_SECRET_ACCESS_KEY: SECRET,
+};
+const cairn = await startCairn(join(base, 'cairn-data'));
+const cairnEnv = { ...process.env, CAIRN_URL: cairn.url, CAIRN_TOKEN: cairn.token };
+const aws = (...args) => [AWS, '--endpoint-url', endpoint, ...args];
+const run = (argv, env, label) => {
+  const r = spawnSync('bash', ['-c', '"$@" >/dev/null || exit $?; times', 'bash', ...argv], {
+    encoding: 'utf8',
+    env,
+  });
+  if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr}`);
+  // `times`: the shell's user/sys, then its children's (the command).
+  const [u, s] = r.stdout.trim().split('\n').at(-1).split(/\s+/).map(minSec);
+  return u + s;
+};
+spawnSync(aws('s3', 'mb', 's3://bench')[0], aws('s3', 'mb', 's3://bench').slice(1), { env: s3env });
+
+/** Times one transfer: wall seconds, client CPU-s, server CPU-s (Cairn or Ceph's daemons). */
+function timed(argv, env, serverPids, label) {
+  const before = serverPids.reduce((n, p) => n + cpuSeconds(p), 0);
+  const t0 = Date.now();
+  const client = run(argv, env, label);
+  const wall = (Date.now() - t0) / 1000;
+  const server = serverPids.reduce((n, p) => n + cpuSeconds(p), 0) - before;
+  return { wall, client, server };
+}
+
+const results = {};
+for (const n of SIZES) {
+  const src = join(base, `tree-${n}`);
+  for (let i = 0; i < n; i++) {
+    const d = join(src, `d${i % 20}`);
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(join(d, `f${i}.json`), `${JSON.stringify({ i, pad: 'x'.repeat(1000) })}\n`);
+  }
+  const rows = {
+    cairn: [],
+    aws: [],
+    rclone: [],
+    cairnPull: [],
+    awsPull: [],
+    rclonePull: [],
+    resync: [],
+  };
+  await waitForLowLoad();
+  for (let r = 0; r < ROUNDS; r++) {
+    const id = `${n}-${r}`;
+    const out = (what) => join(base, `out-${what}-${id}`);
+    rows.cairn.push(
+      timed(['node', CLI, 'push', src, '--session', `s${id}`], cairnEnv, [cairn.pid], 'cairn push'),
+    );
+    rows.aws.push(
+      timed(aws('s3', 'sync', src, `s3://bench/aws-${id}/`), s3env, cephPids, 'aws s3 sync'),
+    );
+    rows.rclone.push(
+      timed(['rclone', 'copy', src, `rgw:bench/rc-${id}`], s3env, cephPids, 'rclone copy'),
+    );
+    rows.resync.push(
+      timed(
+        ['node', CLI, 'push', src, '--session', `s${id}`, '--sync'],
+        cairnEnv,
+        [cairn.pid],
+        'cairn push --sync',
+      ),
+    );
+    rows.cairnPull.push(
+      timed(['node', CLI, 'pull', `s${id}`, '-o', out('c')], cairnEnv, [cairn.pid], 'cairn pull'),
+    );
+    rows.awsPull.push(
+      timed(
+        aws('s3', 'sync', `s3://bench/aws-${id}/`, out('a')),
+        s3env,
+        cephPids,
+        'aws s3 sync down',
+      ),
+    );
+    rows.rclonePull.push(
+      timed(
+        ['rclone', 'copy', `rgw:bench/rc-${id}`, out('r')],
+        s3env,
+        cephPids,
+        'rclone copy down',
+      ),
+    );
+  }
+  const sum = (xs) => {
+    const wall = median(xs.map((x) => x.wall));
+    return {
+      files_per_s: round(n / wall, 0),
+      wall_s: round(wall, 2),
+      client_cpu_ms_per_file: round((median(xs.map((x) => x.client)) * 1000) / n, 3),
+      server_cpu_ms_per_file: round((median(xs.map((x) => x.server)) * 1000) / n, 3),
+    };
+  };
+  const s = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, sum(v)]));
+  const bestPush = Math.max(s.aws.files_per_s, s.rclone.files_per_s);
+  const bestPull = Math.max(s.awsPull.files_per_s, s.rclonePull.files_per_s);
+  results[n] = {
+    ...s,
+    push_ratio: round(s.cairn.files_per_s / bestPush),
+    pull_ratio: round(s.cairnPull.files_per_s / bestPull),
+    resync_speedup: round(s.cairn.wall_s / s.resync.wall_s, 1),
+  };
+  console.log(n, JSON.stringify(results[n]));
+}
+await cairn.stop();
+for (const pid of cephPids) {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+record('dirs', {
+  peers: {
+    aws: spawnSync(AWS, ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    rclone: spawnSync('rclone', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
+  },
+  store: QUICK ? 'memstore' : 'bluestore',
+  rounds: ROUNDS,
+  results,
+});
+fs.rmSync(base, { recursive: true, force: true });
+
+function minSec(t) {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+}

@@ -1,0 +1,120 @@
+import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, join, relative, sep } from 'node:path';
+import { compileGlob } from '../lib/glob.js';
+import { CliError, EXIT, isDash } from './context.js';
+
+/** One local file to push, with its artifact name and size. */
+export interface PlannedFile {
+  path: string;
+  name: string;
+  size: number;
+  /** Found by walking a directory (pushed in batches), not named on the command line. */
+  inDirectory: boolean;
+}
+
+/** Stdin, pushed under `--name`. */
+export interface StdinItem {
+  path: '-';
+  name: string;
+  stdin: true;
+}
+
+/** What {@link planPush} lists. */
+export type PlanItem = PlannedFile | StdinItem;
+
+/** True for the stdin item. */
+export function isStdin(item: PlanItem): item is StdinItem {
+  return 'stdin' in item;
+}
+
+/** How {@link planPush} walks what it is given. */
+export interface PlanOptions {
+  /** Artifact name (one file) or name prefix (directories). */
+  name?: string;
+  /** Globs: without a `/` matched against each file and directory name, with one against the path. */
+  exclude: string[];
+  /** Follow symbolic links (loop-safe); otherwise they are skipped with a note on stderr. */
+  followSymlinks: boolean;
+  /** Where notes about skipped entries go. */
+  note: (text: string) => void;
+}
+
+/**
+ * The files `args` name, directories walked recursively in name order, as artifact names
+ * relative to each directory (prefixed by `--name`). Symbolic links inside a directory are
+ * skipped unless `followSymlinks` (then a directory already on the way down is not entered
+ * again); a file named on the command line is read whatever it is. Throws CliError(usage) for
+ * a missing path, an empty directory, `-` without a name, or `--name` with several files.
+ */
+export function planPush(args: string[], o: PlanOptions): PlanItem[] {
+  const excluded = exclusions(o.exclude);
+  const out: PlanItem[] = [];
+  let dirs = 0;
+  for (const f of args) {
+    if (isDash(f)) {
+      if (!o.name) throw new CliError('pushing stdin (-) needs --name', EXIT.usage);
+      out.push({ path: '-', name: o.name, stdin: true });
+      continue;
+    }
+    let st: Stats;
+    try {
+      st = statSync(f);
+    } catch {
+      throw new CliError(`cannot read '${f}': no such file or directory`, EXIT.usage);
+    }
+    if (!st.isDirectory()) {
+      out.push({ path: f, name: o.name ?? basename(f), size: st.size, inDirectory: false });
+      continue;
+    }
+    dirs++;
+    const before = out.length;
+    const prefix = o.name ? `${o.name.replace(/\/+$/, '')}/` : '';
+    for (const p of walk(f, f, new Set([realpathSync(f)]), o, excluded)) {
+      const rel = relative(f, p.path).split(sep).join('/');
+      out.push({ path: p.path, name: `${prefix}${rel}`, size: p.size, inDirectory: true });
+    }
+    if (out.length === before) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
+  }
+  if (o.name && out.length > 1 && dirs === 0)
+    throw new CliError('--name names one file; push several files without --name', EXIT.usage);
+  return out;
+}
+
+/** Whether a path relative to the walked directory is excluded by one of the globs. */
+function exclusions(globs: string[]): (rel: string) => boolean {
+  const byName = globs.filter((g) => !g.includes('/')).map(compileGlob);
+  const byPath = globs
+    .filter((g) => g.includes('/'))
+    .map((g) => compileGlob(g.replace(/^\/+/, '')));
+  return (rel) =>
+    byPath.some((m) => m(rel)) || byName.some((m) => m(rel.slice(rel.lastIndexOf('/') + 1)));
+}
+
+function* walk(
+  root: string,
+  dir: string,
+  seen: Set<string>,
+  o: PlanOptions,
+  excluded: (rel: string) => boolean,
+): Generator<{ path: string; size: number }> {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
+    const p = join(dir, e.name);
+    if (excluded(relative(root, p).split(sep).join('/'))) continue;
+    let st: Stats;
+    try {
+      st = e.isSymbolicLink() && o.followSymlinks ? statSync(p) : lstatSync(p);
+    } catch {
+      o.note(`skipping '${p}': a symbolic link to nothing`);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      o.note(`skipping '${p}': a symbolic link (--follow-symlinks pushes what it points to)`);
+    } else if (st.isDirectory()) {
+      const real = realpathSync(p);
+      if (seen.has(real)) continue;
+      yield* walk(root, p, new Set([...seen, real]), o, excluded);
+    } else if (st.isFile()) yield { path: p, size: st.size };
+  }
+}

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { uploadBatch, type BatchFile } from '../client/batch-upload.js';
+import { CairnApiError, hashFile, type CairnClient } from '../client/cairn-client.js';
+import type { ArtifactRecord } from '../core/types.js';
+import { isStdin, type PlanItem, type PlannedFile } from './push-plan.js';
+import { transferProgress } from './transfer-progress.js';
+
+/** What a push sends besides the bytes. */
+export interface PushOpts {
+  meta: Record<string, string>;
+  ttl?: string;
+  contentType?: string;
+  derivedFrom: string[];
+}
+
+type Result = ArtifactRecord & { deduplicated: boolean };
+
+/** Batches uploading at once. */
+const IN_FLIGHT = 2;
+/** Files up to this size are read whole, once, for both the hash and the batch. */
+const SMALL_FILE = 256 * 1024;
+/** Files found in directories up to this size go in batches; larger ones stream on their own. */
+export const BATCH_FILE_MAX = 8 * 1024 * 1024;
+/** A batch closes at this many files… */
+export const BATCH_MAX_FILES = 500;
+/** …or this many bytes. */
+export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Pushes what {@link planPush} listed, in its order: files found in directories in batches
+ * (one request and one commit per batch, bounded by count and bytes), stdin, files named on
+ * the command line and large files one by one (hashed first, not re-sent when the server holds
+ * the bytes). With `sync`, a file whose name and sha256 match the latest version in the session
+ * is not pushed (a note on stderr counts them). Progress goes to stderr on a terminal.
+ */
+export async function pushPlan(
+  client: CairnClient,
+  session: string,
+  plan: PlanItem[],
+  opts: PushOpts,
+  sync: boolean,
+): Promise<Result[]> {
+  const latest = sync ? await latestShas(client, session) : new Map<string, string>();
+  const files = plan.filter((p): p is PlannedFile => !isStdin(p));
+  const progress = transferProgress(
+    'push',
+    files.length,
+    files.reduce((n, f) => n + f.size, 0),
+  );
+  // Results in plan order; up to IN_FLIGHT batches upload at once (this process hashes and
+  // packs the next while the server commits the last).
+  const parts: Promise<Result[]>[] = [];
+  const pending: Promise<unknown>[] = [];
+  let batch: BatchFile[] = [];
+  let batchBytes = 0;
+  let skipped = 0;
+  let failed = false;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const sending = batch;
+    batch = [];
+    batchBytes = 0;
+    let counted = 0;
+    const part = uploadBatch(client, session, sending, {
+      ...opts,
+      onBytes: (sent) => {
+        progress.bytes(sent - counted);
+        counted = sent;
+      },
+    }).then((recs) => {
+      progress.filesDone(sending.length);
+      return recs;
+    });
+    parts.push(part);
+    // Settled either way here; a failure surfaces from `parts` below.
+    pending.push(part.catch(() => (failed = true)));
+    if (pending.length >= IN_FLIGHT) await pending.shift();
+  };
+  const one = async (result: Promise<Result>) => {
+    await flush();
+    await Promise.all(pending.splice(0));
+    parts.push(result.then((r) => [r]));
+    await parts.at(-1);
+  };
+  for (const item of plan) {
+    // A refused batch ends the push: its error is thrown below.
+    if (failed) break;
+    if (isStdin(item)) {
+      await one(client.push(session, item.name, process.stdin, opts));
+      continue;
+    }
+    // Small files are read once, whole (a stream per file cost more than the file: ~4 ms each).
+    const bytes = item.size <= SMALL_FILE ? readFileSync(item.path) : undefined;
+    const sha256 = bytes
+      ? createHash('sha256').update(bytes).digest('hex')
+      : await hashFile(item.path);
+    if (latest.get(item.name) === sha256) {
+      skipped++;
+      progress.filesDone(1);
+      progress.bytes(item.size);
+      continue;
+    }
+    if (item.inDirectory && item.size <= BATCH_FILE_MAX) {
+      batch.push({
+        path: item.path,
+        name: item.name,
+        size: bytes?.length ?? item.size,
+        sha256,
+        bytes,
+      });
+      batchBytes += item.size;
+      if (batch.length >= BATCH_MAX_FILES || batchBytes >= BATCH_MAX_BYTES) await flush();
+      continue;
+    }
+    let counted = 0;
+    await one(
+      client.pushFile(session, item.name, item.path, {
+        ...opts,
+        sha256,
+        onProgress: (sent) => {
+          progress.bytes(sent - counted);
+          counted = sent;
+        },
+      }),
+    );
+    progress.filesDone(1);
+  }
+  await flush();
+  const results = (await Promise.all(parts)).flat();
+  if (files.length > 0) progress.end();
+  if (skipped > 0)
+    process.stderr.write(
+      `cairn: ${skipped} file(s) unchanged since the latest version, not pushed (--sync)\n`,
+    );
+  return results;
+}
+
+/** The sha256 of the latest version of each name in `session` (none if it does not exist). */
+async function latestShas(client: CairnClient, session: string): Promise<Map<string, string>> {
+  try {
+    const s = await client.session(session);
+    // Sorted by name then version: the last of each name is its latest.
+    return new Map(s.artifacts.map((a) => [a.name, a.sha256]));
+  } catch (err) {
+    if (err instanceof CairnApiError && err.status === 404) return new Map();
+    throw err;
+  }
+}

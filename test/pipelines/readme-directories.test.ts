@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import { readmeShellBlocks } from '../docs/readme-blocks.js';
+
+let dir: string;
+let server: ServerProcess;
+beforeAll(async () => {
+  dir = tempDir();
+  server = await spawnServer(join(dir, 'cairn-data'));
+});
+afterAll(async () => server.stop());
+
+const local = (text: string) =>
+  text.replaceAll('npx cairn', `node ${CLI}`).replaceAll('http://127.0.0.1:7070', server.url);
+
+function runSh(block: string) {
+  return spawnSync('bash', ['-euo', 'pipefail', '-c', local(block)], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, CAIRN_URL: server.url, CAIRN_TOKEN: '' },
+  });
+}
+
+/** The ```python blocks of the README's Directories section. */
+function pythonBlocks(): string[] {
+  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = text.indexOf('\n## Directories\n');
+  const body = text.slice(start, text.indexOf('\n## ', start + 4));
+  return [...body.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]);
+}
+
+describe('README Directories, run as written', () => {
+  it('pushes a tree (excluding the log), re-pushes nothing with --sync, pulls it back', () => {
+    const [cli] = readmeShellBlocks('Directories');
+    const r = runSh(cli);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('3');
+    expect(r.stderr).toContain('3 file(s) unchanged since the latest version, not pushed (--sync)');
+    expect(r.stdout.trim().endsWith('{"page": 2}')).toBe(true);
+    expect(readFileSync(join(dir, 'report-copy', 'pages', '1.json'), 'utf8')).toBe('{"page": 1}\n');
+  });
+
+  it('the curl batch and the Python batch push as written', () => {
+    const [, curl] = readmeShellBlocks('Directories');
+    const r = runSh(curl);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual([
+      '"name":"pages/1.json"',
+      '"name":"pages/2.json"',
+      '"name":"pages/3.json"',
+    ]);
+    const [py] = pythonBlocks();
+    const p = spawnSync('python3', ['-c', local(py)], { cwd: dir, encoding: 'utf8' });
+    expect(p.stderr).toBe('');
+    expect(p.stdout.trim()).toBe('201');
+  });
+});
