@@ -83,6 +83,7 @@ function timed(argv, env, serverPids, label) {
 }
 
 const results = {};
+const loadBefore = await waitForLowLoad();
 for (const n of SIZES) {
   const src = join(base, `tree-${n}`);
   for (let i = 0; i < n; i++) {
@@ -173,6 +174,7 @@ record('dirs', {
     aws: spawnSync(AWS, ['--version'], { encoding: 'utf8' }).stdout.trim(),
     rclone: spawnSync('rclone', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
   },
+  load_before: loadBefore,
   store: QUICK ? 'memstore' : 'bluestore',
   rounds: ROUNDS,
   results,

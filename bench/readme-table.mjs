@@ -16,7 +16,8 @@ const ceiling = read('ceiling');
 const large = read('large');
 const query = read('query');
 const mem = read('memory-start');
-const any = small ?? ceiling ?? large ?? query ?? mem;
+const dirs = read('dirs');
+const any = small ?? ceiling ?? large ?? query ?? mem ?? dirs;
 if (!any) throw new Error(`no results in ${OUT_DIR}: run npm run bench first`);
 
 const day = (r) => (r ? r.date.slice(0, 10) : '–');
@@ -137,6 +138,42 @@ if (mem) {
     mem.dedupe.stored_blobs === 1,
     mem,
   );
+}
+if (dirs) {
+  for (const [n, r] of Object.entries(dirs.results)) {
+    const count = Number(n).toLocaleString('en-US');
+    const cpu = (x) =>
+      `client ${x.client_cpu_ms_per_file} + server ${x.server_cpu_ms_per_file} CPU-ms/file`;
+    const peers = (a, b) =>
+      `aws s3 sync ${a.files_per_s} files/s (${cpu(a)}); rclone copy ${b.files_per_s} files/s (${cpu(b)}); radosgw ${dirs.store}`;
+    row(
+      `push a directory of ${count} ~1 KiB files (cairn push DIR)`,
+      `${r.cairn.files_per_s} files/s (${cpu(r.cairn)})`,
+      peers(r.aws, r.rclone),
+      `${r.push_ratio}× the faster`,
+      '≥ 3×',
+      r.push_ratio >= 3,
+      dirs,
+    );
+    row(
+      `pull it back (cairn pull SESSION -o DIR)`,
+      `${r.cairnPull.files_per_s} files/s (${cpu(r.cairnPull)})`,
+      peers(r.awsPull, r.rclonePull),
+      `${r.pull_ratio}× the faster`,
+      '≥ 2×',
+      r.pull_ratio >= 2,
+      dirs,
+    );
+    row(
+      `re-push the unchanged ${count} files (--sync)`,
+      `${r.resync.wall_s} s (first push ${r.cairn.wall_s} s)`,
+      '–',
+      `${r.resync_speedup}× faster`,
+      '≥ 10×',
+      r.resync_speedup >= 10,
+      dirs,
+    );
+  }
 }
 const m = any.machine;
 const table = [

@@ -8,7 +8,7 @@ import { ROOT } from './lib.mjs';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.filter((a) => !a.startsWith('--'));
-const all = ['small-push', 'ceiling', 'large', 'query', 'memory-start'];
+const all = ['small-push', 'ceiling', 'large', 'query', 'memory-start', 'dirs'];
 for (const name of only.length ? only : all) {
   console.log(`\n=== bench ${name}`);
   const r = spawnSync(
