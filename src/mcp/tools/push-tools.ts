@@ -95,14 +95,16 @@ export function registerPushTools(server: McpServer, deps: McpDeps): void {
     },
     async (a) =>
       guarded(async () => {
-        const real = await deps.files.readableFile(a.path);
-        const rec = await deps.api.pushFile(a.session, a.name ?? basename(a.path), real, {
-          meta: a.meta,
-          ttl: a.ttl,
-        });
+        const file = await deps.files.openReadable(a.path);
+        const rec = await deps.api
+          .pushFile(a.session, a.name ?? basename(a.path), file.handle, {
+            meta: a.meta,
+            ttl: a.ttl,
+          })
+          .finally(() => file.handle.close());
         return ok(
           { ...rec },
-          `Stored ${real} as ${rec.session}/${rec.name} version ${rec.version} (${rec.size} bytes).`,
+          `Stored ${file.real} as ${rec.session}/${rec.name} version ${rec.version} (${rec.size} bytes).`,
         );
       }),
   );

@@ -104,7 +104,7 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
     async (a) =>
       guarded(async () => {
         const rec = await resolveArtifact(deps.api, a);
-        const target = await deps.files.writableFile(a.path, rec.name.split('/').pop() ?? rec.id);
+        const target = await deps.files.openWritable(a.path, rec.name.split('/').pop() ?? rec.id);
         await pullToFile(deps.api, rec, target);
         return ok(
           {
@@ -112,12 +112,12 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
             session: rec.session,
             name: rec.name,
             version: rec.version,
-            path: target,
+            path: target.real,
             size: rec.size,
             sha256: rec.sha256,
             content_type: rec.content_type,
           },
-          `Saved ${rec.session}/${rec.name} (${rec.size} bytes) to ${target}.`,
+          `Saved ${rec.session}/${rec.name} (${rec.size} bytes) to ${target.real}.`,
         );
       }),
   );
