@@ -97,8 +97,9 @@ export class PathGuard {
     try {
       real = await realpath(abs);
     } catch (err) {
-      // Refuse before saying whether a path outside the roots exists.
-      if (!this.inRoots(abs)) throw this.notAllowed(path);
+      // Refuse before saying whether a path outside the roots exists (also through a link).
+      const { real: known } = await deepestReal(abs);
+      if (!this.inRoots(abs) || known === null || !this.inRoots(known)) throw this.notAllowed(path);
       throw fileToolError(err, path);
     }
     await this.check(real, path);
@@ -152,16 +153,9 @@ export class PathGuard {
 
   /** Opens `dir` (created if missing, one level at a time through open directories). */
   private async openDir(dir: string, original: string): Promise<{ dir: FileHandle; real: string }> {
-    // Find the deepest existing ancestor and check it before creating anything.
-    let probe = dir;
-    const missing: string[] = [];
-    let real: string | null;
-    for (;;) {
-      real = await realpath(probe).catch(() => null);
-      if (real !== null || dirname(probe) === probe) break;
-      missing.unshift(basename(probe));
-      probe = dirname(probe);
-    }
+    // Check the deepest existing ancestor before creating anything.
+    const found = await deepestReal(dir);
+    let real = found.real;
     if (real === null || !this.inRoots(real)) throw this.notAllowed(original);
     await this.check(real, original, true);
     const flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
@@ -169,7 +163,7 @@ export class PathGuard {
       throw fileToolError(err, original);
     });
     try {
-      for (const part of missing) {
+      for (const part of found.missing) {
         const at = childOf(handle, real, part);
         await mkdir(at).catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'EEXIST') throw err;
@@ -221,6 +215,16 @@ export class PathGuard {
 function within(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** The real path of the deepest existing ancestor of `abs` (or itself), and the parts below. */
+async function deepestReal(abs: string): Promise<{ real: string | null; missing: string[] }> {
+  const missing: string[] = [];
+  for (let probe = abs; ; probe = dirname(probe)) {
+    const real = await realpath(probe).catch(() => null);
+    if (real !== null || dirname(probe) === probe) return { real, missing };
+    missing.unshift(basename(probe));
+  }
 }
 
 /** True if `dir` or an ancestor holds a data directory mark (checked once, at start). */
