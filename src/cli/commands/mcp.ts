@@ -37,6 +37,10 @@ export const mcpCommand: CommandModule<GlobalArgs, McpArgs> = {
           offHint: 'ask the user to start `cairn mcp` with --allow-path DIR',
         }),
     );
+    if (files.roots.length === 0)
+      process.stderr.write(
+        `${JSON.stringify({ level: 'warn', msg: 'push_file and pull_artifact are off: start cairn mcp with --allow-path DIR to let them use a directory' })}\n`,
+      );
     const deps = { api: clientFor(args), files };
     const handle = serveStdio(() => createCairnMcpServer(deps), {
       onerror: (err) =>
