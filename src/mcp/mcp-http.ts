@@ -36,7 +36,7 @@ export class McpHttpEndpoint {
   private readonly files: PathGuard;
   /** For read-only tokens: pull_artifact writes on the server's disk, so it needs write scope. */
   private readonly noFiles = new PathGuard([], {
-    offHint: 'connect with a token of write scope (they write on the server disk)',
+    offHint: 'connect with a write or admin token (these tools use the server disk)',
   });
   private readonly hostNames: string[];
   private readonly handle: ReturnType<typeof toNodeHandler>;
