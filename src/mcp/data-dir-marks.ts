@@ -15,29 +15,26 @@ export function isSecretName(path: string): boolean {
   return SECRET_NAMES.has(basename(path));
 }
 
-/** True if `dir` holds any of {@link DATA_DIR_MARKS} (as any kind of entry). */
-export async function looksLikeDataDir(dir: string): Promise<boolean> {
-  for (const mark of DATA_DIR_MARKS) {
-    const st = await lstat(join(dir, mark)).catch(() => null);
-    if (st) return true;
-  }
-  return false;
-}
-
 /**
  * True if `real` (an absolute, symlink-free path) is inside a directory that looks like a
- * Cairn data directory: any ancestor, from `/` down to its parent, holding a mark. `real` itself
- * counts when `selfToo` (it is a directory about to receive a file).
+ * Cairn data directory: any directory holding one of {@link DATA_DIR_MARKS}, from `top` (an
+ * ancestor of `real`, itself checked) down to `real`'s parent; `real` itself counts when
+ * `selfToo` (a directory about to receive a file). All the marks are looked up at once.
  */
-export async function insideDataDir(real: string, selfToo = false): Promise<boolean> {
-  let dir = selfToo ? real : dirname(real);
-  for (;;) {
-    if (await looksLikeDataDir(dir)) return true;
-    const up = dirname(dir);
-    if (up === dir) return false;
-    dir = up;
+export async function insideDataDir(real: string, top: string, selfToo = false): Promise<boolean> {
+  const dirs: string[] = [];
+  for (let dir = selfToo ? real : dirname(real); ; dir = dirname(dir)) {
+    dirs.push(dir);
+    if (dir === top || dirname(dir) === dir) break;
   }
+  const found = await Promise.all(
+    dirs.flatMap((dir) => DATA_DIR_MARKS.map((m) => lstat(join(dir, m)).then(yes, no))),
+  );
+  return found.includes(true);
 }
+
+const yes = () => true;
+const no = () => false;
 
 /**
  * The data directories a `cairn mcp` on this machine may sit next to, refused even before they

@@ -200,7 +200,8 @@ export class PathGuard {
       this.inRoots(real) &&
       !this.deny.some((d) => within(d, real)) &&
       !isSecretName(real) &&
-      !(await insideDataDir(real, isDir))
+      // The roots' own ancestors were checked at start (dataDirAboveSync).
+      !(await insideDataDir(real, this.roots.find((r) => within(r, real)) ?? '/', isDir))
     );
   }
 
