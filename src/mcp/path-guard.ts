@@ -108,10 +108,11 @@ export class PathGuard {
       throw fileToolError(err, path);
     });
     try {
-      if (!(await handle.stat()).isFile())
-        throw new CairnError('not_a_file', 400, `'${path}' is not a regular file; name a file`);
+      // Where it is first: what is outside is not described, not even its kind.
       const opened = await openedPath(handle, real);
       if (opened === null || !(await this.allows(opened))) throw new PathChangedError(path);
+      if (!(await handle.stat()).isFile())
+        throw new CairnError('not_a_file', 400, `'${path}' is not a regular file; name a file`);
       return { handle, real: opened };
     } catch (err) {
       await handle.close();
