@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type http from 'node:http';
 import { Readable } from 'node:stream';
 import type { ArtifactRecord, Page, SessionRecord, TokenRecord } from '../core/types.js';
@@ -89,11 +90,12 @@ export class CairnClient {
   /**
    * Pushes a local file: hashes it first, then skips the upload (push by reference) when the
    * server already holds its bytes; otherwise streams it with a Content-Digest to verify.
+   * `path` may be a file already open (both passes read it from its start; it stays open).
    */
   async pushFile(
     session: string,
     name: string,
-    path: string,
+    path: string | FileHandle,
     opts: PushOptions = {},
   ): Promise<ArtifactRecord & { deduplicated: boolean }> {
     const sha256 = opts.sha256 ?? (await hashFile(path));
@@ -113,7 +115,7 @@ export class CairnClient {
         deduplicated: boolean;
       };
     }
-    return this.push(session, name, createReadStream(path, { highWaterMark: 1024 * 1024 }), {
+    return this.push(session, name, readFrom(path), {
       ...opts,
       sha256,
     });
@@ -280,10 +282,17 @@ function pushQuery(opts: PushOptions): URLSearchParams {
   return p;
 }
 
-/** sha256 (hex) of a file, streamed. */
-export async function hashFile(path: string): Promise<string> {
+/** sha256 (hex) of a file (by path, or already open: read from its start), streamed. */
+export async function hashFile(path: string | FileHandle): Promise<string> {
   const h = createHash('sha256');
-  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 }))
-    h.update(c as Buffer);
+  for await (const c of readFrom(path)) h.update(c as Buffer);
   return h.digest('hex');
+}
+
+/** A stream of a file's bytes from its start; an open handle is left open for the caller. */
+function readFrom(file: string | FileHandle): Readable {
+  const highWaterMark = 1024 * 1024;
+  return typeof file === 'string'
+    ? createReadStream(file, { highWaterMark })
+    : file.createReadStream({ start: 0, autoClose: false, highWaterMark });
 }

@@ -12,6 +12,8 @@ export interface McpHttpOptions {
   allowPaths?: string[];
   /** Never touched by file tools, even under an allowed directory (the data dir). */
   denyPaths?: string[];
+  /** With no `allowPaths`: how to turn the file tools on (names the right flag). */
+  offHint?: string;
   /** Host names allowed besides localhost and IP literals (the public URL's, a named host). */
   hostNames?: string[];
 }
@@ -33,12 +35,17 @@ export interface McpCaller {
 export class McpHttpEndpoint {
   private readonly files: PathGuard;
   /** For read-only tokens: pull_artifact writes on the server's disk, so it needs write scope. */
-  private readonly noFiles = new PathGuard([]);
+  private readonly noFiles = new PathGuard([], {
+    offHint: 'connect with a write or admin token (these tools use the server disk)',
+  });
   private readonly hostNames: string[];
   private readonly handle: ReturnType<typeof toNodeHandler>;
 
   constructor(opts: McpHttpOptions = {}) {
-    this.files = new PathGuard(opts.allowPaths ?? [], { deny: opts.denyPaths });
+    this.files = new PathGuard(opts.allowPaths ?? [], {
+      deny: opts.denyPaths,
+      offHint: opts.offHint ?? 'ask the operator to start `cairn serve` with --mcp-allow-path DIR',
+    });
     this.hostNames = opts.hostNames ?? [];
     const onerror = (err: Error) =>
       process.stderr.write(

@@ -1,38 +1,65 @@
-import { realpathSync, statSync } from 'node:fs';
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { constants, existsSync, realpathSync, statSync } from 'node:fs';
+import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { CairnError, InvalidInputError } from '../lib/errors.js';
+import { InvalidInputError, CairnError } from '../lib/errors.js';
+import { DATA_DIR_MARKS, insideDataDir, isSecretName } from './data-dir-marks.js';
+import { childOf, openedPath } from './opened-path.js';
+import {
+  DataDirRefusedError,
+  PathChangedError,
+  PathNotAllowedError,
+  fileToolError,
+} from './path-errors.js';
 
-/** 403 `path_not_allowed`: a local path outside the directories the MCP server may touch. */
-export class PathNotAllowedError extends CairnError {
-  constructor(path: string, roots: string[]) {
-    super(
-      'path_not_allowed',
-      403,
-      roots.length
-        ? `'${path}' is outside the directories this MCP server may read and write (after resolving symlinks); use a path under ${roots.map((r) => `'${r}'`).join(', ')}`
-        : 'this MCP server has no local directories enabled, so push_file and pull_artifact are off; use push_artifact / read_artifact, or ask the operator to start it with --allow-path DIR',
-      { details: { allowed_roots: roots } },
-    );
-  }
+export { PathNotAllowedError, PathChangedError } from './path-errors.js';
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
+
+/** A regular file under a root, open for reading; the caller closes `handle`. */
+export interface OpenedFile {
+  handle: FileHandle;
+  /** Its real path, as the kernel saw it once open. */
+  real: string;
+}
+
+/** Where to write one file: a directory under a root, open; the caller closes `dir`. */
+export interface WriteTarget {
+  dir: FileHandle;
+  /** The directory's real path. */
+  dirReal: string;
+  /** The file's name in it. */
+  name: string;
+  /** `dirReal/name`, for messages. */
+  real: string;
 }
 
 /**
- * Confines local file access of the MCP tools to a set of root directories. Every check
- * resolves symlinks (realpath) before comparing, so a link inside a root that points outside
- * is refused. Relative paths are taken relative to the first root.
+ * Confines the MCP file tools to a set of root directories, race-free: a file is opened first
+ * and then checked by what the kernel says it is (`/proc/self/fd` on Linux), directories are
+ * walked and created through open descriptors, so swapping a directory for a symlink between
+ * check and use cannot lead outside a root (the tool fails with `path_changed`). Symlinks
+ * that stay inside a root are followed. Never reachable, even under a root: the `deny`
+ * directories, any directory that looks like a Cairn data directory (it holds admin.token,
+ * seal.key or catalog.db) and files with those names. Relative paths start at the first
+ * root. Hard links are not detected: a hard link under a root to a file elsewhere is that file.
  */
 export class PathGuard {
   /** The roots, as real absolute paths. */
   readonly roots: string[];
 
   private readonly deny: string[];
+  private readonly offHint: string;
 
   /**
-   * @param roots directories (must exist; they are resolved with realpath once, here).
-   * @param opts.deny paths refused even under a root (e.g. the server's data directory).
+   * @param roots directories (must exist; they are resolved with realpath once, here). None:
+   *   the file tools are off and every path is refused.
+   * @param opts.deny paths refused even under a root (the server's data directory).
+   * @param opts.offHint with no roots, how to turn the file tools on (names the right flag).
+   * @throws InvalidInputError `invalid_allow_path` for a missing root, a file, or a root inside
+   *   a denied or data directory.
    */
-  constructor(roots: string[], opts: { deny?: string[] } = {}) {
+  constructor(roots: string[], opts: { deny?: string[]; offHint?: string } = {}) {
+    this.offHint = opts.offHint ?? 'ask the operator to allow a directory';
     this.deny = (opts.deny ?? []).map((d) => {
       try {
         return realpathSync(resolve(d));
@@ -49,73 +76,140 @@ export class PathGuard {
       }
       if (!statSync(real).isDirectory())
         throw new InvalidInputError('invalid_allow_path', `allowed path '${r}' is not a directory`);
+      if (this.deny.some((d) => within(d, real)) || dataDirAboveSync(real))
+        throw new InvalidInputError(
+          'invalid_allow_path',
+          `allowed path '${r}' is inside a Cairn data directory, which the MCP file tools never touch; allow a directory outside it`,
+        );
       return real;
     });
   }
 
-  /** The absolute (not yet resolved) form of a user path. */
-  private absolute(path: string): string {
-    if (this.roots.length === 0) throw new PathNotAllowedError(path, this.roots);
-    return isAbsolute(path) ? resolve(path) : resolve(this.roots[0], path);
-  }
-
-  private inside(real: string): boolean {
-    return this.roots.some((r) => within(r, real)) && !this.deny.some((d) => within(d, real));
-  }
-
   /**
-   * The real path of an existing regular file under a root. Throws PathNotAllowedError if it
-   * (or what a symlink points to) is outside, NotFound-style `file_not_found` if missing.
+   * Opens an existing regular file under a root for reading. Throws PathNotAllowedError if it
+   * (or what a symlink leads to) is outside the roots or in a data directory, `file_not_found`
+   * if missing, `not_a_file` for a directory or device, PathChangedError if the path was
+   * changed while it was being opened.
    */
-  async readableFile(path: string): Promise<string> {
+  async openReadable(path: string): Promise<OpenedFile> {
     const abs = this.absolute(path);
     let real: string;
     try {
       real = await realpath(abs);
-    } catch {
-      // Refuse before saying whether a path outside the roots exists.
-      if (!this.inside(abs)) throw new PathNotAllowedError(path, this.roots);
-      throw new CairnError('file_not_found', 404, `no file at '${path}'; check the path`);
+    } catch (err) {
+      // Refuse before saying whether a path outside the roots exists (also through a link).
+      const { real: known } = await deepestReal(abs);
+      if (!this.inRoots(abs) || known === null || !this.inRoots(known)) throw this.notAllowed(path);
+      throw fileToolError(err, path);
     }
-    if (!this.inside(real)) throw new PathNotAllowedError(path, this.roots);
-    const st = await stat(real);
-    if (!st.isFile())
-      throw new CairnError('not_a_file', 400, `'${path}' is not a regular file; name a file`);
-    return real;
+    await this.check(real, path);
+    // O_NONBLOCK: a FIFO put there must not hang the server; it is refused below.
+    const handle = await open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: unknown) => {
+      throw fileToolError(err, path);
+    });
+    try {
+      // Where it is first: what is outside is not described, not even its kind.
+      const opened = await openedPath(handle, real);
+      if (opened === null || !(await this.allows(opened))) throw new PathChangedError(path);
+      if (!(await handle.stat()).isFile())
+        throw new CairnError('not_a_file', 400, `'${path}' is not a regular file; name a file`);
+      return { handle, real: opened };
+    } catch (err) {
+      await handle.close();
+      throw fileToolError(err, path);
+    }
   }
 
   /**
-   * Where to write `path`: its parent directory is created (inside a root) and resolved with
-   * realpath; an existing directory at `path` means "into it, as `fallbackName`". The returned
-   * path's final component is not followed: callers write a temp file and rename over it.
+   * Opens the directory a file at `path` is to be written into, creating missing directories
+   * (inside a root only). An existing directory at `path` means "into it, as `fallbackName`".
+   * The file itself is not touched: callers create a temp file and rename it over `name`
+   * through {@link childOf}, which replaces a symlink at `name`, never its target. Throws like
+   * {@link openReadable}.
    */
-  async writableFile(path: string, fallbackName: string): Promise<string> {
-    let abs = this.absolute(path);
+  async openWritable(path: string, fallbackName: string): Promise<WriteTarget> {
+    const abs = this.absolute(path);
+    let dirAbs = dirname(abs);
+    let name = basename(abs);
     const existing = await realpath(abs).catch(() => null);
     if (existing !== null) {
-      if (!this.inside(existing)) throw new PathNotAllowedError(path, this.roots);
-      if ((await stat(existing)).isDirectory()) abs = join(existing, fallbackName);
+      await this.check(existing, path);
+      if ((await stat(existing).catch(() => null))?.isDirectory()) {
+        dirAbs = existing;
+        name = fallbackName;
+      }
     }
-    const parent = await this.realParent(dirname(abs), path);
-    return join(parent, basename(abs));
+    if (isSecretName(name)) throw new DataDirRefusedError(path);
+    const { dir, real } = await this.openDir(dirAbs, path);
+    try {
+      const opened = await openedPath(dir, real);
+      if (opened === null || !(await this.allows(join(opened, name))))
+        throw new PathChangedError(path);
+      return { dir, dirReal: opened, name, real: join(opened, name) };
+    } catch (err) {
+      await dir.close();
+      throw fileToolError(err, path);
+    }
   }
 
-  /** Real path of `dir`, created if missing, refused unless inside a root. */
-  private async realParent(dir: string, original: string): Promise<string> {
-    // Find the deepest existing ancestor and check it before creating anything.
-    let probe = dir;
-    let real: string | null = null;
-    for (;;) {
-      real = await realpath(probe).catch(() => null);
-      if (real !== null || dirname(probe) === probe) break;
-      probe = dirname(probe);
+  /** Opens `dir` (created if missing, one level at a time through open directories). */
+  private async openDir(dir: string, original: string): Promise<{ dir: FileHandle; real: string }> {
+    // Check the deepest existing ancestor before creating anything.
+    const found = await deepestReal(dir);
+    let real = found.real;
+    if (real === null || !this.inRoots(real)) throw this.notAllowed(original);
+    await this.check(real, original, true);
+    const flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+    let handle = await open(real, flags).catch((err: unknown) => {
+      throw fileToolError(err, original);
+    });
+    try {
+      for (const part of found.missing) {
+        const at = childOf(handle, real, part);
+        await mkdir(at).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        const next = await open(at, flags);
+        await handle.close();
+        handle = next;
+        real = join(real, part);
+      }
+      return { dir: handle, real };
+    } catch (err) {
+      await handle.close();
+      throw fileToolError(err, original);
     }
-    if (real === null || !this.inside(real)) throw new PathNotAllowedError(original, this.roots);
-    const target = join(real, relative(probe, dir));
-    await mkdir(target, { recursive: true });
-    const final = await realpath(target);
-    if (!this.inside(final)) throw new PathNotAllowedError(original, this.roots);
-    return final;
+  }
+
+  /** The absolute (not yet resolved) form of a user path. */
+  private absolute(path: string): string {
+    if (this.roots.length === 0) throw this.notAllowed(path);
+    return isAbsolute(path) ? resolve(path) : resolve(this.roots[0], path);
+  }
+
+  private notAllowed(path: string): PathNotAllowedError {
+    return new PathNotAllowedError(path, this.roots, this.offHint);
+  }
+
+  private inRoots(real: string): boolean {
+    return this.roots.some((r) => within(r, real));
+  }
+
+  /** True if a tool may touch the resolved path `real` (a directory to write in if `isDir`). */
+  private async allows(real: string, isDir = false): Promise<boolean> {
+    return (
+      this.inRoots(real) &&
+      !this.deny.some((d) => within(d, real)) &&
+      !isSecretName(real) &&
+      // The roots' own ancestors were checked at start (dataDirAboveSync).
+      !(await insideDataDir(real, this.roots.find((r) => within(r, real)) ?? '/', isDir))
+    );
+  }
+
+  /** Throws the error that says why the resolved path `real` is refused, if it is. */
+  private async check(real: string, original: string, isDir = false): Promise<void> {
+    if (!this.inRoots(real)) throw this.notAllowed(original);
+    if (!(await this.allows(real, isDir))) throw new DataDirRefusedError(original);
   }
 }
 
@@ -123,4 +217,22 @@ export class PathGuard {
 function within(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** The real path of the deepest existing ancestor of `abs` (or itself), and the parts below. */
+async function deepestReal(abs: string): Promise<{ real: string | null; missing: string[] }> {
+  const missing: string[] = [];
+  for (let probe = abs; ; probe = dirname(probe)) {
+    const real = await realpath(probe).catch(() => null);
+    if (real !== null || dirname(probe) === probe) return { real, missing };
+    missing.unshift(basename(probe));
+  }
+}
+
+/** True if `dir` or an ancestor holds a data directory mark (checked once, at start). */
+function dataDirAboveSync(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (DATA_DIR_MARKS.some((m) => existsSync(join(d, m)))) return true;
+    if (dirname(d) === d) return false;
+  }
 }

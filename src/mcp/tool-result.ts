@@ -28,6 +28,8 @@ const NEXT_STEP: Record<string, string> = {
   payload_too_large:
     'The content is too large for this call: write it to a file and use push_file, which streams from disk.',
   path_not_allowed: 'Use a path under one of the allowed directories.',
+  path_changed:
+    'Something moved or replaced a directory on that path while the tool ran: call the tool again; if it keeps failing, tell the user.',
   file_not_found: 'Check the path; relative paths are taken from the first allowed directory.',
   digest_mismatch: 'The bytes changed while being sent: try again.',
   insufficient_storage: 'The server is out of disk space: tell the user; retrying will not help.',

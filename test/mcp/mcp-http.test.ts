@@ -268,7 +268,7 @@ describe('MCP over Streamable HTTP at /mcp', () => {
         const r = await call(c, 'push_file', { session: 'x_1', path: '/etc/hostname' });
         expect(r.isError).toBe(true);
         expect(r.structured.error?.code).toBe('path_not_allowed');
-        expect(r.text).toMatch(/--allow-path/);
+        expect(r.text).toMatch(/cairn serve` with --mcp-allow-path DIR/);
       } finally {
         await c.close();
         await s3.close();

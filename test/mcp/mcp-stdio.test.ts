@@ -98,13 +98,24 @@ describe('MCP over stdio (cairn mcp)', () => {
       expect(missing.structured.error?.code).toBe('file_not_found');
     });
 
-    it('defaults to the working directory without --allow-path', async () => {
+    it('without --allow-path the file tools are off, and the error names --allow-path', async () => {
       const c = await connectStdio([], other);
       try {
-        const ok = await call(c, 'push_file', { session: 'conf_2', path: 'ok.txt' });
-        expect(ok.isError, ok.text).toBe(false);
-        const no = await call(c, 'push_file', { session: 'conf_2', path: join(dir, 'in') });
-        expect(no.structured.error?.code).toBe('path_not_allowed');
+        // Not even the working directory: started from / or $HOME it would be the whole disk.
+        for (const path of ['ok.txt', join(other, 'ok.txt'), '/etc/hostname']) {
+          const no = await call(c, 'push_file', { session: 'conf_2', path });
+          expect(no.structured.error?.code, path).toBe('path_not_allowed');
+          expect(no.text).toMatch(/--allow-path DIR/);
+          expect(no.text).not.toMatch(/--mcp-allow-path/);
+        }
+        await call(c, 'push_artifact', { session: 'conf_2', name: 'p.txt', text: 'p' });
+        const w = await call(c, 'pull_artifact', {
+          session: 'conf_2',
+          name: 'p.txt',
+          path: 'p.txt',
+        });
+        expect(w.structured.error?.code).toBe('path_not_allowed');
+        expect(existsSync(join(other, 'p.txt'))).toBe(false);
       } finally {
         await c.close();
       }

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PathGuard } from '../../src/mcp/path-guard.js';
@@ -19,13 +19,35 @@ symlinkSync(join(root, 'in.txt'), join(root, 'to-in'));
 mkdirSync(join(root, 'data'));
 writeFileSync(join(root, 'data', 'admin.token'), 't');
 
-describe('PathGuard', () => {
-  const guard = new PathGuard([root], { deny: [join(root, 'data')] });
+// A directory that looks like a Cairn data directory (not in the deny list).
+mkdirSync(join(root, 'other-data', 'blobs'), { recursive: true });
+writeFileSync(join(root, 'other-data', 'seal.key'), 'k');
+writeFileSync(join(root, 'other-data', 'blobs', 'b'), 'blob');
+mkdirSync(join(root, 'loose'));
+writeFileSync(join(root, 'loose', 'admin.token'), 't');
+symlinkSync(join(root, 'other-data'), join(root, 'to-data'));
 
+const guard = new PathGuard([root], { deny: [join(root, 'data')], offHint: 'use --flag-x' });
+
+/** The real path of a file the guard opens for reading (closed again). */
+async function readable(path: string): Promise<string> {
+  const f = await guard.openReadable(path);
+  await f.handle.close();
+  return f.real;
+}
+
+/** The real path a pull to `path` would write (the open directory closed again). */
+async function writable(path: string, fallback: string): Promise<string> {
+  const t = await guard.openWritable(path, fallback);
+  await t.dir.close();
+  return t.real;
+}
+
+describe('PathGuard', () => {
   it('accepts files under a root, relative paths from the first root, links that stay inside', async () => {
-    expect(await guard.readableFile(join(root, 'in.txt'))).toBe(join(root, 'in.txt'));
-    expect(await guard.readableFile('in.txt')).toBe(join(root, 'in.txt'));
-    expect(await guard.readableFile('to-in')).toBe(join(root, 'in.txt'));
+    expect(await readable(join(root, 'in.txt'))).toBe(join(root, 'in.txt'));
+    expect(await readable('in.txt')).toBe(join(root, 'in.txt'));
+    expect(await readable('to-in')).toBe(join(root, 'in.txt'));
   });
 
   it.each([
@@ -35,37 +57,58 @@ describe('PathGuard', () => {
     ['a path through a symlinked directory', () => 'to-outside/secret.txt'],
     ['a denied directory under the root', () => 'data/admin.token'],
     ['a missing file outside (no existence leak)', () => join(outside, 'nope')],
+    ['a file in a directory that looks like a data dir', () => 'other-data/blobs/b'],
+    ['a data-dir-looking directory through a symlink', () => 'to-data/seal.key'],
+    ['a secret file by name anywhere', () => 'loose/admin.token'],
+    ['a secret file in a data-dir-looking directory', () => 'other-data/seal.key'],
   ])('refuses %s', async (_what, path) => {
-    await expect(guard.readableFile(path())).rejects.toMatchObject({ code: 'path_not_allowed' });
+    await expect(guard.openReadable(path())).rejects.toMatchObject({ code: 'path_not_allowed' });
   });
 
   it('says file_not_found / not_a_file inside a root', async () => {
-    await expect(guard.readableFile('nope.txt')).rejects.toMatchObject({ code: 'file_not_found' });
-    await expect(guard.readableFile('.')).rejects.toMatchObject({ code: 'not_a_file' });
+    await expect(guard.openReadable('nope.txt')).rejects.toMatchObject({
+      code: 'file_not_found',
+    });
+    await expect(guard.openReadable('.')).rejects.toMatchObject({ code: 'not_a_file' });
   });
 
   it('writable paths: parents created inside, directories receive the base name, escapes refused', async () => {
-    expect(await guard.writableFile('new/deep/out.txt', 'x')).toBe(join(root, 'new/deep/out.txt'));
-    expect(await guard.writableFile('new', 'report.md')).toBe(join(root, 'new', 'report.md'));
+    expect(await writable('new/deep/out.txt', 'x')).toBe(join(root, 'new/deep/out.txt'));
+    expect(await writable('new', 'report.md')).toBe(join(root, 'new', 'report.md'));
     for (const p of [
       'to-outside/x.txt',
       'to-outside/sub/x.txt',
       'to-secret',
       'data/x',
+      'data/new-sub/x',
+      'other-data/x',
+      'other-data/new-sub/x',
+      'to-data/x',
+      'loose/admin.token',
+      'elsewhere/seal.key',
       join(outside, 'x'),
     ])
-      await expect(guard.writableFile(p, 'x'), p).rejects.toMatchObject({
+      await expect(guard.openWritable(p, 'x'), p).rejects.toMatchObject({
         code: 'path_not_allowed',
       });
+    // Nothing was created on the way to a refused directory.
+    expect(existsSync(join(root, 'data', 'new-sub'))).toBe(false);
+    expect(existsSync(join(root, 'other-data', 'new-sub'))).toBe(false);
+    expect(existsSync(join(root, 'elsewhere'))).toBe(false);
   });
 
-  it('with no roots, every path is refused with a hint to use --allow-path', async () => {
-    const none = new PathGuard([]);
-    await expect(none.readableFile('/etc/hostname')).rejects.toThrow(/--allow-path/);
+  it('with no roots, every path is refused with the hint it was given', async () => {
+    const none = new PathGuard([], { offHint: 'start it with --flag-x DIR' });
+    await expect(none.openReadable('/etc/hostname')).rejects.toThrow(/--flag-x DIR/);
+    await expect(none.openWritable('x', 'x')).rejects.toMatchObject({ code: 'path_not_allowed' });
   });
 
-  it('a root that does not exist is a clear error', () => {
+  it('a root that does not exist, or inside a data directory, is a clear error', () => {
     expect(() => new PathGuard([join(root, 'missing')])).toThrow(/does not exist/);
+    expect(() => new PathGuard([join(root, 'other-data', 'blobs')])).toThrow(/data directory/);
+    expect(() => new PathGuard([join(root, 'data')], { deny: [join(root, 'data')] })).toThrow(
+      /data directory/,
+    );
   });
 });
 

@@ -9,7 +9,9 @@ interface McpArgs extends GlobalArgs {
 /**
  * `cairn mcp`: an MCP server on stdio for Claude, Cursor and other MCP clients. It talks to the
  * Cairn server at `--url`/`CAIRN_URL` with `--token`/`CAIRN_TOKEN`; push_file and pull_artifact
- * may only touch files under the `--allow-path` directories (default: the working directory).
+ * may only touch files under the `--allow-path` directories (none given: both are off), never a
+ * Cairn data directory (`$CAIRN_DATA`, `./cairn-data`, or any holding admin.token, seal.key or
+ * catalog.db).
  * stdout carries only MCP messages; it runs until the client closes stdin.
  */
 export const mcpCommand: CommandModule<GlobalArgs, McpArgs> = {
@@ -19,15 +21,27 @@ export const mcpCommand: CommandModule<GlobalArgs, McpArgs> = {
     y.option('allow-path', {
       type: 'string',
       array: true,
-      describe: 'Directory push_file/pull_artifact may use (repeatable; default: the cwd)',
+      describe: 'Directory push_file/pull_artifact may use (repeatable; none: both are off)',
     }),
   handler: async (args) => {
     const { serveStdio } = await import('@modelcontextprotocol/server/stdio');
     const { createCairnMcpServer } = await import('../../mcp/cairn-mcp-server.js');
     const { PathGuard } = await import('../../mcp/path-guard.js');
-    const roots = args['allow-path']?.length ? args['allow-path'] : [process.cwd()];
+    const { localDataDirs } = await import('../../mcp/data-dir-marks.js');
+    // No default: started from / or $HOME, a default of the cwd would serve the whole disk.
     // A missing directory is a bad flag value: a usage error, as for serve --mcp-allow-path.
-    const deps = { api: clientFor(args), files: asUsage(() => new PathGuard(roots)) };
+    const files = asUsage(
+      () =>
+        new PathGuard(args['allow-path'] ?? [], {
+          deny: localDataDirs(),
+          offHint: 'ask the user to start `cairn mcp` with --allow-path DIR',
+        }),
+    );
+    if (files.roots.length === 0)
+      process.stderr.write(
+        `${JSON.stringify({ level: 'warn', msg: 'push_file and pull_artifact are off: start cairn mcp with --allow-path DIR to let them use a directory' })}\n`,
+      );
+    const deps = { api: clientFor(args), files };
     const handle = serveStdio(() => createCairnMcpServer(deps), {
       onerror: (err) =>
         process.stderr.write(

@@ -105,7 +105,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       // Fail at start, not on the first /mcp request, if a directory is missing.
       const { PathGuard } = await import('../../mcp/path-guard.js');
       const dirs = args['mcp-allow-path'];
-      asUsage(() => new PathGuard(dirs));
+      asUsage(() => new PathGuard(dirs, { deny: [args.data] }));
     }
     // A bad flag value is a usage error (exit 2), found before the data directory is touched.
     const app = await createApp(asUsage(() => appOptions(args)));

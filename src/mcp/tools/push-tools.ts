@@ -76,7 +76,7 @@ export function registerPushTools(server: McpServer, deps: McpDeps): void {
     'push_file',
     {
       title: 'Push a local file',
-      description: `Store a file from the local disk as an artifact in session \`session\`, streamed straight from disk to the store: its bytes never enter the conversation, so any size works. \`path\` must be under one of the allowed directories (${rootsText(deps)}); relative paths start from the first. \`name\` defaults to the file's base name. Pushing the same name again stores a new version; identical bytes are stored once.`,
+      description: `Store a file from the local disk as an artifact in session \`session\`, streamed straight from disk to the store: its bytes never enter the conversation, so any size works. \`path\` must be under one of the allowed directories (${rootsText(deps)}), never in a Cairn data directory; relative paths start from the first. \`name\` defaults to the file's base name. Pushing the same name again stores a new version; identical bytes are stored once.`,
       inputSchema: z.object({
         session: sessionIdSchema,
         path: z.string().describe('Path of the local file to push'),
@@ -95,14 +95,16 @@ export function registerPushTools(server: McpServer, deps: McpDeps): void {
     },
     async (a) =>
       guarded(async () => {
-        const real = await deps.files.readableFile(a.path);
-        const rec = await deps.api.pushFile(a.session, a.name ?? basename(a.path), real, {
-          meta: a.meta,
-          ttl: a.ttl,
-        });
+        const file = await deps.files.openReadable(a.path);
+        const rec = await deps.api
+          .pushFile(a.session, a.name ?? basename(a.path), file.handle, {
+            meta: a.meta,
+            ttl: a.ttl,
+          })
+          .finally(() => file.handle.close());
         return ok(
           { ...rec },
-          `Stored ${real} as ${rec.session}/${rec.name} version ${rec.version} (${rec.size} bytes).`,
+          `Stored ${file.real} as ${rec.session}/${rec.name} version ${rec.version} (${rec.size} bytes).`,
         );
       }),
   );

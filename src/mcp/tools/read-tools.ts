@@ -77,7 +77,7 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
     'pull_artifact',
     {
       title: 'Save an artifact to a local file',
-      description: `Download a stored artifact (by \`id\`, or \`session\` + \`name\` for the latest version) straight to the local file \`path\`, verified against its sha256; its bytes never enter the conversation, so any size works. \`path\` must be under one of the allowed directories (${rootsText(deps)}); relative paths start from the first; an existing directory receives the file under its base name; an existing file is replaced.`,
+      description: `Download a stored artifact (by \`id\`, or \`session\` + \`name\` for the latest version) straight to the local file \`path\`, verified against its sha256; its bytes never enter the conversation, so any size works. \`path\` must be under one of the allowed directories (${rootsText(deps)}), never in a Cairn data directory; relative paths start from the first; an existing directory receives the file under its base name; an existing file is replaced.`,
       inputSchema: z.object({
         ...artifactRefShape,
         path: z.string().describe('Local file (or existing directory) to write to'),
@@ -104,7 +104,7 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
     async (a) =>
       guarded(async () => {
         const rec = await resolveArtifact(deps.api, a);
-        const target = await deps.files.writableFile(a.path, rec.name.split('/').pop() ?? rec.id);
+        const target = await deps.files.openWritable(a.path, rec.name.split('/').pop() ?? rec.id);
         await pullToFile(deps.api, rec, target);
         return ok(
           {
@@ -112,12 +112,12 @@ export function registerReadTools(server: McpServer, deps: McpDeps): void {
             session: rec.session,
             name: rec.name,
             version: rec.version,
-            path: target,
+            path: target.real,
             size: rec.size,
             sha256: rec.sha256,
             content_type: rec.content_type,
           },
-          `Saved ${rec.session}/${rec.name} (${rec.size} bytes) to ${target}.`,
+          `Saved ${rec.session}/${rec.name} (${rec.size} bytes) to ${target.real}.`,
         );
       }),
   );

@@ -15,6 +15,7 @@ function endpointFor(app: App): McpHttpEndpoint {
     e = new McpHttpEndpoint({
       allowPaths: config.mcpAllowPaths ?? [],
       denyPaths: [config.dataDir],
+      offHint: 'ask the operator to start `cairn serve` with --mcp-allow-path DIR',
       hostNames,
     });
     endpoints.set(app, e);
