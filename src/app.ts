@@ -17,6 +17,7 @@ import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
 import { ShareService } from './core/share-service.js';
 import { Sweeper } from './core/sweeper.js';
+import { MemoryBudget } from './lib/memory-budget.js';
 import { embeddedNativeBinding } from './binary/embedded-native-binding.js';
 
 /** Blobs up to this size (bytes) are kept inline in the catalog database. */
@@ -28,6 +29,8 @@ export interface App {
   catalog: Catalog;
   blobs: BlobStore;
   events: EventBus;
+  /** Memory uploads and imports in flight may hold (config.maxUploadMemory). */
+  uploadMemory: MemoryBudget;
   /** Counters, gauges and histograms served at GET /metrics. */
   metrics: Metrics;
   signer: Signer;
@@ -66,7 +69,12 @@ export async function createApp(
   const config = makeConfig(partial);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = opts.clock ?? Date.now;
-  const files = new FsBlobStore({ root: config.dataDir, durable: config.durability === 'full' });
+  const uploadMemory = new MemoryBudget(config.maxUploadMemory);
+  const files = new FsBlobStore({
+    root: config.dataDir,
+    durable: config.durability === 'full',
+    memory: uploadMemory,
+  });
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
     durability: config.durability,
@@ -119,6 +127,7 @@ export async function createApp(
     blobs,
     events,
     metrics,
+    uploadMemory,
     signer,
     clock,
     tokens,

@@ -18,6 +18,7 @@ interface ServeArgs {
   'max-header-size'?: string;
   'headers-timeout'?: string;
   'body-timeout'?: string;
+  'max-upload-memory'?: string;
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
@@ -76,6 +77,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('body-timeout', {
         type: 'string',
         describe: 'Longest pause inside a request body (408 after it), default 60s',
+      })
+      .option('max-upload-memory', {
+        type: 'string',
+        describe:
+          'Memory uploads and imports in flight may hold at once (503 past it), default 256MiB [CAIRN_MAX_UPLOAD_MEMORY]',
       })
       .option('durability', {
         choices: ['full', 'process'],
@@ -142,6 +148,9 @@ function appOptions(args: ServeArgs): Partial<Config> {
       : undefined,
     headersTimeoutMs: ms(args['headers-timeout'], '--headers-timeout'),
     bodyIdleTimeoutMs: ms(args['body-timeout'], '--body-timeout'),
+    maxUploadMemory: uploadMemoryFlag(
+      args['max-upload-memory'] ?? process.env.CAIRN_MAX_UPLOAD_MEMORY,
+    ),
     maxShareTtlMs: ms(args['max-share-ttl'], '--max-share-ttl'),
     keepVersions: keepVersionsFlag(args['keep-versions']),
     sweepIntervalMs: ms(args['sweep-interval'], '--sweep-interval'),
@@ -154,6 +163,18 @@ function appOptions(args: ServeArgs): Partial<Config> {
 /** A duration flag in ms (undefined if not given). */
 function ms(text: string | undefined, flag: string): number | undefined {
   return text ? parseDuration(text, flag) : undefined;
+}
+
+/** `--max-upload-memory S` (or CAIRN_MAX_UPLOAD_MEMORY): at least 8 MiB, room for a few uploads. */
+function uploadMemoryFlag(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const bytes = parseSize(text, '--max-upload-memory');
+  if (bytes < 8 * 1024 * 1024)
+    throw new InvalidInputError(
+      'invalid_max_upload_memory',
+      '--max-upload-memory must be at least 8MiB (each upload in progress may hold about 1 MiB)',
+    );
+  return bytes;
 }
 
 /** `--keep-versions N`: a whole number from 1 to 100000. */

@@ -3,7 +3,10 @@ import type { IdempotentAnswer } from '../../catalog/catalog.js';
 import type { PushInput } from '../../core/artifact-service.js';
 import { MAX_CONTENT_TYPE, validateSha256 } from '../../core/validate.js';
 import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
+import { INLINE_BLOB_MAX } from '../../app.js';
+import { UPLOAD_BUFFER_BYTES } from '../../lib/memory-budget.js';
 import { hashBody } from '../request.js';
+import { admitToMemory } from '../upload-admission.js';
 import type { Ctx } from '../router.js';
 
 /**
@@ -32,6 +35,7 @@ export async function push(c: Ctx): Promise<void> {
   const byRef = q.str('sha256');
   // Checked before any replay, so a request answers the same with or without a key.
   if (byRef !== undefined) checkByReference(c, byRef);
+  else admitToMemory(c.app.uploadMemory, c.res, uploadFootprint(declared), 'upload');
   const run = async () => {
     const rec =
       byRef !== undefined
@@ -50,6 +54,17 @@ export async function push(c: Ctx): Promise<void> {
     'Content-Length': Buffer.byteLength(answer.body),
   });
   c.res.end(answer.body);
+}
+
+/**
+ * Most memory an upload holds while it stalls: a body the size it announces when that is
+ * kept inline, else the inline part and one buffer of the blob store (buffers beyond it are
+ * reserved by the store while it uses them).
+ */
+function uploadFootprint(declared: number): number {
+  return Number.isSafeInteger(declared) && declared <= INLINE_BLOB_MAX
+    ? declared
+    : INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES;
 }
 
 /** `meta.KEY=VALUE` parameters as own properties (`__proto__` reaches validation); once each. */
