@@ -62,8 +62,9 @@ export function sendError(
     res.destroy();
     return;
   }
-  // A 503 at a limit is the server working as configured, not a fault to log.
-  if (status >= 500 && !(err instanceof BusyError)) log(err);
+  // A 503 at a limit or a 501 for what a client sent is the server working as meant, not a
+  // fault to log.
+  if (status >= 500 && status !== 501 && !(err instanceof BusyError)) log(err);
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IdempotentAnswer } from '../../catalog/catalog.js';
 import type { PushInput } from '../../core/artifact-service.js';
+import { validateContentType } from '../../core/media-type.js';
 import { MAX_CONTENT_TYPE, validateSha256 } from '../../core/validate.js';
 import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
 import { INLINE_BLOB_MAX } from '../../app.js';
@@ -80,7 +81,10 @@ function metaOf(params: URLSearchParams): Record<string, string> {
   return meta;
 }
 
-/** The pushed Content-Type: curl's default for --data is dropped; at most 255 characters. */
+/**
+ * The pushed Content-Type: curl's default for --data is dropped; at most 255 characters, and
+ * a media type (400 `invalid_content_type` saying what is wrong otherwise).
+ */
 function contentTypeOf(header: string | undefined): string | undefined {
   // Never what an agent means for a file.
   if (header === 'application/x-www-form-urlencoded') return undefined;
@@ -89,7 +93,7 @@ function contentTypeOf(header: string | undefined): string | undefined {
       'invalid_content_type',
       `Content-Type is limited to ${MAX_CONTENT_TYPE} characters`,
     );
-  return header;
+  return header === undefined ? undefined : validateContentType(header);
 }
 
 /** A push by reference names a sha256 and sends no body. */
