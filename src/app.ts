@@ -69,11 +69,17 @@ export async function createApp(
   const config = makeConfig(partial);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = opts.clock ?? Date.now;
+  const metrics = new Metrics();
   const uploadMemory = new MemoryBudget(config.maxUploadMemory);
   const files = new FsBlobStore({
     root: config.dataDir,
     durable: config.durability === 'full',
     memory: uploadMemory,
+    onMemoryCollected: () =>
+      metrics.inc(
+        'cairn_upload_memory_collections_total',
+        'Collections run to give back the buffers of uploads that ended',
+      ),
   });
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
@@ -91,7 +97,6 @@ export async function createApp(
   // Removes upload leftovers and blobs a crash left committed without their catalog row.
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   const events = new EventBus();
-  const metrics = new Metrics();
   metrics.follow(events);
   const signer = new Signer(loadSealKey(config.dataDir));
   const tokens = new TokenService({ catalog, clock });

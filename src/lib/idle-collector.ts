@@ -28,7 +28,9 @@ export class IdleCollector {
   private timer: NodeJS.Timeout | null = null;
   private gc: (() => void) | null | undefined;
 
+  /** @param onCollect called after each collection this runs (a metric counts them) */
   constructor(
+    private readonly onCollect: () => void = () => undefined,
     private readonly threshold = 32 * 1024 * 1024,
     private readonly quietMs = 1000,
   ) {}
@@ -55,5 +57,6 @@ export class IdleCollector {
     this.dropped = 0;
     this.gc ??= fullCollection();
     this.gc?.();
+    this.onCollect();
   }
 }

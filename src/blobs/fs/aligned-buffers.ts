@@ -17,10 +17,18 @@ export const ALIGN = 4096;
 export class AlignedBuffers {
   private readonly idle: Buffer<ArrayBuffer>[] = [];
   /** Buffers dropped beyond `keep` are freed by a collection once uploads are quiet. */
-  private readonly collector = new IdleCollector();
+  private readonly collector: IdleCollector;
 
-  /** @param keep most idle buffers kept (each holds 1 MiB + 4 KiB of memory) */
-  constructor(private readonly keep = 6) {}
+  /**
+   * @param keep most idle buffers kept (each holds 1 MiB + 4 KiB of memory)
+   * @param onCollect called after each collection of dropped buffers
+   */
+  constructor(
+    private readonly keep = 6,
+    onCollect?: () => void,
+  ) {
+    this.collector = new IdleCollector(onCollect);
+  }
 
   /**
    * A kept buffer, or a new one probed on `fh` (an O_DIRECT file of the pool's directory: the

@@ -40,6 +40,8 @@ export interface FsBlobStoreOptions {
   directIo?: boolean;
   /** What uploads reserve buffers beyond their first from (default: no limit). */
   memory?: MemoryBudget;
+  /** Called after the buffers uploads left behind were collected (see IdleCollector). */
+  onMemoryCollected?: () => void;
   /**
    * When durable but written buffered, write an upload back every this many bytes while it
    * arrives (default 32 MiB).
@@ -71,7 +73,10 @@ export class FsBlobStore implements BlobStore {
     this.tmpDir = join(opts.root, 'tmp');
     this.durable = opts.durable;
     this.flushEvery = opts.flushEvery ?? 32 * CHUNK;
-    this.directBuffers = opts.durable && opts.directIo !== false ? new AlignedBuffers() : null;
+    this.directBuffers =
+      opts.durable && opts.directIo !== false
+        ? new AlignedBuffers(6, opts.onMemoryCollected)
+        : null;
     this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
     this.memory = opts.memory;
   }
