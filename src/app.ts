@@ -17,6 +17,7 @@ import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
 import { ShareService } from './core/share-service.js';
 import { Sweeper } from './core/sweeper.js';
+import { MemoryBudget } from './lib/memory-budget.js';
 import { embeddedNativeBinding } from './binary/embedded-native-binding.js';
 
 /** Blobs up to this size (bytes) are kept inline in the catalog database. */
@@ -28,6 +29,8 @@ export interface App {
   catalog: Catalog;
   blobs: BlobStore;
   events: EventBus;
+  /** Memory uploads and imports in flight may hold (config.maxUploadMemory). */
+  uploadMemory: MemoryBudget;
   /** Counters, gauges and histograms served at GET /metrics. */
   metrics: Metrics;
   signer: Signer;
@@ -66,7 +69,18 @@ export async function createApp(
   const config = makeConfig(partial);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const clock = opts.clock ?? Date.now;
-  const files = new FsBlobStore({ root: config.dataDir, durable: config.durability === 'full' });
+  const metrics = new Metrics();
+  const uploadMemory = new MemoryBudget(config.maxUploadMemory);
+  const files = new FsBlobStore({
+    root: config.dataDir,
+    durable: config.durability === 'full',
+    memory: uploadMemory,
+    onMemoryCollected: () =>
+      metrics.inc(
+        'cairn_upload_memory_collections_total',
+        'Collections run to give back the buffers of uploads that ended',
+      ),
+  });
   const catalog = SqliteCatalog.open({
     dir: config.dataDir,
     durability: config.durability,
@@ -84,7 +98,6 @@ export async function createApp(
   // Removes upload leftovers and blobs a crash left committed without their catalog row.
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   const events = new EventBus();
-  const metrics = new Metrics();
   metrics.follow(events);
   const signer = new Signer(loadSealKey(config.dataDir));
   const tokens = new TokenService({ catalog, clock });
@@ -120,6 +133,7 @@ export async function createApp(
     blobs,
     events,
     metrics,
+    uploadMemory,
     signer,
     clock,
     tokens,

@@ -23,6 +23,11 @@ export interface Config {
   sweepIntervalMs: number;
   /** Rows per sweep transaction (bounded so a sweep never stalls pushes). */
   sweepBatch: number;
+  /**
+   * Bytes that uploads and imports in flight may hold in memory at once (upload buffers,
+   * import documents); a request that would pass it is refused with 503 and `Retry-After`.
+   */
+  maxUploadMemory: number;
   /** Largest JSON request body, in bytes. */
   maxJsonBytes: number;
   /** Largest request head (request line + headers), in bytes; larger is answered 431. */
@@ -47,6 +52,7 @@ export const DEFAULTS: Config = {
   durability: 'full',
   maxSize: 5 * 1024 ** 4,
   maxJsonBytes: 1024 * 1024,
+  maxUploadMemory: 256 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
   headersTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 60_000,

@@ -61,10 +61,18 @@ export class EventBus {
     return () => this.emitter.off('event', fn);
   }
 
-  /** Events after `lastId` still in the window, oldest first (ids are consecutive). */
-  since(lastId: number): CairnEvent[] {
-    const first = this.recent[this.head]?.id ?? this.nextId;
-    return this.recent.slice(this.head + Math.max(0, lastId + 1 - first));
+  /**
+   * Events after `lastId` still in the window, oldest first (ids are consecutive); at most
+   * `limit` of them, so a reader can page through the window at its own pace.
+   */
+  since(lastId: number, limit = Infinity): CairnEvent[] {
+    const start = this.head + Math.max(0, lastId + 1 - this.firstId);
+    return this.recent.slice(start, Math.min(this.recent.length, start + limit));
+  }
+
+  /** The id of the oldest event still in the window (the next id when it is empty). */
+  get firstId(): number {
+    return this.recent[this.head]?.id ?? this.nextId;
   }
 
   /**
@@ -73,8 +81,7 @@ export class EventBus {
    * it came from another server or a clock that went backwards).
    */
   missedSince(lastId: number): boolean {
-    const first = this.recent[this.head]?.id ?? this.nextId;
-    return lastId + 1 < first || lastId >= this.nextId;
+    return lastId + 1 < this.firstId || lastId >= this.nextId;
   }
 
   /** The id the next event will get. */

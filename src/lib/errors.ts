@@ -70,6 +70,20 @@ export class DigestMismatchError extends CairnError {
   }
 }
 
+/**
+ * 503: the server is at a limit that frees itself (memory for requests in flight); the client
+ * should retry after `retryAfterSeconds` (sent as `Retry-After`).
+ */
+export class BusyError extends CairnError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(code, 503, message);
+  }
+}
+
 /** 401 `unauthorized`: no valid token. */
 export class UnauthorizedError extends CairnError {
   constructor(message = 'a valid bearer token is required: send Authorization: Bearer <token>') {

@@ -4,8 +4,9 @@ import type { App } from '../app.js';
 import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
 import { pooledRandomBytes } from '../lib/random-pool.js';
 import { guardBodyIdle } from './body-timeout.js';
+import { bindProtocolEdges, checkFraming } from './protocol-edges.js';
 import { observeRequest } from './request-metrics.js';
-import { errorEnvelope, sendError, sendJson } from './respond.js';
+import { sendError, sendJson } from './respond.js';
 import { allRoutes } from './routes/index.js';
 import { Router, type Ctx } from './router.js';
 import { Query } from './request.js';
@@ -48,6 +49,7 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
     });
     guardBodyIdle(req, res, app.config.bodyIdleTimeoutMs);
     try {
+      checkFraming(req);
       const url = parseTarget(req.url ?? '/');
       // Route on the path as sent: URL parsing would resolve `..` and `%2e%2e` segments away,
       // and such a name must be refused, not silently rewritten.
@@ -108,6 +110,9 @@ export async function startServer(app: App): Promise<RunningServer> {
       // Uploads may take hours: no total request time, but slow heads and stalled bodies are cut.
       requestTimeout: 0,
       headersTimeout: headersTimeoutMs,
+      // Checked in the handler (checkFraming), which answers with the JSON envelope; node's own
+      // answer is a bare 400.
+      requireHostHeader: false,
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, headersTimeoutMs / 4)),
     },
     (req, res) => {
@@ -115,30 +120,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     },
   );
   server.keepAliveTimeout = 65_000;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const [status, reason, code, message] =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? [
-            431,
-            'Request Header Fields Too Large',
-            'headers_too_large',
-            `request headers are larger than ${maxHeaderBytes} bytes`,
-          ]
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [
-              408,
-              'Request Timeout',
-              'request_timeout',
-              `the request head took longer than ${headersTimeoutMs / 1000} s`,
-            ]
-          : [400, 'Bad Request', 'bad_request', 'malformed HTTP request'];
-    const { body } = errorEnvelope(new CairnError(code, status, message));
-    const text = JSON.stringify(body);
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-    );
-  });
+  bindProtocolEdges(server, { maxHeaderBytes, headersTimeoutMs });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(app.config.port, app.config.host, () => resolve());

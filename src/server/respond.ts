@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CairnError } from '../lib/errors.js';
+import { BusyError, CairnError } from '../lib/errors.js';
 
 /** Sends a JSON body with the given status. */
 export function sendJson(
@@ -62,7 +62,9 @@ export function sendError(
     res.destroy();
     return;
   }
-  if (status >= 500) log(err);
+  // A 503 at a limit or a 501 for what a client sent is the server working as meant, not a
+  // fault to log.
+  if (status >= 500 && status !== 501 && !(err instanceof BusyError)) log(err);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -74,6 +76,7 @@ export function sendError(
     // of a reset; a large or unknown one is cut off by closing the connection.
     if (!(Number(req.headers['content-length']) <= DRAIN_LIMIT)) headers.Connection = 'close';
   }
+  if (err instanceof BusyError) headers['Retry-After'] = String(err.retryAfterSeconds);
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="cairn"';
   const allowed = err instanceof CairnError ? err.details?.allowed : undefined;
   if (status === 405 && Array.isArray(allowed)) headers.Allow = allowed.join(', ');

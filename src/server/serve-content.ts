@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ArtifactService } from '../core/artifact-service.js';
 import type { ArtifactRecord } from '../core/types.js';
+import { mediaTypeProblem } from '../core/media-type.js';
 import { HEADER_VALUE } from '../core/validate.js';
 import type { ByteRange } from '../blobs/blob-store.js';
 
@@ -17,18 +18,19 @@ export async function serveArtifact(
   opts: { attachment?: boolean } = {},
 ): Promise<void> {
   const etag = `"${rec.sha256}"`;
+  // A stored type that is not a media type (imported before types were checked) is served as
+  // bytes to download: what a browser would make of it cannot be predicted, and one no header
+  // can carry would fail every read.
+  const typed = HEADER_VALUE.test(rec.content_type) && mediaTypeProblem(rec.content_type) === null;
+  const attachment = opts.attachment === true || !typed;
   const base: Record<string, string | number> = {
     ETag: etag,
-    // A stored type no header can carry (imported before import checked it) is served as
-    // bytes rather than failing every read.
-    'Content-Type': HEADER_VALUE.test(rec.content_type)
-      ? rec.content_type
-      : 'application/octet-stream',
+    'Content-Type': typed ? rec.content_type : 'application/octet-stream',
     'Accept-Ranges': 'bytes',
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy':
       "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'",
-    'Content-Disposition': `${opts.attachment ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(rec.name.split('/').pop() ?? 'file')}`,
+    'Content-Disposition': `${attachment ? 'attachment' : 'inline'}; filename*=UTF-8''${encodeURIComponent(rec.name.split('/').pop() ?? 'file')}`,
     'Cache-Control': 'private, no-cache',
     'X-Cairn-Artifact-Id': rec.id,
     'X-Cairn-Version': rec.version,

@@ -8,7 +8,13 @@ export interface HostileCase {
   headers?: Record<string, string>;
   /** Which token to send: admin (default), read, write, scoped (write on run_*), none. */
   as?: 'admin' | 'read' | 'write' | 'scoped' | 'none';
+  /** The status it must get: a 4xx, or 501 for a transfer coding the server does not speak. */
   status?: number;
+  /**
+   * Sent as these bytes on a bare socket instead (heads an HTTP client would not write: no
+   * Host, two of them, other transfer codings); `TOKEN` is replaced by the admin token.
+   */
+  raw?: string;
 }
 
 /** A marker in traversal payloads: no file with it may appear anywhere after the run. */
@@ -296,6 +302,7 @@ export function hostileCorpus(): HostileCase[] {
       status: 400,
     });
   c.push(...headerCases(), ...methodCases(), ...bodyCases(), ...shareCases(), ...authCases());
+  c.push(...contentTypeCases(), ...protocolCases());
   return c;
 }
 
@@ -369,6 +376,71 @@ function headerCases(): HostileCase[] {
       headers: { 'Content-Type': 'text/plain' },
       status: 400,
     },
+  ];
+}
+
+/** Content-Type values that are not media types (RFC 9110), each a 400 saying what is wrong. */
+function contentTypeCases(): HostileCase[] {
+  const types: [string, string][] = [
+    ['markup injection', 'text/html"><script>alert(1)</script>'],
+    ['media range */*', '*/*'],
+    ['wildcard subtype', 'text/*'],
+    ['no slash', 'texthtml'],
+    ['empty subtype', 'text/'],
+    ['space in type', 'te xt/plain'],
+    ['parameter without value', 'text/plain; charset'],
+    ['unterminated quoted parameter', 'text/plain; name="x'],
+    ['junk after subtype', 'text/plain <b>'],
+    ['second slash', 'text/plain/x'],
+  ];
+  return types.map(([name, type]) => ({
+    name: `content-type ${name}`,
+    method: 'PUT',
+    path: '/v1/sessions/ok/artifacts/ct.txt',
+    body: 'hello',
+    headers: { 'Content-Type': type },
+    status: 400,
+  }));
+}
+
+/** Heads node:http answers by itself unless told otherwise, and transfer codings. */
+function protocolCases(): HostileCase[] {
+  const auth = 'Authorization: Bearer TOKEN\r\n';
+  const put = 'PUT /v1/sessions/ok/artifacts/te.txt HTTP/1.1\r\nHost: x\r\n' + auth;
+  const chunked = '5\r\nhello\r\n0\r\n\r\n';
+  const raw = (name: string, text: string, status: number): HostileCase => ({
+    name,
+    method: text.slice(0, text.indexOf(' ')),
+    path: text.slice(text.indexOf(' ') + 1, text.indexOf(' HTTP/')),
+    raw: text,
+    status,
+  });
+  return [
+    raw(
+      'transfer-encoding gzip, chunked',
+      `${put}Transfer-Encoding: gzip, chunked\r\n\r\n${chunked}`,
+      501,
+    ),
+    raw('transfer-encoding gzip alone', `${put}Transfer-Encoding: gzip\r\n\r\nhello`, 501),
+    raw(
+      'transfer-encoding in two headers',
+      `${put}Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n\r\n${chunked}`,
+      501,
+    ),
+    raw('no Host', `GET /v1/artifacts HTTP/1.1\r\n${auth}\r\n`, 400),
+    raw('two Hosts', `GET /v1/artifacts HTTP/1.1\r\nHost: a\r\nHost: b\r\n${auth}\r\n`, 400),
+    raw(
+      'Expect: 200-ok',
+      `GET /v1/artifacts HTTP/1.1\r\nHost: x\r\n${auth}Expect: 200-ok\r\n\r\n`,
+      417,
+    ),
+    raw('Expect: 200-ok on a push', `${put}Expect: 200-ok\r\nContent-Length: 5\r\n\r\nhello`, 417),
+    raw('CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405),
+    raw(
+      'Content-Length and Transfer-Encoding',
+      `${put}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n${chunked}`,
+      400,
+    ),
   ];
 }
 

@@ -75,3 +75,50 @@ export function socketRequest(
     });
   });
 }
+
+/**
+ * Writes `request` as it is on a bare socket (nothing added: no Host, no length) and parses
+ * the one answer the server sends (by its Content-Length), then closes the socket.
+ */
+export function rawExchange(base: string, request: string): Promise<RawResponse> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    let data = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new Error(`no whole answer to ${request.slice(0, 60)}: ${data.toString().slice(0, 200)}`),
+      );
+    }, 15_000);
+    const done = (answer: RawResponse) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.on('connect', () => socket.write(request));
+    socket.on('error', () => undefined);
+    socket.on('data', (d: Buffer) => {
+      data = Buffer.concat([data, d]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const [statusLine, ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
+      const headers: http.IncomingHttpHeaders = {};
+      for (const l of lines) {
+        const i = l.indexOf(':');
+        headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      const length = Number(headers['content-length'] ?? 0);
+      if (data.length < end + 4 + length) return;
+      done({
+        status: Number(statusLine.split(' ')[1]),
+        headers,
+        body: data.subarray(end + 4, end + 4 + length).toString('utf8'),
+      });
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`closed without a whole answer: ${data.toString().slice(0, 200)}`));
+    });
+  });
+}

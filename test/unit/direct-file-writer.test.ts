@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlignedBuffers } from '../../src/blobs/fs/aligned-buffers.js';
+import { MemoryBudget, UPLOAD_BUFFER_BYTES } from '../../src/lib/memory-budget.js';
 import { DirectFileWriter } from '../../src/blobs/fs/direct-file-writer.js';
 import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { stopWriteWorker, writeJob } from '../../src/blobs/fs/write-worker.js';
@@ -276,4 +277,31 @@ describe('writeJob (the upload worker thread)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(sha256(Buffer.from([1, 2, 3])));
   });
+});
+
+/** A real budget that remembers the most it ever had reserved. */
+class WatchedBudget extends MemoryBudget {
+  most = 0;
+  override tryReserve(bytes: number): boolean {
+    const ok = super.tryReserve(bytes);
+    this.most = Math.max(this.most, this.reserved);
+    return ok;
+  }
+}
+
+describe.runIf(directCapable)('DirectFileWriter under a memory budget', () => {
+  for (const buffers of [0, 1, 2, 8]) {
+    it(`with room for ${buffers} extra buffer(s): writes every byte, reserves at most 2, gives all back`, async () => {
+      const budget = new WatchedBudget(buffers * UPLOAD_BUFFER_BYTES);
+      const bytes = randomBytes(6 * 1024 * 1024 + 321);
+      const path = join(root, `budget-${buffers}`);
+      const writer = await DirectFileWriter.create(path, pool, budget);
+      if (!writer) throw new Error('O_DIRECT refused');
+      await pipeline(Readable.from([bytes.subarray(0, 100), bytes.subarray(100)]), writer);
+      expect(readFileSync(path).equals(bytes)).toBe(true);
+      expect(writer.digest()).toBe(sha256(bytes));
+      expect(budget.most).toBeLessThanOrEqual(Math.min(buffers, 2) * UPLOAD_BUFFER_BYTES);
+      expect(budget.reserved).toBe(0);
+    });
+  }
 });

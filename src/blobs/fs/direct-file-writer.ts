@@ -1,12 +1,13 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { UNLIMITED, UPLOAD_BUFFER_BYTES, type MemoryBudget } from '../../lib/memory-budget.js';
 import { ALIGN, CHUNK, type AlignedBuffers } from './aligned-buffers.js';
 import { writeJob, type WriteJob } from './write-worker.js';
 
 /**
- * Buffers per file: while one fills, the others are with the upload worker (2 to 8 measured
- * the same for a 1 GiB upload; each costs 1 MiB per upload in progress).
+ * Most buffers per file: while one fills, the others are with the upload worker (2 to 8
+ * measured the same for a 1 GiB upload; each costs 1 MiB while it is held).
  */
 const BUFFERS = 3;
 
@@ -18,9 +19,11 @@ const BUFFERS = 3;
  * fsynced (dd, and the blob store's own upload path); the price is that the file is not left
  * in the page cache, so its first read comes from the disk.
  *
- * The buffers come from an {@link AlignedBuffers} pool and go back to it. Each full buffer is
- * handed to the upload worker thread (see writeJob), which hashes it and writes it, so the
- * thread receiving the upload only copies bytes;
+ * The buffers come from an {@link AlignedBuffers} pool when bytes arrive to fill them and go
+ * back to it as soon as the worker has written them, so an upload that stalls holds one
+ * buffer, and one that streams holds up to three only while the budget it was given allows
+ * the two beyond its first. Each full buffer is handed to the upload worker thread (see
+ * writeJob), which hashes it and writes it, so the thread receiving the upload only copies bytes;
  * {@link DirectFileWriter.digest} answers the sha256 once the stream has finished.
  *
  * Only for files written once from start to end. The last partial buffer is padded to the
@@ -30,9 +33,10 @@ const BUFFERS = 3;
  * (tmpfs before Linux 6.6, for one), and the caller writes the file another way.
  */
 export class DirectFileWriter extends Writable {
-  /** Buffers not with the worker, each a view at an aligned offset of its own ArrayBuffer. */
-  private readonly free: Buffer<ArrayBuffer>[];
-  private current: Buffer<ArrayBuffer> | null = null;
+  /** The buffer being filled, a view at an aligned offset of its own ArrayBuffer. */
+  private current: Buffer<ArrayBuffer> | null;
+  /** Buffers held beyond the first, each reserved from `budget`. */
+  private extras = 0;
   private filled = 0;
   /** File offset of the next buffer to be written (always a multiple of CHUNK). */
   private position = 0;
@@ -45,10 +49,11 @@ export class DirectFileWriter extends Writable {
   private constructor(
     private readonly fh: fsp.FileHandle,
     private readonly pool: AlignedBuffers,
-    buffers: Buffer<ArrayBuffer>[],
+    first: Buffer<ArrayBuffer>,
+    private readonly budget: MemoryBudget,
   ) {
     super({ highWaterMark: 64 * 1024 });
-    this.free = buffers;
+    this.current = first;
     this.job = writeJob(fh.fd);
   }
 
@@ -56,9 +61,14 @@ export class DirectFileWriter extends Writable {
    * Creates `path` (which must not exist, mode 0600) for direct writes with buffers from `pool`
    * (the pool of `path`'s directory), given back when the stream ends either way; null if this
    * platform or filesystem does not take O_DIRECT writes, in which case nothing is left at
-   * `path`.
+   * `path`. Takes its first buffer now (whoever calls this accounts for it); each buffer held
+   * at once beyond it is reserved from `budget` and released when it comes back.
    */
-  static async create(path: string, pool: AlignedBuffers): Promise<DirectFileWriter | null> {
+  static async create(
+    path: string,
+    pool: AlignedBuffers,
+    budget: MemoryBudget = UNLIMITED,
+  ): Promise<DirectFileWriter | null> {
     const flag = (constants as { O_DIRECT?: number }).O_DIRECT;
     if (flag === undefined) return null;
     let fh: fsp.FileHandle;
@@ -72,14 +82,9 @@ export class DirectFileWriter extends Writable {
       if ((err as NodeJS.ErrnoException).code === 'EINVAL') return null;
       throw err;
     }
-    const buffers: Buffer<ArrayBuffer>[] = [];
     try {
-      while (buffers.length < BUFFERS) {
-        const buf = await pool.take(fh);
-        if (!buf) break;
-        buffers.push(buf);
-      }
-      if (buffers.length === BUFFERS) return new DirectFileWriter(fh, pool, buffers);
+      const first = await pool.take(fh);
+      if (first) return new DirectFileWriter(fh, pool, first, budget);
       await fh.close();
       await fsp.rm(path, { force: true });
       return null;
@@ -87,8 +92,6 @@ export class DirectFileWriter extends Writable {
       await fh.close().catch(() => undefined);
       await fsp.rm(path, { force: true });
       throw err;
-    } finally {
-      if (buffers.length < BUFFERS) buffers.forEach((b) => pool.give(b));
     }
   }
 
@@ -115,9 +118,10 @@ export class DirectFileWriter extends Writable {
       .then(() => {
         if (this.sha256 === null) this.job.end();
         // Buffers the worker kept (a failed write) are simply not given back.
-        for (const buf of this.free.splice(0)) this.pool.give(buf);
         if (this.current) this.pool.give(this.current);
         this.current = null;
+        this.budget.release(this.extras * UPLOAD_BUFFER_BYTES);
+        this.extras = 0;
         return this.fh.close();
       })
       .then(
@@ -165,14 +169,14 @@ export class DirectFileWriter extends Writable {
     // A take() resumed after destroy() (the stream dies between its await and here) must not
     // write: _destroy may be closing the descriptor, and its number could then be reused.
     if (this.destroyed) {
-      this.free.push(buf);
+      this.pool.give(buf);
       return;
     }
     this.position += CHUNK;
     const tracked: Promise<void> = this.job
       .write(buf.buffer, start, length, hashed, at)
       .then(
-        (back) => void this.free.push(Buffer.from(back, start, CHUNK)),
+        (back) => this.giveBack(Buffer.from(back, start, CHUNK)),
         (err: Error) => void (this.failure ??= err),
       )
       .finally(() => {
@@ -182,15 +186,39 @@ export class DirectFileWriter extends Writable {
     this.inFlight.add(tracked);
   }
 
-  /** Waits for a buffer back from the worker; throws once a write failed or the stream died. */
+  /**
+   * A buffer to fill next: the first from the pool whenever none is held, another while fewer
+   * than BUFFERS are held and the budget has room, else after the worker gives one back.
+   * Throws once a write failed or the stream died.
+   */
   private async freeBuffer(): Promise<Buffer<ArrayBuffer>> {
     for (;;) {
       if (this.failure) throw this.failure;
       if (this.destroyed) throw new Error('the upload was aborted');
-      const buf = this.free.pop();
-      if (buf) return buf;
+      const held = this.inFlight.size;
+      if (held === 0) return this.fromPool();
+      if (held < BUFFERS - 1 && this.budget.tryReserve(UPLOAD_BUFFER_BYTES)) {
+        this.extras++;
+        return this.fromPool();
+      }
       await new Promise<void>((resolve) => (this.bufferFreed = resolve));
       this.bufferFreed = null;
+    }
+  }
+
+  /** A buffer probed (if new) where the next buffer will be written: nothing is there yet. */
+  private async fromPool(): Promise<Buffer<ArrayBuffer>> {
+    const buf = await this.pool.take(this.fh, this.position);
+    if (!buf) throw new Error('the filesystem stopped taking O_DIRECT writes');
+    return buf;
+  }
+
+  /** A buffer the worker wrote goes back to the pool, and with it a reservation if held. */
+  private giveBack(buf: Buffer<ArrayBuffer>): void {
+    this.pool.give(buf);
+    if (this.extras > 0) {
+      this.extras--;
+      this.budget.release(UPLOAD_BUFFER_BYTES);
     }
   }
 }

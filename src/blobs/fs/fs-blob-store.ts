@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { MemoryBudget } from '../../lib/memory-budget.js';
 import { AlignedBuffers } from './aligned-buffers.js';
 import { FileBody } from './file-body.js';
 import { fsyncPath, writeUpload } from './write-upload.js';
@@ -32,10 +33,15 @@ export interface FsBlobStoreOptions {
   durable: boolean;
   /**
    * When durable, write uploads with O_DIRECT where the filesystem allows it (default true;
-   * see DirectFileWriter; 3 MiB of buffers per upload in progress, 6 MiB kept between them).
-   * Otherwise, or when false, they are written buffered and fsynced.
+   * see DirectFileWriter; 1 MiB of buffers per upload in progress, up to 3 MiB while `memory`
+   * allows, 6 MiB kept between them). Otherwise, or when false, they are written buffered and
+   * fsynced.
    */
   directIo?: boolean;
+  /** What uploads reserve buffers beyond their first from (default: no limit). */
+  memory?: MemoryBudget;
+  /** Called after the buffers uploads left behind were collected (see IdleCollector). */
+  onMemoryCollected?: () => void;
   /**
    * When durable but written buffered, write an upload back every this many bytes while it
    * arrives (default 32 MiB).
@@ -60,14 +66,19 @@ export class FsBlobStore implements BlobStore {
   private readonly knownDirs = new Set<string>();
   /** Blobs renamed into place whose catalog row may not exist yet (see CommitJournal). */
   private readonly journal: CommitJournal;
+  private readonly memory: MemoryBudget | undefined;
 
   constructor(opts: FsBlobStoreOptions) {
     this.blobsDir = join(opts.root, 'blobs');
     this.tmpDir = join(opts.root, 'tmp');
     this.durable = opts.durable;
     this.flushEvery = opts.flushEvery ?? 32 * CHUNK;
-    this.directBuffers = opts.durable && opts.directIo !== false ? new AlignedBuffers() : null;
+    this.directBuffers =
+      opts.durable && opts.directIo !== false
+        ? new AlignedBuffers(6, opts.onMemoryCollected)
+        : null;
     this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
+    this.memory = opts.memory;
   }
 
   async recover(opts: RecoverOptions = {}): Promise<RecoverReport> {
@@ -98,6 +109,7 @@ export class FsBlobStore implements BlobStore {
       const { sha256, size } = await writeUpload(source, tmp, {
         durable: this.durable,
         directBuffers: this.directBuffers,
+        memory: this.memory,
         flushEvery: this.flushEvery,
         maxSize: opts.maxSize,
       });

@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TooLargeError } from '../../lib/errors.js';
+import type { MemoryBudget } from '../../lib/memory-budget.js';
 import type { AlignedBuffers } from './aligned-buffers.js';
 import { DirectFileWriter } from './direct-file-writer.js';
 import { FlushBehind } from './flush-behind.js';
@@ -21,6 +22,8 @@ export interface WriteUploadOptions {
   flushEvery: number;
   /** Fail with TooLargeError once more bytes than this arrive. */
   maxSize?: number;
+  /** What direct writes reserve buffers beyond their first from (default: no limit). */
+  memory?: MemoryBudget;
 }
 
 /** Write buffers of the buffered path (1 MiB measured +60% over the 16 KiB default). */
@@ -46,7 +49,7 @@ export async function writeUpload(
   const held = () => undefined;
   source.on('error', held);
   const pool = opts.durable ? opts.directBuffers : null;
-  const direct = pool ? await DirectFileWriter.create(path, pool) : null;
+  const direct = pool ? await DirectFileWriter.create(path, pool, opts.memory) : null;
   source.off('error', held);
   const out = direct ?? createWriteStream(path, { highWaterMark: CHUNK });
   const behind =

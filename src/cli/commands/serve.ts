@@ -19,6 +19,7 @@ interface ServeArgs {
   'headers-timeout'?: string;
   'body-timeout'?: string;
   'query-timeout'?: string;
+  'max-upload-memory'?: string;
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
@@ -82,6 +83,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         type: 'string',
         default: process.env.CAIRN_QUERY_TIMEOUT,
         describe: 'Longest a query may run (400 query_too_expensive after it), default 2s',
+      })
+      .option('max-upload-memory', {
+        type: 'string',
+        describe:
+          'Memory uploads and imports in flight may hold at once (503 past it), default 256MiB [CAIRN_MAX_UPLOAD_MEMORY]',
       })
       .option('durability', {
         choices: ['full', 'process'],
@@ -149,6 +155,9 @@ function appOptions(args: ServeArgs): Partial<Config> {
     headersTimeoutMs: ms(args['headers-timeout'], '--headers-timeout'),
     bodyIdleTimeoutMs: ms(args['body-timeout'], '--body-timeout'),
     queryTimeoutMs: ms(args['query-timeout'], '--query-timeout'),
+    maxUploadMemory: uploadMemoryFlag(
+      args['max-upload-memory'] ?? process.env.CAIRN_MAX_UPLOAD_MEMORY,
+    ),
     maxShareTtlMs: ms(args['max-share-ttl'], '--max-share-ttl'),
     keepVersions: keepVersionsFlag(args['keep-versions']),
     sweepIntervalMs: ms(args['sweep-interval'], '--sweep-interval'),
@@ -161,6 +170,18 @@ function appOptions(args: ServeArgs): Partial<Config> {
 /** A duration flag in ms (undefined if not given). */
 function ms(text: string | undefined, flag: string): number | undefined {
   return text ? parseDuration(text, flag) : undefined;
+}
+
+/** `--max-upload-memory S` (or CAIRN_MAX_UPLOAD_MEMORY): at least 8 MiB, room for a few uploads. */
+function uploadMemoryFlag(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const bytes = parseSize(text, '--max-upload-memory');
+  if (bytes < 8 * 1024 * 1024)
+    throw new InvalidInputError(
+      'invalid_max_upload_memory',
+      '--max-upload-memory must be at least 8MiB (each upload in progress may hold about 1 MiB)',
+    );
+  return bytes;
 }
 
 /** `--keep-versions N`: a whole number from 1 to 100000. */

@@ -6,8 +6,11 @@ import type { Ctx, Route } from '../router.js';
 
 /** Longest a wait may last; longer asks are shortened (the client simply asks again). */
 export const MAX_WAIT_MS = 300_000;
-/** A stream whose client reads slower than this much buffered output is closed (it resumes). */
-const MAX_STREAM_BACKLOG = 1024 * 1024;
+/**
+ * Events written to an event stream at a time; the next page waits until the client has read
+ * the last one (~100-500 bytes each: at most a few hundred KiB buffered per stream).
+ */
+const REPLAY_PAGE = 256;
 const EVENT_TYPES: EventType[] = [
   'artifact.created',
   'artifact.deleted',
@@ -85,8 +88,11 @@ async function waitSealed(c: Ctx): Promise<void> {
  * `id:` and `event:` lines and its JSON as `data:`. A client resuming with `Last-Event-ID`
  * (header, or `last_event_id` for clients that cannot set headers) first gets every event it
  * missed that is still in the bus's window (0: the whole window); if some already left it, an
- * `event: gap` comes first. A comment line is sent every `heartbeat` (default 15s) so proxies keep the stream open.
- * Ends, releasing its subscription, when the client goes away or falls 1 MiB behind.
+ * `event: gap` comes first. A comment line is sent every `heartbeat` (default 15s) so proxies
+ * keep the stream open. The stream is a cursor over the window, written a page at a time and
+ * only as fast as the client reads: a client that falls so far behind that the window moves
+ * past it gets an `event: gap` and continues from the oldest event still held. Ends, releasing
+ * its subscription, when the client goes away or the server shuts down.
  */
 async function streamEvents(c: Ctx): Promise<void> {
   const q = c.query;
@@ -109,31 +115,70 @@ async function streamEvents(c: Ctx): Promise<void> {
   // HEAD: the headers are the answer (a HEAD stream has no body that would flush them).
   if (c.req.method === 'HEAD') return void res.end();
   res.write(`retry: 2000\n: cairn events${session ? ` of ${session}` : ''}\n\n`);
-  const send = (ev: CairnEvent) => {
-    if (!wanted(ev) || res.destroyed) return;
-    res.write(`id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`);
-    if (res.writableLength > MAX_STREAM_BACKLOG) res.destroy();
-  };
-  // Replay and subscribe in one synchronous step: no event can slip in between.
-  if (lastRaw !== undefined) {
-    const last = Number(lastRaw);
-    // 0 asks for the whole window: nothing to warn about.
-    if (last > 0 && app.events.missedSince(last))
-      res.write(`event: gap\ndata: ${JSON.stringify({ after: last })}\n\n`);
-    for (const ev of app.events.since(last)) send(ev);
-  } else {
+  let cursor: number;
+  if (lastRaw === undefined) {
     // Tell a new client where "now" is, so it can resume from here even if nothing happens.
-    res.write(`id: ${app.events.lastId}\n\n`);
+    cursor = app.events.lastId;
+    res.write(`id: ${cursor}\n\n`);
+  } else {
+    // 0 asks for the whole window: nothing to warn about.
+    cursor = Number(lastRaw) === 0 ? app.events.firstId - 1 : Number(lastRaw);
   }
-  const unsubscribe = app.events.subscribe(send);
+  let wake: (() => void) | null = null;
+  const signal = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const unsubscribe = app.events.subscribe(signal);
+  res.once('close', signal);
+  const offShutdown = app.events.onShutdown(() => {
+    res.end();
+    signal();
+  });
   const heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
   app.metrics.add('cairn_open_event_streams', 'Open Server-Sent Events streams', 1);
-  const offShutdown = app.events.onShutdown(() => res.end());
-  await new Promise<void>((resolve) => res.once('close', resolve));
-  offShutdown();
-  unsubscribe();
-  clearInterval(heartbeat);
-  app.metrics.add('cairn_open_event_streams', 'Open Server-Sent Events streams', -1);
+  try {
+    while (!res.writableEnded && !res.destroyed) {
+      const bus = app.events;
+      if (bus.missedSince(cursor)) {
+        res.write(`event: gap\ndata: ${JSON.stringify({ after: cursor })}\n\n`);
+        // From the future (another server, a clock gone back): from now; else the oldest held.
+        cursor = cursor > bus.lastId ? bus.lastId : bus.firstId - 1;
+      }
+      const page = bus.since(cursor, REPLAY_PAGE);
+      if (page.length === 0) {
+        // No await between the check above and here: an event published now wakes this.
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      let text = '';
+      for (const ev of page) {
+        cursor = ev.id;
+        if (wanted(ev)) text += `id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`;
+      }
+      if (text !== '' && !res.write(text)) await drained(res);
+    }
+  } finally {
+    offShutdown();
+    unsubscribe();
+    res.off('close', signal);
+    clearInterval(heartbeat);
+    app.metrics.add('cairn_open_event_streams', 'Open Server-Sent Events streams', -1);
+  }
+}
+
+/** Resolves once `res` can take more output, or has closed. */
+function drained(res: Ctx['res']): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 function parseTypes(v: string | undefined): EventType[] | undefined {

@@ -1,7 +1,10 @@
 import type { Route } from '../router.js';
 import { streamSessionExport } from '../session-export.js';
 import { importSessionTar } from '../session-import.js';
+import { INLINE_BLOB_MAX } from '../../app.js';
+import { UPLOAD_BUFFER_BYTES } from '../../lib/memory-budget.js';
 import { sendJson } from '../respond.js';
+import { admitToMemory, admitWhole } from '../upload-admission.js';
 
 /** Session export (a tar stream) and import (recreates a session from such a tar). */
 export function bindExportRoutes(): Route[] {
@@ -22,8 +25,12 @@ export function bindExportRoutes(): Route[] {
         'Import a session export tar (verifies every hash, the digest and signature; ?ttl= sets its lifetime here)',
       handler: async (c) => {
         const ttlMs = c.query.duration('ttl');
+        const memory = c.app.uploadMemory;
+        // Its files stream through the blob store as a push does; its document is held whole.
+        admitToMemory(memory, c.res, INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES, 'import');
         const result = await importSessionTar(c.app, c.req, (sid) => c.authorize('write', sid), {
           ttlMs,
+          reserve: (bytes) => admitWhole(memory, c.res, bytes, 'import document'),
         });
         sendJson(c.res, result.created ? 201 : 200, result);
       },

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { IdempotentAnswer } from '../../catalog/catalog.js';
 import type { PushInput } from '../../core/artifact-service.js';
+import { validateContentType } from '../../core/media-type.js';
 import { MAX_CONTENT_TYPE, validateSha256 } from '../../core/validate.js';
 import { InvalidInputError, TooLargeError } from '../../lib/errors.js';
+import { INLINE_BLOB_MAX } from '../../app.js';
+import { UPLOAD_BUFFER_BYTES } from '../../lib/memory-budget.js';
 import { hashBody } from '../request.js';
+import { admitToMemory } from '../upload-admission.js';
 import type { Ctx } from '../router.js';
 
 /**
@@ -32,6 +36,7 @@ export async function push(c: Ctx): Promise<void> {
   const byRef = q.str('sha256');
   // Checked before any replay, so a request answers the same with or without a key.
   if (byRef !== undefined) checkByReference(c, byRef);
+  else admitToMemory(c.app.uploadMemory, c.res, uploadFootprint(declared), 'upload');
   const run = async () => {
     const rec =
       byRef !== undefined
@@ -52,6 +57,17 @@ export async function push(c: Ctx): Promise<void> {
   c.res.end(answer.body);
 }
 
+/**
+ * Most memory an upload holds while it stalls: a body the size it announces when that is
+ * kept inline, else the inline part and one buffer of the blob store (buffers beyond it are
+ * reserved by the store while it uses them).
+ */
+function uploadFootprint(declared: number): number {
+  return Number.isSafeInteger(declared) && declared <= INLINE_BLOB_MAX
+    ? declared
+    : INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES;
+}
+
 /** `meta.KEY=VALUE` parameters as own properties (`__proto__` reaches validation); once each. */
 export function metaOf(params: URLSearchParams): Record<string, string> {
   const pairs: [string, string][] = [];
@@ -65,7 +81,10 @@ export function metaOf(params: URLSearchParams): Record<string, string> {
   return meta;
 }
 
-/** The pushed Content-Type: curl's default for --data is dropped; at most 255 characters. */
+/**
+ * The pushed Content-Type: curl's default for --data is dropped; at most 255 characters, and
+ * a media type (400 `invalid_content_type` saying what is wrong otherwise).
+ */
 function contentTypeOf(header: string | undefined): string | undefined {
   // Never what an agent means for a file.
   if (header === 'application/x-www-form-urlencoded') return undefined;
@@ -74,7 +93,7 @@ function contentTypeOf(header: string | undefined): string | undefined {
       'invalid_content_type',
       `Content-Type is limited to ${MAX_CONTENT_TYPE} characters`,
     );
-  return header;
+  return header === undefined ? undefined : validateContentType(header);
 }
 
 /** A push by reference names a sha256 and sends no body. */

@@ -1,24 +1,34 @@
+import { mediaTypeProblem } from '../../core/media-type.js';
 import type { Ctx } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
 import { streamSessionExport } from '../session-export.js';
 
 /**
- * Types a browser would execute or render actively (script, markup that can carry script):
- * served from share links as attachments, on top of the `Content-Security-Policy: sandbox`
- * every artifact answer has, so shared content never runs on Cairn's origin.
+ * Types a browser would execute or render actively (script, markup that can carry script:
+ * HTML, any XML incl. `+xml`, XSL, WML, PDF, JavaScript), and any stored type that is not a
+ * media type at all (imported before types were checked; a browser's reading of it cannot be
+ * predicted): served from share links as attachments, on top of the
+ * `Content-Security-Policy: sandbox` every artifact answer has, so shared content never runs
+ * on Cairn's origin.
  */
 export function isActiveType(contentType: string): boolean {
+  if (mediaTypeProblem(contentType) !== null) return true;
   const t = contentType.split(';')[0].trim().toLowerCase();
   return (
-    t === 'text/html' ||
-    t === 'image/svg+xml' ||
-    t === 'text/xml' ||
-    t === 'application/xml' ||
+    ACTIVE.has(t) ||
     t.endsWith('+xml') ||
-    t === 'application/pdf' ||
     /^(text|application)\/(x-)?(javascript|ecmascript)$/.test(t)
   );
 }
+
+const ACTIVE = new Set([
+  'text/html',
+  'text/xml',
+  'application/xml',
+  'text/xsl',
+  'text/vnd.wap.wml',
+  'application/pdf',
+]);
 
 /**
  * `GET`/`HEAD /s/{token}`: no bearer token; the link's secret is the credential. An artifact is
