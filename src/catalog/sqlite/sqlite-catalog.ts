@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type {
   ArtifactQuery,
   ArtifactRecord,
@@ -11,6 +12,7 @@ import type {
 } from '../../core/types.js';
 import type {
   Catalog,
+  CatalogCapabilities,
   IdempotentAnswer,
   NewArtifact,
   RemovedArtifact,
@@ -46,8 +48,10 @@ import { MetaBitmaps } from './meta-bitmaps.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
-  /** Directory holding catalog.db. */
-  dir: string;
+  /** Directory holding catalog.db (unless `file` names the database file itself). */
+  dir?: string;
+  /** The database file (created with its directory if missing); default `<dir>/catalog.db`. */
+  file?: string;
   /** `full`: fsync every commit (survives power loss); `process`: survives a process crash. */
   durability: 'full' | 'process';
   /** Loaded native binding (single binary); default: better-sqlite3's own lookup. */
@@ -67,8 +71,8 @@ export class SqliteCatalog implements Catalog {
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
   readonly stats: SqliteStats;
-  /** Small blobs kept in this database, for the blob store (TieredBlobStore). */
-  readonly inlineBlobs: SqliteInlineBlobs;
+  /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
+  readonly capabilities: CatalogCapabilities;
 
   private readonly checkpointer: Checkpointer | null;
 
@@ -93,12 +97,13 @@ export class SqliteCatalog implements Catalog {
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch, this.bitmaps);
     this.stats = new SqliteStats(db);
-    this.inlineBlobs = new SqliteInlineBlobs(db, this.batch);
+    this.capabilities = { inlineBlobs: new SqliteInlineBlobs(db, this.batch) };
   }
 
-  /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */
+  /** Opens (creating and migrating as needed) `file`, by default `<dir>/catalog.db`. */
   static open(opts: SqliteCatalogOptions): SqliteCatalog {
-    const file = join(opts.dir, 'catalog.db');
+    const file = opts.file ?? join(opts.dir ?? '.', 'catalog.db');
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const db = new Database(file, { nativeBinding: opts.nativeBinding as string | undefined });
     db.pragma('journal_mode = WAL');
     // `full` durability is NORMAL plus an fsync of the WAL after each group commit, run off the
