@@ -10,6 +10,11 @@ import { makeConfig, type Config } from './config.js';
 import { LocalCoordinator, type Coordinator } from './core/coordinator.js';
 import { DataDirLock } from './lib/data-dir-lock.js';
 import { ArtifactService } from './core/artifact-service.js';
+import { BackupService } from './core/backup-service.js';
+import { ExportService } from './core/export-service.js';
+import { FsckService } from './core/fsck-service.js';
+import { ImportService } from './core/import-service.js';
+import { StatusService } from './core/status-service.js';
 import { EventBus } from './core/events.js';
 import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
@@ -41,6 +46,16 @@ export interface App {
   retention: RetentionService;
   /** Share links. */
   shares: ShareService;
+  /** Session exports (document and tar). */
+  exports: ExportService;
+  /** Session imports from export tars. */
+  imports: ImportService;
+  /** Online backups. */
+  backups: BackupService;
+  /** Consistency check and repair. */
+  fsck: FsckService;
+  /** Health and catalog sizes. */
+  status: StatusService;
   /** Background expiry sweeper; started by startServer, stopped by close(). */
   sweeper: Sweeper;
   /** Leadership among nodes sharing the store (the sweeper runs on the leader only). */
@@ -128,6 +143,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
         `${JSON.stringify({ level: 'error', msg: 'sweep failed', error: (err as Error)?.message })}\n`,
       ),
   });
+  const sessions = new SessionService({ catalog, signer, events, clock });
   const app: App = {
     config,
     catalog,
@@ -142,7 +158,20 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     sweeper,
     coordinator,
     shares: new ShareService({ catalog, clock, maxTtlMs: config.maxShareTtlMs }),
-    sessions: new SessionService({ catalog, signer, events, clock }),
+    sessions,
+    exports: new ExportService({ catalog, blobs, sessions, signer, clock }),
+    imports: new ImportService({
+      catalog,
+      blobs,
+      blobLocks: artifacts.blobLocks,
+      events,
+      signer,
+      clock,
+      maxSize: config.maxSize,
+    }),
+    backups: new BackupService({ catalog, blobs, artifacts, dataDir: config.dataDir, clock }),
+    fsck: new FsckService({ catalog, blobs, artifacts }),
+    status: new StatusService({ catalog }),
     idempotency: new Idempotency({ catalog, clock }),
     createdAdminToken: null,
     close: once(async () => {
