@@ -31,7 +31,7 @@ import {
   type SessionRow,
   liveSessionRow,
 } from './rows.js';
-import { NUMBER_RE } from '../../core/where-parser.js';
+import { NUMBER_RE } from '../../lib/number-text.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
