@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type http from 'node:http';
 import { Readable } from 'node:stream';
@@ -13,6 +12,7 @@ import type {
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 import { artifactPath, segment } from './url-path.js';
+import { hashStream } from '../lib/hashing-stream.js';
 
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
@@ -282,8 +282,5 @@ function pushQuery(opts: PushOptions): URLSearchParams {
 
 /** sha256 (hex) of a file, streamed. */
 export async function hashFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 }))
-    h.update(c as Buffer);
-  return h.digest('hex');
+  return (await hashStream(createReadStream(path, { highWaterMark: 1024 * 1024 }))).sha256;
 }

@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactRecord } from '../../core/types.js';
 import { CairnError } from '../../lib/errors.js';
 import type { CairnApi } from '../cairn-api.js';
+import { HashingStream } from '../../lib/hashing-stream.js';
 
 /**
  * Streams an artifact's bytes into `target` through a temp file in the same directory,
@@ -19,18 +19,10 @@ export async function pullToFile(
   target: string,
 ): Promise<void> {
   const tmp = join(dirname(target), `.cairn-${randomBytes(6).toString('hex')}.part`);
-  const hash = createHash('sha256');
-  let got = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      got += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const meter = new HashingStream();
   try {
     await pipeline(await api.downloadById(rec.id), meter, createWriteStream(tmp, { flags: 'wx' }));
-    if (got !== rec.size || hash.digest('hex') !== rec.sha256)
+    if (!meter.matches(rec))
       throw new CairnError(
         'digest_mismatch',
         502,
