@@ -21,16 +21,8 @@ import type {
 import { ArtifactWrites } from './artifact-writes.js';
 import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
-import { encodeCursor, sessionQuerySql } from './query-sql.js';
-import {
-  ARTIFACT_COLUMNS,
-  ARTIFACT_LIVE,
-  toArtifact,
-  toSession,
-  type ArtifactRow,
-  type SessionRow,
-  liveSessionRow,
-} from './rows.js';
+import { toArtifact } from './rows.js';
+import { SqliteReads } from './sqlite-reads.js';
 import { NUMBER_RE } from '../../lib/number-text.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { Checkpointer } from './checkpointer.js';
@@ -43,7 +35,6 @@ import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { cacheStatements } from './statement-cache.js';
-import { queryArtifactRows } from './artifact-query-plan.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
 
 /** Options for {@link SqliteCatalog.open}. */
@@ -58,10 +49,18 @@ export interface SqliteCatalogOptions {
   nativeBinding?: unknown;
 }
 
-/** Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. */
+/**
+ * Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. This class is the
+ * composition root of the SQLite backend: it opens the database, builds the parts (reads,
+ * artifact and session writes, tokens, retention, shares, audit, imports, stats, inline blobs)
+ * over one connection and one write batcher, and delegates each Catalog method to one of them.
+ * `db` and `bitmaps` are escape hatches for tests and benchmarks only; the app reaches SQLite
+ * through the Catalog interface and its declared capabilities.
+ */
 export class SqliteCatalog implements Catalog {
+  private readonly reads: SqliteReads;
   private readonly writes: ArtifactWrites;
-  /** Metadata bitmaps for the query planner (see MetaBitmaps). */
+  /** Metadata bitmaps for the query planner (see MetaBitmaps). Escape hatch: tests only. */
   readonly bitmaps: MetaBitmaps;
   private readonly sessionWrites: SessionWrites;
   private readonly batch: WriteBatcher;
@@ -77,11 +76,13 @@ export class SqliteCatalog implements Catalog {
   private readonly checkpointer: Checkpointer | null;
 
   private constructor(
+    /** The connection. Escape hatch: tests and benchmarks only. */
     readonly db: Database.Database,
     private readonly walSync: WalSync | null,
     pin: { db: Database.Database; file: string } | null,
   ) {
     this.bitmaps = new MetaBitmaps(db);
+    this.reads = new SqliteReads(db, this.bitmaps);
     this.writes = new ArtifactWrites(db, this.bitmaps);
     this.sessionWrites = new SessionWrites(db);
     this.checkpointer = pin
@@ -131,14 +132,11 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getSession(id: string, now: number): Promise<SessionRecord | null> {
-    const row = liveSessionRow(this.db, id, now);
-    return row ? toSession(row) : null;
+    return this.reads.getSession(id, now);
   }
 
   async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
-    const sql = sessionQuerySql(q, now);
-    const rows = this.db.prepare<Record<string, unknown>, SessionRow>(sql.text).all(sql.params);
-    return page(rows, q.limit, toSession);
+    return this.reads.listSessions(q, now);
   }
 
   async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
@@ -151,22 +149,12 @@ export class SqliteCatalog implements Catalog {
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
     return this.batch.run(() =>
-      this.sessionWrites.seal(id, now, () => computeSeal(this.sessionArtifactsSync(id, now))),
+      this.sessionWrites.seal(id, now, () => computeSeal(this.reads.sessionArtifacts(id, now))),
     );
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
-    return this.sessionArtifactsSync(id, now);
-  }
-
-  private sessionArtifactsSync(id: string, now: number): ArtifactRecord[] {
-    return this.db
-      .prepare<{ id: string; now: number }, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
-         WHERE s.id = @id AND ${ARTIFACT_LIVE} ORDER BY a.name, a.version`,
-      )
-      .all({ id, now })
-      .map(toArtifact);
+    return this.reads.sessionArtifacts(id, now);
   }
 
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
@@ -174,12 +162,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
-    const row = this.db
-      .prepare<{ id: string; now: number }, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
-      )
-      .get({ id, now });
-    return row ? toArtifact(row) : null;
+    return this.reads.getArtifact(id, now);
   }
 
   async findArtifact(
@@ -188,20 +171,11 @@ export class SqliteCatalog implements Catalog {
     version: number | undefined,
     now: number,
   ): Promise<ArtifactRecord | null> {
-    // Without a version: the newest one still live (the newest row may have expired).
-    const which = version === undefined ? '' : 'AND a.version = @version';
-    const row = this.db
-      .prepare<Record<string, unknown>, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
-         WHERE s.id = @session AND a.name = @name ${which} AND ${ARTIFACT_LIVE}
-         ORDER BY a.version DESC LIMIT 1`,
-      )
-      .get({ session, name, version, now });
-    return row ? toArtifact(row) : null;
+    return this.reads.findArtifact(session, name, version, now);
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
-    return page(queryArtifactRows(this.db, q, now, this.bitmaps), q.limit, toArtifact);
+    return this.reads.queryArtifacts(q, now);
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
@@ -212,20 +186,11 @@ export class SqliteCatalog implements Catalog {
   }
 
   async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {
-    return this.db
-      .prepare<{ id: string; now: number }, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM lineage l JOIN artifacts a ON a.seq = l.child_seq
-         JOIN sessions s ON s.seq = a.session_seq WHERE l.parent_id = @id AND ${ARTIFACT_LIVE} ORDER BY a.seq`,
-      )
-      .all({ id, now })
-      .map(toArtifact);
+    return this.reads.derivedFrom(id, now);
   }
 
   async blobRefs(sha256: string): Promise<number> {
-    const row = this.db
-      .prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE sha256 = ?')
-      .get(sha256);
-    return row?.refs ?? 0;
+    return this.reads.blobRefs(sha256);
   }
 
   async dropBlobIfUnreferenced(sha256: string): Promise<boolean> {
@@ -236,13 +201,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async *listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }> {
-    for (const row of this.db
-      .prepare<[], { sha256: string; size: number; refs: number }>(
-        'SELECT sha256, size, refs FROM blobs',
-      )
-      .iterate()) {
-      yield row;
-    }
+    yield* this.reads.listBlobs();
   }
 
   async addToken(t: TokenRow): Promise<void> {
@@ -279,13 +238,4 @@ export class SqliteCatalog implements Catalog {
     if (this.db.open) this.db.close();
     this.walSync?.close();
   }
-}
-
-function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  return {
-    items: items.map(map),
-    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
-  };
 }
