@@ -182,7 +182,10 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
       lock.release();
     }),
   };
-  app.createdAdminToken = await ensureAdminToken(app);
+  app.createdAdminToken = await ensureAdminToken(app).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
+  });
   return app;
 }
 
