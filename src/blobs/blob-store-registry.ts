@@ -21,7 +21,11 @@ export const blobStoreRegistry = new BackendRegistry<BlobStore, BlobStoreOpenOpt
   '--blobs',
 );
 
-blobStoreRegistry.register('file:', async (url, opts) => {
-  const { FsBlobStore } = await import('./fs/fs-blob-store.js');
-  return new FsBlobStore({ root: localPathOf(url, '--blobs'), durable: opts.durable });
-});
+blobStoreRegistry.register(
+  'file:',
+  async (url, opts) => {
+    const { FsBlobStore } = await import('./fs/fs-blob-store.js');
+    return new FsBlobStore({ root: localPathOf(url, '--blobs'), durable: opts.durable });
+  },
+  (url) => void localPathOf(url, '--blobs'),
+);

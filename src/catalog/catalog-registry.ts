@@ -23,11 +23,15 @@ export const catalogRegistry = new BackendRegistry<Catalog, CatalogOpenOptions>(
   '--catalog',
 );
 
-catalogRegistry.register('sqlite:', async (url, opts) => {
-  const { SqliteCatalog } = await import('./sqlite/sqlite-catalog.js');
-  return SqliteCatalog.open({
-    file: localPathOf(url, '--catalog'),
-    durability: opts.durability,
-    nativeBinding: opts.nativeBinding,
-  });
-});
+catalogRegistry.register(
+  'sqlite:',
+  async (url, opts) => {
+    const { SqliteCatalog } = await import('./sqlite/sqlite-catalog.js');
+    return SqliteCatalog.open({
+      file: localPathOf(url, '--catalog'),
+      durability: opts.durability,
+      nativeBinding: opts.nativeBinding,
+    });
+  },
+  (url) => void localPathOf(url, '--catalog'),
+);

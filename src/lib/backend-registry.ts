@@ -11,6 +11,7 @@ export type BackendFactory<T, O> = (url: string, opts: O) => Promise<T>;
  */
 export class BackendRegistry<T, O> {
   private readonly factories = new Map<string, BackendFactory<T, O>>();
+  private readonly validators = new Map<string, (url: string) => void>();
 
   /**
    * @param what What the backends are, as the user reads it ("catalog").
@@ -21,11 +22,16 @@ export class BackendRegistry<T, O> {
     readonly flag: string,
   ) {}
 
-  /** Registers `scheme` (lowercase, with its colon: `sqlite:`); throws if already taken. */
-  register(scheme: string, factory: BackendFactory<T, O>): void {
+  /**
+   * Registers `scheme` (lowercase, with its colon: `sqlite:`); throws if already taken.
+   * `validate(url)` checks a URL's form without opening anything (throwing InvalidInputError),
+   * so a malformed one stops the start before the data directory is touched.
+   */
+  register(scheme: string, factory: BackendFactory<T, O>, validate?: (url: string) => void): void {
     if (!/^[a-z][a-z0-9+.-]*:$/.test(scheme)) throw new Error(`bad scheme '${scheme}'`);
     if (this.factories.has(scheme)) throw new Error(`${this.what} scheme ${scheme} is taken`);
     this.factories.set(scheme, factory);
+    if (validate) this.validators.set(scheme, validate);
   }
 
   /** The registered schemes, in registration order. */
@@ -42,8 +48,8 @@ export class BackendRegistry<T, O> {
 
   /**
    * The factory for `url`, without opening anything. Throws
-   * InvalidInputError(`invalid_backend_url`) for text without a scheme and (`unknown_backend`)
-   * for a scheme nobody registered, naming the known ones.
+   * InvalidInputError(`invalid_backend_url`) for text without a scheme or a form its backend
+   * refuses, and (`unknown_backend`) for a scheme nobody registered, naming the known ones.
    */
   check(url: string): BackendFactory<T, O> {
     const scheme = schemeOf(url);
@@ -59,6 +65,7 @@ export class BackendRegistry<T, O> {
         'unknown_backend',
         `${this.flag}: no ${this.what} backend for '${scheme}'; this build knows ${known}`,
       );
+    this.validators.get(scheme)?.(url);
     return factory;
   }
 }

@@ -110,6 +110,9 @@ describe('cairn serve --catalog / --blobs', () => {
     const bare = await runCli(['serve', '--data', dir, '--blobs', '/srv/blobs']);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("--blobs '/srv/blobs' is not a URL");
+    const host = await runCli(['serve', '--data', dir, '--catalog', 'sqlite://db-host/x.db']);
+    expect(host.code).toBe(2);
+    expect(host.stderr).toContain("--catalog 'sqlite://db-host/x.db' names a host");
     expect(existsSync(dir)).toBe(false);
   });
 });
