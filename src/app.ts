@@ -2,12 +2,19 @@ import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from './blobs/blob-store.js';
-import { FsBlobStore } from './blobs/fs/fs-blob-store.js';
+import { blobStoreRegistry, type BlobStoreOpenOptions } from './blobs/blob-store-registry.js';
 import { TieredBlobStore } from './blobs/tiered/tiered-blob-store.js';
 import type { Catalog } from './catalog/catalog.js';
-import { SqliteCatalog } from './catalog/sqlite/sqlite-catalog.js';
+import { catalogRegistry } from './catalog/catalog-registry.js';
 import { makeConfig, type Config } from './config.js';
+import { LocalCoordinator, type Coordinator } from './core/coordinator.js';
+import { DataDirLock } from './lib/data-dir-lock.js';
 import { ArtifactService } from './core/artifact-service.js';
+import { BackupService } from './core/backup-service.js';
+import { ExportService } from './core/export-service.js';
+import { FsckService } from './core/fsck-service.js';
+import { ImportService } from './core/import-service.js';
+import { StatusService } from './core/status-service.js';
 import { EventBus } from './core/events.js';
 import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
@@ -42,8 +49,20 @@ export interface App {
   retention: RetentionService;
   /** Share links. */
   shares: ShareService;
+  /** Session exports (document and tar). */
+  exports: ExportService;
+  /** Session imports from export tars. */
+  imports: ImportService;
+  /** Online backups. */
+  backups: BackupService;
+  /** Consistency check and repair. */
+  fsck: FsckService;
+  /** Health and catalog sizes. */
+  status: StatusService;
   /** Background expiry sweeper; started by startServer, stopped by close(). */
   sweeper: Sweeper;
+  /** Leadership among nodes sharing the store (the sweeper runs on the leader only). */
+  coordinator: Coordinator;
   clock: () => number;
   /** Path of the admin token file if this start created it, else null. */
   createdAdminToken: string | null;
@@ -58,45 +77,52 @@ export interface AppOptions {
 }
 
 /**
- * The one wiring point: opens the data dir (creating it), recovers leftovers of a previous
- * run, builds the core services over the SQLite catalog and filesystem blob store, and on
- * first start creates the admin token file and the seal key.
+ * The one wiring point: opens the data dir (creating it) and locks it against a second server
+ * (throws ConflictError(`data_dir_locked`)), opens the catalog and blob store the config's URLs
+ * name (see catalogRegistry, blobStoreRegistry; throws InvalidInputError for an unknown
+ * scheme), recovers leftovers of a previous run, builds the core services, and on first start
+ * creates the admin token file and the seal key.
  */
 export async function createApp(
   partial: Partial<Config> = {},
   opts: AppOptions = {},
 ): Promise<App> {
   const config = makeConfig(partial);
+  // Before the data dir is touched: an unknown scheme is a start-up error, not a half start.
+  catalogRegistry.check(config.catalogUrl);
+  blobStoreRegistry.check(config.blobsUrl);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Inside the single binary: the embedded better-sqlite3 build (see src/binary/).
+  const nativeBinding = opts.nativeBinding ?? embeddedNativeBinding();
+  const lock = DataDirLock.acquire(config.dataDir, { nativeBinding });
+  try {
+    return await build(config, lock, { ...opts, nativeBinding });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promise<App> {
   const clock = opts.clock ?? Date.now;
   const metrics = new Metrics();
   const uploadMemory = new MemoryBudget(config.maxUploadMemory);
-  const files = new FsBlobStore({
-    root: config.dataDir,
-    durable: config.durability === 'full',
+  const catalog = await catalogRegistry.open(config.catalogUrl, {
+    durability: config.durability,
+    nativeBinding: opts.nativeBinding,
+    queryTimeoutMs: config.queryTimeoutMs,
+  });
+  const blobs = await openBlobs(config, catalog, {
     memory: uploadMemory,
     onMemoryCollected: () =>
       metrics.inc(
         'cairn_upload_memory_collections_total',
         'Collections run to give back the buffers of uploads that ended',
       ),
+  }).catch(async (err: unknown) => {
+    await catalog.close();
+    throw err;
   });
-  const catalog = SqliteCatalog.open({
-    dir: config.dataDir,
-    durability: config.durability,
-    queryTimeoutMs: config.queryTimeoutMs,
-    // Inside the single binary: the embedded better-sqlite3 build (see src/binary/).
-    nativeBinding: opts.nativeBinding ?? embeddedNativeBinding(),
-  });
-  // Small blobs are rows in the catalog's group commit (no file create/fsync/rename per push:
-  // issue 9 measured that as the small-push bottleneck); larger ones stream to files.
-  const blobs = new TieredBlobStore({
-    small: catalog.inlineBlobs,
-    large: files,
-    inlineMax: INLINE_BLOB_MAX,
-  });
-  // Removes upload leftovers and blobs a crash left committed without their catalog row.
-  await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   const events = new EventBus();
   metrics.follow(events);
   const signer = new Signer(loadSealKey(config.dataDir));
@@ -119,14 +145,17 @@ export async function createApp(
     keepVersions: config.keepVersions,
     batchSize: config.sweepBatch,
   });
+  const coordinator = catalog.capabilities.coordinator ?? new LocalCoordinator();
   const sweeper = new Sweeper({
     retention,
+    coordinator,
     intervalMs: config.sweepIntervalMs,
     onError: (err) =>
       process.stderr.write(
         `${JSON.stringify({ level: 'error', msg: 'sweep failed', error: (err as Error)?.message })}\n`,
       ),
   });
+  const sessions = new SessionService({ catalog, signer, events, clock });
   const app: App = {
     config,
     catalog,
@@ -140,18 +169,59 @@ export async function createApp(
     artifacts,
     retention,
     sweeper,
+    coordinator,
     shares: new ShareService({ catalog, clock, maxTtlMs: config.maxShareTtlMs }),
-    sessions: new SessionService({ catalog, signer, events, clock }),
+    sessions,
+    exports: new ExportService({ catalog, blobs, sessions, signer, clock }),
+    imports: new ImportService({
+      catalog,
+      blobs,
+      blobLocks: artifacts.blobLocks,
+      events,
+      signer,
+      clock,
+      maxSize: config.maxSize,
+    }),
+    backups: new BackupService({ catalog, blobs, artifacts, dataDir: config.dataDir, clock }),
+    fsck: new FsckService({ catalog, blobs, artifacts }),
+    status: new StatusService({ catalog }),
     idempotency: new Idempotency({ catalog, clock }),
     createdAdminToken: null,
     close: once(async () => {
       await sweeper.stop();
+      await coordinator.close();
       await catalog.close();
       await blobs.close();
+      lock.release();
     }),
   };
-  app.createdAdminToken = await ensureAdminToken(app);
+  app.createdAdminToken = await ensureAdminToken(app).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
+  });
   return app;
+}
+
+/**
+ * The blob store the config names; when the catalog keeps small blobs itself, blobs up to
+ * {@link INLINE_BLOB_MAX} go there (rows in the catalog's group commit, no file create, fsync
+ * and rename per push: issue 9 measured that as the small-push bottleneck) and larger ones to
+ * the store. Recovers leftovers of a previous run: upload leftovers and blobs a crash left
+ * committed without their catalog row.
+ */
+async function openBlobs(
+  config: Config,
+  catalog: Catalog,
+  budget: Pick<BlobStoreOpenOptions, 'memory' | 'onMemoryCollected'>,
+): Promise<BlobStore> {
+  const large = await blobStoreRegistry.open(config.blobsUrl, {
+    durable: config.durability === 'full',
+    ...budget,
+  });
+  const small = catalog.capabilities.inlineBlobs;
+  const blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
+  await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
+  return blobs;
 }
 
 /** Creates `<data>/admin.token` (0600) with a new admin token unless an admin token exists. */

@@ -1,9 +1,17 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { localUrl } from './lib/backend-registry.js';
 
 /** Everything `cairn serve` can be told. */
 export interface Config {
-  /** Data directory (catalog.db, blobs/, tmp/, admin.token, seal.key). */
+  /**
+   * Data directory: admin.token, seal.key, the lock, and by default the catalog (catalog.db)
+   * and blobs (blobs/, tmp/).
+   */
   dataDir: string;
+  /** Where the catalog is, by URL (see catalogRegistry); default `sqlite:<dataDir>/catalog.db`. */
+  catalogUrl: string;
+  /** Where the blobs are, by URL (see blobStoreRegistry); default `file:<dataDir>`. */
+  blobsUrl: string;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -44,8 +52,8 @@ export interface Config {
   mcpAllowPaths?: string[];
 }
 
-/** Defaults: the quick start's `npm start`. */
-export const DEFAULTS: Config = {
+/** Defaults: the quick start's `npm start` (the backend URLs follow the data dir). */
+export const DEFAULTS: Omit<Config, 'catalogUrl' | 'blobsUrl'> = {
   dataDir: './cairn-data',
   host: '127.0.0.1',
   port: 7070,
@@ -63,11 +71,18 @@ export const DEFAULTS: Config = {
   sweepBatch: 200,
 };
 
-/** Fills in defaults and resolves the data dir to an absolute path. */
+/**
+ * Fills in defaults and resolves the data dir to an absolute path; the catalog and blob URLs
+ * default to the SQLite file and blob directory inside it.
+ */
 export function makeConfig(partial: Partial<Config> = {}): Config {
-  const c = {
-    ...DEFAULTS,
-    ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const c = { ...DEFAULTS, ...given } as Config;
+  const dataDir = resolve(c.dataDir);
+  return {
+    ...c,
+    dataDir,
+    catalogUrl: c.catalogUrl ?? localUrl('sqlite:', join(dataDir, 'catalog.db')),
+    blobsUrl: c.blobsUrl ?? localUrl('file:', dataDir),
   };
-  return { ...c, dataDir: resolve(c.dataDir) };
 }

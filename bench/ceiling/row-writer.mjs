@@ -31,7 +31,7 @@ function schedule() {
 
 async function store(p) {
   const now = Date.now();
-  await catalog.inlineBlobs.put(p.sha256, Buffer.from(p.bytes));
+  await catalog.capabilities.inlineBlobs.put(p.sha256, Buffer.from(p.bytes));
   const row = await catalog.addArtifact({
     id: `a_${randomUUID()}`,
     session: p.session,

@@ -8,6 +8,8 @@ import type {
   TokenRecord,
 } from '../core/types.js';
 import type { Meta } from '../core/validate.js';
+import type { Coordinator } from '../core/coordinator.js';
+import type { SmallBlobStore } from '../blobs/small-blob-store.js';
 import type { AuditCatalog } from './audit-catalog.js';
 import type { ImportCatalog } from './import-catalog.js';
 import type { StatsCatalog } from './stats-catalog.js';
@@ -64,6 +66,24 @@ export interface RemovedArtifact {
 }
 
 /**
+ * What a catalog backend offers beyond the {@link Catalog} methods. A member is absent when the
+ * backend lacks it, and the wiring (createApp) does without: callers ask here, never by testing
+ * for a concrete class.
+ */
+export interface CatalogCapabilities {
+  /**
+   * Small blobs stored in the catalog's own database, committed with its rows (the inline tier
+   * of TieredBlobStore). Absent: every blob goes to the blob store.
+   */
+  readonly inlineBlobs?: SmallBlobStore;
+  /**
+   * Leadership among the nodes sharing this catalog (who runs the sweeper). Absent: the catalog
+   * is used by one process only (SQLite) and a LocalCoordinator, always leader, is used.
+   */
+  readonly coordinator?: Coordinator;
+}
+
+/**
  * The catalog: sessions, artifacts, metadata, blob reference counts, tokens, share links.
  *
  * Contract for every implementation (checked by test/catalog-suite.ts):
@@ -76,6 +96,8 @@ export interface RemovedArtifact {
  * - Lookups of a missing thing return `null`; they do not throw.
  */
 export interface Catalog {
+  /** What this backend offers beyond these methods (see CatalogCapabilities). */
+  readonly capabilities: CatalogCapabilities;
   /** Expiry sweeps, session deletion and keep-last-N pruning (see RetentionCatalog). */
   readonly retention: RetentionCatalog;
   /** Share links (see ShareCatalog). */

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { BACKUP_ENTRY_RE, type BackupSummary } from '../lib/backup-format.js';
 import { CliError } from './context.js';
+import { HashingStream } from '../lib/hashing-stream.js';
 
 /**
  * Extracts a backup tar (see writeBackupTar) into the empty directory `dir`: refuses any entry
@@ -32,15 +32,7 @@ export async function extractBackup(source: Readable, dir: string): Promise<Back
     }
     const path = join(dir, name);
     await fsp.mkdir(dirname(path), { recursive: true });
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _e, cb) {
-        hash.update(chunk);
-        size += chunk.length;
-        cb(null, chunk);
-      },
-    });
+    const meter = new HashingStream();
     const part = `${path}.part`;
     const mode = name.startsWith('blobs/') ? 0o644 : 0o600;
     await pipeline(entry, meter, createWriteStream(part, { mode }));
@@ -48,10 +40,11 @@ export async function extractBackup(source: Readable, dir: string): Promise<Back
     await fh.sync();
     await fh.close();
     if (m[4] !== undefined) {
-      const got = hash.digest('hex');
-      if (got !== m[4]) throw new CliError(`blob ${m[4]} arrived corrupted (sha256 ${got})`);
+      const got = meter.hashed();
+      if (got.sha256 !== m[4])
+        throw new CliError(`blob ${m[4]} arrived corrupted (sha256 ${got.sha256})`);
       blobs++;
-      bytes += size;
+      bytes += got.size;
     }
     await fsp.rename(part, path);
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type http from 'node:http';
@@ -14,6 +13,7 @@ import type {
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 import { artifactPath, segment } from './url-path.js';
+import { hashStream } from '../lib/hashing-stream.js';
 
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
@@ -284,9 +284,7 @@ function pushQuery(opts: PushOptions): URLSearchParams {
 
 /** sha256 (hex) of a file (by path, or already open: read from its start), streamed. */
 export async function hashFile(path: string | FileHandle): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of readFrom(path)) h.update(c as Buffer);
-  return h.digest('hex');
+  return (await hashStream(readFrom(path))).sha256;
 }
 
 /** A stream of a file's bytes from its start; an open handle is left open for the caller. */

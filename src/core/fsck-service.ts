@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { NotFoundError } from '../lib/errors.js';
 import type { ArtifactService } from './artifact-service.js';
+import { hashStream } from '../lib/hashing-stream.js';
 
 /** Kinds of inconsistency fsck reports. */
 export type FsckKind =
@@ -175,12 +175,6 @@ export class FsckService {
       if (err instanceof NotFoundError) return null;
       throw err;
     }
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of stream) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-    return { sha256: hash.digest('hex'), size };
+    return hashStream(stream);
   }
 }

@@ -1,3 +1,5 @@
+import { NotFoundError } from '../lib/errors.js';
+import type { ArtifactService } from './artifact-service.js';
 import type { ArtifactRecord } from './types.js';
 
 /** One artifact in a lineage tree. */
@@ -40,6 +42,24 @@ export interface LineageSource {
 
 /** At most this many nodes per direction; beyond, branches are cut and marked truncated. */
 export const MAX_LINEAGE_NODES = 2000;
+
+/**
+ * The lineage of live artifact `id` both ways, to at most `depth` levels (see
+ * {@link walkLineage}), read through the artifact service; throws NotFoundError for `id`.
+ */
+export async function artifactLineage(
+  artifacts: Pick<ArtifactService, 'get' | 'children'>,
+  id: string,
+  depth: number,
+): Promise<Lineage> {
+  const root = await artifacts.get(id);
+  const get = (parent: string) =>
+    artifacts.get(parent).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
+  return walkLineage({ get, children: (child) => artifacts.children(child) }, root, depth);
+}
 
 /**
  * Walks lineage both ways from `root` to at most `depth` levels (across sessions). Each

@@ -120,4 +120,3 @@ export async function commitImport(
     await Promise.all(staged.map((s) => s.discard()));
   }
 }
-

@@ -18,6 +18,14 @@ export function validateKeepVersions<T extends number | null | undefined>(n: T):
   return n;
 }
 
+/** How a wait for a seal ended; see {@link SessionService.waitSealed}. */
+export interface SealWait {
+  /** The sealed session, or null if it was not sealed when the wait ended. */
+  sealed: SessionRecord | null;
+  /** The session as it is now, or null if it does not exist. */
+  current: SessionRecord | null;
+}
+
 /** A session with its live artifacts (all versions). */
 export type SessionWithArtifacts = SessionRecord & { artifacts: ArtifactRecord[] };
 
@@ -99,6 +107,38 @@ export class SessionService {
     });
     if (sealedNow) this.o.events.publish('session.sealed', id, rec);
     return rec;
+  }
+
+  /**
+   * Waits until session `id` is sealed: at once if it already is, and also when it does not
+   * exist yet but gets created and sealed while waiting. Ends unsealed after `timeoutMs`, when
+   * `signal` aborts, or when the event bus shuts down. Subscribes to the bus before reading the
+   * catalog, so a seal in between cannot be missed; never polls; releases everything it took.
+   */
+  async waitSealed(id: string, o: { timeoutMs: number; signal?: AbortSignal }): Promise<SealWait> {
+    const { events, catalog, clock } = this.o;
+    let wake!: (sealed: SessionRecord | null) => void;
+    const woken = new Promise<SessionRecord | null>((r) => (wake = r));
+    const unsubscribe = events.subscribe((ev) => {
+      if (ev.session === id && ev.type === 'session.sealed') wake(ev.data as SessionRecord);
+    });
+    const timer = setTimeout(() => wake(null), o.timeoutMs);
+    const stop = () => wake(null);
+    o.signal?.addEventListener('abort', stop);
+    const offShutdown = events.onShutdown(stop);
+    try {
+      const now = await catalog.getSession(id, clock());
+      if (now?.sealed) wake(now);
+      const sealed = await woken;
+      if (sealed) return { sealed, current: sealed };
+      const s = await catalog.getSession(id, clock());
+      return { sealed: s?.sealed ? s : null, current: s };
+    } finally {
+      unsubscribe();
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', stop);
+      offShutdown();
+    }
   }
 
   /** The canonical manifest of a session (what the digest covers). */

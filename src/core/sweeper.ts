@@ -1,20 +1,27 @@
+import type { Coordinator } from './coordinator.js';
 import type { RetentionService } from './retention-service.js';
 
 /**
  * The background job that keeps storage from growing forever: every `intervalMs` it runs
- * {@link RetentionService.sweep} (bounded batches, then unreferenced blobs). At most one sweep
- * runs at a time; `stop` waits for the one in progress.
+ * {@link RetentionService.sweep} (bounded batches, then unreferenced blobs) if this node is the
+ * leader (see Coordinator; a standby only asks again at the next interval). At most one sweep
+ * runs at a time in a process; `stop` waits for the one in progress.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
   private stopped = true;
-  /** Sweeps finished (successfully or not) since start, and how many of them failed. */
-  readonly stats = { runs: 0, failures: 0 };
+  /**
+   * Sweeps finished (successfully or not) since start, how many of them failed, and rounds
+   * skipped because another node was the leader.
+   */
+  readonly stats = { runs: 0, failures: 0, standby: 0 };
 
   constructor(
     private readonly o: {
       retention: RetentionService;
+      /** Who may sweep; a node that is not leader skips the round. */
+      coordinator: Coordinator;
       intervalMs: number;
       /** Where a failed sweep is reported (it is retried at the next interval). */
       onError?: (err: unknown) => void;
@@ -40,18 +47,27 @@ export class Sweeper {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.current = this.o.retention
-        .sweep()
-        .catch((err: unknown) => {
-          this.stats.failures++;
-          this.o.onError?.(err);
-        })
-        .finally(() => {
-          this.stats.runs++;
-          this.current = null;
-          this.schedule(this.o.intervalMs);
-        });
+      this.current = this.round().finally(() => {
+        this.current = null;
+        this.schedule(this.o.intervalMs);
+      });
     }, delay);
     this.timer.unref();
+  }
+
+  /** One round: a sweep if this node leads, else nothing. Never rejects. */
+  private async round(): Promise<void> {
+    if (!(await this.o.coordinator.isLeader().catch(() => false))) {
+      this.stats.standby++;
+      return;
+    }
+    try {
+      await this.o.retention.sweep();
+    } catch (err) {
+      this.stats.failures++;
+      this.o.onError?.(err);
+    } finally {
+      this.stats.runs++;
+    }
   }
 }

@@ -1,15 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { CairnError } from '../lib/errors.js';
-import {
-  BUNDLE_ENTRY,
-  MAX_BUNDLE_JSON,
-  checkBundleSeal,
-  parseBundle,
-  type BundleArtifact,
-  type SessionBundle,
-} from './session-bundle.js';
+import { hashStream } from '../lib/hashing-stream.js';
+import { ExportTarReader } from './export-tar-reader.js';
+import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
 
 /** One thing that does not match. */
 export interface VerifyProblem {
@@ -54,53 +47,33 @@ export async function verifyExport(
     bytes: 0,
     problems: [],
   };
-  const extract = tar.extract();
-  source.on('error', (err) => extract.destroy(err));
-  source.pipe(extract as unknown as NodeJS.WritableStream);
+  const reader = new ExportTarReader(source);
   let bundle: SessionBundle | null = null;
-  const expected = new Map<string, BundleArtifact>();
   try {
-    for await (const entry of extract) {
-      const name = entry.header.name;
-      if (!bundle) {
-        if (name !== BUNDLE_ENTRY || (entry.header.size ?? 0) > MAX_BUNDLE_JSON) {
-          r.problems.push({ what: 'format', message: `the first entry is not ${BUNDLE_ENTRY}` });
-          break;
-        }
-        const chunks: Buffer[] = [];
-        for await (const c of entry) chunks.push(c as Buffer);
-        bundle = parseBundle(Buffer.concat(chunks).toString('utf8'));
-        checkHead(r, bundle, opts.trustedKeyIds);
-        for (const a of bundle.artifacts) expected.set(a.path, a);
-        continue;
-      }
-      const a = expected.get(name);
-      const hash = createHash('sha256');
-      let size = 0;
-      for await (const c of entry) {
-        hash.update(c as Buffer);
-        size += (c as Buffer).length;
-      }
-      if (!a || entry.header.type !== 'file') {
+    bundle = await reader.bundle();
+    checkHead(r, bundle, opts.trustedKeyIds);
+    for await (const entry of reader.entries()) {
+      const got = await hashStream(entry.body);
+      const a = entry.announced;
+      if (!a || entry.type !== 'file') {
         r.problems.push({
           what: 'unexpected',
-          path: name,
-          message: `'${name}' (${entry.header.type}) is not a file the export announces`,
+          path: entry.name,
+          message: `'${entry.name}' (${entry.type}) is not a file the export announces`,
         });
         continue;
       }
-      expected.delete(name);
       r.files++;
-      r.bytes += size;
-      const got = hash.digest('hex');
-      if (got !== a.sha256 || size !== a.size)
+      r.bytes += got.size;
+      if (got.sha256 !== a.sha256 || got.size !== a.size)
         r.problems.push({
           what: 'file',
-          path: name,
-          message: `'${name}' has sha256 ${got} (${size} B) but its record says ${a.sha256} (${a.size} B)`,
+          path: entry.name,
+          message: `'${entry.name}' has sha256 ${got.sha256} (${got.size} B) but its record says ${a.sha256} (${a.size} B)`,
         });
     }
   } catch (err) {
+    reader.destroy();
     r.problems.push({
       what: 'format',
       message:
@@ -109,9 +82,7 @@ export async function verifyExport(
           : `the tar is truncated or malformed (${(err as Error).message})`,
     });
   }
-  if (!bundle && r.problems.length === 0)
-    r.problems.push({ what: 'format', message: 'the tar is empty' });
-  for (const path of expected.keys())
+  for (const path of bundle ? reader.missing() : [])
     r.problems.push({ what: 'missing', path, message: `'${path}' is announced but missing` });
   r.ok = r.problems.length === 0;
   return r;

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../lib/errors.js';
 import type { CmpOp, WhereExpr, WhereField } from './where.js';
+import { NUMBER_RE } from '../lib/number-text.js';
 
 /** Longest `where=` expression accepted, in characters (bounds query cost). */
 export const MAX_WHERE_LENGTH = 4096;
@@ -31,7 +32,7 @@ export function parseWhere(text: string): WhereExpr {
 }
 
 /** Text of a number literal as the user typed it, for string comparison. */
-export const NUMBER_RE = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+export { NUMBER_RE };
 
 function fail(why: string, pos: number): never {
   throw new InvalidInputError(

@@ -146,6 +146,8 @@ describe(`HTTP API fuzz (${RUNS} requests, fast-check)`, () => {
       'catalog.db',
       'catalog.db-shm',
       'catalog.db-wal',
+      'cairn.lock',
+      'cairn.lock.owner',
       'seal.key',
       'tmp',
     ];

@@ -19,7 +19,11 @@ async function make(inlineMax: number, durable = true) {
   const root = tempDir();
   const catalog = SqliteCatalog.open({ dir: root, durability: durable ? 'full' : 'process' });
   const files = new FsBlobStore({ root, durable });
-  const store = new TieredBlobStore({ small: catalog.inlineBlobs, large: files, inlineMax });
+  const store = new TieredBlobStore({
+    small: catalog.capabilities.inlineBlobs!,
+    large: files,
+    inlineMax,
+  });
   await store.recover();
   cleanups.push(async () => {
     await store.close();

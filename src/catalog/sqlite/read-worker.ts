@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ArtifactQuery } from '../../core/types.js';
-import { NUMBER_RE } from '../../core/where-parser.js';
+import { NUMBER_RE } from '../../lib/number-text.js';
 import { catalogReads, type CatalogRead } from './catalog-reads.js';
 import { FollowedBitmaps } from './followed-bitmaps.js';
 import { cacheStatements } from './statement-cache.js';

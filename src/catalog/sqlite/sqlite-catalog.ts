@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type {
   ArtifactQuery,
   ArtifactRecord,
@@ -11,6 +12,7 @@ import type {
 } from '../../core/types.js';
 import type {
   Catalog,
+  CatalogCapabilities,
   IdempotentAnswer,
   NewArtifact,
   RemovedArtifact,
@@ -19,14 +21,8 @@ import type {
 import { ArtifactWrites } from './artifact-writes.js';
 import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
-import {
-  ARTIFACT_COLUMNS,
-  ARTIFACT_LIVE,
-  toArtifact,
-  toSession,
-  type ArtifactRow,
-  liveSessionRow,
-} from './rows.js';
+import { toArtifact } from './rows.js';
+import { SqliteReads } from './sqlite-reads.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { WalSync } from './wal-sync.js';
@@ -45,8 +41,10 @@ import { registerQueryFunctions } from './read-worker.js';
 
 /** Options for {@link SqliteCatalog.open}. */
 export interface SqliteCatalogOptions {
-  /** Directory holding catalog.db. */
-  dir: string;
+  /** Directory holding catalog.db (unless `file` names the database file itself). */
+  dir?: string;
+  /** The database file (created with its directory if missing); default `<dir>/catalog.db`. */
+  file?: string;
   /** `full`: fsync every commit (survives power loss); `process`: survives a process crash. */
   durability: 'full' | 'process';
   /** Loaded native binding (single binary); default: better-sqlite3's own lookup. */
@@ -58,10 +56,19 @@ export interface SqliteCatalogOptions {
   queryTimeoutMs?: number;
 }
 
-/** Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. */
+/**
+ * Catalog in one SQLite file (WAL, foreign keys on), writes group-committed. This class is the
+ * composition root of the SQLite backend: it opens the database, builds the parts (reads,
+ * artifact and session writes, tokens, retention, shares, audit, imports, stats, inline blobs)
+ * over one connection and one write batcher, and delegates each Catalog method to one of them.
+ * `db` and `bitmaps` are escape hatches for tests and benchmarks only; the app reaches SQLite
+ * through the Catalog interface and its declared capabilities.
+ */
 export class SqliteCatalog implements Catalog {
+  /** Point lookups, answered on this thread (a client cannot make them expensive). */
+  private readonly local: SqliteReads;
   private readonly writes: ArtifactWrites;
-  /** Metadata bitmaps for the query planner (see MetaBitmaps). */
+  /** Metadata bitmaps for the query planner (see MetaBitmaps). Escape hatch: tests only. */
   readonly bitmaps: MetaBitmaps;
   private readonly sessionWrites: SessionWrites;
   private readonly batch: WriteBatcher;
@@ -71,12 +78,13 @@ export class SqliteCatalog implements Catalog {
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
   readonly stats: SqliteStats;
-  /** Small blobs kept in this database, for the blob store (TieredBlobStore). */
-  readonly inlineBlobs: SqliteInlineBlobs;
+  /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
+  readonly capabilities: CatalogCapabilities;
 
   private readonly checkpointer: Checkpointer | null;
 
   private constructor(
+    /** The connection. Escape hatch: tests and benchmarks only. */
     readonly db: Database.Database,
     /** Where queries run: worker threads with their own connections (see ReadPool). */
     private readonly reads: ReadPool,
@@ -84,6 +92,7 @@ export class SqliteCatalog implements Catalog {
     pin: { db: Database.Database; file: string } | null,
   ) {
     this.bitmaps = new MetaBitmaps(db);
+    this.local = new SqliteReads(db, this.bitmaps);
     this.writes = new ArtifactWrites(db, this.bitmaps);
     this.sessionWrites = new SessionWrites(db);
     this.checkpointer = pin
@@ -99,12 +108,13 @@ export class SqliteCatalog implements Catalog {
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch, this.bitmaps);
     this.stats = new SqliteStats(db);
-    this.inlineBlobs = new SqliteInlineBlobs(db, this.batch);
+    this.capabilities = { inlineBlobs: new SqliteInlineBlobs(db, this.batch) };
   }
 
-  /** Opens (creating and migrating as needed) `<dir>/catalog.db`. */
+  /** Opens (creating and migrating as needed) `file`, by default `<dir>/catalog.db`. */
   static open(opts: SqliteCatalogOptions): SqliteCatalog {
-    const file = join(opts.dir, 'catalog.db');
+    const file = opts.file ?? join(opts.dir ?? '.', 'catalog.db');
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const db = new Database(file, { nativeBinding: opts.nativeBinding as string | undefined });
     db.pragma('journal_mode = WAL');
     // `full` durability is NORMAL plus an fsync of the WAL after each group commit, run off the
@@ -136,8 +146,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getSession(id: string, now: number): Promise<SessionRecord | null> {
-    const row = liveSessionRow(this.db, id, now);
-    return row ? toSession(row) : null;
+    return this.local.getSession(id, now);
   }
 
   async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
@@ -154,7 +163,9 @@ export class SqliteCatalog implements Catalog {
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
     return this.batch.run(() =>
-      this.sessionWrites.seal(id, now, () => computeSeal(this.sessionArtifactsSync(id, now))),
+      this.sessionWrites.seal(id, now, () =>
+        computeSeal(catalogReads.sessionArtifacts(this.db, id, now)),
+      ),
     );
   }
 
@@ -162,10 +173,6 @@ export class SqliteCatalog implements Catalog {
     // No budget: export, manifest and import need every row, and it costs one row per artifact
     // the session holds, whatever the client asks (it still runs off the HTTP thread).
     return this.reads.run('sessionArtifacts', [id, now], false);
-  }
-
-  private sessionArtifactsSync(id: string, now: number): ArtifactRecord[] {
-    return catalogReads.sessionArtifacts(this.db, id, now);
   }
 
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
@@ -177,12 +184,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
-    const row = this.db
-      .prepare<{ id: string; now: number }, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
-      )
-      .get({ id, now });
-    return row ? toArtifact(row) : null;
+    return this.local.getArtifact(id, now);
   }
 
   async findArtifact(
@@ -191,16 +193,7 @@ export class SqliteCatalog implements Catalog {
     version: number | undefined,
     now: number,
   ): Promise<ArtifactRecord | null> {
-    // Without a version: the newest one still live (the newest row may have expired).
-    const which = version === undefined ? '' : 'AND a.version = @version';
-    const row = this.db
-      .prepare<Record<string, unknown>, ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
-         WHERE s.id = @session AND a.name = @name ${which} AND ${ARTIFACT_LIVE}
-         ORDER BY a.version DESC LIMIT 1`,
-      )
-      .get({ session, name, version, now });
-    return row ? toArtifact(row) : null;
+    return this.local.findArtifact(session, name, version, now);
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
@@ -219,10 +212,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async blobRefs(sha256: string): Promise<number> {
-    const row = this.db
-      .prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE sha256 = ?')
-      .get(sha256);
-    return row?.refs ?? 0;
+    return this.local.blobRefs(sha256);
   }
 
   async dropBlobIfUnreferenced(sha256: string): Promise<boolean> {
@@ -233,13 +223,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async *listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }> {
-    for (const row of this.db
-      .prepare<[], { sha256: string; size: number; refs: number }>(
-        'SELECT sha256, size, refs FROM blobs',
-      )
-      .iterate()) {
-      yield row;
-    }
+    yield* this.local.listBlobs();
   }
 
   async addToken(t: TokenRow): Promise<void> {

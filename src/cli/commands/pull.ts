@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
 import type { CommandModule } from 'yargs';
@@ -9,6 +7,7 @@ import { CliError, EXIT, clientFor, isDash, output, type GlobalArgs } from '../c
 import { pullSession } from '../pull-session.js';
 import { isDirectory, progressBar } from '../util.js';
 import type { ArtifactRecord } from '../../core/types.js';
+import { HashingStream } from '../../lib/hashing-stream.js';
 
 interface PullArgs extends GlobalArgs {
   target: string;
@@ -137,19 +136,9 @@ async function save(res: IncomingMessage, rec: ArtifactRecord, path: string): Pr
  * "download of NAME <why>" unless size and sha256 match the record.
  */
 function verifier(rec: ArtifactRecord, progress?: (bytes: number) => void) {
-  const hash = createHash('sha256');
-  let got = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      got += chunk.length;
-      progress?.(got);
-      cb(null, chunk);
-    },
-  });
+  const meter = new HashingStream(progress);
   const check = (why: string): void => {
-    if (got !== rec.size || hash.digest('hex') !== rec.sha256)
-      throw new CliError(`download of ${rec.name} ${why}`, EXIT.error);
+    if (!meter.matches(rec)) throw new CliError(`download of ${rec.name} ${why}`, EXIT.error);
   };
   return { meter, check };
 }

@@ -2,11 +2,13 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../lib/duration.js';
 import { parseSize } from '../../lib/size.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { asUsage } from '../util.js';
+import { asUsage, checkedFlag } from '../util.js';
 import type { Config } from '../../config.js';
 
 interface ServeArgs {
   data: string;
+  catalog?: string;
+  blobs?: string;
   host: string;
   port: number;
   'public-url'?: string;
@@ -35,6 +37,20 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         type: 'string',
         default: process.env.CAIRN_DATA ?? './cairn-data',
         describe: 'Data directory',
+      })
+      .option('catalog', {
+        type: 'string',
+        default: process.env.CAIRN_CATALOG || undefined,
+        defaultDescription: 'sqlite:<data>/catalog.db',
+        describe: 'Catalog by URL: sqlite:/path/catalog.db',
+        coerce: checkedFlag('--catalog', (v: string) => v),
+      })
+      .option('blobs', {
+        type: 'string',
+        default: process.env.CAIRN_BLOBS || undefined,
+        defaultDescription: 'file:<data>',
+        describe: 'Blob store by URL: file:/path/dir (holds blobs/ and tmp/)',
+        coerce: checkedFlag('--blobs', (v: string) => v),
       })
       .option('host', {
         type: 'string',
@@ -107,6 +123,13 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   handler: async (args) => {
     const { createApp } = await import('../../app.js');
     const { startServer } = await import('../../server/http-server.js');
+    const { catalogRegistry } = await import('../../catalog/catalog-registry.js');
+    const { blobStoreRegistry } = await import('../../blobs/blob-store-registry.js');
+    // An unknown scheme is a usage error (exit 2), like any bad flag value.
+    asUsage(() => {
+      if (args.catalog !== undefined) catalogRegistry.check(args.catalog);
+      if (args.blobs !== undefined) blobStoreRegistry.check(args.blobs);
+    });
     if (args['mcp-allow-path']?.length) {
       // Fail at start, not on the first /mcp request, if a directory is missing.
       const { PathGuard } = await import('../../mcp/path-guard.js');
@@ -144,6 +167,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
 function appOptions(args: ServeArgs): Partial<Config> {
   return {
     dataDir: args.data,
+    catalogUrl: args.catalog,
+    blobsUrl: args.blobs,
     host: args.host,
     port: args.port,
     publicUrl: args['public-url'],

@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactRecord } from '../../core/types.js';
 import { CairnError } from '../../lib/errors.js';
 import type { CairnApi } from '../cairn-api.js';
+import { HashingStream } from '../../lib/hashing-stream.js';
 import { childOf } from '../opened-path.js';
 import { fileToolError } from '../path-errors.js';
 import type { WriteTarget } from '../path-guard.js';
@@ -26,15 +26,7 @@ export async function pullToFile(
   target: WriteTarget,
 ): Promise<void> {
   const tmp = childOf(target.dir, target.dirReal, `.cairn-${randomBytes(6).toString('hex')}.part`);
-  const hash = createHash('sha256');
-  let got = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      got += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const meter = new HashingStream();
   let created = false;
   try {
     const body = await api.downloadById(rec.id);
@@ -42,7 +34,7 @@ export async function pullToFile(
     created = true;
     // The stream closes the handle when it ends or fails.
     await pipeline(body, meter, out.createWriteStream());
-    if (got !== rec.size || hash.digest('hex') !== rec.sha256)
+    if (!meter.matches(rec))
       throw new CairnError(
         'digest_mismatch',
         502,

@@ -42,10 +42,8 @@ export function bindEventRoutes(): Route[] {
 }
 
 /**
- * Answers 200 with the session once it is sealed (at once if it already is, and also when it
- * does not exist yet but gets created and sealed while waiting), or 200 with `sealed: false,
- * timed_out: true` at the timeout. Subscribes to the bus before reading the catalog, so a seal
- * in between cannot be missed; never polls. Releases everything when the client goes away.
+ * Answers 200 with the session once it is sealed (see SessionService.waitSealed), or 200 with
+ * `sealed: false, timed_out: true` at the timeout. Stops waiting when the client goes away.
  */
 async function waitSealed(c: Ctx): Promise<void> {
   const q = c.query;
@@ -55,30 +53,21 @@ async function waitSealed(c: Ctx): Promise<void> {
   const sid = validateSessionId(c.params.sid);
   const timeoutMs = Math.min(q.duration('timeout') ?? 60_000, MAX_WAIT_MS);
   const { app, res } = c;
-  let wake!: (sealed: unknown) => void;
-  const woken = new Promise<unknown>((r) => (wake = r));
-  const unsubscribe = app.events.subscribe((ev) => {
-    if (ev.session === sid && ev.type === 'session.sealed') wake(ev.data);
-  });
-  const timer = setTimeout(() => wake(null), timeoutMs);
-  const onClose = () => wake(null);
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
   res.once('close', onClose);
-  const offShutdown = app.events.onShutdown(onClose);
   app.metrics.add('cairn_open_waiters', 'Requests waiting for a seal', 1);
   try {
-    const now = await app.catalog.getSession(sid, app.clock());
-    if (now?.sealed) wake(now);
-    const sealed = await woken;
+    const r = await app.sessions.waitSealed(sid, { timeoutMs, signal: gone.signal });
     if (res.destroyed) return;
-    if (sealed) return sendJson(res, 200, { ...(sealed as object), timed_out: false });
-    const s = await app.catalog.getSession(sid, app.clock());
-    if (s?.sealed) return sendJson(res, 200, { ...s, timed_out: false });
-    sendJson(res, 200, { ...(s ?? { id: sid, exists: false }), sealed: false, timed_out: true });
+    if (r.sealed) return sendJson(res, 200, { ...r.sealed, timed_out: false });
+    sendJson(res, 200, {
+      ...(r.current ?? { id: sid, exists: false }),
+      sealed: false,
+      timed_out: true,
+    });
   } finally {
-    unsubscribe();
-    clearTimeout(timer);
     res.off('close', onClose);
-    offShutdown();
     app.metrics.add('cairn_open_waiters', 'Requests waiting for a seal', -1);
   }
 }

@@ -1,4 +1,4 @@
-import { walkLineage } from '../../core/lineage.js';
+import { artifactLineage } from '../../core/lineage.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -14,17 +14,7 @@ export function bindLineageRoutes(): Route[] {
       handler: async (c) => {
         const q = c.query;
         const depth = q.int('depth', 10, 1, 50) as number;
-        const root = await c.app.artifacts.get(c.params.id);
-        const now = () => c.app.clock();
-        const lineage = await walkLineage(
-          {
-            get: (id) => c.app.catalog.getArtifact(id, now()),
-            children: (id) => c.app.catalog.derivedFrom(id, now()),
-          },
-          root,
-          depth,
-        );
-        sendJson(c.res, 200, lineage);
+        sendJson(c.res, 200, await artifactLineage(c.app.artifacts, c.params.id, depth));
       },
     },
   ];

@@ -1,5 +1,3 @@
-import { FsckService } from '../../core/fsck-service.js';
-import { writeBackupTar } from '../backup-tar.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -14,13 +12,8 @@ export function bindMaintenanceRoutes(): Route[] {
       summary:
         'Rehash every blob and check catalog rows and counts (?repair=true fixes what is safe)',
       handler: async (c) => {
-        const q = c.query;
-        const fsck = new FsckService({
-          catalog: c.app.catalog,
-          blobs: c.app.blobs,
-          artifacts: c.app.artifacts,
-        });
-        sendJson(c.res, 200, await fsck.run({ repair: q.bool('repair') ?? false }));
+        const repair = c.query.bool('repair') ?? false;
+        sendJson(c.res, 200, await c.app.fsck.run({ repair }));
       },
     },
     {
@@ -36,7 +29,7 @@ export function bindMaintenanceRoutes(): Route[] {
           'X-Content-Type-Options': 'nosniff',
           'Content-Security-Policy': 'sandbox',
         });
-        await writeBackupTar(c.app, c.res);
+        await c.app.backups.write(c.res);
       },
     },
   ];

@@ -42,7 +42,7 @@ function openApi() {
 /** Values read at scrape time: catalog size, sweeper runs, event bus subscribers. */
 async function refreshGauges(app: App): Promise<void> {
   const m = app.metrics;
-  const n = await app.catalog.stats.counts();
+  const n = await app.status.counts();
   m.set('cairn_catalog_sessions', 'Sessions in the catalog', n.sessions);
   m.set('cairn_catalog_artifacts', 'Artifacts in the catalog (all versions)', n.artifacts);
   m.set('cairn_catalog_artifact_bytes', 'Bytes of all artifacts, before dedupe', n.artifactBytes);

@@ -11,7 +11,7 @@ export function bindSystemRoutes(): Route[] {
       access: 'public',
       summary: 'Liveness and readiness',
       handler: async (c) => {
-        await c.app.catalog.countTokens();
+        await c.app.status.ready();
         sendJson(c.res, 200, { status: 'ok' });
       },
     },
