@@ -40,7 +40,7 @@ export async function importSessionTar(
   authorize: (sessionId: string) => void,
   opts: { ttlMs?: number } = {},
 ): Promise<ImportResult> {
-  const deps: ImportDeps = { ...app, blobLocks: app.artifacts.blobLocks };
+  const deps: ImportDeps = app;
   const extract = tar.extract();
   // Piped, not pipeline(): on a refusal the request must stay open for the 400 answer.
   req.pipe(extract as unknown as NodeJS.WritableStream);

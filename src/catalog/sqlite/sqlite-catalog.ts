@@ -9,13 +9,7 @@ import type {
   SessionRecord,
   TokenRecord,
 } from '../../core/types.js';
-import type {
-  Catalog,
-  IdempotentAnswer,
-  NewArtifact,
-  RemovedArtifact,
-  TokenRow,
-} from '../catalog.js';
+import type { Catalog, NewArtifact, RemovedArtifact, TokenRow } from '../catalog.js';
 import { ArtifactWrites } from './artifact-writes.js';
 import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
@@ -40,6 +34,8 @@ import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
+import { SqliteLeases } from './sqlite-leases.js';
+import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { cacheStatements } from './statement-cache.js';
 import { queryArtifactRows } from './artifact-query-plan.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
@@ -67,6 +63,8 @@ export class SqliteCatalog implements Catalog {
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
   readonly stats: SqliteStats;
+  readonly leases: SqliteLeases;
+  readonly idempotency: SqliteIdempotency;
   /** Small blobs kept in this database, for the blob store (TieredBlobStore). */
   readonly inlineBlobs: SqliteInlineBlobs;
 
@@ -93,6 +91,8 @@ export class SqliteCatalog implements Catalog {
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch, this.bitmaps);
     this.stats = new SqliteStats(db);
+    this.leases = new SqliteLeases(db, this.batch);
+    this.idempotency = new SqliteIdempotency(db, this.batch);
     this.inlineBlobs = new SqliteInlineBlobs(db, this.batch);
   }
 
@@ -223,13 +223,6 @@ export class SqliteCatalog implements Catalog {
     return row?.refs ?? 0;
   }
 
-  async dropBlobIfUnreferenced(sha256: string): Promise<boolean> {
-    return this.batch.run(
-      () =>
-        this.db.prepare('DELETE FROM blobs WHERE sha256 = ? AND refs <= 0').run(sha256).changes > 0,
-    );
-  }
-
   async *listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }> {
     for (const row of this.db
       .prepare<[], { sha256: string; size: number; refs: number }>(
@@ -258,14 +251,6 @@ export class SqliteCatalog implements Catalog {
 
   async countTokens(scope?: Scope): Promise<number> {
     return this.tokenRows.count(scope);
-  }
-
-  async getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null> {
-    return this.tokenRows.getIdempotent(key, since);
-  }
-
-  async putIdempotent(key: string, answer: IdempotentAnswer, now: number): Promise<void> {
-    return this.tokenRows.putIdempotent(key, answer, now);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,85 @@
+import type Database from 'better-sqlite3';
+import type { LeaseCatalog } from '../lease-catalog.js';
+import type { WriteBatcher } from './write-batcher.js';
+
+/**
+ * {@link LeaseCatalog} in the blobs table (`gc_mark`) and blob_leases. SQLite has one writer at
+ * a time, so a lease and a mark of one blob never interleave. Leases resolve at commit, without
+ * waiting for the WAL sync: a lease only matters while its holder lives, and the push's own
+ * artifact row, which gives it back, is synced before the push is acknowledged.
+ */
+export class SqliteLeases implements LeaseCatalog {
+  private readonly s;
+
+  constructor(
+    db: Database.Database,
+    private readonly batch: WriteBatcher,
+  ) {
+    this.s = {
+      mark: db.prepare<[string], { gc_mark: number | null }>(
+        'SELECT gc_mark FROM blobs WHERE sha256 = ?',
+      ),
+      clearStale: db.prepare(
+        'UPDATE blobs SET gc_mark = NULL WHERE sha256 = ? AND gc_mark IS NOT NULL AND gc_mark <= ?',
+      ),
+      row: db.prepare(
+        'INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 0) ON CONFLICT(sha256) DO NOTHING',
+      ),
+      lease: db.prepare(
+        `INSERT INTO blob_leases (id, sha256, until) VALUES (?, ?, ?)
+         ON CONFLICT(sha256, id) DO UPDATE SET until = max(until, excluded.until)`,
+      ),
+      release: db.prepare('DELETE FROM blob_leases WHERE id = ?'),
+      leased: db.prepare<[string, number], { one: number }>(
+        'SELECT 1 AS one FROM blob_leases WHERE sha256 = ? AND until > ? LIMIT 1',
+      ),
+      dropExpiredLeases: db.prepare('DELETE FROM blob_leases WHERE sha256 = ? AND until <= ?'),
+      orphanRow: db.prepare(
+        'INSERT INTO blobs (sha256, size, refs) VALUES (?, 0, 0) ON CONFLICT(sha256) DO NOTHING',
+      ),
+      setMark: db.prepare(
+        `UPDATE blobs SET gc_mark = @now WHERE sha256 = @sha AND refs <= 0
+           AND (gc_mark IS NULL OR gc_mark <= @stale)`,
+      ),
+      dropMarked: db.prepare('DELETE FROM blobs WHERE sha256 = ? AND gc_mark = ? AND refs <= 0'),
+    };
+  }
+
+  async leaseBlobs(
+    id: string,
+    blobs: { sha256: string; size?: number }[],
+    o: { now: number; until: number; staleMs: number },
+  ): Promise<boolean> {
+    return this.batch.runOrdered(() => {
+      const stale = o.now - o.staleMs;
+      for (const b of blobs) {
+        const m = this.s.mark.get(b.sha256)?.gc_mark ?? null;
+        if (m !== null && m > stale) return false;
+      }
+      for (const b of blobs) {
+        this.s.clearStale.run(b.sha256, stale);
+        if (b.size !== undefined) this.s.row.run(b.sha256, b.size);
+        this.s.lease.run(id, b.sha256, o.until);
+      }
+      return true;
+    });
+  }
+
+  async releaseLease(id: string): Promise<void> {
+    await this.batch.runOrdered(() => this.s.release.run(id), { single: true });
+  }
+
+  async markBlob(sha256: string, now: number, staleMs: number): Promise<number | null> {
+    return this.batch.run(() => {
+      if (this.s.leased.get(sha256, now)) return null;
+      this.s.dropExpiredLeases.run(sha256, now);
+      this.s.orphanRow.run(sha256);
+      const marked = this.s.setMark.run({ sha: sha256, now, stale: now - staleMs }).changes > 0;
+      return marked ? now : null;
+    });
+  }
+
+  async dropMarkedBlob(sha256: string, mark: number): Promise<boolean> {
+    return this.batch.run(() => this.s.dropMarked.run(sha256, mark).changes > 0, { single: true });
+  }
+}
