@@ -1,35 +1,8 @@
 import { expect, it } from 'vitest';
 import type { Catalog, NewArtifact } from '../../src/catalog/catalog.js';
-import { parseWhere } from '../../src/core/where-parser.js';
-import { CairnError } from '../../src/lib/errors.js';
 import { newId } from '../../src/lib/ids.js';
-
-const T0 = Date.parse('2026-01-01T00:00:00Z');
-const SHA = (c: string) => c.repeat(64).slice(0, 64);
-
-/** A valid NewArtifact with overrides. */
-function art(over: Partial<NewArtifact> = {}): NewArtifact {
-  return {
-    id: newId('a'),
-    session: 's1',
-    name: 'out.txt',
-    sha256: SHA('a'),
-    size: 10,
-    contentType: 'text/plain',
-    meta: {},
-    createdAt: T0,
-    expiresAt: null,
-    derivedFrom: [],
-    sessionExpiresAt: null,
-    ...over,
-  };
-}
-
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (e as CairnError).code,
-  );
+import { parseWhere } from '../../src/core/where-parser.js';
+import { T0, SHA, art, code } from './fixtures.js';
 
 /** The shared conformance suite every Catalog implementation must pass (its core methods). */
 export function runCatalogSuite(make: () => Promise<Catalog>): void {

@@ -6,10 +6,6 @@ import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import type { NewArtifact } from '../../src/catalog/catalog.js';
 import { newId } from '../../src/lib/ids.js';
 import { tempDir } from '../helpers/server.js';
-import { runCatalogSuite } from '../conformance/catalog-suite.js';
-
-describe('SqliteCatalog', () =>
-  runCatalogSuite(async () => SqliteCatalog.open({ dir: tempDir(), durability: 'full' })));
 
 describe('SqliteCatalog storage', () => {
   it('uses WAL, foreign keys and the latest migration version', async () => {

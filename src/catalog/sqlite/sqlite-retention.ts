@@ -203,9 +203,19 @@ export class SqliteRetention implements RetentionCatalog {
         )
         .all({ seq: s.seq, name, keep, now, pinned: s.pinned });
     };
-    if (select().length === 0) return none;
+    // Chosen outside the write transaction (no write lock held while ranking versions), as
+    // another writer may interleave: rows it removed meanwhile are skipped by dropSomeRows
+    // (DELETE … RETURNING), and a session sealed meanwhile keeps everything.
+    const rows = select();
+    if (rows.length === 0) return none;
     return this.batch.run(() => {
-      const { removed, unreferenced } = dropSomeRows(this.db, select());
+      const s = this.db
+        .prepare<[number], { sealed_at: number | null }>(
+          'SELECT sealed_at FROM sessions WHERE seq = ?',
+        )
+        .get(rows[0].session_seq);
+      if (!s || s.sealed_at !== null) return none;
+      const { removed, unreferenced } = dropSomeRows(this.db, rows);
       return { removed: removed.map(toArtifact), unreferenced };
     });
   }
