@@ -54,7 +54,7 @@ const PAGE = 1000;
  * `cairn fsck`: rehashes every blob, checks the catalog's rows against the blobs and the
  * reference counts, and with `repair` fixes what is safe to fix: reference counts, session
  * counters and latest flags are recomputed from the artifact rows, and bytes no artifact
- * references (orphans, including corrupt ones) are removed under the blob's lock. It never
+ * references (orphans, including corrupt ones) are removed once marked (see LeaseCatalog). It never
  * removes a referenced blob nor an artifact row: a corrupt or missing referenced blob is
  * reported for restoring from a backup. Safe while the server runs.
  */
