@@ -118,8 +118,9 @@ export class ArtifactService {
   /**
    * Leases the blob, makes the bytes durable (`commitBytes` returns whether they were new, or
    * for a by-reference push the size), then adds the catalog row, which gives the lease back.
-   * Nothing here deletes bytes: if the row cannot be added, bytes this push committed stay
-   * behind their blob row at refs 0 for garbage collection.
+   * Nothing here deletes bytes directly: if the row cannot be added, bytes this push created
+   * go through garbage collection's own protocol (marked only if nothing references or leases
+   * them), else stay behind their blob row at refs 0 for the next sweep.
    */
   private async record(
     input: PushInput,

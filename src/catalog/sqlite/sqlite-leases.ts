@@ -52,15 +52,13 @@ export class SqliteLeases implements LeaseCatalog {
   ): Promise<boolean> {
     return this.batch.runOrdered(() => {
       const stale = o.now - o.staleMs;
-      for (const b of blobs) {
-        const m = this.s.mark.get(b.sha256)?.gc_mark ?? null;
-        if (m !== null && m > stale) return false;
-      }
-      for (const b of blobs) {
-        this.s.clearStale.run(b.sha256, stale);
+      const marked = blobs.map((b) => this.s.mark.get(b.sha256)?.gc_mark ?? null);
+      if (marked.some((m) => m !== null && m > stale)) return false;
+      blobs.forEach((b, i) => {
+        if (marked[i] !== null) this.s.clearStale.run(b.sha256, stale);
         if (b.size !== undefined) this.s.row.run(b.sha256, b.size);
         this.s.lease.run(id, b.sha256, o.until);
-      }
+      });
       return true;
     });
   }
