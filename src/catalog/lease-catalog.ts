@@ -6,8 +6,8 @@
  * - A push takes a lease on every blob it will rely on ({@link LeaseCatalog.leaseBlobs})
  *   *before* it commits or checks their bytes, and gives it back in the same transaction that
  *   adds its references (`NewArtifact.leaseId`), or with {@link LeaseCatalog.releaseLease} when
- *   it fails. Nothing on the push path ever deletes bytes: bytes a failed push committed stay
- *   behind a blob row at refs 0, for garbage collection.
+ *   it fails. Nothing on the push path deletes bytes but through this protocol (a failed push
+ *   may ask for its own new bytes to be collected: marked only if nothing else holds them).
  * - Garbage collection marks a blob row ({@link LeaseCatalog.markBlob}) only while it has no
  *   reference and no live lease, deletes the bytes, then removes the row
  *   ({@link LeaseCatalog.dropMarkedBlob}). While a row is marked no lease is granted and no
@@ -22,15 +22,15 @@
  */
 export interface LeaseCatalog {
   /**
-   * Leases every blob in `blobs` until `until` (epoch ms) under the lease id `id` (unique per
-   * caller, e.g. a fresh random id), creating a row at refs 0 for a blob given with a size and
-   * not yet known. Returns false, leasing nothing, if any of them is marked by a live
-   * collection (retry shortly: the row goes once its bytes are deleted); a stale mark (older
-   * than `now - staleMs`) is cleared instead.
+   * Leases every blob in `sha256s` until `until` (epoch ms) under the lease id `id` (unique per
+   * caller, e.g. a fresh random id), whether or not the catalog has a row for it yet. Returns
+   * false, leasing nothing, if any of them is marked by a live collection (retry shortly: the
+   * row goes once its bytes are deleted); a stale mark (older than `now - staleMs`) is cleared
+   * instead.
    */
   leaseBlobs(
     id: string,
-    blobs: { sha256: string; size?: number }[],
+    sha256s: string[],
     o: { now: number; until: number; staleMs: number },
   ): Promise<boolean>;
   /** Gives back every blob lease taken under `id` (idempotent). */

@@ -4,7 +4,7 @@ import type { BlobBody, BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
+import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
 import {
@@ -120,7 +120,7 @@ export class ArtifactService {
    * for a by-reference push the size), then adds the catalog row, which gives the lease back.
    * Nothing here deletes bytes directly: if the row cannot be added, bytes this push created
    * go through garbage collection's own protocol (marked only if nothing references or leases
-   * them), else stay behind their blob row at refs 0 for the next sweep.
+   * them).
    */
   private async record(
     input: PushInput,
@@ -128,11 +128,10 @@ export class ArtifactService {
     size: number,
     commitBytes: () => Promise<boolean | number>,
   ): Promise<PushResult> {
-    const leaseId = await leaseBlobs(
-      this.o.catalog,
-      [{ sha256, size: size >= 0 ? size : undefined }],
-      { clock: this.o.clock, staleMs: this.staleMs },
-    );
+    const leaseId = await leaseBlobs(this.o.catalog, [sha256], {
+      clock: this.o.clock,
+      staleMs: this.staleMs,
+    });
     let rec: PushResult;
     let committed: boolean | number = false;
     try {
@@ -158,7 +157,7 @@ export class ArtifactService {
       await this.o.catalog.leases.releaseLease(leaseId).catch(() => undefined);
       // Bytes only this push brought go again, through garbage collection's own protocol
       // (a push of the same bytes elsewhere holds a lease or a reference, and keeps them).
-      if (committed === true) await this.collectBlob(sha256).catch(() => undefined);
+      if (committed === true) await this.removeUnreferencedBytes(sha256).catch(() => undefined);
       throw err;
     }
     this.o.events.publish('artifact.created', rec.session, rec);
@@ -238,11 +237,8 @@ export class ArtifactService {
       this.deferredDeletes.add(sha256);
       return false;
     }
-    const mark = await this.o.catalog.leases.markBlob(sha256, this.o.clock(), this.staleMs);
-    if (mark === null) return false;
-    await this.o.blobs.delete(sha256);
-    await this.o.catalog.leases.dropMarkedBlob(sha256, mark);
-    return true;
+    const o = { now: this.o.clock(), staleMs: this.staleMs };
+    return collectBytes(this.o.catalog, this.o.blobs, sha256, o);
   }
 
   private deleteHolds = 0;

@@ -1,7 +1,7 @@
 import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ConflictError, InvalidInputError } from '../lib/errors.js';
-import { leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
+import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
 import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
 import type { Signer } from './signer.js';
@@ -69,15 +69,14 @@ export async function commitImport(
   staged: StagedBlob[],
   ttlMs?: number,
 ): Promise<ImportResult> {
-  const blobs = [
-    ...new Map(staged.map((s) => [s.sha256, { sha256: s.sha256, size: s.size }])).values(),
-  ];
+  const shas = [...new Set(staged.map((s) => s.sha256))];
   try {
     // Leased first: garbage collection cannot remove bytes between their commit and the rows.
-    const leaseId = await leaseBlobs(d.catalog, blobs, { clock: d.clock, staleMs: MARK_STALE_MS });
+    const leaseId = await leaseBlobs(d.catalog, shas, { clock: d.clock, staleMs: MARK_STALE_MS });
     let session: SessionRecord;
+    const added: string[] = [];
     try {
-      for (const s of staged) await s.commit();
+      for (const s of staged) if (await s.commit()) added.push(s.sha256);
       session = await d.catalog.imports.importSession({
         id: b.session.id,
         meta: b.session.meta,
@@ -101,10 +100,14 @@ export async function commitImport(
         })),
         now: d.clock(),
       });
-    } finally {
-      // Bytes a failed import committed stay at refs 0, for garbage collection.
+    } catch (err) {
       await d.catalog.leases.releaseLease(leaseId);
+      // Bytes this import brought go again, through garbage collection's own protocol.
+      const o = { now: d.clock(), staleMs: MARK_STALE_MS };
+      for (const sha of added) await collectBytes(d.catalog, d.blobs, sha, o);
+      throw err;
     }
+    await d.catalog.leases.releaseLease(leaseId);
     const now = d.clock();
     for (const a of await d.catalog.sessionArtifacts(session.id, now))
       d.events.publish('artifact.created', session.id, a);

@@ -22,8 +22,11 @@ export class SqliteLeases implements LeaseCatalog {
       clearStale: db.prepare(
         'UPDATE blobs SET gc_mark = NULL WHERE sha256 = ? AND gc_mark IS NOT NULL AND gc_mark <= ?',
       ),
-      row: db.prepare(
-        'INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 0) ON CONFLICT(sha256) DO NOTHING',
+      // The common case in one statement: no mark on the row (or no row).
+      leaseUnmarked: db.prepare(
+        `INSERT INTO blob_leases (id, sha256, until) SELECT @id, @sha, @until
+         WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = @sha AND gc_mark IS NOT NULL)
+         ON CONFLICT(sha256, id) DO UPDATE SET until = max(until, excluded.until)`,
       ),
       lease: db.prepare(
         `INSERT INTO blob_leases (id, sha256, until) VALUES (?, ?, ?)
@@ -47,17 +50,26 @@ export class SqliteLeases implements LeaseCatalog {
 
   async leaseBlobs(
     id: string,
-    blobs: { sha256: string; size?: number }[],
+    sha256s: string[],
     o: { now: number; until: number; staleMs: number },
   ): Promise<boolean> {
+    // A push leases one blob: one statement, no savepoint, in the push's group commit.
+    if (sha256s.length === 1) {
+      const one = { id, sha: sha256s[0], until: o.until };
+      if (
+        await this.batch.runOrdered(() => this.s.leaseUnmarked.run(one).changes > 0, {
+          single: true,
+        })
+      )
+        return true;
+    }
     return this.batch.runOrdered(() => {
       const stale = o.now - o.staleMs;
-      const marked = blobs.map((b) => this.s.mark.get(b.sha256)?.gc_mark ?? null);
+      const marked = sha256s.map((sha) => this.s.mark.get(sha)?.gc_mark ?? null);
       if (marked.some((m) => m !== null && m > stale)) return false;
-      blobs.forEach((b, i) => {
-        if (marked[i] !== null) this.s.clearStale.run(b.sha256, stale);
-        if (b.size !== undefined) this.s.row.run(b.sha256, b.size);
-        this.s.lease.run(id, b.sha256, o.until);
+      sha256s.forEach((sha, i) => {
+        if (marked[i] !== null) this.s.clearStale.run(sha, stale);
+        this.s.lease.run(id, sha, o.until);
       });
       return true;
     });
