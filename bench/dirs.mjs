@@ -28,6 +28,8 @@ const base = tempDir('cairn-bench-dirs-');
 const CLI = join(ROOT, 'bin/cairn.js');
 const AWS = fs.existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 
+// Ceph's admin sockets live under its directory, and a socket path must stay under 108 bytes.
+const cephDir = fs.mkdtempSync('/tmp/cairn-ceph-');
 const rgwPort = await freePort();
 const ceph = spawnSync(
   'bash',
@@ -43,6 +45,16 @@ const ceph = spawnSync(
 if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
 console.log(ceph.stdout.split('\n')[0]);
 const cephPids = [...ceph.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+// Whatever happens from here, Ceph's daemons do not outlive the benchmark.
+process.on('exit', () => {
+  for (const pid of cephPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
 const endpoint = `http://127.0.0.1:${rgwPort}`;
 // rclone refuses any AWS_CA_BUNDLE with its plain-http transport; radosgw is plain http here.
 const { AWS_CA_BUNDLE: _bundle, ...baseEnv } = process.env;
@@ -162,13 +174,6 @@ for (const n of SIZES) {
   console.log(n, JSON.stringify(results[n]));
 }
 await cairn.stop();
-for (const pid of cephPids) {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
 record('dirs', {
   peers: {
     aws: spawnSync(AWS, ['--version'], { encoding: 'utf8' }).stdout.trim(),
@@ -180,6 +185,7 @@ record('dirs', {
   results,
 });
 fs.rmSync(base, { recursive: true, force: true });
+fs.rmSync(cephDir, { recursive: true, force: true });
 
 function minSec(t) {
   const m = /^(\d+)m([\d.]+)s$/.exec(t);

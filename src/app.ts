@@ -176,7 +176,6 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     imports: new ImportService({
       catalog,
       blobs,
-      blobLocks: artifacts.blobLocks,
       events,
       signer,
       clock,

@@ -67,8 +67,9 @@ export interface RecoverReport {
  * - `stage` streams the source to temporary storage while hashing, never buffering it whole;
  *   on any error (source aborted, too large, digest mismatch, disk full) nothing remains.
  * - `get` throws NotFoundError for an unknown hash (never returns an empty stream).
- * - `delete` is idempotent. Callers serialize `delete` against `commit` of the same hash
- *   (the core does it with a per-hash lock) so a blob being re-added is never lost.
+ * - `delete` is idempotent. Callers never run `delete` and `commit` of the same hash at once
+ *   (the core keeps them apart with catalog leases and marks, see LeaseCatalog), so a blob
+ *   being re-added is never lost.
  */
 export interface BlobStore {
   /** Streams `source` into staging; see {@link StagedBlob}. */

@@ -15,6 +15,10 @@ import type { ImportCatalog } from './import-catalog.js';
 import type { StatsCatalog } from './stats-catalog.js';
 import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
+import type { LeaseCatalog } from './lease-catalog.js';
+import type { IdempotencyCatalog } from './idempotency-catalog.js';
+
+export type { IdempotentAnswer } from './idempotency-catalog.js';
 
 /** What {@link Catalog.addArtifact} stores. Times are epoch milliseconds. */
 export interface NewArtifact {
@@ -30,14 +34,8 @@ export interface NewArtifact {
   derivedFrom: string[];
   /** Expiry to give the session if this push creates it. */
   sessionExpiresAt: number | null;
-}
-
-/** The answer remembered for an idempotency key, and what the request was. */
-export interface IdempotentAnswer {
-  status: number;
-  body: string;
-  /** What the key was first used for (method, target); null for answers stored without it. */
-  request: string | null;
+  /** The caller's blob lease (see LeaseCatalog), given back in the same transaction. */
+  leaseId?: string;
 }
 
 /** A stored share link (the secret itself is never stored). */
@@ -86,11 +84,21 @@ export interface CatalogCapabilities {
 /**
  * The catalog: sessions, artifacts, metadata, blob reference counts, tokens, share links.
  *
- * Contract for every implementation (checked by test/catalog-suite.ts):
- * - Every method is atomic. `addArtifact` creates the session when missing, assigns the next
- *   version for the name, adds one reference to the blob and updates the session's counters in
- *   one transaction; it throws SessionSealedError if the session is sealed and
+ * Contract for every implementation (checked by test/conformance/catalog-suite.ts, also with
+ * two instances over one store, as several processes or nodes would share it):
+ * - Every method is atomic, and correct when other writers interleave: nothing relies on a
+ *   lock or state inside one process.
+ * - `addArtifact` creates the session when missing, takes the next version for the name from
+ *   a counter kept per (session, name) (two concurrent pushes of one name get two consecutive
+ *   numbers; a number is never given twice, even after its row was deleted or expired), adds
+ *   one reference to the blob (BlobCollectedError if its row is marked for collection: hold a
+ *   lease, see LeaseCatalog), gives back `leaseId`, and updates the session's counters, in one
+ *   transaction; it throws SessionSealedError if the session is sealed and
  *   InvalidInputError(`invalid_derived_from`) for an unknown id in `derivedFrom`.
+ * - A blob reference is given back only for an artifact row the removal itself deleted (e.g.
+ *   `DELETE … RETURNING`), in every path that removes rows (delete, session delete, sweep,
+ *   prune, purge of an expired session), so references always equal the live rows even when
+ *   two removals of the same row race. Removing rows never removes bytes.
  * - Once a write method resolves, the write is durable to the level the catalog was opened with.
  * - Reads never return artifacts or sessions that expired before `now`.
  * - Lookups of a missing thing return `null`; they do not throw.
@@ -108,6 +116,10 @@ export interface Catalog {
   readonly imports: ImportCatalog;
   /** Counts for metrics (see StatsCatalog). */
   readonly stats: StatsCatalog;
+  /** Blob leases and collection marks: GC against pushes of the same bytes (see LeaseCatalog). */
+  readonly leases: LeaseCatalog;
+  /** Idempotency keys as claims with a lease (see IdempotencyCatalog). */
+  readonly idempotency: IdempotencyCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.
@@ -177,8 +189,6 @@ export interface Catalog {
 
   /** Number of live artifacts that reference a blob. */
   blobRefs(sha256: string): Promise<number>;
-  /** Forgets a blob row if nothing references it; true if it did (caller then deletes bytes). */
-  dropBlobIfUnreferenced(sha256: string): Promise<boolean>;
   /** Every blob the catalog knows with its reference count and size. */
   listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }>;
 
@@ -191,11 +201,6 @@ export interface Catalog {
   deleteToken(id: string): Promise<void>;
   /** Number of tokens of this scope. */
   countTokens(scope?: Scope): Promise<number>;
-
-  /** A cached answer for an idempotency key, or null (entries older than `since` are ignored). */
-  getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null>;
-  /** Remembers the answer to a request with an idempotency key. */
-  putIdempotent(key: string, answer: IdempotentAnswer, now: number): Promise<void>;
 
   /** Closes the catalog; further calls fail. */
   close(): Promise<void>;

@@ -32,10 +32,11 @@ export interface RemovedRows {
 }
 
 /**
- * Retention writes of the catalog. Every method is atomic. Removing rows never removes bytes:
- * a blob whose reference count drops to 0 keeps its row (refs 0) until the caller collects it
- * under the blob's lock (ArtifactService.collectBlob), so a concurrent push of the same bytes
- * can never lose them.
+ * Retention writes of the catalog. Every method is atomic, and gives back a blob reference
+ * only for a row it really deleted (a racing removal of the same row counts once). Removing
+ * rows never removes bytes: a blob whose reference count drops to 0 keeps its row (refs 0)
+ * until garbage collection marks it and deletes its bytes (see LeaseCatalog), so a concurrent
+ * push of the same bytes can never lose them. Counts returned are of rows really removed.
  */
 export interface RetentionCatalog {
   /**

@@ -4,8 +4,8 @@ import type { BlobBody, BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { NotFoundError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { KeyedMutex } from '../lib/keyed-mutex.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
+import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
 import {
@@ -52,19 +52,23 @@ export interface ArtifactServiceOptions {
   maxSize: number;
   /** TTL given to artifacts pushed without one (ms), if any. */
   defaultTtlMs?: number;
-  /** Runs after each successful push, outside the blob lock (keep-last-N pruning). */
+  /** Runs after each successful push (keep-last-N pruning). */
   afterPush?: (rec: ArtifactRecord) => Promise<void>;
+  /** Age after which a collection mark counts as a dead collector's (default MARK_STALE_MS). */
+  markStaleMs?: number;
 }
 
 /**
- * Pushing, reading, querying and deleting artifacts. Owns the per-blob lock that keeps a
- * blob's removal from racing a push of the same bytes.
+ * Pushing, reading, querying and deleting artifacts, and collecting the bytes nothing
+ * references. A push and the collection of the same bytes are kept apart through the catalog
+ * (leases and marks, see LeaseCatalog), so they may run in different processes.
  */
 export class ArtifactService {
-  /** Per-sha256 lock shared with garbage collection. */
-  readonly blobLocks = new KeyedMutex();
+  private readonly staleMs: number;
 
-  constructor(private readonly o: ArtifactServiceOptions) {}
+  constructor(private readonly o: ArtifactServiceOptions) {
+    this.staleMs = o.markStaleMs ?? MARK_STALE_MS;
+  }
 
   /**
    * Streams `source` into the store and records it. Throws InvalidInputError for bad names,
@@ -101,7 +105,7 @@ export class ArtifactService {
 
   /** Pushes many artifacts into one session atomically; see {@link pushBatch}. */
   async pushBatch(input: BatchInput, entries: AsyncIterable<BatchEntry>): Promise<PushResult[]> {
-    return pushBatch({ ...this.o, blobLocks: this.blobLocks }, input, entries);
+    return pushBatch({ ...this.o, markStaleMs: this.staleMs }, input, entries);
   }
 
   private validate(input: PushInput): void {
@@ -112,9 +116,11 @@ export class ArtifactService {
   }
 
   /**
-   * Under the blob's lock: makes the bytes durable (`commitBytes` returns whether they were
-   * new, or for a by-reference push the size), then adds the catalog row. If the row cannot be
-   * added, bytes that nothing references are removed again.
+   * Leases the blob, makes the bytes durable (`commitBytes` returns whether they were new, or
+   * for a by-reference push the size), then adds the catalog row, which gives the lease back.
+   * Nothing here deletes bytes directly: if the row cannot be added, bytes this push created
+   * go through garbage collection's own protocol (marked only if nothing references or leases
+   * them).
    */
   private async record(
     input: PushInput,
@@ -122,46 +128,41 @@ export class ArtifactService {
     size: number,
     commitBytes: () => Promise<boolean | number>,
   ): Promise<PushResult> {
-    const rec = await this.recordLocked(input, sha256, size, commitBytes);
-    await this.o.afterPush?.(rec);
-    return rec;
-  }
-
-  private async recordLocked(
-    input: PushInput,
-    sha256: string,
-    size: number,
-    commitBytes: () => Promise<boolean | number>,
-  ): Promise<PushResult> {
-    return this.blobLocks.run(sha256, async () => {
-      const committed = await commitBytes();
-      const created = committed === true;
-      const finalSize = typeof committed === 'number' ? committed : size;
+    const leaseId = await leaseBlobs(this.o.catalog, [sha256], {
+      clock: this.o.clock,
+      staleMs: this.staleMs,
+    });
+    let rec: PushResult;
+    let committed: boolean | number = false;
+    try {
+      committed = await commitBytes();
       const now = this.o.clock();
       const ttl = input.ttlMs ?? this.o.defaultTtlMs;
-      try {
-        const rec = await this.o.catalog.addArtifact({
-          id: newId('a', now),
-          session: input.session,
-          name: input.name,
-          sha256,
-          size: finalSize,
-          contentType: input.contentType || mime.getType(input.name) || 'application/octet-stream',
-          meta: input.meta ?? {},
-          createdAt: now,
-          expiresAt: ttl === undefined ? null : now + ttl,
-          derivedFrom: [...new Set(input.derivedFrom ?? [])],
-          sessionExpiresAt: null,
-        });
-        const result = { ...rec, deduplicated: !created };
-        this.o.events.publish('artifact.created', rec.session, result);
-        return result;
-      } catch (err) {
-        if (created && (await this.o.catalog.blobRefs(sha256)) === 0)
-          await this.o.blobs.delete(sha256);
-        throw err;
-      }
-    });
+      const added = await this.o.catalog.addArtifact({
+        id: newId('a', now),
+        session: input.session,
+        name: input.name,
+        sha256,
+        size: typeof committed === 'number' ? committed : size,
+        contentType: input.contentType || mime.getType(input.name) || 'application/octet-stream',
+        meta: input.meta ?? {},
+        createdAt: now,
+        expiresAt: ttl === undefined ? null : now + ttl,
+        derivedFrom: [...new Set(input.derivedFrom ?? [])],
+        sessionExpiresAt: null,
+        leaseId,
+      });
+      rec = { ...added, deduplicated: committed !== true };
+    } catch (err) {
+      await this.o.catalog.leases.releaseLease(leaseId).catch(() => undefined);
+      // Bytes only this push brought go again, through garbage collection's own protocol
+      // (a push of the same bytes elsewhere holds a lease or a reference, and keeps them).
+      if (committed === true) await this.removeUnreferencedBytes(sha256).catch(() => undefined);
+      throw err;
+    }
+    this.o.events.publish('artifact.created', rec.session, rec);
+    await this.o.afterPush?.(rec);
+    return rec;
   }
 
   /** True if the store holds bytes with this hash. */
@@ -219,30 +220,30 @@ export class ArtifactService {
     return removed.record;
   }
 
-  /** Removes a blob's bytes if (under its lock) the catalog holds no reference to it. */
+  /**
+   * Removes a blob's bytes if the catalog has its row with no reference and no lease: marks
+   * the row, deletes the bytes, removes the row (a crash in between leaves a marked row, taken
+   * over by a later collection once stale, never bytes without a row). True if it did.
+   */
   async collectBlob(sha256: string): Promise<boolean> {
-    return this.blobLocks.run(sha256, async () => {
-      const row = await this.o.catalog.audit.blob(sha256);
-      if (!row || row.refs > 0) return false;
-      // Bytes before the row: a crash in between leaves a row without bytes, which the next
-      // collection drops, never bytes without a row (an orphan only fsck would find).
-      await this.deleteBytes(sha256);
-      return this.o.catalog.dropBlobIfUnreferenced(sha256);
-    });
+    const row = await this.o.catalog.audit.blob(sha256);
+    if (!row || row.refs > 0) return false;
+    return this.removeUnreferencedBytes(sha256);
   }
 
   /**
-   * Removes a blob's bytes if (under its lock) no artifact references them, whether or not the
-   * catalog has a row for the blob (fsck's orphans). True if the bytes went (or will go once
-   * the running backups end).
+   * Removes a blob's bytes if no artifact references them and no push holds a lease on them,
+   * whether or not the catalog has a row for the blob (fsck's orphans). True if the bytes went;
+   * false if they stay (referenced, leased, being collected by someone else, or a backup is
+   * running: then they go when it ends).
    */
   async removeUnreferencedBytes(sha256: string): Promise<boolean> {
-    return this.blobLocks.run(sha256, async () => {
-      if ((await this.o.catalog.blobRefs(sha256)) > 0) return false;
-      await this.deleteBytes(sha256);
-      await this.o.catalog.dropBlobIfUnreferenced(sha256);
-      return true;
-    });
+    if (this.deleteHolds > 0) {
+      this.deferredDeletes.add(sha256);
+      return false;
+    }
+    const o = { now: this.o.clock(), staleMs: this.staleMs };
+    return collectBytes(this.o.catalog, this.o.blobs, sha256, o);
   }
 
   private deleteHolds = 0;
@@ -251,8 +252,8 @@ export class ArtifactService {
   /**
    * Keeps every blob's bytes on disk until the returned release runs (an online backup reads
    * blobs its catalog snapshot references, which may lose their last reference meanwhile).
-   * Deletions asked for meanwhile run at release, each re-checked under the blob's lock (a
-   * crash before that leaves their bytes as orphans for `cairn fsck --repair`).
+   * Collections asked for meanwhile run at release (a crash before that leaves their rows at
+   * refs 0 for the next sweep).
    */
   holdBlobDeletes(): () => Promise<void> {
     this.deleteHolds++;
@@ -265,10 +266,5 @@ export class ArtifactService {
       this.deferredDeletes.clear();
       for (const sha of pending) await this.removeUnreferencedBytes(sha);
     };
-  }
-
-  private async deleteBytes(sha256: string): Promise<void> {
-    if (this.deleteHolds > 0) this.deferredDeletes.add(sha256);
-    else await this.o.blobs.delete(sha256);
   }
 }

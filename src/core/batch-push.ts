@@ -4,8 +4,8 @@ import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
 import type { Catalog, NewArtifact } from '../catalog/catalog.js';
 import { CairnError, InvalidInputError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import type { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { PushResult } from './artifact-service.js';
+import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
 import type { ArtifactRecord } from './types.js';
 import {
@@ -56,7 +56,8 @@ export interface BatchDeps {
   blobs: BlobStore;
   events: EventBus;
   clock: () => number;
-  blobLocks: KeyedMutex;
+  /** Age after which a collection mark counts as a dead collector's (see blob-leases). */
+  markStaleMs?: number;
   maxSize: number;
   defaultTtlMs?: number;
   afterPush?: (rec: ArtifactRecord) => Promise<void>;
@@ -66,8 +67,7 @@ export interface BatchDeps {
  * Pushes many artifacts into one session atomically: every entry is streamed into staging
  * (small ones held in memory, larger ones streamed to the blob store) and checked — name,
  * metadata, size, announced digest, no name twice — before anything is written; then the
- * bytes are committed and all rows added in one catalog transaction, under the locks of every
- * blob involved. All entries become visible at once, or none does: a bad entry refuses the
+ * blobs are leased, their bytes committed and all rows added in one catalog transaction. All entries become visible at once, or none does: a bad entry refuses the
  * whole batch with an error whose message names it, and bytes this batch added that nothing
  * references are removed again. Publishes `artifact.created` per entry, in order.
  */
@@ -117,27 +117,32 @@ export async function pushBatch(
   }
 }
 
-/** Commits the staged bytes and adds every row in one transaction, under every blob's lock. */
+/** Leases the blobs, commits the staged bytes and adds every row in one transaction. */
 async function commit(d: BatchDeps, input: BatchInput, staged: Staged[]): Promise<PushResult[]> {
-  const shas = [...new Set(staged.map((s) => s.blob.sha256))].sort();
-  return d.blobLocks.runAll(shas, async () => {
-    // One commit per distinct blob, all at once: small ones then share one catalog commit.
-    const first = new Map(staged.map((s) => [s.blob.sha256, s.blob] as const).reverse());
-    const created = new Set<string>();
-    const commits = [...first.values()].map(async (b) => {
-      if (await b.commit()) created.add(b.sha256);
-    });
-    try {
-      await Promise.all(commits);
-      const recs = await d.catalog.addArtifacts(rowsOf(d, input, staged));
-      return recs.map((r) => ({ ...r, deduplicated: !created.has(r.sha256) }));
-    } catch (err) {
-      await Promise.allSettled(commits);
-      for (const sha of created)
-        if ((await d.catalog.blobRefs(sha)) === 0) await d.blobs.delete(sha);
-      throw err;
-    }
+  const shas = [...new Set(staged.map((s) => s.blob.sha256))];
+  const staleMs = d.markStaleMs ?? MARK_STALE_MS;
+  // Leased first: garbage collection cannot remove bytes between their commit and the rows,
+  // which give the lease back in their own transaction.
+  const leaseId = await leaseBlobs(d.catalog, shas, { clock: d.clock, staleMs });
+  // One commit per distinct blob, all at once: small ones then share one catalog commit.
+  const first = new Map(staged.map((s) => [s.blob.sha256, s.blob] as const).reverse());
+  const created = new Set<string>();
+  const commits = [...first.values()].map(async (b) => {
+    if (await b.commit()) created.add(b.sha256);
   });
+  try {
+    await Promise.all(commits);
+    const rows = rowsOf(d, input, staged).map((r) => ({ ...r, leaseId }));
+    const recs = await d.catalog.addArtifacts(rows);
+    return recs.map((r) => ({ ...r, deduplicated: !created.has(r.sha256) }));
+  } catch (err) {
+    await Promise.allSettled(commits);
+    await d.catalog.leases.releaseLease(leaseId).catch(() => undefined);
+    // Bytes only this batch brought go again, through garbage collection's own protocol.
+    const o = { now: d.clock(), staleMs };
+    for (const sha of created) await collectBytes(d.catalog, d.blobs, sha, o).catch(() => false);
+    throw err;
+  }
 }
 
 /** The catalog rows of a batch, stamped now. */

@@ -54,7 +54,7 @@ const PAGE = 1000;
  * `cairn fsck`: rehashes every blob, checks the catalog's rows against the blobs and the
  * reference counts, and with `repair` fixes what is safe to fix: reference counts, session
  * counters and latest flags are recomputed from the artifact rows, and bytes no artifact
- * references (orphans, including corrupt ones) are removed under the blob's lock. It never
+ * references (orphans, including corrupt ones) are removed once marked (see LeaseCatalog). It never
  * removes a referenced blob nor an artifact row: a corrupt or missing referenced blob is
  * reported for restoring from a backup. Safe while the server runs.
  */
@@ -142,11 +142,8 @@ export class FsckService {
       r.blobs_checked++;
       r.bytes_hashed += hashed.size;
       const row = await this.o.catalog.audit.blob(sha);
-      // Under the blob's lock: a push of these bytes in flight has its row by then.
-      const referenced = await this.o.artifacts.blobLocks.run(
-        sha,
-        async () => (await this.o.catalog.blobRefs(sha)) > 0,
-      );
+      // A push of these bytes in flight holds a lease: removal below leaves them alone.
+      const referenced = (await this.o.catalog.blobRefs(sha)) > 0;
       if (referenced) {
         if (hashed.sha256 !== sha)
           add('corrupt', sha, `its bytes hash to ${hashed.sha256}; restore it from a backup`);
@@ -161,7 +158,7 @@ export class FsckService {
         if (!removed) r.gc_pending++;
         continue;
       }
-      // Referenced again meanwhile (a push of the same bytes won the lock): not an orphan.
+      // Referenced again meanwhile (a push of the same bytes leased them): not an orphan.
       if (repair && !removed && (await this.o.catalog.blobRefs(sha)) > 0) continue;
       add('orphan', sha, `${what} (${hashed.size} B)`, removed);
     }

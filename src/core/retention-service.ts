@@ -33,8 +33,8 @@ export interface RetentionServiceOptions {
 /**
  * Retention rules over the catalog and blob store: expiry sweeps, garbage collection of
  * unreferenced blobs, keep-last-N pruning and deleting open sessions. Bytes are only ever
- * removed through {@link ArtifactService.collectBlob}, under the blob's lock, so a push of the
- * same bytes racing a sweep never loses them.
+ * removed through {@link ArtifactService.collectBlob}, which marks the blob row first (see
+ * LeaseCatalog), so a push of the same bytes racing a sweep, in any process, never loses them.
  */
 export class RetentionService {
   /** Serializes sweeps (background and on demand): one at a time. */
@@ -105,7 +105,8 @@ export class RetentionService {
     const out = { blobs: 0, bytes: 0 };
     for (;;) {
       const batch = await this.o.catalog.retention.unreferencedBlobs(this.o.batchSize);
-      // Several at a time (each under its own blob's lock), so their catalog updates share
+      let collected = 0;
+      // Several at a time (each marked on its own), so their catalog updates share
       // group commits instead of paying one commit each.
       for (let i = 0; i < batch.length; i += COLLECT_PARALLEL) {
         const started = performance.now();
@@ -113,12 +114,14 @@ export class RetentionService {
         const done = await Promise.all(slice.map((b) => this.o.artifacts.collectBlob(b.sha256)));
         slice.forEach((b, j) => {
           if (!done[j]) return;
+          collected++;
           out.blobs++;
           out.bytes += b.size;
         });
         await pauseAfter(started);
       }
-      if (batch.length < this.o.batchSize) return out;
+      // Rows still leased by pushes (or marked by another collector) stay: no endless loop.
+      if (batch.length < this.o.batchSize || collected === 0) return out;
     }
   }
 

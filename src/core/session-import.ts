@@ -1,7 +1,7 @@
 import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ConflictError, InvalidInputError } from '../lib/errors.js';
-import type { KeyedMutex } from '../lib/keyed-mutex.js';
+import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
 import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
 import type { Signer } from './signer.js';
@@ -11,8 +11,6 @@ import type { SessionRecord } from './types.js';
 export interface ImportDeps {
   catalog: Catalog;
   blobs: BlobStore;
-  /** The artifact service's per-blob lock (shared with garbage collection). */
-  blobLocks: KeyedMutex;
   events: EventBus;
   signer: Signer;
   clock: () => number;
@@ -71,41 +69,45 @@ export async function commitImport(
   staged: StagedBlob[],
   ttlMs?: number,
 ): Promise<ImportResult> {
-  const shas = [...new Set(staged.map((s) => s.sha256))].sort();
+  const shas = [...new Set(staged.map((s) => s.sha256))];
   try {
-    const session = await d.blobLocks.runAll(shas, async () => {
-      const added: string[] = [];
+    // Leased first: garbage collection cannot remove bytes between their commit and the rows.
+    const leaseId = await leaseBlobs(d.catalog, shas, { clock: d.clock, staleMs: MARK_STALE_MS });
+    let session: SessionRecord;
+    const added: string[] = [];
+    try {
       for (const s of staged) if (await s.commit()) added.push(s.sha256);
-      try {
-        return await d.catalog.imports.importSession({
-          id: b.session.id,
-          meta: b.session.meta,
-          createdAt: Date.parse(b.session.created_at),
-          sealedAt: b.session.sealed_at === null ? null : Date.parse(b.session.sealed_at),
-          digest: b.session.digest,
-          signature: b.session.signature,
-          sealKey: b.key && b.key.id !== d.signer.publicKey.id ? b.key : null,
-          // An export carries no TTL: the importing server's own choice, or none.
-          expiresAt: ttlMs === undefined ? null : d.clock() + ttlMs,
-          artifacts: b.artifacts.map((a) => ({
-            id: a.id,
-            name: a.name,
-            version: a.version,
-            sha256: a.sha256,
-            size: a.size,
-            contentType: a.content_type,
-            meta: a.meta,
-            createdAt: Date.parse(a.created_at),
-            derivedFrom: a.derived_from,
-          })),
-          now: d.clock(),
-        });
-      } catch (err) {
-        for (const sha of added)
-          if ((await d.catalog.blobRefs(sha)) === 0) await d.blobs.delete(sha);
-        throw err;
-      }
-    });
+      session = await d.catalog.imports.importSession({
+        id: b.session.id,
+        meta: b.session.meta,
+        createdAt: Date.parse(b.session.created_at),
+        sealedAt: b.session.sealed_at === null ? null : Date.parse(b.session.sealed_at),
+        digest: b.session.digest,
+        signature: b.session.signature,
+        sealKey: b.key && b.key.id !== d.signer.publicKey.id ? b.key : null,
+        // An export carries no TTL: the importing server's own choice, or none.
+        expiresAt: ttlMs === undefined ? null : d.clock() + ttlMs,
+        artifacts: b.artifacts.map((a) => ({
+          id: a.id,
+          name: a.name,
+          version: a.version,
+          sha256: a.sha256,
+          size: a.size,
+          contentType: a.content_type,
+          meta: a.meta,
+          createdAt: Date.parse(a.created_at),
+          derivedFrom: a.derived_from,
+        })),
+        now: d.clock(),
+      });
+    } catch (err) {
+      await d.catalog.leases.releaseLease(leaseId);
+      // Bytes this import brought go again, through garbage collection's own protocol.
+      const o = { now: d.clock(), staleMs: MARK_STALE_MS };
+      for (const sha of added) await collectBytes(d.catalog, d.blobs, sha, o);
+      throw err;
+    }
+    await d.catalog.leases.releaseLease(leaseId);
     const now = d.clock();
     for (const a of await d.catalog.sessionArtifacts(session.id, now))
       d.events.publish('artifact.created', session.id, a);

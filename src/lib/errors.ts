@@ -121,3 +121,17 @@ export function isDiskFull(err: unknown): boolean {
     code === 'ENOSPC' || code === 'EDQUOT' || (err as { code?: string })?.code === 'SQLITE_FULL'
   );
 }
+
+/**
+ * 503 `blob_being_collected`: garbage collection is removing these bytes right now (their
+ * catalog row is marked); the write that needed them changed nothing. Retry shortly.
+ */
+export class BlobCollectedError extends CairnError {
+  constructor(sha256: string) {
+    super(
+      'blob_being_collected',
+      503,
+      `the bytes ${sha256.slice(0, 12)}… are being garbage-collected right now; retry the request`,
+    );
+  }
+}

@@ -88,11 +88,17 @@ describe('Idempotency-Key on pushes', () => {
     };
     const admin = tokens.items.find((t) => t.scope === 'admin')?.id;
     // As a server before migration 5 stored it: the key's first 200 characters, no request.
-    await s.app.catalog.putIdempotent(
-      `${admin}:upgrade-1`,
-      { status: 201, body: JSON.stringify(first), request: null },
-      Date.now(),
-    );
+    const key = `${admin}:upgrade-1`;
+    const claim = {
+      holder: 'h',
+      request: '',
+      now: Date.now(),
+      leaseUntil: Date.now() + 1,
+      since: 0,
+    };
+    expect((await s.app.catalog.idempotency.claim(key, claim)).state).toBe('claimed');
+    const answer = { status: 201, body: JSON.stringify(first), request: null };
+    expect(await s.app.catalog.idempotency.finish(key, 'h', answer, Date.now())).toBe(true);
     const res = await put('/v1/sessions/idem5/artifacts/u.txt', 'u', {
       'Idempotency-Key': 'upgrade-1',
     });

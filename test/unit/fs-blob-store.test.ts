@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { FlushBehind } from '../../src/blobs/fs/flush-behind.js';
 import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { tempDir } from '../helpers/server.js';
-import { runBlobStoreSuite } from './blob-store-suite.js';
+import { runBlobStoreSuite } from '../conformance/blob-store-suite.js';
 
 async function make(durable: boolean, more: { flushEvery?: number; directIo?: boolean } = {}) {
   const root = tempDir();

@@ -7,7 +7,7 @@ import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
 import { TieredBlobStore } from '../../src/blobs/tiered/tiered-blob-store.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import { tempDir } from '../helpers/server.js';
-import { runBlobStoreSuite } from './blob-store-suite.js';
+import { runBlobStoreSuite } from '../conformance/blob-store-suite.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

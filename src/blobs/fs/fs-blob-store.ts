@@ -54,7 +54,7 @@ const CHUNK = 1024 * 1024;
 
 /**
  * Blobs as files under `<root>/blobs/ab/cd/<sha256>`; uploads stream to `<root>/tmp/` while
- * hashing and are renamed into place (after fsync when durable).
+ * hashing and are linked into place (after fsync when durable; see commit).
  */
 export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string;
@@ -147,7 +147,18 @@ export class FsBlobStore implements BlobStore {
           throw translate(err);
         }
         try {
-          await fsp.rename(tmp, dest);
+          // link(), not rename(): it fails if the name exists, so of concurrent commits of the
+          // same bytes (in this process or another) exactly one creates the blob.
+          await fsp.link(tmp, dest);
+        } catch (err) {
+          this.journal.end(sha256);
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw translate(err);
+          done = true;
+          await fsp.rm(tmp, { force: true });
+          return false;
+        }
+        try {
+          await fsp.rm(tmp, { force: true });
           if (this.durable) await fsyncPath(dir);
         } catch (err) {
           this.journal.end(sha256);

@@ -1,10 +1,15 @@
 import type Database from 'better-sqlite3';
-import { InvalidInputError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
+import {
+  BlobCollectedError,
+  InvalidInputError,
+  NotFoundError,
+  SessionSealedError,
+} from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
-  KEEP_VERSION_NUMBER,
+  NEXT_VERSION,
   effectiveExpiry,
   type ArtifactRow,
   type SessionRow,
@@ -31,15 +36,7 @@ export class ArtifactWrites {
       createSession: db.prepare(
         `INSERT INTO sessions (id, meta, created_at, updated_at, expires_at) VALUES (?, '{}', ?, ?, ?)`,
       ),
-      // The newest row's version, and the highest a deleted or expired version had: one call.
-      versions: db.prepare<
-        { seq: number; name: string },
-        { v: number | null; used: number | null }
-      >(
-        `SELECT (SELECT max(version) FROM artifacts WHERE session_seq = @seq AND name = @name) AS v,
-           (SELECT version FROM name_versions WHERE session_seq = @seq AND name = @name) AS used`,
-      ),
-      keepVersionNumber: db.prepare(KEEP_VERSION_NUMBER),
+      nextVersion: db.prepare<{ seq: number; name: string }, { version: number }>(NEXT_VERSION),
       unsetLatest: db.prepare(
         'UPDATE artifacts SET is_latest = 0 WHERE session_seq = ? AND name = ? AND is_latest = 1',
       ),
@@ -54,11 +51,18 @@ export class ArtifactWrites {
          WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
       ),
       lineage: db.prepare('INSERT OR IGNORE INTO lineage (child_seq, parent_id) VALUES (?, ?)'),
+      // A marked row is being collected: its bytes may be gone (see BlobCatalog.markBlob).
       blobRef: db.prepare(
-        'INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 1) ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1',
+        `INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 1)
+         ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1 WHERE gc_mark IS NULL`,
       ),
+      releaseLease: db.prepare('DELETE FROM blob_leases WHERE id = ?'),
       blobUnref: db.prepare<[string], { refs: number }>(
         'UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? RETURNING refs',
+      ),
+      // Only a row this statement removed gives its reference back (see dropRows).
+      deleteRow: db.prepare<[number], { sha256: string; size: number }>(
+        'DELETE FROM artifacts WHERE seq = ? RETURNING sha256, size',
       ),
       sessionCounts: db.prepare(
         'UPDATE sessions SET artifact_count = artifact_count + ?, total_bytes = total_bytes + ?, updated_at = ? WHERE seq = ?',
@@ -81,7 +85,6 @@ export class ArtifactWrites {
         'SELECT seq, session_seq, name, sha256, size, version, is_latest FROM artifacts WHERE id = ?',
       ),
       sessionBySeq: db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?'),
-      deleteRow: db.prepare('DELETE FROM artifacts WHERE seq = ?'),
       promoteLatest: db.prepare(
         `UPDATE artifacts SET is_latest = 1 WHERE seq = (
            SELECT seq FROM artifacts WHERE session_seq = ? AND name = ? ORDER BY version DESC LIMIT 1)`,
@@ -110,14 +113,12 @@ export class ArtifactWrites {
         );
       }
     }
-    const { v: previous, used } = this.s.versions.get({ seq: session.seq, name: a.name }) as {
-      v: number | null;
-      used: number | null;
+    const { version } = this.s.nextVersion.get({ seq: session.seq, name: a.name }) as {
+      version: number;
     };
-    if (previous !== null) this.s.unsetLatest.run(session.seq, a.name);
-    // Past any number a deleted or expired version had: a number never names other bytes.
-    const version = Math.max(previous ?? 0, used ?? 0) + 1;
-    this.s.blobRef.run(a.sha256, a.size);
+    if (version > 1) this.s.unsetLatest.run(session.seq, a.name);
+    if (this.s.blobRef.run(a.sha256, a.size).changes === 0) throw new BlobCollectedError(a.sha256);
+    if (a.leaseId !== undefined) this.s.releaseLease.run(a.leaseId);
     const meta = JSON.stringify(a.meta);
     const seq = Number(
       this.s.insert.run({
@@ -165,11 +166,11 @@ export class ArtifactWrites {
     const session = this.s.sessionBySeq.get(raw.session_seq) as SessionRow;
     if (session.sealed_at !== null) throw new SessionSealedError(session.id);
     const row = this.s.bySeq.get(raw.seq) as ArtifactRow;
-    this.s.keepVersionNumber.run({ seq: raw.session_seq, name: raw.name, version: raw.version });
-    this.s.deleteRow.run(raw.seq);
+    const gone = this.s.deleteRow.get(raw.seq);
+    if (!gone) throw new NotFoundError(`artifact '${id}' not found`);
     if (raw.is_latest) this.s.promoteLatest.run(raw.session_seq, raw.name);
-    this.s.sessionCounts.run(-1, -raw.size, now, raw.session_seq);
-    const refs = this.s.blobUnref.get(raw.sha256)?.refs ?? 0;
+    this.s.sessionCounts.run(-1, -gone.size, now, raw.session_seq);
+    const refs = this.s.blobUnref.get(gone.sha256)?.refs ?? 0;
     return { row, unreferenced: refs <= 0 };
   }
 }

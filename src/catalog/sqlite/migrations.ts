@@ -163,6 +163,38 @@ export const MIGRATIONS: string[] = [
       AND (a.expires_at IS NULL OR a.expires_at > s.sealed_at))
   WHERE s.sealed_at IS NOT NULL;
   `,
+  // 9: correct with more than one writer (issue 20). A version counter row per name, bumped
+  // with one upsert by every push (never max(version)+1, which two writers can both read),
+  // backfilled from the rows and from what migration 7 kept, which it replaces. Blob leases (a
+  // push's claim on bytes it relies on) and GC marks, so a collection never races a push of the
+  // same bytes on another connection. Idempotency keys as claims with a lease: a pending row
+  // (status 0) owned by a holder until it finishes or its lease runs out.
+  `
+  CREATE TABLE version_counters (
+    session_seq INTEGER NOT NULL REFERENCES sessions(seq) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (session_seq, name)
+  ) WITHOUT ROWID;
+  INSERT INTO version_counters (session_seq, name, version)
+    SELECT session_seq, name, max(version) FROM (
+      SELECT session_seq, name, version FROM artifacts
+      UNION ALL SELECT session_seq, name, version FROM name_versions)
+    GROUP BY session_seq, name;
+  DROP TABLE name_versions;
+
+  ALTER TABLE blobs ADD COLUMN gc_mark INTEGER;
+  CREATE TABLE blob_leases (
+    id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    until INTEGER NOT NULL,
+    PRIMARY KEY (sha256, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX blob_leases_id ON blob_leases(id);
+
+  ALTER TABLE idempotency ADD COLUMN holder TEXT;
+  ALTER TABLE idempotency ADD COLUMN lease_until INTEGER;
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

@@ -5,7 +5,7 @@
  */
 
 import type Database from 'better-sqlite3';
-import { KEEP_VERSION_NUMBER, type SessionRow } from './rows.js';
+import type { SessionRow } from './rows.js';
 
 /** The columns row removal needs. */
 export interface RawRow {
@@ -16,45 +16,50 @@ export interface RawRow {
 }
 
 /**
- * Deletes artifact rows and drops one blob reference each (running `before` on each row first);
- * returns the blobs that lost their last reference (their rows stay, at refs 0, until collected
- * under the blob lock). For whole sessions; see dropSomeRows for rows of one that stays.
+ * Deletes artifact rows and drops one blob reference for each row the DELETE really removed
+ * (another writer may have removed some first: their references are already given back), then
+ * runs `after` on it; returns the rows removed and the blobs that lost their last reference
+ * (their rows stay, at refs 0, until garbage collection marks and removes them). For whole
+ * sessions; see dropSomeRows for rows of one that stays.
  */
 export function dropRows<R extends RawRow>(
   db: Database.Database,
   rows: R[],
-  before?: (r: R) => void,
-): string[] {
-  const del = db.prepare('DELETE FROM artifacts WHERE seq = ?');
+  after?: (r: R) => void,
+): { removed: R[]; unreferenced: string[] } {
+  const del = db.prepare<[number], { sha256: string }>(
+    'DELETE FROM artifacts WHERE seq = ? RETURNING sha256',
+  );
   const unref = db.prepare<[string], { refs: number }>(
     'UPDATE blobs SET refs = refs - 1 WHERE sha256 = ? RETURNING refs',
   );
+  const removed: R[] = [];
   const unreferenced: string[] = [];
   for (const r of rows) {
-    before?.(r);
-    del.run(r.seq);
-    if ((unref.get(r.sha256)?.refs ?? 0) <= 0) unreferenced.push(r.sha256);
+    const gone = del.get(r.seq);
+    if (!gone) continue;
+    removed.push(r);
+    after?.(r);
+    if ((unref.get(gone.sha256)?.refs ?? 0) <= 0) unreferenced.push(gone.sha256);
   }
-  return unreferenced;
+  return { removed, unreferenced };
 }
 
 /**
  * {@link dropRows} for some rows of sessions that stay (expired alone, pruned): the counters of
- * an open session drop, a deleted newest version keeps its number used, and the newest
- * remaining version of each name becomes its latest.
+ * an open session drop for each row removed, and the newest remaining version of each name
+ * becomes its latest. (Version numbers are never reused: see NEXT_VERSION.)
  */
-export function dropSomeRows(
+export function dropSomeRows<R extends RawRow & { name: string }>(
   db: Database.Database,
-  rows: (RawRow & { name: string; version: number })[],
-): string[] {
+  rows: R[],
+): { removed: R[]; unreferenced: string[] } {
   const counters = db.prepare(
     // A sealed session's counters hold what its manifest holds (see COUNTED): left alone.
     'UPDATE sessions SET artifact_count = artifact_count - 1, total_bytes = total_bytes - ? WHERE seq = ? AND sealed_at IS NULL',
   );
-  const keep = db.prepare(KEEP_VERSION_NUMBER);
   const names = new Map<number, Set<string>>();
-  const unreferenced = dropRows(db, rows, (r) => {
-    keep.run({ seq: r.session_seq, name: r.name, version: r.version });
+  const dropped = dropRows(db, rows, (r) => {
     counters.run(r.size, r.session_seq);
     names.set(r.session_seq, (names.get(r.session_seq) ?? new Set()).add(r.name));
   });
@@ -63,7 +68,7 @@ export function dropSomeRows(
        SELECT seq FROM artifacts WHERE session_seq = ? AND name = ? ORDER BY version DESC LIMIT 1)`,
   );
   for (const [seq, set] of names) for (const name of set) promote.run(seq, name);
-  return unreferenced;
+  return dropped;
 }
 
 const purgeStatements = new WeakMap<Database.Database, ReturnType<typeof preparePurge>>();

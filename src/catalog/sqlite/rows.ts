@@ -59,14 +59,14 @@ export const NEWEST_LIVE = `(a.is_latest = 1 OR NOT EXISTS (SELECT 1 FROM artifa
     AND (s.pinned = 1 OR ${ownLife('b')})))`;
 
 /**
- * SQL run before a row is deleted: if `@version` is the newest of `@name` in session `@seq`,
- * records that it existed (see migration 7), so later pushes of the name number past it. Older
- * versions (keep-last-N pruning) write nothing.
+ * SQL: takes the next version number of `@name` in session `@seq` from its counter row (see
+ * migration 9) and returns it. One upsert, so two writers can never both get the same number,
+ * and a number once given (even to a row deleted or expired since) is never given again.
  */
-export const KEEP_VERSION_NUMBER = `INSERT INTO name_versions (session_seq, name, version)
-  SELECT @seq, @name, @version WHERE NOT EXISTS (
-    SELECT 1 FROM artifacts WHERE session_seq = @seq AND name = @name AND version > @version)
-  ON CONFLICT (session_seq, name) DO UPDATE SET version = max(version, excluded.version)`;
+export const NEXT_VERSION = `INSERT INTO version_counters (session_seq, name, version)
+  VALUES (@seq, @name, 1)
+  ON CONFLICT (session_seq, name) DO UPDATE SET version = version + 1
+  RETURNING version`;
 
 /**
  * SQL condition: artifact `a` counts in session `s`'s `artifact_count` and `total_bytes`: any

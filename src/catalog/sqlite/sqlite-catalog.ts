@@ -13,7 +13,6 @@ import type {
 import type {
   Catalog,
   CatalogCapabilities,
-  IdempotentAnswer,
   NewArtifact,
   RemovedArtifact,
   TokenRow,
@@ -33,6 +32,8 @@ import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
+import { SqliteLeases } from './sqlite-leases.js';
+import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { cacheStatements } from './statement-cache.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
 import { catalogReads } from './catalog-reads.js';
@@ -78,6 +79,8 @@ export class SqliteCatalog implements Catalog {
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
   readonly stats: SqliteStats;
+  readonly leases: SqliteLeases;
+  readonly idempotency: SqliteIdempotency;
   /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
   readonly capabilities: CatalogCapabilities;
 
@@ -108,6 +111,8 @@ export class SqliteCatalog implements Catalog {
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch, this.bitmaps);
     this.stats = new SqliteStats(db);
+    this.leases = new SqliteLeases(db, this.batch);
+    this.idempotency = new SqliteIdempotency(db, this.batch);
     this.capabilities = { inlineBlobs: new SqliteInlineBlobs(db, this.batch) };
   }
 
@@ -215,13 +220,6 @@ export class SqliteCatalog implements Catalog {
     return this.local.blobRefs(sha256);
   }
 
-  async dropBlobIfUnreferenced(sha256: string): Promise<boolean> {
-    return this.batch.run(
-      () =>
-        this.db.prepare('DELETE FROM blobs WHERE sha256 = ? AND refs <= 0').run(sha256).changes > 0,
-    );
-  }
-
   async *listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }> {
     yield* this.local.listBlobs();
   }
@@ -244,14 +242,6 @@ export class SqliteCatalog implements Catalog {
 
   async countTokens(scope?: Scope): Promise<number> {
     return this.tokenRows.count(scope);
-  }
-
-  async getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null> {
-    return this.tokenRows.getIdempotent(key, since);
-  }
-
-  async putIdempotent(key: string, answer: IdempotentAnswer, now: number): Promise<void> {
-    return this.tokenRows.putIdempotent(key, answer, now);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { PublicKeyInfo } from '../../core/signer.js';
 import type { SessionRecord } from '../../core/types.js';
-import { ConflictError } from '../../lib/errors.js';
+import { BlobCollectedError, ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import { sessionAt } from './rows.js';
 import { purgeIfExpired } from './row-drops.js';
@@ -68,9 +68,15 @@ export class SqliteImports implements ImportCatalog {
   private insertArtifacts(sessionSeq: number, s: ImportedSession): void {
     const latest = new Map<string, number>();
     for (const a of s.artifacts) latest.set(a.name, Math.max(latest.get(a.name) ?? 0, a.version));
+    // A marked row is being collected: its bytes may be gone (see BlobCatalog.markBlob).
     const blobRef = this.db.prepare(
-      'INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 1) ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1',
+      `INSERT INTO blobs (sha256, size, refs) VALUES (?, ?, 1)
+       ON CONFLICT(sha256) DO UPDATE SET refs = refs + 1 WHERE gc_mark IS NULL`,
     );
+    const counter = this.db.prepare(
+      'INSERT INTO version_counters (session_seq, name, version) VALUES (?, ?, ?)',
+    );
+    for (const [name, version] of latest) counter.run(sessionSeq, name, version);
     const insert = this.db.prepare(
       `INSERT INTO artifacts (id, session_seq, name, version, sha256, size, content_type, meta, created_at, expires_at, is_latest)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
@@ -82,7 +88,7 @@ export class SqliteImports implements ImportCatalog {
       'INSERT OR IGNORE INTO lineage (child_seq, parent_id) VALUES (?, ?)',
     );
     for (const a of s.artifacts) {
-      blobRef.run(a.sha256, a.size);
+      if (blobRef.run(a.sha256, a.size).changes === 0) throw new BlobCollectedError(a.sha256);
       const seq = Number(
         insert.run(
           a.id,

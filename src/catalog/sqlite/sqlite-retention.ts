@@ -75,13 +75,14 @@ export class SqliteRetention implements RetentionCatalog {
             'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = ? LIMIT ?',
           )
           .all(s.seq, budget);
-        dropRows(this.db, rows);
-        out.rows += rows.length;
-        out.sessionArtifactRows += rows.length;
+        const { removed } = dropRows(this.db, rows);
+        out.rows += removed.length;
+        out.sessionArtifactRows += removed.length;
         if (rows.length < budget) {
-          this.db.prepare('DELETE FROM sessions WHERE seq = ?').run(s.seq);
-          out.sessions.push({ id: s.id, artifacts: s.artifact_count });
-          out.rows += 1;
+          if (this.db.prepare('DELETE FROM sessions WHERE seq = ?').run(s.seq).changes > 0) {
+            out.sessions.push({ id: s.id, artifacts: s.artifact_count });
+            out.rows += 1;
+          }
         }
       }
       if (out.rows >= limit) return out;
@@ -90,9 +91,9 @@ export class SqliteRetention implements RetentionCatalog {
           `SELECT ${ARTIFACT_COLUMNS}, a.session_seq ${EXPIRED_ALONE} LIMIT @limit`,
         )
         .all({ now, limit: limit - out.rows });
-      dropSomeRows(this.db, alone);
-      out.artifacts = alone.map(toArtifact);
-      out.rows += alone.length;
+      const { removed } = dropSomeRows(this.db, alone);
+      out.artifacts = removed.map(toArtifact);
+      out.rows += removed.length;
       return out;
     });
   }
@@ -165,9 +166,9 @@ export class SqliteRetention implements RetentionCatalog {
           'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = ?',
         )
         .all(s.seq);
-      const unreferenced = dropRows(this.db, rows);
+      const { removed, unreferenced } = dropRows(this.db, rows);
       this.db.prepare('DELETE FROM sessions WHERE seq = ?').run(s.seq);
-      return { artifacts: rows.length, unreferenced };
+      return { artifacts: removed.length, unreferenced };
     });
   }
 
@@ -202,11 +203,20 @@ export class SqliteRetention implements RetentionCatalog {
         )
         .all({ seq: s.seq, name, keep, now, pinned: s.pinned });
     };
-    if (select().length === 0) return none;
+    // Chosen outside the write transaction (no write lock held while ranking versions), as
+    // another writer may interleave: rows it removed meanwhile are skipped by dropSomeRows
+    // (DELETE … RETURNING), and a session sealed meanwhile keeps everything.
+    const rows = select();
+    if (rows.length === 0) return none;
     return this.batch.run(() => {
-      const rows = select();
-      const unreferenced = dropSomeRows(this.db, rows);
-      return { removed: rows.map(toArtifact), unreferenced };
+      const s = this.db
+        .prepare<[number], { sealed_at: number | null }>(
+          'SELECT sealed_at FROM sessions WHERE seq = ?',
+        )
+        .get(rows[0].session_seq);
+      if (!s || s.sealed_at !== null) return none;
+      const { removed, unreferenced } = dropSomeRows(this.db, rows);
+      return { removed: removed.map(toArtifact), unreferenced };
     });
   }
 }

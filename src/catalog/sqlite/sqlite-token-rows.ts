@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Scope, TokenRecord } from '../../core/types.js';
 import { NotFoundError } from '../../lib/errors.js';
-import type { IdempotentAnswer, TokenRow } from '../catalog.js';
+import type { TokenRow } from '../catalog.js';
 import { iso } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /**
- * API tokens (stored by hash) and remembered idempotent answers: the SQL behind the
- * Catalog's token and idempotency methods. Writes go through the catalog's group commit.
+ * API tokens (stored by hash): the SQL behind the Catalog's token methods. Writes go through
+ * the catalog's group commit.
  */
 export class SqliteTokenRows {
   constructor(
@@ -62,26 +62,6 @@ export class SqliteTokenRows {
           .get(scope)
       : this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM tokens').get();
     return row?.n ?? 0;
-  }
-
-  async getIdempotent(key: string, since: number): Promise<IdempotentAnswer | null> {
-    const row = this.db
-      .prepare<[string, number], IdempotentAnswer>(
-        'SELECT status, body, request FROM idempotency WHERE key = ? AND created_at >= ?',
-      )
-      .get(key, since);
-    return row ?? null;
-  }
-
-  async putIdempotent(key: string, a: IdempotentAnswer, now: number): Promise<void> {
-    await this.batch.run(() => {
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO idempotency (key, status, body, request, created_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(key, a.status, a.body, a.request, now);
-      this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - 86_400_000);
-    });
   }
 }
 

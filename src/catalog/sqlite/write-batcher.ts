@@ -58,7 +58,10 @@ export class WriteBatcher {
   ) {
     this.maxBatch = opts.maxBatch ?? 512;
     const one = db.transaction((fn: () => unknown) => fn());
-    this.runBatch = db.transaction((batch: Pending[]) => {
+    // BEGIN IMMEDIATE: the write lock is taken at the start (waiting up to busy_timeout while
+    // another connection writes), so a batch that reads and then writes never fails with
+    // SQLITE_BUSY mid-way when other processes share the file.
+    const batchTx = db.transaction((batch: Pending[]) => {
       for (const p of batch) {
         try {
           p.outcome = { ok: true, value: p.single ? p.fn() : one(p.fn) };
@@ -67,6 +70,7 @@ export class WriteBatcher {
         }
       }
     });
+    this.runBatch = (batch) => batchTx.immediate(batch);
   }
 
   /** Runs `fn` inside the next batch transaction; resolves with its value once durable. */

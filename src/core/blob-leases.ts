@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Catalog } from '../catalog/catalog.js';
+
+/** How long a push's blob lease lasts: far longer than a commit and a catalog write take. */
+export const BLOB_LEASE_MS = 10 * 60_000;
+
+/**
+ * Default age after which a collection mark is taken to be a dead collector's (see
+ * LeaseCatalog). A blob directory's delete cannot land once its process is gone; a blob store
+ * whose deletes can (signed S3 requests: 15 minutes) needs a longer one.
+ */
+export const MARK_STALE_MS = 60_000;
+
+/**
+ * Leases `sha256s` for a push or an import (see LeaseCatalog.leaseBlobs) and returns the lease
+ * id. While garbage collection holds a mark on one of them (it is deleting those bytes right
+ * now), waits and tries again: the mark goes within a delete's time, or turns stale.
+ */
+export async function leaseBlobs(
+  catalog: Catalog,
+  sha256s: string[],
+  o: { clock: () => number; staleMs: number },
+): Promise<string> {
+  const id = randomUUID();
+  for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+    const now = o.clock();
+    const until = now + BLOB_LEASE_MS;
+    if (await catalog.leases.leaseBlobs(id, sha256s, { now, until, staleMs: o.staleMs })) return id;
+    await sleep(wait);
+  }
+}
+
+/**
+ * Garbage collection of one blob's bytes: marks its row (creating one if absent) only if no
+ * artifact references it and no push leases it, deletes the bytes, then removes the row.
+ * True if the bytes went.
+ */
+export async function collectBytes(
+  catalog: Catalog,
+  blobs: BlobStore,
+  sha256: string,
+  o: { now: number; staleMs: number },
+): Promise<boolean> {
+  const mark = await catalog.leases.markBlob(sha256, o.now, o.staleMs);
+  if (mark === null) return false;
+  await blobs.delete(sha256);
+  await catalog.leases.dropMarkedBlob(sha256, mark);
+  return true;
+}
