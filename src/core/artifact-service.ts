@@ -6,7 +6,9 @@ import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/err
 import { newId } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { EventBus } from './events.js';
+import { artifactNotFound } from './read-scope.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
+import type { WhereExpr } from './where.js';
 import {
   validateMeta,
   validateName,
@@ -29,6 +31,13 @@ export interface PushInput {
   expectedSha256?: string;
   /** Announced size of the body (Content-Length), if any. */
   announcedSize?: number;
+  /**
+   * The pusher's read glob (a token limited to some sessions): bytes by reference and
+   * `derived_from` parents count only if a matching session holds them, and `deduplicated`
+   * says only whether such a session already held the bytes; what only other sessions hold is
+   * answered exactly as if it were not stored.
+   */
+  readGlob?: string;
 }
 
 /**
@@ -92,6 +101,8 @@ export class ArtifactService {
     this.validate(input);
     validateSha256(sha256);
     return this.record(input, sha256, -1, async () => {
+      if (input.readGlob !== undefined && !(await this.hasBlob(sha256, input.readGlob)))
+        throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
       const { size } = await this.o.blobs.stat(sha256);
       return size;
     });
@@ -124,7 +135,9 @@ export class ArtifactService {
   ): Promise<PushResult> {
     const rec = await this.recordLocked(input, sha256, size, commitBytes);
     await this.o.afterPush?.(rec);
-    return rec;
+    const glob = input.readGlob;
+    if (!rec.deduplicated || glob === undefined) return rec;
+    return { ...rec, deduplicated: await this.hasBlob(sha256, glob, rec.id) };
   }
 
   private async recordLocked(
@@ -151,11 +164,13 @@ export class ArtifactService {
           createdAt: now,
           expiresAt: ttl === undefined ? null : now + ttl,
           derivedFrom: [...new Set(input.derivedFrom ?? [])],
+          parentSessions: input.readGlob ?? null,
           sessionExpiresAt: null,
         });
-        const result = { ...rec, deduplicated: !created };
-        this.o.events.publish('artifact.created', rec.session, result);
-        return result;
+        // The event carries the record only: whether the bytes were already stored is the
+        // pusher's to know (see PushInput.readGlob).
+        this.o.events.publish('artifact.created', rec.session, rec);
+        return { ...rec, deduplicated: !created };
       } catch (err) {
         if (created && (await this.o.catalog.blobRefs(sha256)) === 0)
           await this.o.blobs.delete(sha256);
@@ -164,17 +179,40 @@ export class ArtifactService {
     });
   }
 
-  /** True if the store holds bytes with this hash. */
-  async hasBlob(sha256: string): Promise<boolean> {
+  /**
+   * True if the store holds bytes with this hash. With `sessions` (a token's read glob), only
+   * bytes a live artifact of a matching session holds count, other than artifact `except`:
+   * what only other sessions hold is not told.
+   */
+  async hasBlob(sha256: string, sessions?: string, except?: string): Promise<boolean> {
     validateSha256(sha256);
+    if (sessions !== undefined) {
+      const sha: WhereExpr = {
+        kind: 'cmp',
+        field: { kind: 'column', column: 'sha256' },
+        op: '=',
+        value: sha256,
+      };
+      const id: WhereExpr = {
+        kind: 'cmp',
+        field: { kind: 'column', column: 'id' },
+        op: '!=',
+        value: except ?? '',
+      };
+      const page = await this.query({
+        sessions,
+        where: { kind: 'and', left: sha, right: id },
+        limit: 1,
+      });
+      if (page.items.length === 0) return false;
+    }
     return (await this.o.catalog.blobRefs(sha256)) > 0 && (await this.o.blobs.has(sha256));
   }
 
   /** The record of a live artifact; throws NotFoundError. */
   async get(id: string): Promise<ArtifactRecord> {
     const rec = await this.o.catalog.getArtifact(id, this.o.clock());
-    if (!rec)
-      throw new NotFoundError(`artifact '${id.slice(0, 64)}' not found (it may have expired)`);
+    if (!rec) throw artifactNotFound(id);
     return rec;
   }
 

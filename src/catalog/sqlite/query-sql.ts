@@ -162,6 +162,10 @@ export function artifactQuerySql(
     params.session = q.session;
     where.push('s.id = @session');
   }
+  if (q.sessions !== undefined) {
+    params.sessions = q.sessions;
+    where.push('s.id GLOB @sessions');
+  }
   if (q.type !== undefined) {
     const type = q.type.toLowerCase();
     if (type.endsWith('/*')) {
@@ -210,6 +214,10 @@ export function artifactQuerySql(
 export function sessionQuerySql(q: SessionQuery, now: number): Sql {
   const params: Record<string, unknown> = { now, limit: q.limit + 1 };
   const where = [SESSION_LIVE];
+  if (q.sessions !== undefined) {
+    params.sessions = q.sessions;
+    where.push('s.id GLOB @sessions');
+  }
   if (q.sealed !== undefined)
     where.push(q.sealed ? 's.sealed_at IS NOT NULL' : 's.sealed_at IS NULL');
   if (q.idContains) {

@@ -91,7 +91,7 @@ async function waitSealed(c: Ctx): Promise<void> {
 async function streamEvents(c: Ctx): Promise<void> {
   const q = c.query;
   const session = q.str('session');
-  if (session !== undefined) validateSessionId(session);
+  if (session !== undefined) c.reads.checkSession(validateSessionId(session));
   const types = parseTypes(q.str('types'));
   const heartbeatMs = Math.min(Math.max(q.duration('heartbeat') ?? 15_000, 1000), 60_000);
   const lastRaw = headerOf(c.req.headers['last-event-id']) ?? q.str('last_event_id');
@@ -99,7 +99,9 @@ async function streamEvents(c: Ctx): Promise<void> {
     throw new InvalidInputError('invalid_last_event_id', 'Last-Event-ID must be an event id');
   const { app, res } = c;
   const wanted = (ev: CairnEvent) =>
-    (session === undefined || ev.session === session) && (!types || types.includes(ev.type));
+    (session === undefined || ev.session === session) &&
+    (!types || types.includes(ev.type)) &&
+    c.reads.sees(ev.session);
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',

@@ -1,4 +1,5 @@
 import { walkLineage } from '../../core/lineage.js';
+import type { ArtifactRecord } from '../../core/types.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -14,12 +15,15 @@ export function bindLineageRoutes(): Route[] {
       handler: async (c) => {
         const q = c.query;
         const depth = q.int('depth', 10, 1, 50) as number;
-        const root = await c.app.artifacts.get(c.params.id);
+        const root = c.reads.artifact(await c.app.artifacts.get(c.params.id));
         const now = () => c.app.clock();
+        // Artifacts of sessions the token cannot read are left out, as if they had expired.
+        const seen = (r: ArtifactRecord | null) => (r && c.reads.sees(r.session) ? r : null);
         const lineage = await walkLineage(
           {
-            get: (id) => c.app.catalog.getArtifact(id, now()),
-            children: (id) => c.app.catalog.derivedFrom(id, now()),
+            get: async (id) => seen(await c.app.catalog.getArtifact(id, now())),
+            children: async (id) =>
+              (await c.app.catalog.derivedFrom(id, now())).filter((r) => c.reads.sees(r.session)),
           },
           root,
           depth,
