@@ -35,7 +35,8 @@ export function queryArtifactRows(
   const implied = impliedMetaFilters(query.where, query.meta ?? []);
   const q = implied.length > 0 ? { ...query, meta: [...(query.meta ?? []), ...implied] } : query;
   const plan = chooseMetaPlan(db, q);
-  if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan));
+  const bySessions = plan.kind === 'intersect' && fewInSessions(db, q.sessions);
+  if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan, q.limit, bySessions));
   const rows = all(db, artifactQuerySql(q, now, plan));
   if (rows.length > q.limit || plan.floor <= 1) return rows;
   let below = plan.floor;
@@ -48,7 +49,27 @@ export function queryArtifactRows(
     }
   }
   const rest: MetaPlan = { kind: 'intersect', below };
-  return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length)));
+  const few = fewInSessions(db, q.sessions);
+  return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length, few)));
+}
+
+/** Artifacts in the sessions of a glob below which the query drives from those sessions. */
+export const FEW_IN_SESSIONS = 2000;
+
+/**
+ * True if the sessions matching `glob` hold fewer than {@link FEW_IN_SESSIONS} artifacts (from
+ * their counters, read through the id index for a glob with a literal prefix): reading and
+ * sorting those beats walking the newest artifacts for the few that match. False without a glob.
+ */
+export function fewInSessions(db: Database.Database, glob: string | undefined): boolean {
+  if (glob === undefined) return false;
+  const row = db
+    .prepare<[string], { n: number }>(
+      `SELECT count(*) + coalesce(sum(artifact_count), 0) AS n
+       FROM (SELECT artifact_count FROM sessions WHERE id GLOB ? LIMIT ${FEW_IN_SESSIONS})`,
+    )
+    .get(glob) as { n: number };
+  return row.n < FEW_IN_SESSIONS;
 }
 
 /** A metadata equality condition. */
