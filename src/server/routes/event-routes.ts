@@ -43,6 +43,7 @@ export function bindEventRoutes(): Route[] {
  * does not exist yet but gets created and sealed while waiting), or 200 with `sealed: false,
  * timed_out: true` at the timeout. Subscribes to the bus before reading the catalog, so a seal
  * in between cannot be missed; never polls. Releases everything when the client goes away.
+ * A token limited to other sessions never gets here: the route's `sid` is checked first (404).
  */
 async function waitSealed(c: Ctx): Promise<void> {
   const q = c.query;
@@ -81,7 +82,8 @@ async function waitSealed(c: Ctx): Promise<void> {
 }
 
 /**
- * `text/event-stream` of bus events, optionally of one session and some types. Each event has
+ * `text/event-stream` of bus events, optionally of one session and some types, and only of
+ * sessions the token reads (`?session=` naming another is a 404). Each event has
  * `id:` and `event:` lines and its JSON as `data:`. A client resuming with `Last-Event-ID`
  * (header, or `last_event_id` for clients that cannot set headers) first gets every event it
  * missed that is still in the bus's window (0: the whole window); if some already left it, an
