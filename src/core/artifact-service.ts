@@ -167,10 +167,9 @@ export class ArtifactService {
           parentSessions: input.readGlob ?? null,
           sessionExpiresAt: null,
         });
-        // The event carries the record only: whether the bytes were already stored is the
-        // pusher's to know (see PushInput.readGlob).
-        this.o.events.publish('artifact.created', rec.session, rec);
-        return { ...rec, deduplicated: !created };
+        const result = { ...rec, deduplicated: !created };
+        this.o.events.publish('artifact.created', rec.session, result);
+        return result;
       } catch (err) {
         if (created && (await this.o.catalog.blobRefs(sha256)) === 0)
           await this.o.blobs.delete(sha256);

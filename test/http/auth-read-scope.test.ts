@@ -234,6 +234,9 @@ describe('what a session-limited token reads, in detail', () => {
     await reader.cancel();
     expect(text).toContain('"session":"in_1"');
     expect(text).not.toContain('out_');
+    // Whether bytes were already stored (perhaps by another session) is not told either.
+    expect(text).toContain('event: artifact.created');
+    expect(text).not.toContain('deduplicated');
     const named = await as(tokens.read, '/v1/events?session=out_1');
     expect(named.status).toBe(404);
     expect(((await named.json()) as { error: { message: string } }).error.message).toMatch(/in_\*/);

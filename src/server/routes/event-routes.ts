@@ -100,6 +100,12 @@ async function streamEvents(c: Ctx): Promise<void> {
   if (lastRaw !== undefined && !/^\d{1,16}$/.test(lastRaw))
     throw new InvalidInputError('invalid_last_event_id', 'Last-Event-ID must be an event id');
   const { app, res } = c;
+  // Whether a push's bytes were already stored (somewhere) is not for a token limited to
+  // some sessions: it could tell that other sessions hold them.
+  const shown = (ev: CairnEvent) =>
+    c.reads.glob === null || ev.type !== 'artifact.created'
+      ? ev
+      : { ...ev, data: { ...(ev.data as object), deduplicated: undefined } };
   const wanted = (ev: CairnEvent) =>
     (session === undefined || ev.session === session) &&
     (!types || types.includes(ev.type)) &&
@@ -115,7 +121,7 @@ async function streamEvents(c: Ctx): Promise<void> {
   res.write(`retry: 2000\n: cairn events${session ? ` of ${session}` : ''}\n\n`);
   const send = (ev: CairnEvent) => {
     if (!wanted(ev) || res.destroyed) return;
-    res.write(`id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`);
+    res.write(`id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(shown(ev))}\n\n`);
     if (res.writableLength > MAX_STREAM_BACKLOG) res.destroy();
   };
   // Replay and subscribe in one synchronous step: no event can slip in between.
