@@ -6,9 +6,8 @@ import { InvalidInputError, NotFoundError, SessionSealedError } from '../lib/err
 import { newId } from '../lib/ids.js';
 import { KeyedMutex } from '../lib/keyed-mutex.js';
 import type { EventBus } from './events.js';
-import { artifactNotFound } from './read-scope.js';
+import { artifactNotFound, heldBy } from './read-scope.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
-import type { WhereExpr } from './where.js';
 import {
   validateMeta,
   validateName,
@@ -186,23 +185,7 @@ export class ArtifactService {
   async hasBlob(sha256: string, sessions?: string, except?: string): Promise<boolean> {
     validateSha256(sha256);
     if (sessions !== undefined) {
-      const sha: WhereExpr = {
-        kind: 'cmp',
-        field: { kind: 'column', column: 'sha256' },
-        op: '=',
-        value: sha256,
-      };
-      const id: WhereExpr = {
-        kind: 'cmp',
-        field: { kind: 'column', column: 'id' },
-        op: '!=',
-        value: except ?? '',
-      };
-      const page = await this.query({
-        sessions,
-        where: { kind: 'and', left: sha, right: id },
-        limit: 1,
-      });
+      const page = await this.query({ sessions, where: heldBy(sha256, except), limit: 1 });
       if (page.items.length === 0) return false;
     }
     return (await this.o.catalog.blobRefs(sha256)) > 0 && (await this.o.blobs.has(sha256));

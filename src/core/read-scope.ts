@@ -1,6 +1,7 @@
 import { NotFoundError } from '../lib/errors.js';
 import { compileGlob } from '../lib/glob.js';
 import type { Principal } from './token-service.js';
+import type { WhereExpr } from './where.js';
 
 /** The 404 of an artifact id that names nothing live: the same for a missing and a hidden one. */
 export function artifactNotFound(id: string): NotFoundError {
@@ -10,6 +11,16 @@ export function artifactNotFound(id: string): NotFoundError {
 /** The 404 of a share id that names no link: the same for a missing and a hidden one. */
 export function shareNotFound(id: string): NotFoundError {
   return new NotFoundError(`share '${id.slice(0, 64)}' not found; see GET /v1/shares`);
+}
+
+/** A `where=` expression for the artifacts holding bytes `sha256`, other than `except`. */
+export function heldBy(sha256: string, except = ''): WhereExpr {
+  const column = (name: string) => ({ kind: 'column', column: name }) as const;
+  return {
+    kind: 'and',
+    left: { kind: 'cmp', field: column('sha256'), op: '=', value: sha256 },
+    right: { kind: 'cmp', field: column('id'), op: '!=', value: except },
+  };
 }
 
 const scopes = new WeakMap<Principal, ReadScope>();

@@ -1,62 +1,28 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/server/routes/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  MISSING_ID,
+  startReadScopeFixture,
+  type ReadScopeFixture,
+} from '../helpers/read-scope-fixture.js';
 
 // A token limited to `in_*` reads only those sessions. Generated from the route table: every
 // route that reads (GET, and HEAD, below admin) must be classified here, so a new read route
 // cannot forget the session glob. In the glob it works; outside, it answers exactly as if the
 // thing did not exist (a lookup: 404 like a missing one; a list: without it, pages still full).
+// What writes may name: read-scope-writes.test.ts.
 
-let s: TestServer;
-const tokens: Record<'read' | 'write', string> = { read: '', write: '' };
-/** Ids of the fixture: artifacts, shares, content hashes, by short name. */
-const f: Record<string, string> = {};
-const MISSING_ID = 'a_01J00000000000000000000000';
-
-const as = (token: string, path: string, method = 'GET') =>
-  fetch(s.url + path, { method, headers: { Authorization: `Bearer ${token}` } });
-
-async function push(path: string, body: string): Promise<string> {
-  const res = await s.fetch(`/v1/sessions/${path}`, { method: 'PUT', body });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-}
+let x: ReadScopeFixture;
+let s: ReadScopeFixture['s'];
+let tokens: ReadScopeFixture['tokens'];
+let f: ReadScopeFixture['f'];
+let as: ReadScopeFixture['as'];
 
 beforeAll(async () => {
-  s = await startTestServer();
-  for (const scope of ['read', 'write'] as const) {
-    const res = await s.fetch('/v1/tokens', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ scope, sessions: 'in_*' }),
-    });
-    tokens[scope] = ((await res.json()) as { token: string }).token;
-  }
-  // Sessions interleave, so a filter applied to a page after the fact would leave it short.
-  for (const id of ['out_2', 'in_2', 'out_3']) {
-    const res = await s.fetch('/v1/sessions', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ id }),
-    });
-    expect(res.status).toBe(201);
-  }
-  f.inA = await push('in_1/artifacts/a.txt', 'inside a');
-  f.outA = await push('out_1/artifacts/a.txt', 'outside only');
-  f.outC = await push(`out_1/artifacts/c.txt?derived_from=${f.inA}`, 'outside c');
-  f.inB = await push(`in_1/artifacts/b.txt?derived_from=${f.inA}&derived_from=${f.outA}`, 'b');
-  f.inSha = createHash('sha256').update('inside a').digest('hex');
-  f.outSha = createHash('sha256').update('outside only').digest('hex');
-  for (const id of [f.inA, f.outA]) {
-    const res = await s.fetch(`/v1/artifacts/${id}/share`, { method: 'POST' });
-    f[`share_${id}`] = ((await res.json()) as { id: string }).id;
-  }
-  await s.fetch('/v1/sessions/out_1/seal', { method: 'POST' });
-  // The last event is of an inside session: a replay that reached it has passed every other.
-  await s.fetch('/v1/sessions/in_1/seal', { method: 'POST' });
+  x = await startReadScopeFixture();
+  ({ s, tokens, f, as } = x);
 });
-afterAll(async () => s.close());
+afterAll(async () => x.s.close());
 
 /** A route looked up by what it names: the same path inside, outside, and for nothing at all. */
 interface Lookup {
@@ -262,57 +228,5 @@ describe('what a session-limited token reads, in detail', () => {
     const admin = await make({ scope: 'admin', sessions: 'in_*' });
     expect(admin.status).toBe(400);
     expect(admin.body).toMatchObject({ error: { code: 'invalid_sessions' } });
-  });
-});
-
-describe('writes name only what a session-limited token sees', () => {
-  const put = (path: string, body = 'x') =>
-    fetch(`${s.url}/v1/sessions/${path}`, {
-      method: 'PUT',
-      body,
-      headers: { Authorization: `Bearer ${tokens.write}` },
-    });
-  const answer = async (res: Response) => {
-    const text = await res.text();
-    return `${res.status} ${text.replaceAll(/a_[0-9A-Z]{26}|[0-9a-f]{64}/g, 'X')}`;
-  };
-
-  it('derived_from an artifact of another session is refused as an unknown id', async () => {
-    const hidden = await answer(await put(`in_3/artifacts/d.txt?derived_from=${f.outA}`));
-    const missing = await answer(await put(`in_3/artifacts/d.txt?derived_from=${MISSING_ID}`));
-    expect(hidden).toMatch(/^400 .*invalid_derived_from/);
-    expect(hidden).toBe(missing);
-    expect((await put(`in_3/artifacts/d.txt?derived_from=${f.inA}`)).status).toBe(201);
-  });
-
-  it('bytes only another session holds cannot be pushed by reference', async () => {
-    const hidden = await answer(await put(`in_3/artifacts/r.txt?sha256=${f.outSha}`, ''));
-    const missing = await answer(await put(`in_3/artifacts/r.txt?sha256=${'1'.repeat(64)}`, ''));
-    expect(hidden).toMatch(/^404 .*blob_not_found/);
-    expect(hidden).toBe(missing);
-    expect((await put(`in_3/artifacts/r.txt?sha256=${f.inSha}`, '')).status).toBe(201);
-  });
-
-  it('a push is deduplicated only against bytes its sessions hold', async () => {
-    const dedup = async (path: string, body: string) =>
-      ((await (await put(path, body)).json()) as { deduplicated: boolean }).deduplicated;
-    expect(await dedup('in_3/artifacts/o.txt', 'outside only')).toBe(false);
-    expect(await dedup('in_3/artifacts/o2.txt', 'outside only')).toBe(true);
-    expect(await dedup('in_3/artifacts/i.txt', 'inside a')).toBe(true);
-  });
-
-  it('shares and artifacts of other sessions cannot be revoked, deleted or shared', async () => {
-    for (const [method, path] of [
-      ['DELETE', `/v1/shares/${f[`share_${f.outA}`]}`],
-      ['DELETE', `/v1/artifacts/${f.outA}`],
-      ['POST', `/v1/artifacts/${f.outA}/share`],
-    ]) {
-      const res = await fetch(s.url + path, {
-        method,
-        headers: { Authorization: `Bearer ${tokens.write}` },
-      });
-      expect(res.status, `${method} ${path}`).toBe(404);
-      await res.body?.cancel();
-    }
   });
 });
