@@ -443,6 +443,12 @@ function bodyCases(): HostileCase[] {
     post('token scope bogus', '{"scope":"root"}', 400, '/v1/tokens'),
     post('token scope missing', '{}', 400, '/v1/tokens'),
     post('token sessions glob not string', '{"scope":"read","sessions":5}', 400, '/v1/tokens'),
+    post(
+      'token admin with sessions glob',
+      '{"scope":"admin","sessions":"run_*"}',
+      400,
+      '/v1/tokens',
+    ),
     post('share max_downloads negative', '{"max_downloads":-1}', 400, '/v1/sessions/ok/share'),
     post('share max_downloads text', '{"max_downloads":"many"}', 400, '/v1/sessions/ok/share'),
     post('share max_downloads float', '{"max_downloads":1.5}', 400, '/v1/sessions/ok/share'),
