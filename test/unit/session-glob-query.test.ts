@@ -11,8 +11,8 @@ import { tempDir } from '../helpers/server.js';
 // the session ids) or many (the newest artifacts are tested row by row).
 let dir: string;
 let catalog: SqliteCatalog;
-/** Every artifact: [seq, session], in insertion (= seq) order. */
-const rows: [number, string][] = [];
+/** Every artifact: [seq, session, color], in insertion (= seq) order. */
+const rows: [number, string, string][] = [];
 
 beforeAll(() => {
   dir = tempDir();
@@ -21,13 +21,16 @@ beforeAll(() => {
   const session = db.prepare(
     'INSERT INTO sessions (id, created_at, updated_at, artifact_count) VALUES (?, 1, 1, ?)',
   );
+  const meta = db.prepare(
+    "INSERT INTO artifact_meta (key, value, artifact_seq) VALUES ('color', ?, ?)",
+  );
   const art = db.prepare(
     `INSERT INTO artifacts (id, session_seq, name, version, sha256, size, content_type, meta, created_at, is_latest)
      VALUES (?, ?, ?, 1, '00', 1, 'text/plain', '{}', ?, 1)`,
   );
   // Sessions `big_0..2` hold most artifacts; `few_0..9` hold 3 each, spread between them.
   const ids = ['big_0', 'big_1', 'big_2', ...Array.from({ length: 10 }, (_, i) => `few_${i}`)];
-  const count = (id: string) => (id.startsWith('big') ? 1500 : 3);
+  const count = (id: string) => (id.startsWith('big') ? 8000 : 3);
   db.transaction(() => {
     db.prepare("INSERT INTO blobs (sha256, size, refs) VALUES ('00', 1, 0)").run();
     const seqOf = new Map(
@@ -40,10 +43,12 @@ beforeAll(() => {
       if (n === undefined) continue;
       if (n === 1) left.delete(id);
       else left.set(id, n - 1);
+      const color = ['red', 'green', 'blue'][i % 3];
       const seq = Number(
         art.run(`a_${String(i).padStart(26, '0')}`, seqOf.get(id), `f${i}`, i).lastInsertRowid,
       );
-      rows.push([seq, id]);
+      meta.run(color, seq);
+      rows.push([seq, id, color]);
     }
   })();
 });
@@ -74,17 +79,28 @@ describe('the session glob in artifact queries', () => {
         .filter(([, s]) => compileGlob(glob)(s))
         .sort((a, b) => b[0] - a[0])
         .map(([, s]) => s);
-      const { sessions, short } = await allPages({ sessions: glob }, 97);
+      const { sessions, short } = await allPages({ sessions: glob }, 499);
       expect(sessions).toEqual(expected);
       expect(short).toBe(false);
     },
   );
 
+  it.each(['few_*', 'big_1', '*'])('%s with color=red: every match, full pages', async (glob) => {
+    const expected = rows
+      .filter(([, s, color]) => compileGlob(glob)(s) && color === 'red')
+      .sort((a, b) => b[0] - a[0])
+      .map(([, s]) => s);
+    const meta = [{ key: 'color', op: 'eq' as const, value: 'red' }];
+    const { sessions, short } = await allPages({ sessions: glob, meta }, 499);
+    expect(sessions).toEqual(expected);
+    expect(short).toBe(false);
+  });
+
   it('both plans are exercised: few_ sessions are driven from their ids, big_ ones walked', () => {
     expect(fewInSessions(catalog.db, 'few_*')).toBe(true);
     expect(fewInSessions(catalog.db, 'none_*')).toBe(true);
-    expect(fewInSessions(catalog.db, 'big_1')).toBe(true); // 1,500
-    expect(fewInSessions(catalog.db, 'big_[01]')).toBe(false); // 3,000
+    expect(fewInSessions(catalog.db, 'big_1')).toBe(true); // 8,000
+    expect(fewInSessions(catalog.db, 'big_*')).toBe(false); // 24,000
     expect(fewInSessions(catalog.db, '*')).toBe(false);
     expect(fewInSessions(catalog.db, undefined)).toBe(false);
   });

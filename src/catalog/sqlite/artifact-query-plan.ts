@@ -35,8 +35,11 @@ export function queryArtifactRows(
   const implied = impliedMetaFilters(query.where, query.meta ?? []);
   const q = implied.length > 0 ? { ...query, meta: [...(query.meta ?? []), ...implied] } : query;
   const plan = chooseMetaPlan(db, q);
-  const bySessions = plan.kind === 'intersect' && fewInSessions(db, q.sessions);
-  if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan, q.limit, bySessions));
+  // A token's glob whose sessions hold few artifacts: read those (unless a selective metadata
+  // condition drives); walking the newest for them may pass nearly every row.
+  if (plan.kind !== 'driven' && fewInSessions(db, q.sessions))
+    return all(db, artifactQuerySql(q, now, { kind: 'sessions' }));
+  if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan));
   const rows = all(db, artifactQuerySql(q, now, plan));
   if (rows.length > q.limit || plan.floor <= 1) return rows;
   let below = plan.floor;
@@ -49,27 +52,30 @@ export function queryArtifactRows(
     }
   }
   const rest: MetaPlan = { kind: 'intersect', below };
-  const few = fewInSessions(db, q.sessions);
-  return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length, few)));
+  return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length)));
 }
 
 /** Artifacts in the sessions of a glob below which the query drives from those sessions. */
-export const FEW_IN_SESSIONS = 2000;
+export const FEW_IN_SESSIONS = 20_000;
+/** Sessions of a glob looked at by the probe; more, and the query walks the newest artifacts. */
+const FEW_SESSIONS = 2000;
 
 /**
- * True if the sessions matching `glob` hold fewer than {@link FEW_IN_SESSIONS} artifacts (from
- * their counters, read through the id index for a glob with a literal prefix): reading and
- * sorting those beats walking the newest artifacts for the few that match. False without a glob.
+ * True if fewer than {@link FEW_SESSIONS} sessions match `glob` and they hold fewer than
+ * {@link FEW_IN_SESSIONS} artifacts (from their counters, read through the id index for a glob
+ * with a literal prefix): reading and sorting those beats walking the newest artifacts for the
+ * few that match (at 1,000,000 artifacts, 10,000 of them in the oldest sessions: 1.1 s walked,
+ * 3 ms driven). False without a glob.
  */
 export function fewInSessions(db: Database.Database, glob: string | undefined): boolean {
   if (glob === undefined) return false;
   const row = db
-    .prepare<[string], { n: number }>(
-      `SELECT count(*) + coalesce(sum(artifact_count), 0) AS n
-       FROM (SELECT artifact_count FROM sessions WHERE id GLOB ? LIMIT ${FEW_IN_SESSIONS})`,
+    .prepare<[string], { k: number; n: number }>(
+      `SELECT count(*) AS k, coalesce(sum(artifact_count), 0) AS n
+       FROM (SELECT artifact_count FROM sessions WHERE id GLOB ? LIMIT ${FEW_SESSIONS})`,
     )
-    .get(glob) as { n: number };
-  return row.n < FEW_IN_SESSIONS;
+    .get(glob) as { k: number; n: number };
+  return row.k < FEW_SESSIONS && row.n < FEW_IN_SESSIONS;
 }
 
 /** A metadata equality condition. */
