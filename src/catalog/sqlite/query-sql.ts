@@ -229,7 +229,9 @@ export function sessionQuerySql(q: SessionQuery, now: number): Sql {
   const where = [SESSION_LIVE];
   if (q.sessions !== undefined) {
     params.sessions = q.sessions;
-    where.push('s.id GLOB @sessions');
+    // Per row, newest first: driven from the id index, `run_*` sorted every session (9 ms at
+    // 10,000 sessions, 0.3 ms so); a walk of the whole table is the worst case either way.
+    where.push('+s.id GLOB @sessions');
   }
   if (q.sealed !== undefined)
     where.push(q.sealed ? 's.sealed_at IS NOT NULL' : 's.sealed_at IS NULL');
