@@ -30,7 +30,7 @@ beforeAll(() => {
   );
   // Sessions `big_0..2` hold most artifacts; `few_0..9` hold 3 each, spread between them.
   const ids = ['big_0', 'big_1', 'big_2', ...Array.from({ length: 10 }, (_, i) => `few_${i}`)];
-  const count = (id: string) => (id.startsWith('big') ? 8000 : 3);
+  const count = (id: string) => (id.startsWith('big') ? 17_000 : 3);
   db.transaction(() => {
     db.prepare("INSERT INTO blobs (sha256, size, refs) VALUES ('00', 1, 0)").run();
     const seqOf = new Map(
@@ -99,8 +99,8 @@ describe('the session glob in artifact queries', () => {
   it('both plans are exercised: few_ sessions are driven from their ids, big_ ones walked', () => {
     expect(fewInSessions(catalog.db, 'few_*')).toBe(true);
     expect(fewInSessions(catalog.db, 'none_*')).toBe(true);
-    expect(fewInSessions(catalog.db, 'big_1')).toBe(true); // 8,000
-    expect(fewInSessions(catalog.db, 'big_*')).toBe(false); // 24,000
+    expect(fewInSessions(catalog.db, 'big_1')).toBe(true); // 17,000
+    expect(fewInSessions(catalog.db, 'big_*')).toBe(false); // 51,000
     expect(fewInSessions(catalog.db, '*')).toBe(false);
     expect(fewInSessions(catalog.db, undefined)).toBe(false);
   });

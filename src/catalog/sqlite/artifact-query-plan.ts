@@ -56,7 +56,7 @@ export function queryArtifactRows(
 }
 
 /** Artifacts in the sessions of a glob below which the query drives from those sessions. */
-export const FEW_IN_SESSIONS = 20_000;
+export const FEW_IN_SESSIONS = 50_000;
 /** Sessions of a glob looked at by the probe; more, and the query walks the newest artifacts. */
 const FEW_SESSIONS = 2000;
 
@@ -65,7 +65,7 @@ const FEW_SESSIONS = 2000;
  * {@link FEW_IN_SESSIONS} artifacts (from their counters, read through the id index for a glob
  * with a literal prefix): reading and sorting those beats walking the newest artifacts for the
  * few that match (at 1,000,000 artifacts, 10,000 of them in the oldest sessions: 1.1 s walked,
- * 3 ms driven). False without a glob.
+ * 23 ms driven; 40,000 newest: 20 ms driven, 0.4 ms walked). False without a glob.
  */
 export function fewInSessions(db: Database.Database, glob: string | undefined): boolean {
   if (glob === undefined) return false;
