@@ -32,6 +32,11 @@ export interface NewArtifact {
   createdAt: number;
   expiresAt: number | null;
   derivedFrom: string[];
+  /**
+   * A glob over session ids, or null: each `derivedFrom` parent must be live in a session it
+   * matches, else it counts as unknown (the pusher's token reads only those sessions).
+   */
+  parentSessions?: string | null;
   /** Expiry to give the session if this push creates it. */
   sessionExpiresAt: number | null;
   /** The caller's blob lease (see LeaseCatalog), given back in the same transaction. */

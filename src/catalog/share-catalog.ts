@@ -19,8 +19,11 @@ export interface ShareCatalog {
   byHash(tokenHash: string): Promise<StoredShare | null>;
   /** One link by id, or null. */
   get(id: string): Promise<StoredShare | null>;
-  /** Every link, newest first (at most `limit`). */
-  list(limit: number): Promise<StoredShare[]>;
+  /**
+   * Every link, newest first (at most `limit`); with `sessions`, only links into sessions whose
+   * id matches that glob (SQLite GLOB semantics, see lib/glob.ts).
+   */
+  list(limit: number, sessions?: string): Promise<StoredShare[]>;
   /** Marks a link revoked (idempotent: keeps the first revocation time); false if unknown. */
   revoke(id: string, now: number): Promise<boolean>;
   /**

@@ -7,6 +7,7 @@ import { newId } from '../lib/ids.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
+import { artifactNotFound, heldBy } from './read-scope.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
 import {
   validateArtifactId,
@@ -31,6 +32,13 @@ export interface PushInput {
   expectedSha256?: string;
   /** Announced size of the body (Content-Length), if any. */
   announcedSize?: number;
+  /**
+   * The pusher's read glob (a token limited to some sessions): bytes by reference and
+   * `derived_from` parents count only if a matching session holds them, and `deduplicated`
+   * says only whether such a session already held the bytes; what only other sessions hold is
+   * answered exactly as if it were not stored.
+   */
+  readGlob?: string;
 }
 
 /**
@@ -98,6 +106,8 @@ export class ArtifactService {
     this.validate(input);
     validateSha256(sha256);
     return this.record(input, sha256, -1, async () => {
+      if (input.readGlob !== undefined && !(await this.hasBlob(sha256, input.readGlob)))
+        throw new NotFoundError(`blob ${sha256} is not stored`, 'blob_not_found');
       const { size } = await this.o.blobs.stat(sha256);
       return size;
     });
@@ -105,7 +115,13 @@ export class ArtifactService {
 
   /** Pushes many artifacts into one session atomically; see {@link pushBatch}. */
   async pushBatch(input: BatchInput, entries: AsyncIterable<BatchEntry>): Promise<PushResult[]> {
-    return pushBatch({ ...this.o, markStaleMs: this.staleMs }, input, entries);
+    const recs = await pushBatch({ ...this.o, markStaleMs: this.staleMs }, input, entries);
+    const glob = input.readGlob;
+    if (glob === undefined) return recs;
+    // Whether bytes were already stored is told only from what the token's sessions hold.
+    const seen = async (r: PushResult) =>
+      r.deduplicated ? { ...r, deduplicated: await this.hasBlob(r.sha256, glob, r.id) } : r;
+    return Promise.all(recs.map(seen));
   }
 
   private validate(input: PushInput): void {
@@ -149,6 +165,7 @@ export class ArtifactService {
         createdAt: now,
         expiresAt: ttl === undefined ? null : now + ttl,
         derivedFrom: [...new Set(input.derivedFrom ?? [])],
+        parentSessions: input.readGlob ?? null,
         sessionExpiresAt: null,
         leaseId,
       });
@@ -162,20 +179,29 @@ export class ArtifactService {
     }
     this.o.events.publish('artifact.created', rec.session, rec);
     await this.o.afterPush?.(rec);
-    return rec;
+    const glob = input.readGlob;
+    if (!rec.deduplicated || glob === undefined) return rec;
+    return { ...rec, deduplicated: await this.hasBlob(sha256, glob, rec.id) };
   }
 
-  /** True if the store holds bytes with this hash. */
-  async hasBlob(sha256: string): Promise<boolean> {
+  /**
+   * True if the store holds bytes with this hash. With `sessions` (a token's read glob), only
+   * bytes a live artifact of a matching session holds count, other than artifact `except`:
+   * what only other sessions hold is not told.
+   */
+  async hasBlob(sha256: string, sessions?: string, except?: string): Promise<boolean> {
     validateSha256(sha256);
+    if (sessions !== undefined) {
+      const page = await this.query({ sessions, where: heldBy(sha256, except), limit: 1 });
+      if (page.items.length === 0) return false;
+    }
     return (await this.o.catalog.blobRefs(sha256)) > 0 && (await this.o.blobs.has(sha256));
   }
 
   /** The record of a live artifact; throws NotFoundError. */
   async get(id: string): Promise<ArtifactRecord> {
     const rec = await this.o.catalog.getArtifact(id, this.o.clock());
-    if (!rec)
-      throw new NotFoundError(`artifact '${id.slice(0, 64)}' not found (it may have expired)`);
+    if (!rec) throw artifactNotFound(id);
     return rec;
   }
 

@@ -41,6 +41,8 @@ export interface BatchInput {
   /** Time to live in ms. */
   ttlMs?: number;
   derivedFrom?: string[];
+  /** The pushing token's session glob: `derivedFrom` may only name artifacts it can read. */
+  readGlob?: string;
 }
 
 /** An entry received and checked, its bytes staged. */
@@ -160,6 +162,7 @@ function rowsOf(d: BatchDeps, input: BatchInput, staged: Staged[]): NewArtifact[
     createdAt: now,
     expiresAt: ttl === undefined ? null : now + ttl,
     derivedFrom: [...new Set(input.derivedFrom ?? [])],
+    parentSessions: input.readGlob ?? null,
     sessionExpiresAt: null,
   }));
 }

@@ -46,19 +46,27 @@ export const MAX_LINEAGE_NODES = 2000;
 /**
  * The lineage of live artifact `id` both ways, to at most `depth` levels (see
  * {@link walkLineage}), read through the artifact service; throws NotFoundError for `id`.
+ * With `sees` (a token's read scope), artifacts of sessions it does not see are left out, as
+ * if they had expired.
  */
 export async function artifactLineage(
   artifacts: Pick<ArtifactService, 'get' | 'children'>,
   id: string,
   depth: number,
+  sees: (session: string) => boolean = () => true,
 ): Promise<Lineage> {
   const root = await artifacts.get(id);
   const get = (parent: string) =>
-    artifacts.get(parent).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return null;
-      throw err;
-    });
-  return walkLineage({ get, children: (child) => artifacts.children(child) }, root, depth);
+    artifacts.get(parent).then(
+      (r) => (sees(r.session) ? r : null),
+      (err: unknown) => {
+        if (err instanceof NotFoundError) return null;
+        throw err;
+      },
+    );
+  const children = async (child: string) =>
+    (await artifacts.children(child)).filter((r) => sees(r.session));
+  return walkLineage({ get, children }, root, depth);
 }
 
 /**

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import type { StoredShare } from '../catalog/share-catalog.js';
 import { CairnError, InvalidInputError, NotFoundError } from '../lib/errors.js';
+import { shareNotFound } from './read-scope.js';
 import { newId } from '../lib/ids.js';
 import { hashSecret, newSecret } from './token-service.js';
 import type { ArtifactRecord, SessionRecord } from './types.js';
@@ -95,24 +96,23 @@ export class ShareService {
     return { record: await this.toRecord(share, now), token };
   }
 
-  /** Every link, newest first (at most 1000). */
-  async list(): Promise<ShareRecord[]> {
+  /** Every link, newest first (at most 1000); with `sessions`, only links into matching sessions. */
+  async list(sessions?: string): Promise<ShareRecord[]> {
     const now = this.o.clock();
-    const rows = await this.o.catalog.shares.list(1000);
+    const rows = await this.o.catalog.shares.list(1000, sessions);
     return Promise.all(rows.map((s) => this.toRecord(s, now)));
   }
 
   /** One link; throws NotFoundError. */
   async get(id: string): Promise<ShareRecord> {
     const s = await this.o.catalog.shares.get(id);
-    if (!s) throw new NotFoundError(`share '${id.slice(0, 64)}' not found; see GET /v1/shares`);
+    if (!s) throw shareNotFound(id);
     return this.toRecord(s, this.o.clock());
   }
 
   /** Revokes a link (idempotent); its URL answers 410 from now on. Throws NotFoundError. */
   async revoke(id: string): Promise<ShareRecord> {
-    if (!(await this.o.catalog.shares.revoke(id, this.o.clock())))
-      throw new NotFoundError(`share '${id.slice(0, 64)}' not found; see GET /v1/shares`);
+    if (!(await this.o.catalog.shares.revoke(id, this.o.clock()))) throw shareNotFound(id);
     return this.get(id);
   }
 

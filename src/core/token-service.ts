@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { ForbiddenError, InvalidInputError, UnauthorizedError } from '../lib/errors.js';
 import { compileGlob } from '../lib/glob.js';
 import { newId } from '../lib/ids.js';
+import { ReadScope } from './read-scope.js';
 import type { Scope, TokenRecord } from './types.js';
 
 const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
@@ -59,6 +60,13 @@ export class TokenService {
         'sessions must be a glob of 1-256 characters, e.g. run_*',
       );
     }
+    // An admin token can mint itself an unlimited one: a glob on it would only look like a limit.
+    if (input.sessions != null && input.scope === 'admin') {
+      throw new InvalidInputError(
+        'invalid_sessions',
+        'an admin token always reaches every session; limit a read or write token instead',
+      );
+    }
     const name = (input.name ?? '').slice(0, 128);
     const token = newSecret('cairn');
     const rec: TokenRecord = {
@@ -99,7 +107,9 @@ export class TokenService {
 
   /**
    * Throws ForbiddenError unless `p` has at least scope `need`, and, for writes into a session,
-   * unless the session id matches the token's session glob.
+   * unless the session id matches the token's session glob. For a read of a session outside
+   * the glob, throws NotFoundError instead (see {@link ReadScope.checkSession}): to that token
+   * the session does not exist. Both are decided by the glob alone, not by what is stored.
    */
   authorize(p: Principal, need: Scope, session?: string): void {
     // A scope that is not one of the three (a row written before scopes were checked as own
@@ -110,6 +120,7 @@ export class TokenService {
         `this needs a token with scope '${need}'; yours has scope '${p.scope}'`,
       );
     }
+    if (need === 'read' && session !== undefined) ReadScope.of(p).checkSession(session);
     if (
       need !== 'read' &&
       p.sessions &&

@@ -56,6 +56,8 @@ export type MetaFilter =
 /** What `GET /v1/artifacts` can filter on. All conditions are ANDed. */
 export interface ArtifactQuery {
   session?: string;
+  /** Glob over session ids (`run_*`): a token's read limit; only its sessions' artifacts. */
+  sessions?: string;
   meta?: MetaFilter[];
   /** Exact content type, or `image/*` for a whole family. */
   type?: string;
@@ -74,6 +76,8 @@ export interface ArtifactQuery {
 
 /** What `GET /v1/sessions` can filter on. */
 export interface SessionQuery {
+  /** Glob over session ids (`run_*`): a token's read limit; only the sessions it matches. */
+  sessions?: string;
   meta?: MetaFilter[];
   sealed?: boolean;
   /** Substring of the session id. */

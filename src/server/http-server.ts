@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
+import { ReadScope } from '../core/read-scope.js';
 import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
 import { pooledRandomBytes } from '../lib/random-pool.js';
 import { guardBodyIdle } from './body-timeout.js';
@@ -90,6 +91,7 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
         principal,
         requestId,
         authorize,
+        reads: ReadScope.of(principal),
         // After the token is checked; an unknown query parameter is a 400 before the handler.
         query: new Query(url.searchParams, route.query ?? [], route.meta),
       };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../app.js';
+import type { ReadScope } from '../core/read-scope.js';
 import type { Principal } from '../core/token-service.js';
 import type { Scope } from '../core/types.js';
 import { InvalidInputError } from '../lib/errors.js';
@@ -20,6 +21,11 @@ export interface Ctx {
   principal: Principal | null;
   /** Throws ForbiddenError unless the caller has `scope` (for `session`, if writing). */
   authorize(scope: Scope, session?: string): void;
+  /**
+   * The sessions the caller may read (its token's glob): queries and lists take its glob, and
+   * a record of another session is a 404. Every session on public routes.
+   */
+  reads: ReadScope;
   requestId: string;
   /** The query string, checked against the route's `query` before the handler runs. */
   query: Query;

@@ -217,6 +217,42 @@ describe('MCP over Streamable HTTP at /mcp', () => {
         await limited.close();
       }
     });
+    it('a token limited to run_* sees nothing of other sessions through MCP', async () => {
+      const hidden = await s.fetch('/v1/sessions/prod_9r/artifacts/secret.txt', {
+        method: 'PUT',
+        body: 'secret',
+      });
+      const secret = (await hidden.json()) as { id: string };
+      await s.fetch('/v1/sessions/run_9r/artifacts/open.txt', { method: 'PUT', body: 'open' });
+      const limited = await connect(await tokenOf('read', 'run_*'));
+      try {
+        const found = await call(limited, 'query_artifacts', { limit: 100 });
+        const items = found.structured.items as { session: string }[];
+        expect(items.map((i) => i.session)).toContain('run_9r');
+        expect(
+          items.every((i) => i.session.startsWith('run_')),
+          found.text,
+        ).toBe(true);
+        const sessions = await call(limited, 'list_sessions', {});
+        const ids = (sessions.structured.items as { id: string }[]).map((i) => i.id);
+        expect(ids).toContain('run_9r');
+        expect(
+          ids.every((id) => id.startsWith('run_')),
+          sessions.text,
+        ).toBe(true);
+        for (const [tool, args] of [
+          ['read_artifact', { id: secret.id }],
+          ['read_artifact', { session: 'prod_9r', name: 'secret.txt' }],
+          ['get_session', { session: 'prod_9r' }],
+        ] as const) {
+          const no = await call(limited, tool, args);
+          expect(no.structured.error?.code, `${tool} ${no.text}`).toBe('not_found');
+          expect(no.text).not.toContain('secret\n');
+        }
+      } finally {
+        await limited.close();
+      }
+    });
   });
 
   describe('file tools on the server', () => {

@@ -22,6 +22,8 @@ export const MARK = 'cairnescape7';
 
 const ID = 'a_01J00000000000000000000000';
 const SHA0 = '0'.repeat(64);
+/** sha256 of 'seed', the bytes the test pushes into session `ok`. */
+const SEED_SHA = '19b25856e1c150ca834cffc8b59b23adbd0ec0389e58eb22b3b64768098d002b';
 const json = { 'Content-Type': 'application/json' };
 
 /** Pushes of `name` (raw, as it goes in the URL) into session `ok`. */
@@ -517,6 +519,12 @@ function bodyCases(): HostileCase[] {
     post('token scope bogus', '{"scope":"root"}', 400, '/v1/tokens'),
     post('token scope missing', '{}', 400, '/v1/tokens'),
     post('token sessions glob not string', '{"scope":"read","sessions":5}', 400, '/v1/tokens'),
+    post(
+      'token admin with sessions glob',
+      '{"scope":"admin","sessions":"run_*"}',
+      400,
+      '/v1/tokens',
+    ),
     post('share max_downloads negative', '{"max_downloads":-1}', 400, '/v1/sessions/ok/share'),
     post('share max_downloads text', '{"max_downloads":"many"}', 400, '/v1/sessions/ok/share'),
     post('share max_downloads float', '{"max_downloads":1.5}', 400, '/v1/sessions/ok/share'),
@@ -607,6 +615,28 @@ function authCases(): HostileCase[] {
     a('write backup', 'GET', '/v1/backup', 'write', {}, 403),
     a('scoped writes elsewhere', 'PUT', '/v1/sessions/prod/artifacts/a.txt', 'scoped', {}, 403),
     a('scoped seals elsewhere', 'POST', '/v1/sessions/ok/seal', 'scoped', {}, 403),
+    // A token limited to run_* reads nothing of session `ok`: to it, `ok` does not exist.
+    a('scoped reads a session elsewhere', 'GET', '/v1/sessions/ok', 'scoped', {}, 404),
+    a(
+      'scoped reads bytes elsewhere',
+      'GET',
+      '/v1/sessions/ok/artifacts/seed.txt',
+      'scoped',
+      {},
+      404,
+    ),
+    a('scoped reads a manifest elsewhere', 'GET', '/v1/sessions/ok/manifest', 'scoped', {}, 404),
+    a('scoped exports elsewhere', 'GET', '/v1/sessions/ok/export', 'scoped', {}, 404),
+    a('scoped waits elsewhere', 'GET', '/v1/sessions/ok/wait?timeout=30s', 'scoped', {}, 404),
+    a('scoped watches events elsewhere', 'GET', '/v1/events?session=ok', 'scoped', {}, 404),
+    {
+      name: 'auth scoped pushes by hidden reference',
+      method: 'PUT',
+      path: `/v1/sessions/run_1/artifacts/r?sha256=${SEED_SHA}`,
+      body: '',
+      as: 'scoped',
+      status: 404,
+    },
   ];
 }
 

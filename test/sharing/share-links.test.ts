@@ -202,8 +202,9 @@ describe('artifact share links', () => {
       ).token;
     const read = await post({}, { Authorization: `Bearer ${await token('read')}` });
     expect(read.status).toBe(403);
+    // To a token limited to run_*, an artifact of another session does not exist.
     const elsewhere = await post({}, { Authorization: `Bearer ${await token('write', 'run_*')}` });
-    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.status).toBe(404);
     const none = await fetch(`${s.url}/v1/artifacts/${a.id}/share`, { method: 'POST' });
     expect(none.status).toBe(401);
     expect(

@@ -35,6 +35,10 @@ export function queryArtifactRows(
   const implied = impliedMetaFilters(query.where, query.meta ?? []);
   const q = implied.length > 0 ? { ...query, meta: [...(query.meta ?? []), ...implied] } : query;
   const plan = chooseMetaPlan(db, q);
+  // A token's glob whose sessions hold few artifacts: read those (unless a selective metadata
+  // condition drives); walking the newest for them may pass nearly every row.
+  if (plan.kind !== 'driven' && fewInSessions(db, q.sessions))
+    return all(db, artifactQuerySql(q, now, { kind: 'sessions' }));
   if (plan.kind !== 'window') return all(db, artifactQuerySql(q, now, plan));
   const rows = all(db, artifactQuerySql(q, now, plan));
   if (rows.length > q.limit || plan.floor <= 1) return rows;
@@ -49,6 +53,29 @@ export function queryArtifactRows(
   }
   const rest: MetaPlan = { kind: 'intersect', below };
   return rows.concat(all(db, artifactQuerySql(q, now, rest, q.limit - rows.length)));
+}
+
+/** Artifacts in the sessions of a glob below which the query drives from those sessions. */
+export const FEW_IN_SESSIONS = 50_000;
+/** Sessions of a glob looked at by the probe; more, and the query walks the newest artifacts. */
+const FEW_SESSIONS = 2000;
+
+/**
+ * True if fewer than {@link FEW_SESSIONS} sessions match `glob` and they hold fewer than
+ * {@link FEW_IN_SESSIONS} artifacts (from their counters, read through the id index for a glob
+ * with a literal prefix): reading and sorting those beats walking the newest artifacts for the
+ * few that match (at 1,000,000 artifacts, 10,000 of them in the oldest sessions: 1.1 s walked,
+ * 23 ms driven; 40,000 newest: 20 ms driven, 0.4 ms walked). False without a glob.
+ */
+export function fewInSessions(db: Database.Database, glob: string | undefined): boolean {
+  if (glob === undefined) return false;
+  const row = db
+    .prepare<[string], { k: number; n: number }>(
+      `SELECT count(*) AS k, coalesce(sum(artifact_count), 0) AS n
+       FROM (SELECT artifact_count FROM sessions WHERE id GLOB ? LIMIT ${FEW_SESSIONS})`,
+    )
+    .get(glob) as { k: number; n: number };
+  return row.k < FEW_SESSIONS && row.n < FEW_IN_SESSIONS;
 }
 
 /** A metadata equality condition. */

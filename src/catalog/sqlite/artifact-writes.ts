@@ -46,9 +46,9 @@ export class ArtifactWrites {
       ),
       meta: db.prepare('INSERT INTO artifact_meta (key, value, artifact_seq) VALUES (?, ?, ?)'),
       // Live at the push: an expired parent would be a dangling edge at once.
-      parentLive: db.prepare<{ id: string; now: number }, { one: number }>(
+      parentLive: db.prepare<{ id: string; now: number; glob: string | null }, { one: number }>(
         `SELECT 1 AS one FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
-         WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
+         WHERE a.id = @id AND ${ARTIFACT_LIVE} AND (@glob IS NULL OR s.id GLOB @glob)`,
       ),
       lineage: db.prepare('INSERT OR IGNORE INTO lineage (child_seq, parent_id) VALUES (?, ?)'),
       // A marked row is being collected: its bytes may be gone (see BlobCatalog.markBlob).
@@ -106,7 +106,8 @@ export class ArtifactWrites {
     }
     if (session.sealed_at !== null) throw new SessionSealedError(a.session);
     for (const parent of a.derivedFrom) {
-      if (!this.s.parentLive.get({ id: parent, now: a.createdAt })) {
+      const glob = a.parentSessions ?? null;
+      if (!this.s.parentLive.get({ id: parent, now: a.createdAt, glob })) {
         throw new InvalidInputError(
           'invalid_derived_from',
           `derived_from names '${parent}', which is not a known artifact id (or it has expired)`,

@@ -62,13 +62,17 @@ function metaCondition(
  * - `window`: newest rows first straight from the artifacts table within `a.seq >= @floor`,
  *   every condition a point lookup per row (unselective conditions that match often);
  * - `candidates`: only the artifacts `seqs` (a JSON array, from the planner's bitmaps), every
- *   condition still a point lookup per row, so a stale candidate is simply not returned.
+ *   condition still a point lookup per row, so a stale candidate is simply not returned;
+ * - `sessions`: only the artifacts of the sessions the query's `sessions` glob matches (driven
+ *   from the session id index; for a glob whose sessions hold few artifacts), every condition
+ *   a point lookup per row, the matches sorted by seq alone before their rows are read.
  */
 export type MetaPlan =
   | { kind: 'intersect'; below?: number }
   | { kind: 'driven'; drive: number }
   | { kind: 'window'; floor: number }
-  | { kind: 'candidates'; seqs: number[] };
+  | { kind: 'candidates'; seqs: number[] }
+  | { kind: 'sessions' };
 
 /** One metadata condition as a lookup for one artifact (`owner`: its seq expression). */
 function metaExists(
@@ -133,6 +137,7 @@ function metaPlanCondition(
     params.floor = plan.floor;
     return ['a.seq >= @floor', ...filters.map((f, i) => metaExists(f, i, params))];
   }
+  if (plan.kind === 'sessions') return filters.map((f, i) => metaExists(f, i, params));
   if (plan.kind === 'candidates') {
     params.seqs = JSON.stringify(plan.seqs);
     return [
@@ -145,7 +150,8 @@ function metaPlanCondition(
 
 /**
  * SQL for an artifact query, newest first, fetching one row more than `limit` (default: the
- * query's). Metadata conditions follow `plan` (default: one INTERSECT).
+ * query's). Metadata conditions follow `plan` (default: one INTERSECT). The `sessions` glob is
+ * tested per row (newest artifacts first: most rows match it), except in the `sessions` plan.
  */
 export function artifactQuerySql(
   q: ArtifactQuery,
@@ -162,6 +168,12 @@ export function artifactQuerySql(
     params.session = q.session;
     where.push('s.id = @session');
   }
+  if (q.sessions !== undefined) {
+    params.sessions = q.sessions;
+    // `+` keeps SQLite off the id index: driven from it, every artifact of every matching
+    // session is read and sorted (1.8 s for `run_*` at 200,000 artifacts).
+    where.push(plan.kind === 'sessions' ? 's.id GLOB @sessions' : '+s.id GLOB @sessions');
+  }
   if (q.type !== undefined) {
     const type = q.type.toLowerCase();
     if (type.endsWith('/*')) {
@@ -170,7 +182,7 @@ export function artifactQuerySql(
       params.typeHi = `${family.slice(0, -1)}0`;
       // In the newest window, tested per row (`+` keeps SQLite off the index, whose range of a
       // common family holds most of the table, every match of it then sorted).
-      const t = plan.kind === 'window' ? `+${MEDIA_TYPE}` : MEDIA_TYPE;
+      const t = plan.kind === 'window' || plan.kind === 'sessions' ? `+${MEDIA_TYPE}` : MEDIA_TYPE;
       where.push(`${t} >= @typeLo AND ${t} < @typeHi`);
     } else {
       params.type = type;
@@ -199,17 +211,28 @@ export function artifactQuerySql(
     const perRow = plan.kind !== 'intersect';
     where.push(compileWhere(q.where, 'artifact', params, { perRow }));
   }
-  return {
-    text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a${candidates ? ' NOT INDEXED' : ''} JOIN sessions s ON s.seq = a.session_seq
-      WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT @limit`,
-    params,
-  };
+  const from = `FROM artifacts a${candidates ? ' NOT INDEXED' : ''} JOIN sessions s ON s.seq = a.session_seq`;
+  const rows = `${from} WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT @limit`;
+  // Driven from the sessions, every match is sorted: sort only its seq, then read the page's
+  // rows (all columns, lineage included, of 10,000 matches sorted: 41 ms -> 3 ms).
+  const text =
+    plan.kind === 'sessions'
+      ? `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+      WHERE a.seq IN (SELECT a.seq ${rows}) ORDER BY a.seq DESC`
+      : `SELECT ${ARTIFACT_COLUMNS} ${rows}`;
+  return { text, params };
 }
 
 /** SQL for a session query, newest first, fetching one row more than the limit. */
 export function sessionQuerySql(q: SessionQuery, now: number): Sql {
   const params: Record<string, unknown> = { now, limit: q.limit + 1 };
   const where = [SESSION_LIVE];
+  if (q.sessions !== undefined) {
+    params.sessions = q.sessions;
+    // Per row, newest first: driven from the id index, `run_*` sorted every session (9 ms at
+    // 10,000 sessions, 0.3 ms so); a walk of the whole table is the worst case either way.
+    where.push('+s.id GLOB @sessions');
+  }
   if (q.sealed !== undefined)
     where.push(q.sealed ? 's.sealed_at IS NOT NULL' : 's.sealed_at IS NULL');
   if (q.idContains) {

@@ -75,12 +75,13 @@ export class SqliteShares implements ShareCatalog {
     return row ? toShare(row) : null;
   }
 
-  async list(limit: number): Promise<StoredShare[]> {
+  async list(limit: number, sessions?: string): Promise<StoredShare[]> {
+    const glob = sessions === undefined ? '' : 'WHERE session_id GLOB @sessions';
     return this.db
-      .prepare<[number], ShareDbRow>(
-        'SELECT * FROM shares ORDER BY created_at DESC, id DESC LIMIT ?',
+      .prepare<Record<string, unknown>, ShareDbRow>(
+        `SELECT * FROM shares ${glob} ORDER BY created_at DESC, id DESC LIMIT @limit`,
       )
-      .all(limit)
+      .all(sessions === undefined ? { limit } : { limit, sessions })
       .map(toShare);
   }
 

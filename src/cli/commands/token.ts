@@ -23,7 +23,8 @@ export const tokenCommand: CommandModule<GlobalArgs, TokenArgs> = {
             .option('name', { type: 'string' })
             .option('sessions', {
               type: 'string',
-              describe: 'Only write to sessions matching this glob, e.g. run_*',
+              describe:
+                'Only see and write sessions matching this glob, e.g. run_* (omit: every session)',
             }),
         handler: async (args) => {
           const t = await clientFor(args).createToken(String(args.scope), {

@@ -59,7 +59,8 @@ export function bindArtifactRoutes(): Route[] {
       path: '/v1/artifacts/:id',
       access: 'read',
       summary: 'One artifact record',
-      handler: async (c) => sendJson(c.res, 200, await c.app.artifacts.get(c.params.id)),
+      handler: async (c) =>
+        sendJson(c.res, 200, c.reads.artifact(await c.app.artifacts.get(c.params.id))),
     },
     {
       method: 'GET',
@@ -98,18 +99,19 @@ async function readByName(c: Ctx): Promise<void> {
 
 async function readById(c: Ctx): Promise<void> {
   const q = c.query;
-  const rec = await c.app.artifacts.get(c.params.id);
+  const rec = c.reads.artifact(await c.app.artifacts.get(c.params.id));
   await serveArtifact(c.req, c.res, c.app.artifacts, rec, { attachment: q.bool('download') });
 }
 
 async function remove(c: Ctx): Promise<void> {
-  const rec = await c.app.artifacts.get(c.params.id);
+  const rec = c.reads.artifact(await c.app.artifacts.get(c.params.id));
   c.authorize('write', rec.session);
   sendJson(c.res, 200, await c.app.artifacts.delete(c.params.id));
 }
 
 async function headBlob(c: Ctx): Promise<void> {
-  const has = await c.app.artifacts.hasBlob(c.params.sha256);
+  // A token that reads only some sessions is told only of bytes those sessions hold.
+  const has = await c.app.artifacts.hasBlob(c.params.sha256, c.reads.glob ?? undefined);
   c.res.writeHead(has ? 200 : 404, { 'Cache-Control': 'no-store' });
   c.res.end();
 }
@@ -146,6 +148,7 @@ async function query(c: Ctx): Promise<void> {
   if (session !== undefined) validateSessionId(session);
   const aq: ArtifactQuery = {
     session,
+    sessions: c.reads.glob ?? undefined,
     meta: metaFilters(c.url.searchParams),
     type,
     name: q.str('name'),

@@ -6,7 +6,10 @@ import tar from 'tar-stream';
 import type { BatchEntry } from '../../core/batch-push.js';
 import { validateSha256, type Meta } from '../../core/validate.js';
 import { CairnError, InvalidInputError } from '../../lib/errors.js';
+import { INLINE_BLOB_MAX } from '../../app.js';
+import { UPLOAD_BUFFER_BYTES } from '../../lib/memory-budget.js';
 import { hashBody } from '../request.js';
+import { admitToMemory } from '../upload-admission.js';
 import type { Ctx } from '../router.js';
 import { metaOf } from './push-route.js';
 
@@ -41,11 +44,19 @@ export async function pushBatchRoute(c: Ctx): Promise<void> {
     meta: metaOf(c.url.searchParams),
     ttlMs: c.query.duration('ttl'),
     derivedFrom: c.query.all('derived_from'),
+    readGlob: c.reads.glob ?? undefined,
+  };
+  const memory = c.app.uploadMemory;
+  // Large entries stream through the blob store one at a time, as a push does; small ones are
+  // held in memory until the commit, each reserved as it arrives.
+  admitToMemory(memory, c.res, INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES, 'batch');
+  const hold = (size: number) => {
+    if (size <= INLINE_BLOB_MAX) admitToMemory(memory, c.res, size, 'batch');
   };
   const run = async () => {
     const hash = createHash('sha256');
     c.req.on('data', (chunk: Buffer) => hash.update(chunk));
-    const records = await c.app.artifacts.pushBatch(input, tarEntries(c.req));
+    const records = await c.app.artifacts.pushBatch(input, tarEntries(c.req, hold));
     // The digest covers the whole body, the tar's end blocks after the last entry included.
     c.req.resume();
     await finished(c.req);
@@ -86,10 +97,14 @@ function idempotent(
 
 /**
  * The regular files of a tar stream read from `req`, as batch entries, one at a time (each
- * must be consumed before the next is read). Directories are skipped (tar-stream applies PAX global headers itself);
+ * must be consumed before the next is read); `hold(size)` is called before each is handed on.
+ * Directories are skipped (tar-stream applies PAX global headers itself);
  * links, devices and anything else refuse the batch, as does a truncated or malformed tar.
  */
-async function* tarEntries(req: IncomingMessage): AsyncGenerator<BatchEntry> {
+async function* tarEntries(
+  req: IncomingMessage,
+  hold: (size: number) => void,
+): AsyncGenerator<BatchEntry> {
   const extract = tar.extract();
   // Piped, not pipeline(): on a refusal the request must stay open for the 400 answer.
   req.pipe(extract as unknown as NodeJS.WritableStream);
@@ -112,6 +127,7 @@ async function* tarEntries(req: IncomingMessage): AsyncGenerator<BatchEntry> {
           `entry '${shown}': a ${h.type ?? 'entry of unknown type'} in the tar; a batch holds regular files only (directories are skipped)`,
           { entry: shown },
         );
+      hold(h.size ?? 0);
       yield {
         name,
         ...paxFields(shown, (h.pax ?? {}) as Record<string, string>),

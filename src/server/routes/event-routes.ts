@@ -44,6 +44,7 @@ export function bindEventRoutes(): Route[] {
 /**
  * Answers 200 with the session once it is sealed (see SessionService.waitSealed), or 200 with
  * `sealed: false, timed_out: true` at the timeout. Stops waiting when the client goes away.
+ * A token limited to other sessions never gets here: the route's `sid` is checked first (404).
  */
 async function waitSealed(c: Ctx): Promise<void> {
   const q = c.query;
@@ -73,7 +74,8 @@ async function waitSealed(c: Ctx): Promise<void> {
 }
 
 /**
- * `text/event-stream` of bus events, optionally of one session and some types. Each event has
+ * `text/event-stream` of bus events, optionally of one session and some types, and only of
+ * sessions the token reads (`?session=` naming another is a 404). Each event has
  * `id:` and `event:` lines and its JSON as `data:`. A client resuming with `Last-Event-ID`
  * (header, or `last_event_id` for clients that cannot set headers) first gets every event it
  * missed that is still in the bus's window (0: the whole window); if some already left it, an
@@ -86,15 +88,23 @@ async function waitSealed(c: Ctx): Promise<void> {
 async function streamEvents(c: Ctx): Promise<void> {
   const q = c.query;
   const session = q.str('session');
-  if (session !== undefined) validateSessionId(session);
+  if (session !== undefined) c.reads.checkSession(validateSessionId(session));
   const types = parseTypes(q.str('types'));
   const heartbeatMs = Math.min(Math.max(q.duration('heartbeat') ?? 15_000, 1000), 60_000);
   const lastRaw = headerOf(c.req.headers['last-event-id']) ?? q.str('last_event_id');
   if (lastRaw !== undefined && !/^\d{1,16}$/.test(lastRaw))
     throw new InvalidInputError('invalid_last_event_id', 'Last-Event-ID must be an event id');
   const { app, res } = c;
+  // Whether a push's bytes were already stored (somewhere) is not for a token limited to
+  // some sessions: it could tell that other sessions hold them.
+  const shown = (ev: CairnEvent) =>
+    c.reads.glob === null || ev.type !== 'artifact.created'
+      ? ev
+      : { ...ev, data: { ...(ev.data as object), deduplicated: undefined } };
   const wanted = (ev: CairnEvent) =>
-    (session === undefined || ev.session === session) && (!types || types.includes(ev.type));
+    (session === undefined || ev.session === session) &&
+    (!types || types.includes(ev.type)) &&
+    c.reads.sees(ev.session);
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-store',
@@ -144,7 +154,8 @@ async function streamEvents(c: Ctx): Promise<void> {
       let text = '';
       for (const ev of page) {
         cursor = ev.id;
-        if (wanted(ev)) text += `id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`;
+        if (wanted(ev))
+          text += `id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(shown(ev))}\n\n`;
       }
       if (text !== '' && !res.write(text)) await drained(res);
     }

@@ -14,7 +14,10 @@ export function bindLineageRoutes(): Route[] {
       handler: async (c) => {
         const q = c.query;
         const depth = q.int('depth', 10, 1, 50) as number;
-        sendJson(c.res, 200, await artifactLineage(c.app.artifacts, c.params.id, depth));
+        // The root must be readable; related artifacts of other sessions are left out.
+        c.reads.artifact(await c.app.artifacts.get(c.params.id));
+        const sees = (session: string) => c.reads.sees(session);
+        sendJson(c.res, 200, await artifactLineage(c.app.artifacts, c.params.id, depth, sees));
       },
     },
   ];

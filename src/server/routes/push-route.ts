@@ -26,6 +26,8 @@ export async function push(c: Ctx): Promise<void> {
     ttlMs: q.duration('ttl'),
     derivedFrom: q.all('derived_from'),
     expectedSha256: parseContentDigest(c.req.headers['content-digest']),
+    // Bytes and parents only other sessions hold are, to a token that cannot read them, absent.
+    readGlob: c.reads.glob ?? undefined,
   };
   const declared = Number(c.req.headers['content-length'] ?? NaN);
   if (Number.isSafeInteger(declared) && declared >= 0) input.announcedSize = declared;

@@ -105,6 +105,7 @@ async function list(c: Ctx): Promise<void> {
     c.res,
     200,
     await c.app.sessions.list({
+      sessions: c.reads.glob ?? undefined,
       meta: metaFilters(c.url.searchParams),
       sealed: q.bool('sealed'),
       idContains: q.str('q'),

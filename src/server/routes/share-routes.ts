@@ -1,3 +1,4 @@
+import { shareNotFound } from '../../core/read-scope.js';
 import type { ShareRecord } from '../../core/share-service.js';
 import { parseDuration } from '../../lib/duration.js';
 import { InvalidInputError } from '../../lib/errors.js';
@@ -16,7 +17,7 @@ export function bindShareRoutes(): Route[] {
       summary: 'Share an artifact {ttl?, max_downloads?} → {id, url, expires_at}',
       handler: async (c) => {
         const opts = await shareOptions(c);
-        const artifact = await c.app.artifacts.get(c.params.id);
+        const artifact = c.reads.artifact(await c.app.artifacts.get(c.params.id));
         c.authorize('write', artifact.session);
         await created(c, await c.app.shares.create({ target: { artifact }, ...opts }));
       },
@@ -37,7 +38,8 @@ export function bindShareRoutes(): Route[] {
       path: '/v1/shares',
       access: 'write',
       summary: 'List share links (never their secrets) with download counts and last access',
-      handler: async (c) => sendJson(c.res, 200, { items: await c.app.shares.list() }),
+      handler: async (c) =>
+        sendJson(c.res, 200, { items: await c.app.shares.list(c.reads.glob ?? undefined) }),
     },
     {
       method: 'DELETE',
@@ -46,6 +48,8 @@ export function bindShareRoutes(): Route[] {
       summary: 'Revoke a share link (its URL answers 410 from then on)',
       handler: async (c) => {
         const share = await c.app.shares.get(c.params.id);
+        // A link into a session the token cannot read is, to it, no link at all.
+        if (!c.reads.sees(share.session)) throw shareNotFound(c.params.id);
         c.authorize('write', share.session ?? undefined);
         sendJson(c.res, 200, await c.app.shares.revoke(c.params.id));
       },
