@@ -8,6 +8,7 @@ import type { Catalog } from './catalog/catalog.js';
 import { SqliteCatalog } from './catalog/sqlite/sqlite-catalog.js';
 import { makeConfig, type Config } from './config.js';
 import { ArtifactService } from './core/artifact-service.js';
+import { ArtifactaService } from './core/artifacta-service.js';
 import { EventBus } from './core/events.js';
 import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
@@ -32,6 +33,8 @@ export interface App {
   metrics: Metrics;
   signer: Signer;
   artifacts: ArtifactService;
+  /** Artifacta's ids and what only its compatible API has (see --artifacta-listen). */
+  artifacta: ArtifactaService;
   sessions: SessionService;
   tokens: TokenService;
   idempotency: Idempotency;
@@ -123,6 +126,7 @@ export async function createApp(
     clock,
     tokens,
     artifacts,
+    artifacta: new ArtifactaService({ catalog, artifacts, clock }),
     retention,
     sweeper,
     shares: new ShareService({ catalog, clock, maxTtlMs: config.maxShareTtlMs }),

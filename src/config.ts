@@ -33,6 +33,8 @@ export interface Config {
   bodyIdleTimeoutMs: number;
   /** Write one JSON line per request to stderr. */
   logRequests: boolean;
+  /** `HOST:PORT` of the second listener that speaks Artifacta's REST API; none by default. */
+  artifactaListen?: string;
   /** Directories the MCP file tools (push_file, pull_artifact) may use over /mcp; none by default. */
   mcpAllowPaths?: string[];
 }

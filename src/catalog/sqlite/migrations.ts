@@ -163,6 +163,26 @@ export const MIGRATIONS: string[] = [
       AND (a.expires_at IS NULL OR a.expires_at > s.sealed_at))
   WHERE s.sealed_at IS NOT NULL;
   `,
+  // 9 (keep last: other branches add migrations too): Artifacta's ids (art_ + 16, lnk_ + 20)
+  // and what only its API has (deleted-id memory, pending two-phase uploads, published pages).
+  // Cairn's ids (a_ + 26 ULID characters, 128 bits) do not fit 16 alphanumerics (95 bits), so
+  // the two are paired here.
+  `
+  CREATE TABLE artifacta_ids (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    cairn_id TEXT,
+    expires_at INTEGER,
+    deleted_at INTEGER,
+    upload TEXT,
+    page TEXT
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX artifacta_ids_cairn ON artifacta_ids(cairn_id) WHERE cairn_id IS NOT NULL;
+  CREATE TABLE artifacta_pages (
+    secret TEXT PRIMARY KEY,
+    artifacta_id TEXT NOT NULL UNIQUE
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

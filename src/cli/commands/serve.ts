@@ -21,6 +21,7 @@ interface ServeArgs {
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
+  'artifacta-listen'?: string;
 }
 
 /** `cairn serve`: runs the server until SIGINT/SIGTERM, then closes the catalog cleanly. */
@@ -87,6 +88,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         array: true,
         describe: 'Directory the MCP file tools may use over /mcp (repeatable; default none)',
       })
+      .option('artifacta-listen', {
+        type: 'string',
+        default: process.env.CAIRN_ARTIFACTA_LISTEN || undefined,
+        describe: "Also serve Artifacta's REST API at HOST:PORT (for its CLI, SDK and MCP server)",
+      })
       .option('log', {
         type: 'boolean',
         default: false,
@@ -101,14 +107,22 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       const dirs = args['mcp-allow-path'];
       asUsage(() => new PathGuard(dirs));
     }
+    const { startArtifactaServer, parseListen } =
+      await import('../../server/artifacta/artifacta-server.js');
+    const listen = args['artifacta-listen'];
+    if (listen) asUsage(() => parseListen(listen));
     // A bad flag value is a usage error (exit 2), found before the data directory is touched.
     const app = await createApp(asUsage(() => appOptions(args)));
     const server = await startServer(app);
+    const artifacta = listen ? await startArtifactaServer(app, listen) : null;
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
-      await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([
+        Promise.all([server.close(), artifacta?.close()]),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
       await app.close();
       process.stdout.write('Cairn stopped\n');
       process.exit(0);
@@ -117,6 +131,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     process.on('SIGINT', () => void stop());
     process.on('SIGTERM', () => void stop());
     process.stdout.write(`Cairn listening on ${server.url}\n`);
+    if (artifacta) process.stdout.write(`Artifacta API listening on ${artifacta.url}\n`);
     process.stdout.write(`data: ${app.config.dataDir}\n`);
     const tokenPath = `${app.config.dataDir}/admin.token`;
     process.stdout.write(
@@ -148,6 +163,7 @@ function appOptions(args: ServeArgs): Partial<Config> {
     durability: args.durability as 'full' | 'process',
     logRequests: args.log,
     mcpAllowPaths: args['mcp-allow-path'],
+    artifactaListen: args['artifacta-listen'],
   };
 }
 
