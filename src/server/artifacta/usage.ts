@@ -8,7 +8,7 @@ const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 /** Counts one authenticated request of `tokenId` on the Artifacta listener. */
 export function countRequest(app: App, tokenId: string): void {
   let byToken = counts.get(app);
-  if (!byToken) counts.set(app, (byToken = new Map()));
+  if (!byToken) counts.set(app, (byToken = new Map<string, { month: string; n: number }>()));
   const month = monthOf(app.clock());
   const c = byToken.get(tokenId);
   if (c && c.month === month) c.n++;

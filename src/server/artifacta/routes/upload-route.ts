@@ -5,7 +5,7 @@ import { NO_SESSION } from '../../../core/artifacta-service.js';
 import { InvalidInputError } from '../../../lib/errors.js';
 import { readJson } from '../../request.js';
 import type { Ctx } from '../../router.js';
-import { artifactaRecord, checkFilename, reply, str, tooLarge, ttlOf } from '../artifacta-http.js';
+import { artifactaRecord, checkFilename, str, tooLarge, ttlOf } from '../artifacta-http.js';
 import { cairnMeta, type ArtifactaRecord } from '../artifacta-record.js';
 import { multipartBoundary, readMultipart } from '../multipart.js';
 
