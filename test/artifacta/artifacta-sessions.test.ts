@@ -115,7 +115,7 @@ describe('two-phase upload', () => {
     const url = String(u.body.upload_url);
     expect(url.startsWith(s.aUrl)).toBe(true);
     const denied = await fetch(url, { method: 'PUT', body: bytes });
-    expect(denied.status).toBe(401);
+    expect(denied.status).toBe(403);
     const put = await fetch(url, { method: 'PUT', headers: u.body.upload_headers, body: bytes });
     expect(put.status).toBe(200);
     const twice = await fetch(url, { method: 'PUT', headers: u.body.upload_headers, body: bytes });

@@ -10,9 +10,9 @@ const DEFAULT_LINK_SECONDS = 604_800;
 const MAX_LINK_SECONDS = 7_776_000;
 
 /** A Cairn share link of the artifact `:id`, served by this listener at `/s/<secret>`. */
-async function shareOf(c: Ctx, seconds: number) {
+async function shareOf(c: Ctx, seconds: number, scope: 'read' | 'write') {
   const artifact = await c.app.artifacta.resolve(c.params.id);
-  c.authorize('read', artifact.session);
+  c.authorize(scope, artifact.session);
   const { record, token } = await c.app.shares.create({
     target: { artifact },
     ttlMs: seconds * 1000,
@@ -30,7 +30,7 @@ export function bindArtifactaLinkRoutes(): Route[] {
       access: 'read',
       summary: 'A URL that downloads the artifact without a token for 3600 s',
       handler: async (c) => {
-        const { artifact, record, url } = await shareOf(c, DOWNLOAD_URL_SECONDS);
+        const { artifact, record, url } = await shareOf(c, DOWNLOAD_URL_SECONDS, 'read');
         reply(c, 200, {
           download_url: url,
           expires_in: Math.round((Date.parse(record.expires_at) - c.app.clock()) / 1000),
@@ -58,7 +58,7 @@ export function bindArtifactaLinkRoutes(): Route[] {
             'invalid_request',
             `expires_in must be a whole number of seconds from 1 to ${MAX_LINK_SECONDS}`,
           );
-        const { record, url } = await shareOf(c, seconds);
+        const { record, url } = await shareOf(c, seconds, 'write');
         reply(c, 201, {
           link_id: await c.app.artifacta.linkId(record.id, Date.parse(record.expires_at)),
           url,

@@ -1,5 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { CairnError, ConflictError, InvalidInputError } from '../../../lib/errors.js';
+import {
+  CairnError,
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+} from '../../../lib/errors.js';
 import { readJson } from '../../request.js';
 import type { Ctx, Route } from '../../router.js';
 import { artifactaRecord, origin, reply, tooLarge } from '../artifacta-http.js';
@@ -58,11 +63,8 @@ async function receive(c: Ctx): Promise<void> {
     typeof given !== 'string' ||
     !timingSafeEqual(hash(given), Buffer.from(p.upload.credentialHash, 'hex'))
   )
-    throw new CairnError(
-      'unauthorized',
-      401,
-      `send the ${UPLOAD_TOKEN_HEADER} header from upload_headers`,
-    );
+    // As a presigned URL answers: the URL is public, the header its credential.
+    throw new ForbiddenError(`send the ${UPLOAD_TOKEN_HEADER} header from upload_headers`);
   if (p.upload.expiresAt <= c.app.clock())
     throw new CairnError('upload_expired', 410, 'this upload URL has expired; request a new one');
   if (p.cairnId !== null || receiving.has(id))
