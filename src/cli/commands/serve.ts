@@ -22,6 +22,8 @@ interface ServeArgs {
   log: boolean;
   'mcp-allow-path'?: string[];
   'artifacta-listen'?: string;
+  'artifacta-rate-limit'?: number;
+  'artifacta-rate-burst'?: number;
 }
 
 /** `cairn serve`: runs the server until SIGINT/SIGTERM, then closes the catalog cleanly. */
@@ -92,6 +94,14 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         type: 'string',
         default: process.env.CAIRN_ARTIFACTA_LISTEN || undefined,
         describe: "Also serve Artifacta's REST API at HOST:PORT (for its CLI, SDK and MCP server)",
+      })
+      .option('artifacta-rate-limit', {
+        type: 'number',
+        describe: 'Requests a second each key may make on the Artifacta listener (429 above)',
+      })
+      .option('artifacta-rate-burst', {
+        type: 'number',
+        describe: 'Requests a key may make at once there (default twice the rate)',
       })
       .option('log', {
         type: 'boolean',
@@ -164,6 +174,8 @@ function appOptions(args: ServeArgs): Partial<Config> {
     logRequests: args.log,
     mcpAllowPaths: args['mcp-allow-path'],
     artifactaListen: args['artifacta-listen'],
+    artifactaRateLimit: positive(args['artifacta-rate-limit'], '--artifacta-rate-limit'),
+    artifactaRateBurst: positive(args['artifacta-rate-burst'], '--artifacta-rate-burst'),
   };
 }
 
@@ -180,5 +192,13 @@ function keepVersionsFlag(n: number | undefined): number | undefined {
       'invalid_keep_versions',
       '--keep-versions must be a whole number from 1 to 100000',
     );
+  return n;
+}
+
+/** A positive number flag (undefined if not given). */
+function positive(n: number | undefined, flag: string): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidInputError('invalid_request', `${flag} must be a number above 0`);
   return n;
 }

@@ -23,6 +23,12 @@ const RENAMED: Record<string, string> = {
   not_found: 'artifact_not_found',
 };
 
+/** Cairn statuses that become another status for Artifacta's clients. */
+const RESTATUS: Record<string, [string, number]> = {
+  // A self-hosted server's storage limit is its disk: a quota, not a fault to retry.
+  insufficient_storage: ['quota_exceeded', 403],
+};
+
 /** Artifacta's envelope: `{error: {code, message, status, retry_after?}}`. */
 export interface ArtifactaErrorBody {
   error: { code: string; message: string; status: number; retry_after?: number };
@@ -31,7 +37,8 @@ export interface ArtifactaErrorBody {
 /**
  * An error as Artifacta's API answers it: its own codes pass through, Cairn's equivalents are
  * renamed, other 400s become `invalid_request` (the message still says what was wrong), and
- * statuses without an Artifacta code (403 scope, 405, 422, 507) keep Cairn's code. Unknown
+ * a full disk is 403 `quota_exceeded`, and
+ * statuses without an Artifacta code (403 scope, 405, 422) keep Cairn's code. Unknown
  * errors are a generic 500.
  */
 export function artifactaError(err: unknown): { status: number; body: ArtifactaErrorBody } {
@@ -47,17 +54,20 @@ export function artifactaError(err: unknown): { status: number; body: ArtifactaE
       },
     };
   }
-  const code = OWN.has(err.code)
-    ? err.code
-    : (RENAMED[err.code] ?? (err.status === 400 ? 'invalid_request' : err.code));
+  const [code, status] = RESTATUS[err.code] ?? [
+    OWN.has(err.code)
+      ? err.code
+      : (RENAMED[err.code] ?? (err.status === 400 ? 'invalid_request' : err.code)),
+    err.status,
+  ];
   const retry = err.details?.retry_after;
   return {
-    status: err.status,
+    status,
     body: {
       error: {
         code,
         message: err.message,
-        status: err.status,
+        status,
         ...(typeof retry === 'number' ? { retry_after: retry } : {}),
       },
     },

@@ -12,6 +12,7 @@ import { Router, type Ctx } from '../router.js';
 import type { RunningServer } from '../http-server.js';
 import { sendArtifactaError } from './artifacta-errors.js';
 import { bindArtifactaRoutes } from './routes/index.js';
+import { takeRequest } from './rate-limit.js';
 import { countRequest } from './usage.js';
 
 /**
@@ -52,7 +53,10 @@ export function createArtifactaHandler(app: App, router = new Router(bindArtifac
         app.tokens.authorize(principal, scope, session);
       };
       if (route.access !== 'public') authorize(route.access, m.params.sid);
-      if (principal) countRequest(app, principal.tokenId);
+      if (principal) {
+        takeRequest(app, principal.tokenId);
+        countRequest(app, principal.tokenId);
+      }
       await route.handler({
         app,
         req,

@@ -38,6 +38,10 @@ export function bindArtifactaAccountRoutes(): Route[] {
           plan_storage_limit_bytes: usage.bytes + fs.bavail * fs.bsize,
           active_links: shares.filter((s) => s.status === 'active').length,
           max_active_links: null,
+          rate_limit_sustained: c.app.config.artifactaRateLimit ?? null,
+          rate_limit_burst: c.app.config.artifactaRateLimit
+            ? (c.app.config.artifactaRateBurst ?? c.app.config.artifactaRateLimit * 2)
+            : null,
           scope: p.scope,
           sessions: p.sessions,
           token_id: p.tokenId,
