@@ -11,7 +11,7 @@ export function bindTokenRoutes(): Route[] {
       path: '/v1/tokens',
       access: 'admin',
       summary:
-        'Create a token {scope, name?, sessions?, artifacta?}; the secret is shown once (artifacta: an ak_live_ key)',
+        'Create a token {scope, name?, sessions?, artifacta?}; shown once (artifacta: an ak_live_ key)',
       handler: async (c) => {
         const b = await readJson(c.req, c.app.config.maxJsonBytes);
         onlyFields(
