@@ -119,6 +119,7 @@ describe('uploads', () => {
       chunks,
     );
     expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.chunked).toBe(true);
     expect(r.body).toMatchObject({
       filename: 'data.csv',
       content_type: 'text/csv',

@@ -126,9 +126,16 @@ export class ArtifactaClient {
     },
     chunks: Buffer[],
     idempotencyKey?: string,
-  ): Promise<{ status: number; body: Reply; headers: http.IncomingHttpHeaders }> {
+  ): Promise<{
+    status: number;
+    body: Reply;
+    headers: http.IncomingHttpHeaders;
+    /** The body went chunked, without a Content-Length (as the clients stream it). */
+    chunked: boolean;
+  }> {
     const boundary = `----artifacta${randomUUID()}`;
     const url = new URL(`${this.origin}/v1/artifacts`);
+    let chunked = false;
     return new Promise((resolve, reject) => {
       const req = http.request(url, {
         method: 'POST',
@@ -145,6 +152,7 @@ export class ArtifactaClient {
           resolve({
             status: res.statusCode ?? 0,
             body: JSON.parse(text) as Reply,
+            chunked,
             headers: res.headers,
           }),
         );
@@ -161,6 +169,7 @@ export class ArtifactaClient {
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fields.filename ?? 'file'}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
       );
       for (const c of chunks) req.write(c);
+      chunked = req.chunkedEncoding && !req.hasHeader('content-length');
       req.end(`\r\n--${boundary}--\r\n`);
     });
   }
