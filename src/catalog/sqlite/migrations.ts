@@ -168,7 +168,7 @@ export const MIGRATIONS: string[] = [
   // Cairn's ids (a_ + 26 ULID characters, 128 bits) do not fit 16 alphanumerics (95 bits), so
   // the two are paired here.
   `
-  CREATE TABLE artifacta_ids (
+  CREATE TABLE IF NOT EXISTS artifacta_ids (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     cairn_id TEXT,
@@ -177,8 +177,8 @@ export const MIGRATIONS: string[] = [
     upload TEXT,
     page TEXT
   ) WITHOUT ROWID;
-  CREATE UNIQUE INDEX artifacta_ids_cairn ON artifacta_ids(cairn_id) WHERE cairn_id IS NOT NULL;
-  CREATE TABLE artifacta_pages (
+  CREATE UNIQUE INDEX IF NOT EXISTS artifacta_ids_cairn ON artifacta_ids(cairn_id) WHERE cairn_id IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS artifacta_pages (
     secret TEXT PRIMARY KEY,
     artifacta_id TEXT NOT NULL UNIQUE
   ) WITHOUT ROWID;
