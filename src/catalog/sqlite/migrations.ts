@@ -166,7 +166,8 @@ export const MIGRATIONS: string[] = [
   // 9 (keep last: other branches add migrations too): Artifacta's ids (art_ + 16, lnk_ + 20)
   // and what only its API has (deleted-id memory, pending two-phase uploads, published pages).
   // Cairn's ids (a_ + 26 ULID characters, 128 bits) do not fit 16 alphanumerics (95 bits), so
-  // the two are paired here.
+  // the two are paired here. IF NOT EXISTS: re-running it over a current schema (a rewound
+  // user_version, a renumbering at merge) must not fail.
   `
   CREATE TABLE IF NOT EXISTS artifacta_ids (
     id TEXT PRIMARY KEY,
