@@ -27,6 +27,14 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.stop());
 
+describe('cairn serve --artifacta-listen', () => {
+  it('a value that is not HOST:PORT is a usage error (exit 2) naming the flag', async () => {
+    const r = await runCli(['serve', '--data', tempDir(), '--artifacta-listen', 'nonsense']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--artifacta-listen must be HOST:PORT');
+  });
+});
+
 describe('the seed round trip through the Artifacta listener', () => {
   it('push output.json into run_42, list by metadata, seal, download; seen by Cairn', async () => {
     expect(apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -88,8 +88,12 @@ export function bindArtifactaArtifactRoutes(): Route[] {
       path: '/v1/artifacts/:id',
       access: 'read',
       summary: 'One artifact record (410 when expired or deleted)',
-      handler: async (c) =>
-        reply(c, 200, await artifactaRecord(c.app, await c.app.artifacta.resolve(c.params.id))),
+      handler: async (c) => {
+        const rec = await c.app.artifacta.resolve(c.params.id);
+        // As Cairn's own reads check it (a session glob applies to reads where it does there).
+        c.authorize('read', rec.session);
+        reply(c, 200, await artifactaRecord(c.app, rec));
+      },
     },
     {
       method: 'DELETE',
