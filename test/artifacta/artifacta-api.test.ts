@@ -41,7 +41,12 @@ describe('keys', () => {
     expect(body.error.status).toBe(401);
     expect(body.error.message).toMatch(/Bearer/);
     const forged = new ArtifactaClient(s.aUrl, `ak_live_${'A'.repeat(32)}`);
-    expect((await forged.whoami()).status).toBe(401);
+    const denied = await forged.whoami();
+    expect(denied.status).toBe(401);
+    expect(denied.body.error?.message).toContain('ARTIFACTA_API_KEY');
+    const nowhere = await client.call('GET', '/v2/whatever');
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body.error?.code).toBe('route_not_found');
   });
 });
 

@@ -38,7 +38,10 @@ export function createArtifactaHandler(app: App, router = new Router(bindArtifac
       }
       const m = router.match(req.method ?? 'GET', rawPath);
       if (!m)
-        throw new NotFoundError(`no route for ${rawPath.slice(0, 100)}; the API is under /v1`);
+        throw new NotFoundError(
+          `no route for ${rawPath.slice(0, 100)}; the API is under /v1`,
+          'route_not_found',
+        );
       if ('allowed' in m)
         throw new CairnError(
           'method_not_allowed',
@@ -46,8 +49,7 @@ export function createArtifactaHandler(app: App, router = new Router(bindArtifac
           `${req.method} is not allowed here; use ${m.allowed.join(', ')}`,
         );
       const route = m.route;
-      const principal =
-        route.access === 'public' ? null : await app.tokens.authenticate(bearer(req));
+      const principal = route.access === 'public' ? null : await authenticate(app, bearer(req));
       const authorize: Ctx['authorize'] = (scope, session) => {
         if (!principal) throw new UnauthorizedError();
         app.tokens.authorize(principal, scope, session);
@@ -118,6 +120,21 @@ export async function startArtifactaServer(app: App, listen: string): Promise<Ru
         server.closeIdleConnections();
       }),
   };
+}
+
+/** The caller's principal; a bad key's message speaks of the clients' own setting. */
+async function authenticate(app: App, key: string | undefined) {
+  try {
+    return await app.tokens.authenticate(key);
+  } catch (err) {
+    if (err instanceof UnauthorizedError)
+      throw new UnauthorizedError(
+        key
+          ? 'the API key is not valid (unknown or revoked); check ARTIFACTA_API_KEY, or mint one with `cairn token create --artifacta`'
+          : 'an API key is required: send Authorization: Bearer ak_live_… (ARTIFACTA_API_KEY)',
+      );
+    throw err;
+  }
 }
 
 function bearer(req: http.IncomingMessage): string | undefined {
