@@ -7,6 +7,7 @@ import {
   NotFoundError,
   UnauthorizedError,
 } from '../../lib/errors.js';
+import { guardBodyIdle } from '../body-timeout.js';
 import { Query } from '../request.js';
 import { Router, type Ctx } from '../router.js';
 import type { RunningServer } from '../http-server.js';
@@ -28,6 +29,8 @@ export function createArtifactaHandler(app: App, router = new Router(bindArtifac
     );
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    // A stalled upload body is cut as on Cairn's own listener.
+    guardBodyIdle(req, res, app.config.bodyIdleTimeoutMs);
     try {
       const [rawPath] = (req.url ?? '/').split('?', 1);
       let url: URL;
