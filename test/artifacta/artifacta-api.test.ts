@@ -183,6 +183,15 @@ describe('uploads', () => {
     const bad = await client.store({ filename: 'a.txt', content: 'x', metadata: { '1bad': 'v' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error?.code).toBe('invalid_request');
+    for (const filename of ['../escape.txt', 'a\\b', '', 'x'.repeat(256)]) {
+      const named = await client.store({ filename, content: 'x' });
+      expect(named.status, filename).toBe(400);
+      expect(named.body.error?.code).toBe('invalid_request');
+    }
+    const badSession = await client.store({ filename: 'a.txt', content: 'x', session_id: 'a b' });
+    expect(badSession.body.error?.code).toBe('invalid_request');
+    const notBase64 = await client.call('POST', '/v1/artifacts', { filename: 'a', content: '%%' });
+    expect(notBase64.body.error?.code).toBe('invalid_request');
     const empty = await client.storeMultipart({ filename: 'a.txt' }, []);
     expect(empty.status).toBe(201);
     expect(empty.body.size_bytes).toBe(0);
