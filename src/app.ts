@@ -15,6 +15,7 @@ import { ExportService } from './core/export-service.js';
 import { FsckService } from './core/fsck-service.js';
 import { ImportService } from './core/import-service.js';
 import { StatusService } from './core/status-service.js';
+import { ArtifactaService } from './core/artifacta-service.js';
 import { EventBus } from './core/events.js';
 import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
@@ -42,6 +43,8 @@ export interface App {
   metrics: Metrics;
   signer: Signer;
   artifacts: ArtifactService;
+  /** Artifacta's ids and what only its compatible API has (see --artifacta-listen). */
+  artifacta: ArtifactaService;
   sessions: SessionService;
   tokens: TokenService;
   idempotency: Idempotency;
@@ -167,6 +170,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     clock,
     tokens,
     artifacts,
+    artifacta: new ArtifactaService({ catalog, artifacts, clock }),
     retention,
     sweeper,
     coordinator,

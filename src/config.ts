@@ -48,6 +48,12 @@ export interface Config {
   queryTimeoutMs: number;
   /** Write one JSON line per request to stderr. */
   logRequests: boolean;
+  /** `HOST:PORT` of the second listener that speaks Artifacta's REST API; none by default. */
+  artifactaListen?: string;
+  /** Requests a second each key may make on the Artifacta listener (429 above); none by default. */
+  artifactaRateLimit?: number;
+  /** Requests a key may make at once on the Artifacta listener (default twice the rate). */
+  artifactaRateBurst?: number;
   /** Directories the MCP file tools (push_file, pull_artifact) may use over /mcp; none by default. */
   mcpAllowPaths?: string[];
 }

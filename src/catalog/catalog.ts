@@ -10,6 +10,7 @@ import type {
 import type { Meta } from '../core/validate.js';
 import type { Coordinator } from '../core/coordinator.js';
 import type { SmallBlobStore } from '../blobs/small-blob-store.js';
+import type { ArtifactaCatalog } from './artifacta-catalog.js';
 import type { AuditCatalog } from './audit-catalog.js';
 import type { ImportCatalog } from './import-catalog.js';
 import type { StatsCatalog } from './stats-catalog.js';
@@ -115,6 +116,8 @@ export interface Catalog {
   readonly retention: RetentionCatalog;
   /** Share links (see ShareCatalog). */
   readonly shares: ShareCatalog;
+  /** Artifacta's ids paired with Cairn's, for its compatible API (see ArtifactaCatalog). */
+  readonly artifacta: ArtifactaCatalog;
   /** Consistency checks, repairs and online snapshots (fsck, backup; see AuditCatalog). */
   readonly audit: AuditCatalog;
   /** Recreating exported sessions whole, atomically (see ImportCatalog). */

@@ -202,7 +202,7 @@ export class CairnClient {
 
   createToken(
     scope: string,
-    opts: { name?: string; sessions?: string } = {},
+    opts: { name?: string; sessions?: string; artifacta?: boolean } = {},
   ): Promise<TokenRecord & { token: string }> {
     return this.json('POST', '/v1/tokens', { scope, ...opts });
   }

@@ -25,6 +25,23 @@ export function newSecret(prefix: string): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A secret of Artifacta's key shape, `ak_live_` + 32 alphanumerics (~190 bits): the form
+ * Artifacta's clients insist on (their MCP server refuses any other). Rejection sampling keeps
+ * every character uniform.
+ */
+export function artifactaSecret(): string {
+  let out = '';
+  while (out.length < 32) {
+    for (const b of randomBytes(48)) {
+      if (b < 248 && out.length < 32) out += ALNUM[b % 62];
+    }
+  }
+  return `ak_live_${out}`;
+}
+
 /** How long an authenticated token is trusted without asking the catalog again. */
 const CACHE_MS = 10_000;
 /** Most tokens remembered at once. */
@@ -46,6 +63,8 @@ export class TokenService {
     scope: string;
     name?: string;
     sessions?: string | null;
+    /** `artifacta`: a secret of Artifacta's key shape (see {@link artifactaSecret}). */
+    format?: 'cairn' | 'artifacta';
   }): Promise<TokenRecord & { token: string }> {
     // Own keys only: `in` also accepts 'toString', '__proto__' and every other inherited name.
     if (typeof input.scope !== 'string' || !Object.hasOwn(RANK, input.scope)) {
@@ -68,7 +87,7 @@ export class TokenService {
       );
     }
     const name = (input.name ?? '').slice(0, 128);
-    const token = newSecret('cairn');
+    const token = input.format === 'artifacta' ? artifactaSecret() : newSecret('cairn');
     const rec: TokenRecord = {
       id: newId('t'),
       name,

@@ -67,6 +67,8 @@ export interface ServerProcess {
   url: string;
   token: string;
   dataDir: string;
+  /** Everything the server printed to stdout so far. */
+  stdout(): string;
   /** SIGTERM and wait for exit. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait for exit. */
@@ -110,6 +112,7 @@ export async function spawnServer(
     child,
     url,
     dataDir,
+    stdout: () => out,
     token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
     stop: async () => {
       child.kill('SIGTERM');

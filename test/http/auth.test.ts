@@ -1,22 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/types.js';
+import type { Route } from '../../src/server/router.js';
+import { bindArtifactaRoutes } from '../../src/server/artifacta/routes/index.js';
 import { allRoutes } from '../../src/server/routes/index.js';
+import { startArtifactaTestServer, type ArtifactaTestServer } from '../helpers/artifacta.js';
 import { concretePath } from '../helpers/routes.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 
-let s: TestServer;
+let s: ArtifactaTestServer;
 const tokens: Partial<Record<Scope, string>> = {};
 
 beforeAll(async () => {
-  s = await startTestServer();
+  // With the Artifacta listener (--artifacta-listen): its routes check tokens the same way.
+  s = await startArtifactaTestServer();
   for (const scope of ['read', 'write'] as const) {
     tokens[scope] = (await createToken({ scope, name: scope })).token;
   }
 });
 afterAll(async () => s.close());
 
-const call = (method: string, path: string, token?: string) =>
-  fetch(s.url + concretePath(path), {
+/** Both listeners' route tables, each with its base URL and the shape of its `:id`. */
+const LISTENERS: [string, Route[], () => string, string][] = [
+  ['cairn', allRoutes(), () => s.url, 'a_01J00000000000000000000000'],
+  ['artifacta', bindArtifactaRoutes(), () => s.aUrl, 'art_AAAAAAAAAAAAAAAA'],
+];
+const TABLE = LISTENERS.flatMap(([listener, routes, base, id]) =>
+  routes.map((r) => [`${listener}: ${r.method} ${r.path}`, r, base, id] as const),
+);
+
+const callAt = (method: string, path: string, token?: string, base = () => s.url, id?: string) =>
+  fetch(base() + concretePath(path, id), {
     method,
     headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(10_000),
@@ -24,42 +36,41 @@ const call = (method: string, path: string, token?: string) =>
 
 const BELOW: Record<Scope, Scope[]> = { read: [], write: ['read'], admin: ['read', 'write'] };
 
-// Generated from the route table: a route added without thought still gets these checks.
-describe.each(allRoutes().map((r) => [`${r.method} ${r.path}`, r] as const))(
-  '%s',
-  (_name, route) => {
-    if (route.access === 'public') {
-      it('is public: answers without a token (never 401)', async () => {
-        const res = await call(route.method, route.path);
-        expect(res.status).not.toBe(401);
-        await res.body?.cancel();
-      });
-      return;
-    }
-    it('401 without a token', async () => {
+// Generated from the route tables: a route added without thought still gets these checks.
+describe.each(TABLE)('%s', (_name, route, base, id) => {
+  const call = (method: string, path: string, token?: string) =>
+    callAt(method, path, token, base, id);
+  if (route.access === 'public') {
+    it('is public: answers without a token (never 401)', async () => {
       const res = await call(route.method, route.path);
-      expect(res.status).toBe(401);
-      if (route.method !== 'HEAD')
-        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
-    });
-    it('401 with a wrong token', async () => {
-      const res = await call(
-        route.method,
-        route.path,
-        'cairn_forged0000000000000000000000000000000000',
-      );
-      expect(res.status).toBe(401);
+      expect(res.status).not.toBe(401);
       await res.body?.cancel();
     });
-    for (const scope of BELOW[route.access]) {
-      it(`403 with a ${scope} token`, async () => {
-        const res = await call(route.method, route.path, tokens[scope]);
-        expect(res.status).toBe(403);
-        await res.body?.cancel();
-      });
-    }
-  },
-);
+    return;
+  }
+  it('401 without a token', async () => {
+    const res = await call(route.method, route.path);
+    expect(res.status).toBe(401);
+    if (route.method !== 'HEAD')
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
+  it('401 with a wrong token', async () => {
+    const res = await call(
+      route.method,
+      route.path,
+      'cairn_forged0000000000000000000000000000000000',
+    );
+    expect(res.status).toBe(401);
+    await res.body?.cancel();
+  });
+  for (const scope of BELOW[route.access]) {
+    it(`403 with a ${scope} token`, async () => {
+      const res = await call(route.method, route.path, tokens[scope]);
+      expect(res.status).toBe(403);
+      await res.body?.cancel();
+    });
+  }
+});
 
 /** Creates a token through the API as the admin. */
 async function createToken(body: object): Promise<{ id: string; token: string }> {
@@ -181,6 +192,45 @@ describe('a session-limited write token cannot touch other sessions, on any writ
               : undefined,
       });
       expect(res.status, await res.text()).toBe(route.path.includes(':id') ? 404 : 403);
+    },
+  );
+});
+
+// The same on the Artifacta listener: every write route, by a key limited to `run_*`, on an
+// artifact (or session) of prod_1 or with session_id prod_1, is refused.
+describe('a session-limited Artifacta key cannot touch other sessions, on any write route', () => {
+  let scoped = '';
+  let artId = '';
+  const body = JSON.stringify({
+    filename: 'y.txt',
+    content: 'eQ==',
+    content_encoding: 'base64',
+    session_id: 'prod_1',
+    size_bytes: 1,
+    ttl: '1d',
+    expires_in: 60,
+    visibility: 'unlisted',
+    access: 'none',
+  });
+  beforeAll(async () => {
+    scoped = (await createToken({ scope: 'write', sessions: 'run_*', artifacta: true })).token;
+    const stored = await fetch(`${s.aUrl}/v1/artifacts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.key}`, 'Content-Type': 'application/json' },
+      body,
+    });
+    artId = ((await stored.json()) as { artifact_id: string }).artifact_id;
+  });
+  const writeRoutes = bindArtifactaRoutes().filter((r) => r.access === 'write');
+  it.each(writeRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s → 403 outside run_*',
+    async (_n, route) => {
+      const res = await fetch(s.aUrl + route.path.replace(':sid', 'prod_1').replace(':id', artId), {
+        method: route.method,
+        headers: { Authorization: `Bearer ${scoped}`, 'Content-Type': 'application/json' },
+        body: route.method === 'POST' ? body : undefined,
+      });
+      expect(res.status, await res.text()).toBe(403);
     },
   );
 });

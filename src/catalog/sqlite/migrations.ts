@@ -195,6 +195,27 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE idempotency ADD COLUMN holder TEXT;
   ALTER TABLE idempotency ADD COLUMN lease_until INTEGER;
   `,
+  // 10: Artifacta's ids (art_ + 16, lnk_ + 20)
+  // and what only its API has (deleted-id memory, pending two-phase uploads, published pages).
+  // Cairn's ids (a_ + 26 ULID characters, 128 bits) do not fit 16 alphanumerics (95 bits), so
+  // the two are paired here. IF NOT EXISTS: re-running it over a current schema (a rewound
+  // user_version, a renumbering at merge) must not fail.
+  `
+  CREATE TABLE IF NOT EXISTS artifacta_ids (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    cairn_id TEXT,
+    expires_at INTEGER,
+    deleted_at INTEGER,
+    upload TEXT,
+    page TEXT
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX IF NOT EXISTS artifacta_ids_cairn ON artifacta_ids(cairn_id) WHERE cairn_id IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS artifacta_pages (
+    secret TEXT PRIMARY KEY,
+    artifacta_id TEXT NOT NULL UNIQUE
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

@@ -28,6 +28,7 @@ import { WalSync } from './wal-sync.js';
 import { WriteBatcher } from './write-batcher.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { SqliteShares } from './sqlite-shares.js';
+import { SqliteArtifacta } from './sqlite-artifacta.js';
 import { SqliteAudit } from './sqlite-audit.js';
 import { SqliteImports } from './sqlite-imports.js';
 import { SqliteStats } from './sqlite-stats.js';
@@ -76,6 +77,7 @@ export class SqliteCatalog implements Catalog {
   private readonly tokenRows: SqliteTokenRows;
   readonly retention: SqliteRetention;
   readonly shares: SqliteShares;
+  readonly artifacta: SqliteArtifacta;
   readonly audit: SqliteAudit;
   readonly imports: SqliteImports;
   readonly stats: SqliteStats;
@@ -108,6 +110,7 @@ export class SqliteCatalog implements Catalog {
     this.tokenRows = new SqliteTokenRows(db, this.batch);
     this.retention = new SqliteRetention(db, this.batch);
     this.shares = new SqliteShares(db, this.batch);
+    this.artifacta = new SqliteArtifacta(db, this.batch);
     this.audit = new SqliteAudit(db, this.batch);
     this.imports = new SqliteImports(db, this.batch, this.bitmaps);
     this.stats = new SqliteStats(db);

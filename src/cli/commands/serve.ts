@@ -25,6 +25,9 @@ interface ServeArgs {
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
+  'artifacta-listen'?: string;
+  'artifacta-rate-limit'?: number;
+  'artifacta-rate-burst'?: number;
 }
 
 /** `cairn serve`: runs the server until SIGINT/SIGTERM, then closes the catalog cleanly. */
@@ -115,6 +118,19 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         array: true,
         describe: 'Directory the MCP file tools may use over /mcp (repeatable; default none)',
       })
+      .option('artifacta-listen', {
+        type: 'string',
+        default: process.env.CAIRN_ARTIFACTA_LISTEN || undefined,
+        describe: "Also serve Artifacta's REST API at HOST:PORT (for its CLI, SDK and MCP server)",
+      })
+      .option('artifacta-rate-limit', {
+        type: 'number',
+        describe: 'Requests a second each key may make on the Artifacta listener (429 above)',
+      })
+      .option('artifacta-rate-burst', {
+        type: 'number',
+        describe: 'Requests a key may make at once there (default twice the rate)',
+      })
       .option('log', {
         type: 'boolean',
         default: false,
@@ -136,14 +152,22 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       const dirs = args['mcp-allow-path'];
       asUsage(() => new PathGuard(dirs, { deny: [args.data] }));
     }
+    const { startArtifactaServer, parseListen } =
+      await import('../../server/artifacta/artifacta-server.js');
+    const listen = args['artifacta-listen'];
+    if (listen) asUsage(() => parseListen(listen));
     // A bad flag value is a usage error (exit 2), found before the data directory is touched.
     const app = await createApp(asUsage(() => appOptions(args)));
     const server = await startServer(app);
+    const artifacta = listen ? await startArtifactaServer(app, listen) : null;
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
-      await Promise.race([server.close(), new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([
+        Promise.all([server.close(), artifacta?.close()]),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
       await app.close();
       process.stdout.write('Cairn stopped\n');
       process.exit(0);
@@ -152,6 +176,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     process.on('SIGINT', () => void stop());
     process.on('SIGTERM', () => void stop());
     process.stdout.write(`Cairn listening on ${server.url}\n`);
+    if (artifacta) process.stdout.write(`Artifacta API listening on ${artifacta.url}\n`);
     process.stdout.write(`data: ${app.config.dataDir}\n`);
     const tokenPath = `${app.config.dataDir}/admin.token`;
     process.stdout.write(
@@ -189,6 +214,9 @@ function appOptions(args: ServeArgs): Partial<Config> {
     durability: args.durability as 'full' | 'process',
     logRequests: args.log,
     mcpAllowPaths: args['mcp-allow-path'],
+    artifactaListen: args['artifacta-listen'],
+    artifactaRateLimit: positive(args['artifacta-rate-limit'], '--artifacta-rate-limit'),
+    artifactaRateBurst: positive(args['artifacta-rate-burst'], '--artifacta-rate-burst'),
   };
 }
 
@@ -217,5 +245,13 @@ function keepVersionsFlag(n: number | undefined): number | undefined {
       'invalid_keep_versions',
       '--keep-versions must be a whole number from 1 to 100000',
     );
+  return n;
+}
+
+/** A positive number flag (undefined if not given). */
+function positive(n: number | undefined, flag: string): number | undefined {
+  if (n === undefined) return undefined;
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidInputError('invalid_request', `${flag} must be a number above 0`);
   return n;
 }

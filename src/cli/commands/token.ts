@@ -6,6 +6,7 @@ interface TokenArgs extends GlobalArgs {
   name?: string;
   sessions?: string;
   id?: string;
+  artifacta?: boolean;
 }
 
 /** `cairn token create|ls|revoke`. */
@@ -25,11 +26,16 @@ export const tokenCommand: CommandModule<GlobalArgs, TokenArgs> = {
               type: 'string',
               describe:
                 'Only see and write sessions matching this glob, e.g. run_* (omit: every session)',
+            })
+            .option('artifacta', {
+              type: 'boolean',
+              describe: "An ak_live_ key for Artifacta's clients (see --artifacta-listen)",
             }),
         handler: async (args) => {
           const t = await clientFor(args).createToken(String(args.scope), {
             name: args.name,
             sessions: args.sessions,
+            ...(args.artifacta ? { artifacta: true } : {}),
           });
           output(
             args,

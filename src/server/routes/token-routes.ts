@@ -10,10 +10,17 @@ export function bindTokenRoutes(): Route[] {
       method: 'POST',
       path: '/v1/tokens',
       access: 'admin',
-      summary: 'Create a token {scope, name?, sessions?}; the secret is shown once',
+      summary:
+        'Create a token {scope, name?, sessions?, artifacta?}; shown once (artifacta: an ak_live_ key)',
       handler: async (c) => {
         const b = await readJson(c.req, c.app.config.maxJsonBytes);
-        onlyFields(b, ['scope', 'name', 'sessions'], 'a token takes scope, name and sessions');
+        onlyFields(
+          b,
+          ['scope', 'name', 'sessions', 'artifacta'],
+          'a token takes scope, name, sessions and artifacta',
+        );
+        if (b.artifacta !== undefined && typeof b.artifacta !== 'boolean')
+          throw new InvalidInputError('invalid_request', 'artifacta must be true or false');
         if (typeof b.scope !== 'string')
           throw new InvalidInputError('invalid_scope', 'scope must be read, write or admin');
         if (b.name !== undefined && typeof b.name !== 'string')
@@ -27,7 +34,12 @@ export function bindTokenRoutes(): Route[] {
         sendJson(
           c.res,
           201,
-          await c.app.tokens.create({ scope: b.scope, name: b.name, sessions: b.sessions }),
+          await c.app.tokens.create({
+            scope: b.scope,
+            name: b.name,
+            sessions: b.sessions,
+            format: b.artifacta === true ? 'artifacta' : 'cairn',
+          }),
         );
       },
     },
