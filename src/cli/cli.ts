@@ -3,6 +3,7 @@ import { CairnApiError } from '../client/cairn-client.js';
 import { CairnError } from '../lib/errors.js';
 import { DASH, EXIT, exitCodeOf, type GlobalArgs } from './context.js';
 import { commands } from './commands/index.js';
+import { checkPushMeta } from './util.js';
 
 /**
  * Runs the CLI with `argv` (without node and script). Resolves with the process exit code;
@@ -48,8 +49,11 @@ export async function runCli(argv: string[]): Promise<number> {
       throw err;
     });
   try {
+    checkPushMeta(argv);
     await parser.parseAsync();
   } catch (err) {
+    // stdout closed by its reader (`| head`): nothing is wrong, and nothing more to say.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.ok;
     const code = err instanceof UsageError ? EXIT.usage : exitCodeOf(err);
     const errorCode =
       err instanceof CairnApiError || err instanceof CairnError ? err.code : undefined;

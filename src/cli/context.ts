@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CairnApiError, CairnClient } from '../client/cairn-client.js';
 import type { ArtifactRecord } from '../core/types.js';
 import { formatBytes } from '../lib/size.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** How a lone `-` argument (stdin / stdout) reaches commands; yargs would drop it. */
 export const DASH = '\u0000-';
@@ -42,18 +43,25 @@ export class CliError extends Error {
 
 /**
  * The client for a command. The token is `--token`, else `CAIRN_TOKEN`, else the admin token
- * file of a local server (`$CAIRN_DATA/admin.token`, default `./cairn-data/admin.token`).
+ * file of a local server (`$CAIRN_DATA/admin.token`, default `./cairn-data/admin.token`). With
+ * none of them, nothing is sent as a token, and a 401 says where one was looked for and what
+ * to set.
  */
 export function clientFor(args: GlobalArgs): CairnClient {
+  const tokenFile = join(resolve(process.env.CAIRN_DATA || './cairn-data'), 'admin.token');
   return new CairnClient({
     url: args.url,
-    token: args.token || process.env.CAIRN_TOKEN || localAdminToken(),
+    token: args.token || process.env.CAIRN_TOKEN || readToken(tokenFile),
+    noTokenHint:
+      `no token: --token was not given, CAIRN_TOKEN is not set and ${tokenFile} does not ` +
+      "exist (it does only on the server's machine, in the directory it was started from). " +
+      'Set CAIRN_TOKEN=<token> or pass --token <token>; an admin makes one with ' +
+      '`cairn token create --scope write`',
   });
 }
 
-function localAdminToken(): string | undefined {
-  const path = join(resolve(process.env.CAIRN_DATA ?? './cairn-data'), 'admin.token');
-  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+function readToken(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() || undefined : undefined;
 }
 
 /** Exit code for an error thrown by a command. */
@@ -73,20 +81,20 @@ export function output(args: GlobalArgs, value: unknown, human: () => string): v
   process.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
 
-/** Aligned text table. */
+/** Aligned text table; control characters in cells are shown escaped (see terminalSafe). */
 export function table(headers: string[], rows: (string | number)[][]): string {
   if (rows.length === 0) return '(none)';
-  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const cells = [headers, ...rows.map((r) => r.map((c) => terminalSafe(String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   return cells
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '))
     .join('\n');
 }
 
-/** `key=value` chips for a table cell. */
+/** `key=value` chips for a table cell, control characters escaped (see terminalSafe). */
 export function metaText(meta: Record<string, string>): string {
   return Object.entries(meta)
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => `${k}=${terminalSafe(v)}`)
     .join(' ');
 }
 

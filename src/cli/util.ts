@@ -18,6 +18,29 @@ export function parseMetaArgs(pairs: string[]): Record<string, string> {
 }
 
 /**
+ * For `push`, whose `--meta a=b c=d FILE` gives words without `=` back to the file list: the word
+ * right after each `--meta`/`-m` must be a pair, so `--meta foo` is a usage error, not a file
+ * named foo. Other commands take `--meta KEY` (the key is set) and are not checked.
+ */
+export function checkPushMeta(argv: string[]): void {
+  const command = argv.find(
+    (a, i) => !a.startsWith('-') && !['--url', '--token'].includes(argv[i - 1]),
+  );
+  if (command !== 'push') return;
+  argv.forEach((a, i) => {
+    const m = /^(--meta|-m)(?:=(.*))?$/.exec(a);
+    if (!m) return;
+    const value = m[2] ?? argv[i + 1];
+    if (value === undefined || value.startsWith('-') || !value.includes('='))
+      throw new CliError(
+        `${m[1]} ${value === undefined ? '(nothing)' : `'${value}'`} must be key=value ` +
+          '(several may follow one --meta: --meta a=1 b=2)',
+        EXIT.usage,
+      );
+  });
+}
+
+/**
  * A yargs `coerce` for `flag`, whose value `check` validates (by throwing): a bad value, or the
  * flag given twice, is a usage error (exit 2) raised while the command line is parsed, before
  * anything is read or sent.

@@ -25,10 +25,12 @@ export { artifactPath } from './url-path.js';
 export class CairnClient {
   readonly url: string;
   private readonly token?: string;
+  private readonly noTokenHint?: string;
 
   constructor(opts: ClientOptions = {}) {
     this.url = (opts.url ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
-    this.token = opts.token;
+    this.token = opts.token || undefined;
+    this.noTokenHint = opts.noTokenHint;
   }
 
   /**
@@ -40,7 +42,12 @@ export class CairnClient {
     path: string,
     opts: { body?: RequestBody; headers?: Record<string, string | number> } = {},
   ): Promise<http.IncomingMessage> {
-    return sendRequest({ url: this.url, token: this.token }, method, path, opts);
+    return sendRequest(
+      { url: this.url, token: this.token, noTokenHint: this.noTokenHint },
+      method,
+      path,
+      opts,
+    );
   }
 
   /** JSON request helper. */

@@ -6,6 +6,11 @@ export interface ClientOptions {
   /** Base URL, default http://127.0.0.1:7070 */
   url?: string;
   token?: string;
+  /**
+   * When there is no token: what a 401 answer's message says instead of the server's (where a
+   * token was looked for and what to set).
+   */
+  noTokenHint?: string;
 }
 
 /** What a push sends besides the bytes. */

@@ -2,7 +2,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../lib/duration.js';
 import { parseSize } from '../../lib/size.js';
 import { InvalidInputError } from '../../lib/errors.js';
-import { asUsage } from '../util.js';
+import { asUsage, checkedFlag } from '../util.js';
+import { startupError } from '../startup-error.js';
 import type { Config } from '../../config.js';
 
 interface ServeArgs {
@@ -43,6 +44,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         type: 'number',
         default: Number(process.env.CAIRN_PORT ?? 7070),
         describe: 'Port (0 = any free port)',
+        coerce: checkedFlag('--port', (p: number) => {
+          if (!Number.isInteger(p) || p < 0 || p > 65535)
+            throw new Error('--port must be a whole number from 0 to 65535 (0: any free port)');
+        }),
       })
       .option('public-url', {
         type: 'string',
@@ -102,8 +107,15 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       asUsage(() => new PathGuard(dirs));
     }
     // A bad flag value is a usage error (exit 2), found before the data directory is touched.
-    const app = await createApp(asUsage(() => appOptions(args)));
-    const server = await startServer(app);
+    const opts = asUsage(() => appOptions(args));
+    const at = { dataDir: args.data, host: args.host, port: args.port };
+    const app = await createApp(opts).catch((err: unknown) => {
+      throw startupError(err, at);
+    });
+    const server = await startServer(app).catch(async (err: unknown) => {
+      await app.close();
+      throw startupError(err, at);
+    });
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
