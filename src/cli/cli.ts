@@ -33,6 +33,13 @@ export async function runCli(argv: string[]): Promise<number> {
       describe: 'Machine-readable output',
       global: true,
     })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      default: false,
+      describe: 'Only ids, one a line (push, ls, sessions, shares, token ls)',
+      global: true,
+    })
     .command(commands as never)
     .demandCommand(1, 'name a command (cairn --help lists them)')
     .strict()

@@ -18,6 +18,8 @@ export interface GlobalArgs {
   url: string;
   token?: string;
   json: boolean;
+  /** `-q`: listings and pushes print only ids, one a line. */
+  quiet?: boolean;
 }
 
 /** Exit codes (DESIGN §3). */
@@ -76,9 +78,24 @@ export function exitCodeOf(err: unknown): number {
   return EXIT.error;
 }
 
-/** Prints `value` as JSON (with --json) or via `human`. */
-export function output(args: GlobalArgs, value: unknown, human: () => string): void {
-  process.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+/**
+ * Prints `value` as JSON (with --json), only the ids `ids` gives (with -q; one a line, nothing
+ * for none), or via `human`. A command without `ids` prints `human` under -q too.
+ */
+export function output(
+  args: GlobalArgs,
+  value: unknown,
+  human: () => string,
+  ids?: () => string[],
+): void {
+  if (args.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else if (args.quiet && ids)
+    process.stdout.write(
+      ids()
+        .map((id) => `${id}\n`)
+        .join(''),
+    );
+  else process.stdout.write(`${human()}\n`);
 }
 
 /** Aligned text table; control characters in cells are shown escaped (see terminalSafe). */

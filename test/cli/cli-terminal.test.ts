@@ -146,3 +146,16 @@ describe('control characters in metadata (terminal injection)', () => {
     expect(page.items[0].meta.t).toBe(evil);
   });
 });
+
+describe('-q / --quiet prints ids only, one a line', () => {
+  it('push, ls, sessions', async () => {
+    const pushed = await cli(['push', '-', '--name', 'q.txt', '--session', 'quiet', '-q'], 'q');
+    expect(pushed.stdout).toMatch(/^a_[0-9A-Z]{26}\n$/);
+    const ls = await cli(['ls', '--session', 'quiet', '--quiet']);
+    expect(ls.stdout).toBe(pushed.stdout);
+    const sessions = await cli(['sessions', '--where', "id = 'quiet'", '-q']);
+    expect(sessions.stdout).toBe('quiet\n');
+    const none = await cli(['ls', '--session', 'no_such_session', '-q']);
+    expect([none.code, none.stdout]).toEqual([0, '']);
+  });
+});

@@ -94,18 +94,22 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
         if (bar) process.stderr.write('\n');
       }
     }
-    output(args, results.length === 1 ? results[0] : results, () =>
-      table(
-        ['ID', 'NAME', 'V', 'SIZE', 'SHA256', 'META'],
-        results.map((r) => [
-          r.id,
-          r.name,
-          r.version,
-          formatBytes(r.size),
-          `${r.sha256.slice(0, 12)}${r.deduplicated ? ' (dedup)' : ''}`,
-          metaText(r.meta),
-        ]),
-      ),
+    output(
+      args,
+      results.length === 1 ? results[0] : results,
+      () =>
+        table(
+          ['ID', 'NAME', 'V', 'SIZE', 'SHA256', 'META'],
+          results.map((r) => [
+            r.id,
+            r.name,
+            r.version,
+            formatBytes(r.size),
+            `${r.sha256.slice(0, 12)}${r.deduplicated ? ' (dedup)' : ''}`,
+            metaText(r.meta),
+          ]),
+        ),
+      () => results.map((r) => r.id),
     );
   },
 };
