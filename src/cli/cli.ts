@@ -12,6 +12,13 @@ import { checkPushMeta } from './util.js';
 export async function runCli(argv: string[]): Promise<number> {
   let failure: { code: number; message: string; errorCode?: string } | null = null;
   const json = argv.includes('--json');
+  // `cairn --version` (or -V) is `cairn version`; `pull --version N` keeps its meaning.
+  if (argv[0] === '--version' || argv[0] === '-V') argv = ['version', ...argv.slice(1)];
+  // `cairn completion bash|zsh`: yargs picks the script by $SHELL, so say which.
+  if (argv[0] === 'completion' && (argv[1] === 'bash' || argv[1] === 'zsh')) {
+    process.env.SHELL = `/bin/${argv[1]}`;
+    argv = ['completion', ...argv.slice(2)];
+  }
   // yargs drops a lone '-' argument; carry it through as a marker (see isDash).
   const parser = yargs(argv.map((a) => (a === '-' ? DASH : a)))
     .scriptName('cairn')
@@ -41,6 +48,10 @@ export async function runCli(argv: string[]): Promise<number> {
       global: true,
     })
     .command(commands as never)
+    .completion(
+      'completion',
+      'Print a shell completion script: cairn completion bash >> ~/.bashrc (or zsh >> ~/.zshrc)',
+    )
     .demandCommand(1, 'name a command (cairn --help lists them)')
     .strict()
     .recommendCommands()

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ interface PullArgs extends GlobalArgs {
   target: string;
   output?: string;
   version?: number;
+  force: boolean;
 }
 
 const ID_RE = /^a_[0-9A-Z]{26}$/;
@@ -29,7 +30,13 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
         type: 'string',
         describe: 'File (or directory for a session); - for stdout',
       })
-      .option('version', { type: 'number', describe: 'Version to pull (default latest)' }),
+      .option('version', { type: 'number', describe: 'Version to pull (default latest)' })
+      .option('force', {
+        alias: 'f',
+        type: 'boolean',
+        default: false,
+        describe: 'Replace files that already exist',
+      }),
   handler: async (args) => {
     const client = clientFor(args);
     const t = args.target;
@@ -60,13 +67,22 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
       return;
     }
     const written: { id: string; name: string; path: string; size: number }[] = [];
-    for (const rec of records) {
+    const targets = records.map((rec) => {
       const base = rec.name.split('/').pop() ?? rec.id;
-      let path = single
+      const path = single
         ? resolve(args.output ?? base)
         : resolve(args.output ?? t, ...rec.name.split('/'));
       // Into an existing directory, as cp does.
-      if (single && isDirectory(path)) path = join(path, base);
+      return { rec, path: single && isDirectory(path) ? join(path, base) : path };
+    });
+    // All of them before any download: a pull either writes everything or replaces nothing.
+    const existing = targets.filter((x) => existsSync(x.path)).map((x) => x.path);
+    if (existing.length && !args.force)
+      throw new CliError(
+        `${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ` and ${existing.length - 3} more` : ''} ` +
+          `already exist${existing.length === 1 ? 's' : ''}: pass --force to replace, or -o another path`,
+      );
+    for (const { rec, path } of targets) {
       // Before the download starts: a response left unread would hold the process open.
       prepareDir(dirname(path));
       await save(await client.downloadById(rec.id), rec, path);

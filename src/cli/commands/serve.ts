@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../lib/duration.js';
 import { parseSize } from '../../lib/size.js';
@@ -32,18 +33,18 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     y
       .option('data', {
         type: 'string',
-        default: process.env.CAIRN_DATA ?? './cairn-data',
-        describe: 'Data directory',
+        default: env('DATA') ?? './cairn-data',
+        describe: 'Data directory (CAIRN_DATA)',
       })
       .option('host', {
         type: 'string',
-        default: process.env.CAIRN_HOST ?? '127.0.0.1',
-        describe: 'Address to listen on',
+        default: env('HOST') ?? '127.0.0.1',
+        describe: 'Address to listen on (CAIRN_HOST)',
       })
       .option('port', {
         type: 'number',
-        default: Number(process.env.CAIRN_PORT ?? 7070),
-        describe: 'Port (0 = any free port)',
+        default: Number(env('PORT') ?? 7070),
+        describe: 'Port, 0 = any free port (CAIRN_PORT)',
         coerce: checkedFlag('--port', (p: number) => {
           if (!Number.isInteger(p) || p < 0 || p > 65535)
             throw new Error('--port must be a whole number from 0 to 65535 (0: any free port)');
@@ -51,52 +52,79 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       })
       .option('public-url', {
         type: 'string',
-        describe: 'Base URL for links the server hands out (reverse proxy)',
+        default: env('PUBLIC_URL'),
+        describe: 'Base URL for links the server hands out (reverse proxy) (CAIRN_PUBLIC_URL)',
       })
       .option('default-ttl', {
         type: 'string',
-        describe: 'TTL for artifacts pushed without one, e.g. 30d',
+        default: env('DEFAULT_TTL'),
+        describe: 'TTL for artifacts pushed without one, e.g. 30d (CAIRN_DEFAULT_TTL)',
       })
       .option('max-share-ttl', {
         type: 'string',
-        describe: 'Longest lifetime of a share link (longer requests are capped), default 30d',
+        default: env('MAX_SHARE_TTL'),
+        describe:
+          'Longest lifetime of a share link (longer requests are capped), default 30d (CAIRN_MAX_SHARE_TTL)',
       })
       .option('keep-versions', {
         type: 'number',
-        describe: 'Keep only the newest N versions of each name (a session setting wins)',
+        default: env('KEEP_VERSIONS') === undefined ? undefined : Number(env('KEEP_VERSIONS')),
+        describe:
+          'Keep only the newest N versions of each name, a session setting wins (CAIRN_KEEP_VERSIONS)',
       })
       .option('sweep-interval', {
         type: 'string',
-        describe: 'How often expired things are removed in the background, default 60s',
+        default: env('SWEEP_INTERVAL'),
+        describe:
+          'How often expired things are removed in the background, default 60s (CAIRN_SWEEP_INTERVAL)',
       })
-      .option('max-size', { type: 'string', describe: 'Largest artifact accepted, e.g. 5GiB' })
+      .option('max-size', {
+        type: 'string',
+        default: env('MAX_SIZE'),
+        describe: 'Largest artifact accepted, e.g. 5GiB (CAIRN_MAX_SIZE)',
+      })
       .option('max-header-size', {
         type: 'string',
-        describe: 'Largest request head (431 above it), default 16KiB',
+        default: env('MAX_HEADER_SIZE'),
+        describe: 'Largest request head (431 above it), default 16KiB (CAIRN_MAX_HEADER_SIZE)',
       })
       .option('headers-timeout', {
         type: 'string',
-        describe: 'Time to send a request head (408 after it), default 30s',
+        default: env('HEADERS_TIMEOUT'),
+        describe: 'Time to send a request head (408 after it), default 30s (CAIRN_HEADERS_TIMEOUT)',
       })
       .option('body-timeout', {
         type: 'string',
-        describe: 'Longest pause inside a request body (408 after it), default 60s',
+        default: env('BODY_TIMEOUT'),
+        describe:
+          'Longest pause inside a request body (408 after it), default 60s (CAIRN_BODY_TIMEOUT)',
       })
       .option('durability', {
         choices: ['full', 'process'],
-        default: 'full',
-        describe: 'full: fsync before acknowledging; process: survive kill -9 only',
+        default: env('DURABILITY') ?? 'full',
+        describe:
+          'full: fsync before acknowledging; process: survive kill -9 only (CAIRN_DURABILITY)',
       })
       .option('mcp-allow-path', {
         type: 'string',
         array: true,
-        describe: 'Directory the MCP file tools may use over /mcp (repeatable; default none)',
+        // An array option's default of undefined would read as one path 'undefined'.
+        ...(env('MCP_ALLOW_PATH')
+          ? { default: env('MCP_ALLOW_PATH')?.split(delimiter).filter(Boolean) }
+          : {}),
+        describe:
+          'Directory the MCP file tools may use over /mcp; repeatable, default none (CAIRN_MCP_ALLOW_PATH, several joined by :)',
       })
       .option('log', {
         type: 'boolean',
-        default: false,
-        describe: 'Log one JSON line per request to stderr',
-      }),
+        default: ['1', 'true'].includes(env('LOG') ?? ''),
+        describe: 'Log one JSON line per request to stderr (CAIRN_LOG=1)',
+      })
+      // The client's options mean nothing to the server: not in its --help.
+      .hide('url')
+      .hide('token')
+      .hide('json')
+      .hide('quiet'),
   handler: async (args) => {
     const { createApp } = await import('../../app.js');
     const { startServer } = await import('../../server/http-server.js');
@@ -139,6 +167,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     await new Promise(() => undefined);
   },
 };
+
+/** `CAIRN_<name>` from the environment; unset or empty is undefined. */
+function env(name: string): string | undefined {
+  return process.env[`CAIRN_${name}`] || undefined;
+}
 
 /** The server's configuration from the command line (throws on a bad value). */
 function appOptions(args: ServeArgs): Partial<Config> {
