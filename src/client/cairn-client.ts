@@ -103,7 +103,7 @@ export class CairnClient {
     path: string,
     opts: PushOptions = {},
   ): Promise<ArtifactRecord & { deduplicated: boolean }> {
-    const sha256 = await hashFile(path);
+    const sha256 = await hashFile(path, opts.onHashProgress);
     if (await this.hasBlob(sha256)) {
       const res = await this.request(
         'PUT',
@@ -288,9 +288,16 @@ function pushQuery(opts: PushOptions): URLSearchParams {
 }
 
 /** sha256 (hex) of a file, streamed. */
-export async function hashFile(path: string): Promise<string> {
+export async function hashFile(
+  path: string,
+  onProgress?: (hashed: number) => void,
+): Promise<string> {
   const h = createHash('sha256');
-  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 }))
+  let done = 0;
+  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
     h.update(c as Buffer);
+    done += (c as Buffer).length;
+    onProgress?.(done);
+  }
   return h.digest('hex');
 }

@@ -24,6 +24,8 @@ export interface PushOptions {
   idempotencyKey?: string;
   /** Bytes pushed so far (for progress bars). */
   onProgress?: (sent: number) => void;
+  /** Bytes hashed so far, before a file's upload (pushFile hashes first). */
+  onHashProgress?: (hashed: number) => void;
 }
 
 /** Query parameters of `GET /v1/artifacts`. */

@@ -126,7 +126,7 @@ async function save(res: IncomingMessage, rec: ArtifactRecord, path: string): Pr
   const v = verifier(rec, bar);
   try {
     await pipeline(res, v.meter, createWriteStream(tmp));
-    if (bar) process.stderr.write('\n');
+    bar?.done();
     v.check('did not match its sha256; nothing was written');
     renameSync(tmp, path);
   } finally {

@@ -86,12 +86,27 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
         results.push(await client.push(args.session, item.name, process.stdin, opts));
       } else {
         const size = statSync(item.path).size;
-        const bar =
-          size > 8 * 1024 * 1024 && process.stderr.isTTY ? progressBar(item.name, size) : undefined;
+        const big = size > 8 * 1024 * 1024 && process.stderr.isTTY;
+        // Hashing a large file takes a while before the first byte is sent: show it too.
+        const hashing = big ? progressBar(`hashing ${item.name}`, size) : undefined;
+        let bar: ReturnType<typeof progressBar> | undefined;
+        const onProgress = (sent: number) => {
+          if (!big) return;
+          if (!bar) {
+            hashing?.done();
+            bar = progressBar(item.name, size);
+          }
+          bar(sent);
+        };
         results.push(
-          await client.pushFile(args.session, item.name, item.path, { ...opts, onProgress: bar }),
+          await client.pushFile(args.session, item.name, item.path, {
+            ...opts,
+            onHashProgress: hashing,
+            onProgress,
+          }),
         );
-        if (bar) process.stderr.write('\n');
+        if (!bar) hashing?.done();
+        bar?.done();
       }
     }
     output(
