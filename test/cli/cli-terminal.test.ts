@@ -159,3 +159,25 @@ describe('-q / --quiet prints ids only, one a line', () => {
     expect([none.code, none.stdout]).toEqual([0, '']);
   });
 });
+
+describe('cairn show pages like ls', () => {
+  it('--limit gives a page and the --cursor of the next; following it lists every artifact once', async () => {
+    const first = await cli(['show', 'wide', '--limit', '60']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('artifacts 101');
+    const ids = (out: string) => out.match(/^a_[0-9A-Z]{26}/gm) ?? [];
+    expect(ids(first.stdout)).toHaveLength(60);
+    const cursor = /--cursor (\S+)\)$/m.exec(first.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const rest = await cli(['show', 'wide', '--limit', '60', '--cursor', cursor as string]);
+    expect(ids(rest.stdout)).toHaveLength(41);
+    expect(rest.stdout).not.toContain('(more:');
+    expect(new Set([...ids(first.stdout), ...ids(rest.stdout)]).size).toBe(101);
+    const json = JSON.parse((await cli(['show', 'wide', '--limit', '5', '--json'])).stdout) as {
+      artifacts: unknown[];
+      next_cursor: string;
+    };
+    expect([json.artifacts.length, typeof json.next_cursor]).toEqual([5, 'string']);
+    expect((await cli(['show', 'no_such', '--limit', '5'])).code).toBe(3);
+  });
+});
