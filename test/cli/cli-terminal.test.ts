@@ -96,7 +96,9 @@ describe('cairn wait says what it waits for', () => {
     expect(r.stderr).toContain(
       'waiting up to 1s for session typo_session to be sealed (it does not exist yet)',
     );
-    expect(r.stderr).toContain('typo_session still does not exist after 1s: check the id');
+    expect(r.stderr).toContain(
+      'typo_session was not sealed within 1s: it does not exist; check the id',
+    );
   });
 
   it('an open session: its state; a sealed one: no waiting message', async () => {

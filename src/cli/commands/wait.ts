@@ -42,7 +42,7 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
       if (args.json) output(args, r, () => '');
       throw new CliError(
         r.exists === false
-          ? `session ${args.session} still does not exist after ${args.timeout}: check the id (cairn sessions lists them)`
+          ? `session ${args.session} was not sealed within ${args.timeout}: it does not exist; check the id (cairn sessions lists them)`
           : `session ${args.session} was not sealed within ${args.timeout}`,
         EXIT.timeout,
       );
