@@ -40,6 +40,11 @@ export async function runCli(argv: string[]): Promise<number> {
       describe: 'Machine-readable output',
       global: true,
     })
+    .option('format', {
+      type: 'string',
+      describe: "One line per item, e.g. '{id} {name} {meta.agent}' (fields as in --json)",
+      global: true,
+    })
     .option('quiet', {
       alias: 'q',
       type: 'boolean',

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CairnApiError, CairnClient } from '../client/cairn-client.js';
 import type { ArtifactRecord } from '../core/types.js';
 import { formatBytes } from '../lib/size.js';
+import { formatItems } from './format-template.js';
 import { terminalSafe } from './terminal-text.js';
 
 /** How a lone `-` argument (stdin / stdout) reaches commands; yargs would drop it. */
@@ -20,6 +21,8 @@ export interface GlobalArgs {
   json: boolean;
   /** `-q`: listings and pushes print only ids, one a line. */
   quiet?: boolean;
+  /** `--format TEMPLATE`: one line per item (see formatItems). */
+  format?: string;
 }
 
 /** Exit codes (DESIGN §3). */
@@ -79,7 +82,7 @@ export function exitCodeOf(err: unknown): number {
 }
 
 /**
- * Prints `value` as JSON (with --json), only the ids `ids` gives (with -q; one a line, nothing
+ * Prints `value` as JSON (with --json), one templated line per item (with --format), only the ids `ids` gives (with -q; one a line, nothing
  * for none), or via `human`. A command without `ids` prints `human` under -q too.
  */
 export function output(
@@ -89,6 +92,12 @@ export function output(
   ids?: () => string[],
 ): void {
   if (args.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  else if (args.format !== undefined)
+    process.stdout.write(
+      asUsageError(() =>
+        formatItems(args.format as string, value, process.stdout.isTTY ? terminalSafe : undefined),
+      ),
+    );
   else if (args.quiet && ids)
     process.stdout.write(
       ids()
@@ -145,4 +154,13 @@ export function artifactTable(items: ArtifactRecord[], opts: { withSession: bool
       metaText(a.meta),
     ]),
   );
+}
+
+/** Runs `fn`; what it throws becomes a usage error (exit 2). */
+function asUsageError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.usage);
+  }
 }

@@ -110,3 +110,40 @@ describe('cairn pull does not replace a file without --force', () => {
     expect(readFileSync(join(work, 'b.txt'), 'utf8')).toBe('b');
   });
 });
+
+describe('--format TEMPLATE', () => {
+  beforeAll(async () => {
+    const r = await cli(
+      ['push', '-', '--name', 'f.txt', '--session', 'fmt', '--meta', 'agent=a\u001b[31m'],
+      'f',
+    );
+    expect(r.code).toBe(0);
+  });
+
+  it('one line per item with fields and meta.KEY; values exact in a pipe', async () => {
+    const r = await cli([
+      'ls',
+      '--session',
+      'fmt',
+      '--format',
+      '{session}/{name} v{version} {meta.agent} {meta.none}|{{}}',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('fmt/f.txt v1 a\u001b[31m |{}\n');
+    const s = await cli(['sessions', '--where', "id = 'fmt'", '--format', '{id}:{artifact_count}']);
+    expect(s.stdout).toBe('fmt:1\n');
+  });
+
+  it('escaped on a terminal', () => {
+    const r = onTerminal("ls --session fmt --format '{meta.agent}'", '');
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain('a^[[31m');
+    expect(r.screen).not.toContain('\u001b[31m');
+  });
+
+  it('an unknown field is a usage error naming the fields', async () => {
+    const r = await cli(['ls', '--session', 'fmt', '--format', '{nope}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--format: no field 'nope'; the fields are id, session, name");
+  });
+});
