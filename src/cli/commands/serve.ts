@@ -124,7 +124,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .hide('url')
       .hide('token')
       .hide('json')
-      .hide('quiet'),
+      .hide('quiet')
+      .hide('format'),
   handler: async (args) => {
     const { createApp } = await import('../../app.js');
     const { startServer } = await import('../../server/http-server.js');
