@@ -3,6 +3,7 @@ import { CairnApiError } from '../client/cairn-client.js';
 import { CairnError } from '../lib/errors.js';
 import { DASH, EXIT, exitCodeOf, type GlobalArgs } from './context.js';
 import { commands } from './commands/index.js';
+import { checkPushMeta } from './util.js';
 
 /**
  * Runs the CLI with `argv` (without node and script). Resolves with the process exit code;
@@ -11,6 +12,13 @@ import { commands } from './commands/index.js';
 export async function runCli(argv: string[]): Promise<number> {
   let failure: { code: number; message: string; errorCode?: string } | null = null;
   const json = argv.includes('--json');
+  // `cairn --version` (or -V) is `cairn version`; `pull --version N` keeps its meaning.
+  if (argv[0] === '--version' || argv[0] === '-V') argv = ['version', ...argv.slice(1)];
+  // `cairn completion bash|zsh`: yargs picks the script by $SHELL, so say which.
+  if (argv[0] === 'completion' && (argv[1] === 'bash' || argv[1] === 'zsh')) {
+    process.env.SHELL = `/bin/${argv[1]}`;
+    argv = ['completion', ...argv.slice(2)];
+  }
   // yargs drops a lone '-' argument; carry it through as a marker (see isDash).
   const parser = yargs(argv.map((a) => (a === '-' ? DASH : a)))
     .scriptName('cairn')
@@ -32,7 +40,23 @@ export async function runCli(argv: string[]): Promise<number> {
       describe: 'Machine-readable output',
       global: true,
     })
+    .option('format', {
+      type: 'string',
+      describe: "One line per item, e.g. '{id} {name} {meta.agent}' (fields as in --json)",
+      global: true,
+    })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      default: false,
+      describe: 'Only ids, one a line (push, ls, sessions, shares, token ls)',
+      global: true,
+    })
     .command(commands as never)
+    .completion(
+      'completion',
+      'Print a shell completion script: cairn completion bash >> ~/.bashrc (or zsh >> ~/.zshrc)',
+    )
     .demandCommand(1, 'name a command (cairn --help lists them)')
     .strict()
     .recommendCommands()
@@ -48,8 +72,11 @@ export async function runCli(argv: string[]): Promise<number> {
       throw err;
     });
   try {
+    checkPushMeta(argv);
     await parser.parseAsync();
   } catch (err) {
+    // stdout closed by its reader (`| head`): nothing is wrong, and nothing more to say.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.ok;
     const code = err instanceof UsageError ? EXIT.usage : exitCodeOf(err);
     const errorCode =
       err instanceof CairnApiError || err instanceof CairnError ? err.code : undefined;

@@ -5,6 +5,7 @@ import { CairnApiError, hashFile, type CairnClient } from '../client/cairn-clien
 import type { ArtifactRecord } from '../core/types.js';
 import { isStdin, type PlanItem, type PlannedFile } from './push-plan.js';
 import { transferProgress } from './transfer-progress.js';
+import { progressBar } from './util.js';
 
 /** What a push sends besides the bytes. */
 export interface PushOpts {
@@ -43,10 +44,12 @@ export async function pushPlan(
 ): Promise<Result[]> {
   const latest = sync ? await latestShas(client, session) : new Map<string, string>();
   const files = plan.filter((p): p is PlannedFile => !isStdin(p));
+  // Directories get one line for the whole transfer; files named alone, a bar each (below).
+  const batched = files.filter(isBatched);
   const progress = transferProgress(
     'push',
-    files.length,
-    files.reduce((n, f) => n + f.size, 0),
+    batched.length,
+    batched.reduce((n, f) => n + f.size, 0),
   );
   // Results in plan order; up to IN_FLIGHT batches upload at once (this process hashes and
   // packs the next while the server commits the last).
@@ -94,14 +97,16 @@ export async function pushPlan(
     const bytes = item.size <= SMALL_FILE ? readFileSync(item.path) : undefined;
     const sha256 = bytes
       ? createHash('sha256').update(bytes).digest('hex')
-      : await hashFile(item.path);
+      : await hashLarge(item.path, item.name, item.size);
     if (latest.get(item.name) === sha256) {
       skipped++;
-      progress.filesDone(1);
-      progress.bytes(item.size);
+      if (isBatched(item)) {
+        progress.filesDone(1);
+        progress.bytes(item.size);
+      }
       continue;
     }
-    if (item.inDirectory && item.size <= BATCH_FILE_MAX) {
+    if (isBatched(item)) {
       batch.push({
         path: item.path,
         name: item.name,
@@ -113,22 +118,16 @@ export async function pushPlan(
       if (batch.length >= BATCH_MAX_FILES || batchBytes >= BATCH_MAX_BYTES) await flush();
       continue;
     }
-    let counted = 0;
-    await one(
-      client.pushFile(session, item.name, item.path, {
-        ...opts,
-        sha256,
-        onProgress: (sent) => {
-          progress.bytes(sent - counted);
-          counted = sent;
-        },
-      }),
-    );
-    progress.filesDone(1);
+    const bar =
+      item.size > BATCH_FILE_MAX && process.stderr.isTTY
+        ? progressBar(item.name, item.size)
+        : undefined;
+    await one(client.pushFile(session, item.name, item.path, { ...opts, sha256, onProgress: bar }));
+    bar?.done();
   }
   await flush();
   const results = (await Promise.all(parts)).flat();
-  if (files.length > 0) progress.end();
+  if (batched.length > 0) progress.end();
   if (skipped > 0)
     process.stderr.write(
       `cairn: ${skipped} file(s) unchanged since the latest version, not pushed (--sync)\n`,
@@ -146,4 +145,22 @@ async function latestShas(client: CairnClient, session: string): Promise<Map<str
     if (err instanceof CairnApiError && err.status === 404) return new Map();
     throw err;
   }
+}
+
+/** Hashes a file too large to read whole, showing the hashing on a terminal when it is big. */
+async function hashLarge(path: string, name: string, size: number): Promise<string> {
+  const bar =
+    size > BATCH_FILE_MAX && process.stderr.isTTY
+      ? progressBar(`hashing ${name}`, size)
+      : undefined;
+  try {
+    return await hashFile(path, bar);
+  } finally {
+    bar?.done();
+  }
+}
+
+/** Found in a directory and small enough: sent in a batch. */
+function isBatched(f: PlannedFile): boolean {
+  return f.inDirectory && f.size <= BATCH_FILE_MAX;
 }

@@ -18,6 +18,29 @@ export function parseMetaArgs(pairs: string[]): Record<string, string> {
 }
 
 /**
+ * For `push`, whose `--meta a=b c=d FILE` gives words without `=` back to the file list: the word
+ * right after each `--meta`/`-m` must be a pair, so `--meta foo` is a usage error, not a file
+ * named foo. Other commands take `--meta KEY` (the key is set) and are not checked.
+ */
+export function checkPushMeta(argv: string[]): void {
+  const command = argv.find(
+    (a, i) => !a.startsWith('-') && !['--url', '--token'].includes(argv[i - 1]),
+  );
+  if (command !== 'push') return;
+  argv.forEach((a, i) => {
+    const m = /^(--meta|-m)(?:=(.*))?$/.exec(a);
+    if (!m) return;
+    const value = m[2] ?? argv[i + 1];
+    if (value === undefined || value.startsWith('-') || !value.includes('='))
+      throw new CliError(
+        `${m[1]} ${value === undefined ? '(nothing)' : `'${value}'`} must be key=value ` +
+          '(several may follow one --meta: --meta a=1 b=2)',
+        EXIT.usage,
+      );
+  });
+}
+
+/**
  * A yargs `coerce` for `flag`, whose value `check` validates (by throwing): a bad value, or the
  * flag given twice, is a usage error (exit 2) raised while the command line is parsed, before
  * anything is read or sent.
@@ -93,17 +116,58 @@ export async function openLocalFile(path: string): Promise<ReadStream> {
   }
 }
 
-/** A progress callback drawing a one-line bar on stderr. */
-export function progressBar(label: string, total: number): (done: number) => void {
+/**
+ * A progress callback drawing a one-line bar on stderr: percent, bytes, rate and time left
+ * (`total` 0, a size not known: bytes, rate and time so far). Redrawn at most every 100 ms and at the end;
+ * `done()` ends the line.
+ */
+export function progressBar(
+  label: string,
+  total: number,
+  now: () => number = Date.now,
+): ((done: number, force?: boolean) => void) & { done: () => void } {
+  const started = now();
   let last = 0;
-  return (done) => {
-    const now = Date.now();
-    if (now - last < 100 && done < total) return;
-    last = now;
-    const pct = total ? Math.min(100, Math.floor((done / total) * 100)) : 100;
+  let latest = 0;
+  let drawn = false;
+  const draw = (done: number, force = false) => {
+    latest = done;
+    const t = now();
+    if (!force && t - last < 100 && (total <= 0 || done < total)) return;
+    last = t;
+    drawn = true;
+    const seconds = Math.max((t - started) / 1000, 0.001);
+    const rate = done / seconds;
+    const left = total > done && rate > 0 ? (total - done) / rate : 0;
+    const speed = `${formatBytes(Math.round(rate))}/s`;
+    if (total <= 0) {
+      // Size unknown (a stream): what came so far and how fast.
+      process.stderr.write(
+        `\r${label.slice(0, 30)} ${formatBytes(done)} ${speed} ${clock(seconds)}\u001b[K`,
+      );
+      return;
+    }
+    const pct = Math.min(100, Math.floor((done / total) * 100));
     const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
+    const eta = done >= total ? `in ${clock(seconds)}` : `${clock(left)} left`;
     process.stderr.write(
-      `\r${label.slice(0, 30)} [${bar}] ${pct}% ${formatBytes(done)}/${formatBytes(total)}`,
+      `\r${label.slice(0, 30)} [${bar}] ${pct}% ${formatBytes(done)}/${formatBytes(total)} ` +
+        `${speed} ${eta}\u001b[K`,
     );
   };
+  return Object.assign(draw, {
+    done: () => {
+      if (!drawn) return;
+      draw(latest, true); // the final figures, which the 100 ms throttle may have skipped
+      process.stderr.write('\n');
+    },
+  });
+}
+
+/** Seconds as `42s`, `3m05s` or `1h02m`. */
+export function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -13,7 +13,7 @@ import type {
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 import { artifactPath, segment } from './url-path.js';
-import { hashStream } from '../lib/hashing-stream.js';
+import { createHash } from 'node:crypto';
 
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
@@ -26,10 +26,12 @@ export { artifactPath } from './url-path.js';
 export class CairnClient {
   readonly url: string;
   private readonly token?: string;
+  private readonly noTokenHint?: string;
 
   constructor(opts: ClientOptions = {}) {
     this.url = (opts.url ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
-    this.token = opts.token;
+    this.token = opts.token || undefined;
+    this.noTokenHint = opts.noTokenHint;
   }
 
   /**
@@ -41,7 +43,12 @@ export class CairnClient {
     path: string,
     opts: { body?: RequestBody; headers?: Record<string, string | number> } = {},
   ): Promise<http.IncomingMessage> {
-    return sendRequest({ url: this.url, token: this.token }, method, path, opts);
+    return sendRequest(
+      { url: this.url, token: this.token, noTokenHint: this.noTokenHint },
+      method,
+      path,
+      opts,
+    );
   }
 
   /** JSON request helper. */
@@ -98,7 +105,7 @@ export class CairnClient {
     path: string | FileHandle,
     opts: PushOptions = {},
   ): Promise<ArtifactRecord & { deduplicated: boolean }> {
-    const sha256 = opts.sha256 ?? (await hashFile(path));
+    const sha256 = opts.sha256 ?? (await hashFile(path, opts.onHashProgress));
     if (await this.hasBlob(sha256)) {
       const res = await this.request(
         'PUT',
@@ -282,9 +289,22 @@ function pushQuery(opts: PushOptions): URLSearchParams {
   return p;
 }
 
-/** sha256 (hex) of a file (by path, or already open: read from its start), streamed. */
-export async function hashFile(path: string | FileHandle): Promise<string> {
-  return (await hashStream(readFrom(path))).sha256;
+/**
+ * sha256 (hex) of a file (by path, or already open: read from its start), streamed;
+ * `onProgress` is called with the bytes hashed so far.
+ */
+export async function hashFile(
+  path: string | FileHandle,
+  onProgress?: (hashed: number) => void,
+): Promise<string> {
+  const h = createHash('sha256');
+  let done = 0;
+  for await (const c of readFrom(path)) {
+    h.update(c as Buffer);
+    done += (c as Buffer).length;
+    onProgress?.(done);
+  }
+  return h.digest('hex');
 }
 
 /** A stream of a file's bytes from its start; an open handle is left open for the caller. */

@@ -6,6 +6,11 @@ export interface ClientOptions {
   /** Base URL, default http://127.0.0.1:7070 */
   url?: string;
   token?: string;
+  /**
+   * When there is no token: what a 401 answer's message says instead of the server's (where a
+   * token was looked for and what to set).
+   */
+  noTokenHint?: string;
 }
 
 /** What a push sends besides the bytes. */
@@ -19,6 +24,8 @@ export interface PushOptions {
   idempotencyKey?: string;
   /** Bytes pushed so far (for progress bars). */
   onProgress?: (sent: number) => void;
+  /** Bytes hashed so far, before a file's upload (pushFile hashes first). */
+  onHashProgress?: (hashed: number) => void;
 }
 
 /** Query parameters of `GET /v1/artifacts`. */

@@ -11,6 +11,8 @@ export type WaitResult = Partial<SessionRecord> & {
   id: string;
   sealed: boolean;
   timed_out: boolean;
+  /** false when the wait timed out on a session that does not exist (yet). */
+  exists?: boolean;
 };
 
 /** Longest single long-poll the client asks for; longer waits are a loop of these. */

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import { connectionErrorMessage } from './connection-error.js';
 
 /** An error answer from a Cairn server (or a transport failure, code `connection_failed`). */
 export class CairnApiError extends Error {
@@ -22,6 +23,8 @@ export interface RequestTarget {
   /** Base URL without a trailing slash; the request path is appended to it. */
   url: string;
   token?: string;
+  /** The message of a 401 answer to a request sent without a token (see ClientOptions). */
+  noTokenHint?: string;
 }
 
 /**
@@ -29,7 +32,8 @@ export interface RequestTarget {
  * target has a token. Resolves with the response, body unread, when its status is below 400.
  * Otherwise rejects with a {@link CairnApiError} built from the server's JSON error envelope
  * (`{ error: { code, message } }`), or `http_<status>` / `HTTP <status>` when the body is not one;
- * a transport failure rejects with status 0 and code `connection_failed`. A stream body that
+ * a transport failure rejects with status 0 and code `connection_failed` (one line saying what to
+ * do, see connectionErrorMessage). A 401 to a request without a token carries `noTokenHint`. A stream body that
  * errors destroys the request.
  */
 export function sendRequest(
@@ -45,16 +49,17 @@ export function sendRequest(
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers }, (res) => {
       if ((res.statusCode ?? 500) < 400) return resolve(res);
-      void readAll(res).then((buf) => reject(toError(res.statusCode ?? 500, buf)), reject);
+      void readAll(res).then((buf) => {
+        const err = toError(res.statusCode ?? 500, buf);
+        reject(
+          err.status === 401 && !target.token && target.noTokenHint
+            ? new CairnApiError(401, err.code, target.noTokenHint)
+            : err,
+        );
+      }, reject);
     });
     req.on('error', (err) =>
-      reject(
-        new CairnApiError(
-          0,
-          'connection_failed',
-          `cannot reach Cairn at ${target.url}: ${err.message}`,
-        ),
-      ),
+      reject(new CairnApiError(0, 'connection_failed', connectionErrorMessage(target.url, err))),
     );
     const body = opts.body;
     if (body instanceof Readable) {

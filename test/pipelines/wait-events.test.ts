@@ -95,6 +95,17 @@ describe('GET /v1/sessions/{sid}/wait', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
   });
 
+  it.each(['timeout=0', 'timeout=200y', 'timeout=soon'])(
+    'a bad %s names the real bound (5m), not the 100 years of other durations',
+    async (q) => {
+      const res = await s.fetch(`/v1/sessions/x/wait?${q}`);
+      expect(res.status).toBe(400);
+      const { message } = ((await res.json()) as { error: { message: string } }).error;
+      expect(message).toContain('waits longer than 5m are cut to 5m');
+      expect(message).not.toContain('100 years');
+    },
+  );
+
   it('caps the timeout (a 1h ask is served, shortened, not refused)', async () => {
     const res = s.fetch('/v1/sessions/capped/wait?timeout=1h');
     await until(() => gauge('cairn_open_waiters') === 1);

@@ -104,12 +104,12 @@ describe('cairn serve --keep-versions and cairn rm SESSION', () => {
     }
     const show = await json<{ artifacts: { version: number }[] }>(['show', 'kv']);
     expect(show.artifacts.map((a) => a.version)).toEqual([2, 3]);
-    const rm = await cli(['rm', 'kv']);
+    const rm = await cli(['rm', 'kv', '--yes']);
     expect(rm.code).toBe(0);
     expect(rm.stdout).toBe('deleted session kv (2 artifacts)\n');
     expect((await cli(['show', 'kv'])).code).toBe(3);
     await cli(['push', 'log.txt', '--session', 'kv_sealed']);
     await cli(['seal', 'kv_sealed']);
-    expect((await cli(['rm', 'kv_sealed'])).code).toBe(4);
+    expect((await cli(['rm', 'kv_sealed', '--yes'])).code).toBe(4);
   });
 });

@@ -1,9 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { extractBackup } from '../backup-extract.js';
 import { CliError, EXIT, clientFor, output, type GlobalArgs } from '../context.js';
+import { progressBar } from '../util.js';
 
 interface BackupArgs extends GlobalArgs {
   dir: string;
@@ -33,7 +36,7 @@ export const backupCommand: CommandModule<GlobalArgs, BackupArgs> = {
     let s;
     try {
       made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-      s = await extractBackup(res, dir);
+      s = await extractBackup(process.stderr.isTTY ? metered(res) : res, dir);
     } catch (err) {
       res.destroy();
       // A partial copy is no copy: `cairn serve --data DIR` would start from it as a new store.
@@ -52,3 +55,21 @@ export const backupCommand: CommandModule<GlobalArgs, BackupArgs> = {
     );
   },
 };
+
+/** `source` passed through, drawing bytes received and the rate on stderr (a terminal). */
+function metered(source: Readable): Readable {
+  const bar = progressBar('backup', 0);
+  let got = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      bar((got += chunk.length));
+      cb(null, chunk);
+    },
+    flush(cb) {
+      bar.done();
+      cb();
+    },
+  });
+  source.on('error', (err) => meter.destroy(err));
+  return source.pipe(meter);
+}

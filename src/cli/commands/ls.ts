@@ -70,6 +70,7 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
       args,
       page,
       () => artifactTable(page.items, { withSession: true }) + morePages(page.next_cursor),
+      () => page.items.map((a) => a.id),
     );
   },
 };

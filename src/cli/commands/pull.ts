@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage } from 'node:http';
@@ -13,6 +13,7 @@ interface PullArgs extends GlobalArgs {
   target: string;
   output?: string;
   version?: number;
+  force: boolean;
 }
 
 const ID_RE = /^a_[0-9A-Z]{26}$/;
@@ -29,7 +30,13 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
         type: 'string',
         describe: 'File (or directory for a session); - for stdout',
       })
-      .option('version', { type: 'number', describe: 'Version to pull (default latest)' }),
+      .option('version', { type: 'number', describe: 'Version to pull (default latest)' })
+      .option('force', {
+        alias: 'f',
+        type: 'boolean',
+        default: false,
+        describe: 'Replace files that already exist',
+      }),
   handler: async (args) => {
     const client = clientFor(args);
     const t = args.target;
@@ -59,6 +66,22 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
       v.check('did not match its sha256: discard what was written to stdout');
       return;
     }
+    const written: { id: string; name: string; path: string; size: number }[] = [];
+    const targets = records.map((rec) => {
+      const base = rec.name.split('/').pop() ?? rec.id;
+      const path = single
+        ? resolve(args.output ?? base)
+        : resolve(args.output ?? t, ...rec.name.split('/'));
+      // Into an existing directory, as cp does.
+      return { rec, path: single && isDirectory(path) ? join(path, base) : path };
+    });
+    // All of them before any download: a pull either writes everything or replaces nothing.
+    const existing = targets.filter((x) => existsSync(x.path)).map((x) => x.path);
+    if (existing.length && !args.force)
+      throw new CliError(
+        `${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ` and ${existing.length - 3} more` : ''} ` +
+          `already exist${existing.length === 1 ? 's' : ''}: pass --force to replace, or -o another path`,
+      );
     if (!single) {
       const dir = args.output ?? t;
       const totals = { files: records.length, bytes: records.reduce((n, r) => n + r.size, 0) };
@@ -72,14 +95,7 @@ export const pullCommand: CommandModule<GlobalArgs, PullArgs> = {
         );
       return;
     }
-    const written: { id: string; name: string; path: string; size: number }[] = [];
-    for (const rec of records) {
-      const base = rec.name.split('/').pop() ?? rec.id;
-      let path = single
-        ? resolve(args.output ?? base)
-        : resolve(args.output ?? t, ...rec.name.split('/'));
-      // Into an existing directory, as cp does.
-      if (single && isDirectory(path)) path = join(path, base);
+    for (const { rec, path } of targets) {
       // Before the download starts: a response left unread would hold the process open.
       prepareDir(dirname(path));
       await save(await client.downloadById(rec.id), rec, path);
@@ -123,7 +139,7 @@ async function save(res: IncomingMessage, rec: ArtifactRecord, path: string): Pr
   const v = verifier(rec, bar);
   try {
     await pipeline(res, v.meter, createWriteStream(tmp));
-    if (bar) process.stderr.write('\n');
+    bar?.done();
     v.check('did not match its sha256; nothing was written');
     renameSync(tmp, path);
   } finally {

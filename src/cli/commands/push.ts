@@ -98,18 +98,22 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
       derivedFrom: args.from.map(String),
     };
     const results = await pushPlan(client, args.session, plan, opts, args.sync);
-    output(args, one ? results[0] : results, () =>
-      table(
-        ['ID', 'NAME', 'V', 'SIZE', 'SHA256', 'META'],
-        results.map((r) => [
-          r.id,
-          r.name,
-          r.version,
-          formatBytes(r.size),
-          `${r.sha256.slice(0, 12)}${r.deduplicated ? ' (dedup)' : ''}`,
-          metaText(r.meta),
-        ]),
-      ),
+    output(
+      args,
+      one ? results[0] : results,
+      () =>
+        table(
+          ['ID', 'NAME', 'V', 'SIZE', 'SHA256', 'META'],
+          results.map((r) => [
+            r.id,
+            r.name,
+            r.version,
+            formatBytes(r.size),
+            `${r.sha256.slice(0, 12)}${r.deduplicated ? ' (dedup)' : ''}`,
+            metaText(r.meta),
+          ]),
+        ),
+      () => results.map((r) => r.id),
     );
   },
 };

@@ -1,8 +1,10 @@
+import { delimiter } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../lib/duration.js';
 import { parseSize } from '../../lib/size.js';
 import { InvalidInputError } from '../../lib/errors.js';
 import { asUsage, checkedFlag } from '../util.js';
+import { startupError } from '../startup-error.js';
 import type { Config } from '../../config.js';
 
 interface ServeArgs {
@@ -38,104 +40,149 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     y
       .option('data', {
         type: 'string',
-        default: process.env.CAIRN_DATA ?? './cairn-data',
-        describe: 'Data directory',
+        default: env('DATA') ?? './cairn-data',
+        describe: 'Data directory (CAIRN_DATA)',
       })
       .option('catalog', {
         type: 'string',
-        default: process.env.CAIRN_CATALOG || undefined,
+        default: env('CATALOG'),
         defaultDescription: 'sqlite:<data>/catalog.db',
-        describe: 'Catalog by URL: sqlite:/path/catalog.db',
+        describe: 'Catalog by URL: sqlite:/path/catalog.db (CAIRN_CATALOG)',
         coerce: checkedFlag('--catalog', (v: string) => v),
       })
       .option('blobs', {
         type: 'string',
-        default: process.env.CAIRN_BLOBS || undefined,
+        default: env('BLOBS'),
         defaultDescription: 'file:<data>',
-        describe: 'Blob store by URL: file:/path/dir (holds blobs/ and tmp/)',
+        describe: 'Blob store by URL: file:/path/dir, holding blobs/ and tmp/ (CAIRN_BLOBS)',
         coerce: checkedFlag('--blobs', (v: string) => v),
       })
       .option('host', {
         type: 'string',
-        default: process.env.CAIRN_HOST ?? '127.0.0.1',
-        describe: 'Address to listen on',
+        default: env('HOST') ?? '127.0.0.1',
+        describe: 'Address to listen on (CAIRN_HOST)',
       })
       .option('port', {
         type: 'number',
-        default: Number(process.env.CAIRN_PORT ?? 7070),
-        describe: 'Port (0 = any free port)',
+        default: Number(env('PORT') ?? 7070),
+        describe: 'Port, 0 = any free port (CAIRN_PORT)',
+        coerce: checkedFlag('--port', (p: number) => {
+          if (!Number.isInteger(p) || p < 0 || p > 65535)
+            throw new Error('--port must be a whole number from 0 to 65535 (0: any free port)');
+        }),
       })
       .option('public-url', {
         type: 'string',
-        describe: 'Base URL for links the server hands out (reverse proxy)',
+        default: env('PUBLIC_URL'),
+        describe: 'Base URL for links the server hands out (reverse proxy) (CAIRN_PUBLIC_URL)',
       })
       .option('default-ttl', {
         type: 'string',
-        describe: 'TTL for artifacts pushed without one, e.g. 30d',
+        default: env('DEFAULT_TTL'),
+        describe: 'TTL for artifacts pushed without one, e.g. 30d (CAIRN_DEFAULT_TTL)',
       })
       .option('max-share-ttl', {
         type: 'string',
-        describe: 'Longest lifetime of a share link (longer requests are capped), default 30d',
+        default: env('MAX_SHARE_TTL'),
+        describe:
+          'Longest lifetime of a share link (longer requests are capped), default 30d (CAIRN_MAX_SHARE_TTL)',
       })
       .option('keep-versions', {
         type: 'number',
-        describe: 'Keep only the newest N versions of each name (a session setting wins)',
+        default: env('KEEP_VERSIONS') === undefined ? undefined : Number(env('KEEP_VERSIONS')),
+        describe:
+          'Keep only the newest N versions of each name, a session setting wins (CAIRN_KEEP_VERSIONS)',
       })
       .option('sweep-interval', {
         type: 'string',
-        describe: 'How often expired things are removed in the background, default 60s',
+        default: env('SWEEP_INTERVAL'),
+        describe:
+          'How often expired things are removed in the background, default 60s (CAIRN_SWEEP_INTERVAL)',
       })
-      .option('max-size', { type: 'string', describe: 'Largest artifact accepted, e.g. 5GiB' })
+      .option('max-size', {
+        type: 'string',
+        default: env('MAX_SIZE'),
+        describe: 'Largest artifact accepted, e.g. 5GiB (CAIRN_MAX_SIZE)',
+      })
       .option('max-header-size', {
         type: 'string',
-        describe: 'Largest request head (431 above it), default 16KiB',
+        default: env('MAX_HEADER_SIZE'),
+        describe: 'Largest request head (431 above it), default 16KiB (CAIRN_MAX_HEADER_SIZE)',
       })
       .option('headers-timeout', {
         type: 'string',
-        describe: 'Time to send a request head (408 after it), default 30s',
+        default: env('HEADERS_TIMEOUT'),
+        describe: 'Time to send a request head (408 after it), default 30s (CAIRN_HEADERS_TIMEOUT)',
       })
       .option('body-timeout', {
         type: 'string',
-        describe: 'Longest pause inside a request body (408 after it), default 60s',
+        default: env('BODY_TIMEOUT'),
+        describe:
+          'Longest pause inside a request body (408 after it), default 60s (CAIRN_BODY_TIMEOUT)',
       })
       .option('query-timeout', {
         type: 'string',
-        default: process.env.CAIRN_QUERY_TIMEOUT,
-        describe: 'Longest a query may run (400 query_too_expensive after it), default 2s',
+        default: env('QUERY_TIMEOUT'),
+        describe:
+          'Longest a query may run (400 query_too_expensive after it), default 2s (CAIRN_QUERY_TIMEOUT)',
       })
       .option('max-upload-memory', {
         type: 'string',
+        default: env('MAX_UPLOAD_MEMORY'),
         describe:
-          'Memory uploads and imports in flight may hold at once (503 past it), default 256MiB [CAIRN_MAX_UPLOAD_MEMORY]',
+          'Memory uploads and imports in flight may hold at once (503 past it), default 256MiB (CAIRN_MAX_UPLOAD_MEMORY)',
       })
       .option('durability', {
         choices: ['full', 'process'],
-        default: 'full',
-        describe: 'full: fsync before acknowledging; process: survive kill -9 only',
+        default: env('DURABILITY') ?? 'full',
+        describe:
+          'full: fsync before acknowledging; process: survive kill -9 only (CAIRN_DURABILITY)',
       })
       .option('mcp-allow-path', {
         type: 'string',
         array: true,
-        describe: 'Directory the MCP file tools may use over /mcp (repeatable; default none)',
+        // An array option's default of undefined would read as one path 'undefined'.
+        ...(env('MCP_ALLOW_PATH')
+          ? { default: env('MCP_ALLOW_PATH')?.split(delimiter).filter(Boolean) }
+          : {}),
+        describe:
+          'Directory the MCP file tools may use over /mcp; repeatable, default none (CAIRN_MCP_ALLOW_PATH, several joined by :)',
       })
       .option('artifacta-listen', {
         type: 'string',
-        default: process.env.CAIRN_ARTIFACTA_LISTEN || undefined,
-        describe: "Also serve Artifacta's REST API at HOST:PORT (for its CLI, SDK and MCP server)",
+        default: env('ARTIFACTA_LISTEN'),
+        describe:
+          "Also serve Artifacta's REST API at HOST:PORT, for its CLI, SDK and MCP server (CAIRN_ARTIFACTA_LISTEN)",
       })
       .option('artifacta-rate-limit', {
         type: 'number',
-        describe: 'Requests a second each key may make on the Artifacta listener (429 above)',
+        default:
+          env('ARTIFACTA_RATE_LIMIT') === undefined
+            ? undefined
+            : Number(env('ARTIFACTA_RATE_LIMIT')),
+        describe:
+          'Requests a second each key may make on the Artifacta listener, 429 above (CAIRN_ARTIFACTA_RATE_LIMIT)',
       })
       .option('artifacta-rate-burst', {
         type: 'number',
-        describe: 'Requests a key may make at once there (default twice the rate)',
+        default:
+          env('ARTIFACTA_RATE_BURST') === undefined
+            ? undefined
+            : Number(env('ARTIFACTA_RATE_BURST')),
+        describe:
+          'Requests a key may make at once there, default twice the rate (CAIRN_ARTIFACTA_RATE_BURST)',
       })
       .option('log', {
         type: 'boolean',
-        default: false,
-        describe: 'Log one JSON line per request to stderr',
-      }),
+        default: ['1', 'true'].includes(env('LOG') ?? ''),
+        describe: 'Log one JSON line per request to stderr (CAIRN_LOG=1)',
+      })
+      // The client's options mean nothing to the server: not in its --help.
+      .hide('url')
+      .hide('token')
+      .hide('json')
+      .hide('quiet')
+      .hide('format'),
   handler: async (args) => {
     const { createApp } = await import('../../app.js');
     const { startServer } = await import('../../server/http-server.js');
@@ -157,9 +204,22 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const listen = args['artifacta-listen'];
     if (listen) asUsage(() => parseListen(listen));
     // A bad flag value is a usage error (exit 2), found before the data directory is touched.
-    const app = await createApp(asUsage(() => appOptions(args)));
-    const server = await startServer(app);
-    const artifacta = listen ? await startArtifactaServer(app, listen) : null;
+    const opts = asUsage(() => appOptions(args));
+    const at = { dataDir: args.data, host: args.host, port: args.port };
+    const app = await createApp(opts).catch((err: unknown) => {
+      throw startupError(err, at);
+    });
+    const server = await startServer(app).catch(async (err: unknown) => {
+      await app.close();
+      throw startupError(err, at);
+    });
+    const artifacta = listen
+      ? await startArtifactaServer(app, listen).catch(async (err: unknown) => {
+          await server.close();
+          await app.close();
+          throw startupError(err, { ...at, ...parseListen(listen) });
+        })
+      : null;
     let stopping = false;
     const stop = async () => {
       if (stopping) return;
@@ -188,6 +248,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   },
 };
 
+/** `CAIRN_<name>` from the environment; unset or empty is undefined. */
+function env(name: string): string | undefined {
+  return process.env[`CAIRN_${name}`] || undefined;
+}
+
 /** The server's configuration from the command line (throws on a bad value). */
 function appOptions(args: ServeArgs): Partial<Config> {
   return {
@@ -205,9 +270,7 @@ function appOptions(args: ServeArgs): Partial<Config> {
     headersTimeoutMs: ms(args['headers-timeout'], '--headers-timeout'),
     bodyIdleTimeoutMs: ms(args['body-timeout'], '--body-timeout'),
     queryTimeoutMs: ms(args['query-timeout'], '--query-timeout'),
-    maxUploadMemory: uploadMemoryFlag(
-      args['max-upload-memory'] ?? process.env.CAIRN_MAX_UPLOAD_MEMORY,
-    ),
+    maxUploadMemory: uploadMemoryFlag(args['max-upload-memory']),
     maxShareTtlMs: ms(args['max-share-ttl'], '--max-share-ttl'),
     keepVersions: keepVersionsFlag(args['keep-versions']),
     sweepIntervalMs: ms(args['sweep-interval'], '--sweep-interval'),

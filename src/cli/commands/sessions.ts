@@ -49,6 +49,7 @@ export const sessionsCommand: CommandModule<GlobalArgs, SessionsArgs> = {
             metaText(s.meta),
           ]),
         ) + morePages(page.next_cursor),
+      () => page.items.map((x) => x.id),
     );
   },
 };

@@ -49,18 +49,22 @@ export const tokenCommand: CommandModule<GlobalArgs, TokenArgs> = {
         describe: 'List tokens',
         handler: async (args) => {
           const items = await clientFor(args).tokens();
-          output(args, items, () =>
-            table(
-              ['ID', 'NAME', 'SCOPE', 'SESSIONS', 'CREATED', 'LAST USED'],
-              items.map((t) => [
-                t.id,
-                t.name,
-                t.scope,
-                t.sessions ?? '*',
-                when(t.created_at),
-                when(t.last_used_at),
-              ]),
-            ),
+          output(
+            args,
+            items,
+            () =>
+              table(
+                ['ID', 'NAME', 'SCOPE', 'SESSIONS', 'CREATED', 'LAST USED'],
+                items.map((t) => [
+                  t.id,
+                  t.name,
+                  t.scope,
+                  t.sessions ?? '*',
+                  when(t.created_at),
+                  when(t.last_used_at),
+                ]),
+              ),
+            () => items.map((t) => t.id),
           );
         },
       })

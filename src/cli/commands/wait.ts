@@ -19,7 +19,7 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
     y.positional('session', { type: 'string', demandOption: true }).option('timeout', {
       type: 'string',
       default: '60s',
-      describe: 'How long to wait (30s, 2h)',
+      describe: 'How long to wait (30s, 2h); then exit 6',
     }),
   handler: async (args) => {
     let ms: number;
@@ -28,11 +28,22 @@ export const waitCommand: CommandModule<GlobalArgs, WaitArgs> = {
     } catch (err) {
       throw new CliError((err as Error).message, EXIT.usage);
     }
-    const r = await waitSealed(clientFor(args), args.session, ms);
+    const client = clientFor(args);
+    // One short look first, so the user learns what is being waited for (and a typo in the
+    // session id shows as "does not exist yet") before the long wait starts.
+    const now = await waitSealed(client, args.session, 1);
+    if (!now.sealed && !args.json)
+      process.stderr.write(
+        `waiting up to ${args.timeout} for session ${args.session} to be sealed ` +
+          `(${now.exists === false ? 'it does not exist yet' : `it is open, ${now.artifact_count ?? 0} artifacts`})…\n`,
+      );
+    const r = now.sealed ? now : await waitSealed(client, args.session, ms);
     if (!r.sealed) {
       if (args.json) output(args, r, () => '');
       throw new CliError(
-        `session ${args.session} was not sealed within ${args.timeout}`,
+        r.exists === false
+          ? `session ${args.session} was not sealed within ${args.timeout}: it does not exist; check the id (cairn sessions lists them)`
+          : `session ${args.session} was not sealed within ${args.timeout}`,
         EXIT.timeout,
       );
     }

@@ -46,13 +46,26 @@ export function bindEventRoutes(): Route[] {
  * `sealed: false, timed_out: true` at the timeout. Stops waiting when the client goes away.
  * A token limited to other sessions never gets here: the route's `sid` is checked first (404).
  */
+/** `?timeout=`; its error names the real bound (a longer wait is cut to 5m, not refused). */
+function waitTimeout(c: Ctx): number | undefined {
+  try {
+    return c.query.duration('timeout');
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    throw new InvalidInputError(
+      'invalid_duration',
+      `timeout '${String(c.query.str('timeout')).slice(0, 40)}' must be a duration such as 30s or 5m, above zero; waits longer than 5m are cut to 5m (ask again)`,
+    );
+  }
+}
+
 async function waitSealed(c: Ctx): Promise<void> {
   const q = c.query;
   const until = q.str('until') ?? 'sealed';
   if (until !== 'sealed')
     throw new InvalidInputError('invalid_query', "until must be 'sealed' (the only condition)");
   const sid = validateSessionId(c.params.sid);
-  const timeoutMs = Math.min(q.duration('timeout') ?? 60_000, MAX_WAIT_MS);
+  const timeoutMs = Math.min(waitTimeout(c) ?? 60_000, MAX_WAIT_MS);
   const { app, res } = c;
   const gone = new AbortController();
   const onClose = () => gone.abort();

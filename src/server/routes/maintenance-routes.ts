@@ -1,6 +1,9 @@
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
+/** What a write to a response whose client left fails with. */
+const CLIENT_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'EPIPE', 'ECONNRESET']);
+
 /** Admin maintenance of a running server: consistency check/repair and online backup. */
 export function bindMaintenanceRoutes(): Route[] {
   return [
@@ -29,7 +32,14 @@ export function bindMaintenanceRoutes(): Route[] {
           'X-Content-Type-Options': 'nosniff',
           'Content-Security-Policy': 'sandbox',
         });
-        await c.app.backups.write(c.res);
+        try {
+          await c.app.backups.write(c.res);
+        } catch (err) {
+          // A client that went away (`cairn backup` interrupted, curl | head) is not a server
+          // fault: nothing to log. Anything else still is.
+          const code = (err as NodeJS.ErrnoException).code ?? '';
+          if (!(c.res.destroyed && CLIENT_GONE.has(code))) throw err;
+        }
       },
     },
   ];

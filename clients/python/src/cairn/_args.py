@@ -20,9 +20,24 @@ MetaFilter = Mapping[str, Optional[str]]
 Ref = Union[str, Artifact]
 
 
+def admin_token_path() -> str:
+    """Where a local server keeps its admin token: ``$CAIRN_DATA/admin.token`` (absolute)."""
+    return os.path.abspath(os.path.join(os.environ.get("CAIRN_DATA") or "cairn-data", "admin.token"))
+
+
+def no_token_hint() -> str:
+    """What a 401 says when no token was found: where one was looked for and what to set."""
+    return (
+        f"no token: token= was not given, CAIRN_TOKEN is not set and {admin_token_path()} does "
+        "not exist (it does only on the server's machine, in the directory it was started "
+        "from). Set CAIRN_TOKEN=<token> or pass Client(token=...); an admin makes one with "
+        "`cairn token create --scope write`"
+    )
+
+
 def local_admin_token() -> Optional[str]:
     """The admin token of a local server (``$CAIRN_DATA/admin.token``), as the CLI finds it."""
-    path = os.path.join(os.environ.get("CAIRN_DATA") or "cairn-data", "admin.token")
+    path = admin_token_path()
     try:
         with open(path, encoding="utf-8") as f:
             return f.read().strip() or None

@@ -63,6 +63,7 @@ class Transport:
         retries: int,
         backoff: float = 0.25,
         user_agent: str = "cairn-python",
+        no_token_hint: Optional[str] = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -77,6 +78,8 @@ class Transport:
         self.retries = retries
         self._backoff = backoff
         self._user_agent = user_agent
+        #: The message of a 401 when no token is sent (where one was looked for, what to set).
+        self._no_token_hint = no_token_hint
 
     def _connect(self, timeout: float) -> http.client.HTTPConnection:
         if self._https:
@@ -147,6 +150,8 @@ class Transport:
                 except _CONNECTION_ERRORS:
                     data = b""
                 conn.close()
+                if raw.status == 401 and not self._token and self._no_token_hint:
+                    raise error_for(401, "unauthorized", self._no_token_hint)
                 raise _error(raw.status, data)
             return Response(conn, raw)
 

@@ -15,6 +15,7 @@ from ._args import (
     b64,
     duration,
     local_admin_token,
+    no_token_hint,
     meta_filters,
     meta_value,
     point_in_time,
@@ -57,9 +58,16 @@ class Client:
         retries: int = 3,
     ) -> None:
         url = url or os.environ.get("CAIRN_URL") or "http://127.0.0.1:7070"
-        if token is None:
+        if not token:
             token = os.environ.get("CAIRN_TOKEN") or local_admin_token()
-        self._t = Transport(url, token, timeout, retries, user_agent=f"cairn-python/{__version__}")
+        self._t = Transport(
+            url,
+            token or None,
+            timeout,
+            retries,
+            user_agent=f"cairn-python/{__version__}",
+            no_token_hint=no_token_hint(),
+        )
 
     @property
     def url(self) -> str:

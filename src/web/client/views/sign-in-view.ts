@@ -9,7 +9,7 @@ export function signInView(done: () => void): HTMLElement {
     type: 'password',
     name: 'token',
     autocomplete: 'current-password',
-    placeholder: 'cairn_…',
+    placeholder: 'Paste a token (cairn-data/admin.token, or cairn token create)',
     required: true,
     spellcheck: 'false',
   });
