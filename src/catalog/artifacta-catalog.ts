@@ -59,6 +59,8 @@ export interface ArtifactaCatalog {
     createdAfter?: number;
     createdBefore?: number;
     exclude: string;
+    /** Only sessions whose id matches this glob (a key's session glob). */
+    sessions?: string;
   }): Promise<ActivityRow[]>;
   /**
    * Sets an artifact's own expiry (null: none) if its session is open; 'sealed' if not,

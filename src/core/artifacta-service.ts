@@ -167,6 +167,8 @@ export class ArtifactaService {
     after?: { activeAt: number; id: string };
     createdAfter?: number;
     createdBefore?: number;
+    /** Only sessions whose id matches this glob (a key's session glob). */
+    sessions?: string;
   }): Promise<ActivityRow[]> {
     return this.ids.sessionsByActivity({ ...q, now: this.o.clock(), exclude: NO_SESSION });
   }

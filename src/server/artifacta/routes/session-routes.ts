@@ -33,6 +33,8 @@ async function list(c: Ctx): Promise<void> {
   const rows = await c.app.artifacta.sessions({
     limit: limit + 1,
     after: after ? decodeAfter(after) : undefined,
+    // A key limited to some sessions lists only those (as Cairn's own session list does).
+    sessions: c.reads.glob ?? undefined,
     createdAfter:
       createdAfter === undefined ? undefined : parseTime(createdAfter, 'created_after', now),
     createdBefore:
