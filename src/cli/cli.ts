@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import { yargs } from './yargs-cjs.js';
 import { CairnApiError } from '../client/cairn-client.js';
 import { CairnError } from '../lib/errors.js';
 import { DASH, EXIT, exitCodeOf, type GlobalArgs } from './context.js';
