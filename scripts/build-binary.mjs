@@ -141,16 +141,7 @@ async function bundleApp(nodeVersion) {
   const version = readJson(join(ROOT, 'package.json')).version;
   const outfile = join(WORK, 'cairn.cjs');
   const result = await esbuild.build({
-    absWorkingDir: ROOT,
-    entryPoints: ['src/binary/sea-main.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: `node${nodeVersion.slice(1).split('.')[0]}`,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'silent',
+    ...cjsBundle('src/binary/sea-main.ts', outfile, nodeVersion),
     define: {
       __CAIRN_VERSION__: JSON.stringify(version),
       __CAIRN_COMMIT__: JSON.stringify(gitCommit()),
@@ -182,9 +173,15 @@ async function bundleApp(nodeVersion) {
 async function bundleReadWorker(nodeVersion) {
   const esbuild = await import('esbuild');
   const outfile = join(WORK, 'read-worker.cjs');
-  await esbuild.build({
+  await esbuild.build(cjsBundle('src/catalog/sqlite/read-worker.ts', outfile, nodeVersion));
+  return outfile;
+}
+
+/** esbuild options shared by both bundles: `entry` and all it imports as one CommonJS file. */
+function cjsBundle(entry, outfile, nodeVersion) {
+  return {
     absWorkingDir: ROOT,
-    entryPoints: ['src/catalog/sqlite/read-worker.ts'],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -193,8 +190,7 @@ async function bundleReadWorker(nodeVersion) {
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'silent',
-  });
-  return outfile;
+  };
 }
 
 function gitCommit() {

@@ -1,16 +1,16 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { App } from '../app.js';
 import { ReadScope } from '../core/read-scope.js';
 import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
 import { pooledRandomBytes } from '../lib/random-pool.js';
 import { guardBodyIdle } from './body-timeout.js';
+import { closeServer, listenOn } from './listen.js';
 import { bindProtocolEdges, checkFraming } from './protocol-edges.js';
 import { observeRequest } from './request-metrics.js';
 import { sendError, sendJson } from './respond.js';
 import { allRoutes } from './routes/index.js';
 import { Router, type Ctx } from './router.js';
-import { Query } from './request.js';
+import { bearer, Query } from './request.js';
 
 /** A listening Cairn HTTP server. */
 export interface RunningServer {
@@ -123,41 +123,18 @@ export async function startServer(app: App): Promise<RunningServer> {
   );
   server.keepAliveTimeout = 65_000;
   bindProtocolEdges(server, { maxHeaderBytes, headersTimeoutMs });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(app.config.port, app.config.host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = await listenOn(server, app.config.port, app.config.host);
   // Expired things are removed in the background while the server runs.
   app.sweeper.start();
   return {
     server,
-    url: `http://${host}:${addr.port}`,
+    url,
     close: async () => {
       // Waiters and event streams answer and end now, or server.close() would wait for them.
       app.events.shutdown();
-      await Promise.all([
-        app.sweeper.stop(),
-        new Promise<void>((resolve) => {
-          // A response that finishes just after close() leaves a keep-alive socket that
-          // close() alone would wait on for the keep-alive timeout: keep closing idle ones.
-          const idle = setInterval(() => server.closeIdleConnections(), 50);
-          server.close(() => {
-            clearInterval(idle);
-            resolve();
-          });
-          server.closeIdleConnections();
-        }),
-      ]);
+      await Promise.all([app.sweeper.stop(), closeServer(server)]);
     },
   };
-}
-
-function bearer(req: http.IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m?.[1];
 }
 
 /** Throws `invalid_query` if a query component has a malformed escape or invalid UTF-8. */

@@ -157,3 +157,10 @@ export class Query {
     return v === undefined ? undefined : parseTime(v, name, now);
   }
 }
+
+/** The token of an `Authorization: Bearer <token>` header; undefined if absent or malformed. */
+export function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}

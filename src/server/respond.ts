@@ -57,28 +57,46 @@ export function sendError(
   log: (e: unknown) => void,
 ): void {
   const { status, body } = errorEnvelope(err);
+  const headers: Record<string, string> = {};
+  if (err instanceof BusyError) headers['Retry-After'] = String(err.retryAfterSeconds);
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="cairn"';
+  const allowed = err instanceof CairnError ? err.details?.allowed : undefined;
+  if (status === 405 && Array.isArray(allowed)) headers.Allow = allowed.join(', ');
+  // A 503 at a limit or a 501 for what a client sent is the server working as meant, not a
+  // fault to log.
+  const fault = status >= 500 && status !== 501 && !(err instanceof BusyError);
+  sendErrorAnswer(req, res, { status, body, headers }, fault ? () => log(err) : undefined);
+}
+
+/**
+ * The part of an error answer every listener shares (Cairn's and Artifacta's envelopes differ,
+ * this does not): nothing is answered or logged for a client that went away mid-request;
+ * `logFault` (if any) is called; an answer already under way is cut; an unread request body is
+ * read and dropped if small (at most 4 MiB announced), else the connection is closed after the
+ * answer; then `body` is sent as JSON with `headers`. Never throws.
+ */
+export function sendErrorAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: { status: number; body: unknown; headers: Record<string, string> },
+  logFault: (() => void) | undefined,
+): void {
   // A client that went away mid-request is not a server fault: nothing to log or answer.
   if (req.destroyed && !req.complete) {
     res.destroy();
     return;
   }
-  // A 503 at a limit or a 501 for what a client sent is the server working as meant, not a
-  // fault to log.
-  if (status >= 500 && status !== 501 && !(err instanceof BusyError)) log(err);
+  logFault?.();
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const headers: Record<string, string> = {};
+  const headers = { ...answer.headers };
   if (!req.complete) {
     req.resume();
     // A small remainder is read and dropped so a client still sending gets this answer instead
     // of a reset; a large or unknown one is cut off by closing the connection.
     if (!(Number(req.headers['content-length']) <= DRAIN_LIMIT)) headers.Connection = 'close';
   }
-  if (err instanceof BusyError) headers['Retry-After'] = String(err.retryAfterSeconds);
-  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="cairn"';
-  const allowed = err instanceof CairnError ? err.details?.allowed : undefined;
-  if (status === 405 && Array.isArray(allowed)) headers.Allow = allowed.join(', ');
-  sendJson(res, status, body, headers);
+  sendJson(res, answer.status, answer.body, headers);
 }

@@ -1,24 +1,14 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { ArtifactaErrorBody } from '../../src/server/artifacta/artifacta-errors.js';
+import type { ArtifactaRecord } from '../../src/server/artifacta/artifacta-record.js';
 
 /** An artifact record as the spec has it (plus Cairn's extra `cairn_id`, `version`). */
-export interface Rec {
-  artifact_id: string;
-  filename: string;
-  content_type: string;
-  size_bytes: number;
-  content_hash: string;
-  session_id: string | null;
-  agent_id: string | null;
-  metadata: Record<string, string>;
-  expires_at: string | null;
-  created_at: string;
-  cairn_id: string;
-}
+export type Rec = ArtifactaRecord;
 
 /** Every field an answer of the spec can have (each endpoint fills its own). */
 export interface Reply extends Partial<Rec> {
-  error?: { code: string; message: string; status: number; retry_after?: number };
+  error?: ArtifactaErrorBody['error'];
   artifacts?: Rec[];
   sessions?: {
     session_id: string;

@@ -230,16 +230,9 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
       derivedFrom: [],
     });
     const s = await c.imports.importSession({
+      ...baseImport(),
       id: 'imp',
-      meta: {},
-      createdAt: T0,
-      sealedAt: null,
-      digest: null,
-      signature: null,
-      sealKey: null,
-      expiresAt: null,
       artifacts: [imported(1), imported(3)],
-      now: T0,
     });
     expect(s).toMatchObject({ id: 'imp', artifact_count: 2 });
     expect(await c.imports.sealKey('imp')).toBeNull();

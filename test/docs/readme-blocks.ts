@@ -1,15 +1,42 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/server.js';
+import { CLI, ROOT } from '../helpers/server.js';
 
-/** The ```sh blocks of one `## Section` of the README, in order. */
-export function readmeShellBlocks(section: string): string[] {
+/** The fenced blocks in `lang` (```sh, ```python, …) of one `## Section` of the README, in order. */
+export function readmeBlocks(section: string, lang: string): string[] {
   const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = text.indexOf(`\n## ${section}\n`);
   if (start === -1) throw new Error(`README has no section '## ${section}'`);
   const end = text.indexOf('\n## ', start + 4);
   const body = text.slice(start, end === -1 ? undefined : end);
-  return [...body.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+  return [...body.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+}
+
+/** The ```sh blocks of one `## Section` of the README, in order. */
+export function readmeShellBlocks(section: string): string[] {
+  return readmeBlocks(section, 'sh');
+}
+
+/** README text made local: `npx cairn` is this checkout's CLI, the default URL is `serverUrl`. */
+export function localReadmeText(text: string, serverUrl: string): string {
+  return text.replaceAll('npx cairn', `node ${CLI}`).replaceAll('http://127.0.0.1:7070', serverUrl);
+}
+
+/**
+ * Runs a README shell block as written (`bash -euo pipefail`) in `cwd` against the server at
+ * `serverUrl` (see {@link localReadmeText}); CAIRN_URL is that server and CAIRN_TOKEN is empty,
+ * so the CLI finds the admin token in ./cairn-data by itself.
+ */
+export function runReadmeBlock(
+  block: string,
+  { cwd, serverUrl }: { cwd: string; serverUrl: string },
+): SpawnSyncReturns<string> {
+  return spawnSync('bash', ['-euo', 'pipefail', '-c', localReadmeText(block, serverUrl)], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CAIRN_URL: serverUrl, CAIRN_TOKEN: '' },
+  });
 }
 
 /** A fenced ```sh or ```python block of the README and the `## Section` it is in. */

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
-import { CLI, ROOT, spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
-import { readmeShellBlocks } from './readme-blocks.js';
+import { ROOT, spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import { readmeShellBlocks, runReadmeBlock } from './readme-blocks.js';
 
 let dir: string;
 let server: ServerProcess;
@@ -14,15 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-/** Runs a README block as written, with `npx cairn` pointing at this checkout's CLI. */
-function runBlock(block: string) {
-  const script = block.replaceAll('npx cairn', `node ${CLI}`).replaceAll('http://127.0.0.1:7070', server.url);
-  return spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, CAIRN_URL: server.url, CAIRN_TOKEN: '' },
-  });
-}
+const runBlock = (block: string) => runReadmeBlock(block, { cwd: dir, serverUrl: server.url });
 
 describe('README quick path, run as written', () => {
   it('the first screen names exactly the two commands: npm ci && npm start, npm test', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestServer, type TestServer } from './server.js';
 
 /** A never-used artifact id. */
@@ -60,4 +60,17 @@ export async function startReadScopeFixture(): Promise<ReadScopeFixture> {
   const as = (token: string, path: string, method = 'GET') =>
     fetch(s.url + path, { method, headers: { Authorization: `Bearer ${token}` } });
   return { s, tokens, f, as };
+}
+
+/**
+ * The fixture for the calling test file: started in `beforeAll`, closed in `afterAll`. Read its
+ * fields inside tests and hooks (they are filled only once `beforeAll` has run).
+ */
+export function useReadScopeFixture(): ReadScopeFixture {
+  const x = {} as ReadScopeFixture;
+  beforeAll(async () => {
+    Object.assign(x, await startReadScopeFixture());
+  });
+  afterAll(async () => x.s?.close());
+  return x;
 }

@@ -1,10 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allRoutes } from '../../src/server/routes/index.js';
-import {
-  MISSING_ID,
-  startReadScopeFixture,
-  type ReadScopeFixture,
-} from '../helpers/read-scope-fixture.js';
+import { MISSING_ID, useReadScopeFixture } from '../helpers/read-scope-fixture.js';
 
 // A token limited to `in_*` reads only those sessions. Generated from the route table: every
 // route that reads (GET, and HEAD, below admin) must be classified here, so a new read route
@@ -12,17 +8,7 @@ import {
 // thing did not exist (a lookup: 404 like a missing one; a list: without it, pages still full).
 // What writes may name: read-scope-writes.test.ts.
 
-let x: ReadScopeFixture;
-let s: ReadScopeFixture['s'];
-let tokens: ReadScopeFixture['tokens'];
-let f: ReadScopeFixture['f'];
-let as: ReadScopeFixture['as'];
-
-beforeAll(async () => {
-  x = await startReadScopeFixture();
-  ({ s, tokens, f, as } = x);
-});
-afterAll(async () => x.s.close());
+const x = useReadScopeFixture();
 
 /** A route looked up by what it names: the same path inside, outside, and for nothing at all. */
 interface Lookup {
@@ -56,8 +42,8 @@ const sid = (p: string) => ({
   missing: () => p.replace(':sid', 'out_9'),
 });
 const byId = (p: string, inside: string, outside: string) => ({
-  inside: () => p.replace(':id', f[inside]),
-  outside: () => p.replace(':id', f[outside]),
+  inside: () => p.replace(':id', x.f[inside]),
+  outside: () => p.replace(':id', x.f[outside]),
   missing: () => p.replace(':id', MISSING_ID),
 });
 
@@ -87,8 +73,8 @@ const CASES: Record<string, Case> = {
   },
   'HEAD /v1/blobs/:sha256': {
     kind: 'lookup',
-    inside: () => `/v1/blobs/${f.inSha}`,
-    outside: () => `/v1/blobs/${f.outSha}`,
+    inside: () => `/v1/blobs/${x.f.inSha}`,
+    outside: () => `/v1/blobs/${x.f.outSha}`,
     missing: () => `/v1/blobs/${'0'.repeat(64)}`,
   },
   'GET /v1/sessions': {
@@ -103,7 +89,7 @@ const CASES: Record<string, Case> = {
     path: '/v1/artifacts',
     sessionOf: (i) => i.session as string,
     idOf: (i) => i.id as string,
-    expected: () => [f.inB, f.inA],
+    expected: () => [x.f.inB, x.f.inA],
   },
   'GET /v1/shares': {
     kind: 'list',
@@ -111,7 +97,7 @@ const CASES: Record<string, Case> = {
     paged: false,
     sessionOf: (i) => i.session as string,
     idOf: (i) => i.id as string,
-    expected: () => [f[`share_${f.inA}`]],
+    expected: () => [x.f[`share_${x.f.inA}`]],
   },
 };
 
@@ -126,15 +112,15 @@ describe('a token limited to in_* reads only in_*, on every read route', () => {
     async (key, route) => {
       const c = CASES[key];
       expect(c, `classify ${key} in CASES: what may a session-limited token read?`).toBeDefined();
-      const token = tokens[route.access as 'read' | 'write'];
+      const token = x.tokens[route.access as 'read' | 'write'];
       if (c.kind === 'server-wide') return;
       if (c.kind === 'list') return checkList(c, token);
       for (const method of route.method === 'HEAD' ? ['HEAD'] : ['GET', 'HEAD']) {
-        const inside = await as(token, c.inside(), method);
+        const inside = await x.as(token, c.inside(), method);
         expect(inside.status, `${method} ${c.inside()}`).toBeLessThan(300);
         await inside.body?.cancel();
-        const outside = await as(token, c.outside(), method);
-        const missing = await as(token, c.missing(), method);
+        const outside = await x.as(token, c.outside(), method);
+        const missing = await x.as(token, c.missing(), method);
         expect(outside.status, `${method} ${c.outside()}`).toBe(404);
         expect(missing.status, `${method} ${c.missing()}`).toBe(404);
         if (method === 'HEAD') continue;
@@ -151,7 +137,7 @@ async function checkList(c: Listing, token: string): Promise<void> {
   let cursor = '';
   for (let page = 0; page < 20; page++) {
     const query = c.paged === false ? '' : `?limit=1${cursor && `&cursor=${cursor}`}`;
-    const res = await as(token, c.path + query);
+    const res = await x.as(token, c.path + query);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       items: Record<string, unknown>[];
@@ -169,27 +155,27 @@ async function checkList(c: Listing, token: string): Promise<void> {
 describe('what a session-limited token reads, in detail', () => {
   it('a query naming another session finds nothing, as for a session that does not exist', async () => {
     for (const q of ['session=out_1', 'session=out_9', 'where=session%20~%20%27out_*%27']) {
-      const res = await as(tokens.read, `/v1/artifacts?${q}`);
+      const res = await x.as(x.tokens.read, `/v1/artifacts?${q}`);
       expect(await res.json(), q).toEqual({ items: [], next_cursor: null });
     }
   });
 
   it('lineage shows artifacts of other sessions as missing upstream, and not downstream', async () => {
-    const up = (await (await as(tokens.read, `/v1/artifacts/${f.inB}/lineage`)).json()) as {
+    const up = (await (await x.as(x.tokens.read, `/v1/artifacts/${x.f.inB}/lineage`)).json()) as {
       upstream: { id: string; missing?: boolean; session: string | null }[];
     };
-    const outside = up.upstream.find((n) => n.id === f.outA);
+    const outside = up.upstream.find((n) => n.id === x.f.outA);
     expect(outside).toMatchObject({ missing: true, session: null });
-    expect(up.upstream.find((n) => n.id === f.inA)?.session).toBe('in_1');
-    const down = await (await as(tokens.read, `/v1/artifacts/${f.inA}/lineage`)).text();
-    expect(down).toContain(f.inB);
-    expect(down).not.toContain(f.outC);
+    expect(up.upstream.find((n) => n.id === x.f.inA)?.session).toBe('in_1');
+    const down = await (await x.as(x.tokens.read, `/v1/artifacts/${x.f.inA}/lineage`)).text();
+    expect(down).toContain(x.f.inB);
+    expect(down).not.toContain(x.f.outC);
     // The admin sees both.
-    expect(await (await s.fetch(`/v1/artifacts/${f.inA}/lineage`)).text()).toContain(f.outC);
+    expect(await (await x.s.fetch(`/v1/artifacts/${x.f.inA}/lineage`)).text()).toContain(x.f.outC);
   });
 
   it('the event stream replays and sends only events of its sessions', async () => {
-    const res = await as(tokens.read, '/v1/events?last_event_id=0');
+    const res = await x.as(x.tokens.read, '/v1/events?last_event_id=0');
     expect(res.status).toBe(200);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
@@ -204,14 +190,14 @@ describe('what a session-limited token reads, in detail', () => {
     // Whether bytes were already stored (perhaps by another session) is not told either.
     expect(text).toContain('event: artifact.created');
     expect(text).not.toContain('deduplicated');
-    const named = await as(tokens.read, '/v1/events?session=out_1');
+    const named = await x.as(x.tokens.read, '/v1/events?session=out_1');
     expect(named.status).toBe(404);
     expect(((await named.json()) as { error: { message: string } }).error.message).toMatch(/in_\*/);
   });
 
   it('an admin token, or one without a glob or with *, reads everything', async () => {
     const make = async (body: object) => {
-      const res = await s.fetch('/v1/tokens', {
+      const res = await x.s.fetch('/v1/tokens', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
@@ -220,11 +206,11 @@ describe('what a session-limited token reads, in detail', () => {
     };
     for (const body of [{ scope: 'read' }, { scope: 'read', sessions: '*' }]) {
       const { token } = (await make(body)).body;
-      const page = (await (await as(token, '/v1/artifacts')).json()) as { items: unknown[] };
+      const page = (await (await x.as(token, '/v1/artifacts')).json()) as { items: unknown[] };
       expect(page.items.length, JSON.stringify(body)).toBe(4);
-      expect((await as(token, `/v1/artifacts/${f.outA}`)).status).toBe(200);
+      expect((await x.as(token, `/v1/artifacts/${x.f.outA}`)).status).toBe(200);
     }
-    expect(await (await s.fetch('/v1/sessions/out_1')).json()).toMatchObject({ id: 'out_1' });
+    expect(await (await x.s.fetch('/v1/sessions/out_1')).json()).toMatchObject({ id: 'out_1' });
     // A glob on an admin token would not limit it (it can mint another): refused, not ignored.
     const admin = await make({ scope: 'admin', sessions: 'in_*' });
     expect(admin.status).toBe(400);

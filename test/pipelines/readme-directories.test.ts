@@ -2,8 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
-import { readmeShellBlocks } from '../docs/readme-blocks.js';
+import { spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
+import {
+  localReadmeText,
+  readmeBlocks,
+  readmeShellBlocks,
+  runReadmeBlock,
+} from '../docs/readme-blocks.js';
 
 let dir: string;
 let server: ServerProcess;
@@ -13,24 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-const local = (text: string) =>
-  text.replaceAll('npx cairn', `node ${CLI}`).replaceAll('http://127.0.0.1:7070', server.url);
-
-function runSh(block: string) {
-  return spawnSync('bash', ['-euo', 'pipefail', '-c', local(block)], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, CAIRN_URL: server.url, CAIRN_TOKEN: '' },
-  });
-}
-
-/** The ```python blocks of the README's Directories section. */
-function pythonBlocks(): string[] {
-  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const start = text.indexOf('\n## Directories\n');
-  const body = text.slice(start, text.indexOf('\n## ', start + 4));
-  return [...body.matchAll(/```python\n([\s\S]*?)```/g)].map((m) => m[1]);
-}
+const runSh = (block: string) => runReadmeBlock(block, { cwd: dir, serverUrl: server.url });
 
 describe('README Directories, run as written', () => {
   it('pushes a tree (excluding the log), re-pushes nothing with --sync, pulls it back', () => {
@@ -52,8 +40,11 @@ describe('README Directories, run as written', () => {
       '"name":"pages/2.json"',
       '"name":"pages/3.json"',
     ]);
-    const [py] = pythonBlocks();
-    const p = spawnSync('python3', ['-c', local(py)], { cwd: dir, encoding: 'utf8' });
+    const [py] = readmeBlocks('Directories', 'python');
+    const p = spawnSync('python3', ['-c', localReadmeText(py, server.url)], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(p.stderr).toBe('');
     expect(p.stdout.trim()).toBe('201');
   });

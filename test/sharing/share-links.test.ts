@@ -1,47 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { errorCode, json, open, shareHelpers, type Link } from './share-helpers.js';
+
+// Links to one artifact: download without a token, caps, expiry, revocation, forgery.
 
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
 });
 afterAll(async () => s.close());
-
-interface Link {
-  id: string;
-  url: string;
-  expires_at: string;
-  status: string;
-  downloads: number;
-  max_downloads: number | null;
-  last_access_at: string | null;
-}
-const json = (body: unknown) => ({
-  body: JSON.stringify(body),
-  headers: { 'Content-Type': 'application/json' },
-});
-async function push(path: string, body: string | Buffer, type?: string) {
-  const res = await s.fetch(path, {
-    method: 'PUT',
-    // A Buffer, so fetch adds no Content-Type of its own: the type comes from the name.
-    body: Buffer.from(body),
-    headers: type ? { 'Content-Type': type } : {},
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; sha256: string };
-}
-async function share(id: string, body: Record<string, unknown> = {}): Promise<Link> {
-  const res = await s.fetch(`/v1/artifacts/${id}/share`, { method: 'POST', ...json(body) });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Link;
-}
-/** A plain fetch: no bearer token, no cookies — what the person the link went to has. */
-const open = (url: string, init: RequestInit = {}) => fetch(url, init);
-const errorCode = async (res: Response) =>
-  ((await res.json()) as { error: { code: string } }).error.code;
+const { push, share, listed1 } = shareHelpers(() => s);
 
 describe('artifact share links', () => {
   it('serve the bytes to a fresh fetch without a token, with type, ETag and disposition', async () => {
@@ -213,89 +182,3 @@ describe('artifact share links', () => {
     ).toBe(404);
   });
 });
-
-describe('session share links', () => {
-  it('serve the whole session as a tar to a fresh fetch', async () => {
-    await push('/v1/sessions/shs/artifacts/a.txt', 'alpha');
-    await push('/v1/sessions/shs/artifacts/dir/b.json', '{"b":1}');
-    await s.fetch('/v1/sessions/shs/seal', { method: 'POST' });
-    const res = await s.fetch('/v1/sessions/shs/share', { method: 'POST', ...json({ ttl: '1h' }) });
-    expect(res.status).toBe(201);
-    const link = (await res.json()) as Link;
-    const got = await open(link.url);
-    expect(got.status).toBe(200);
-    expect(got.headers.get('content-type')).toBe('application/x-tar');
-    const entries = await untar(Buffer.from(await got.arrayBuffer()));
-    expect(entries.get('files/a.txt')).toBe('alpha');
-    expect(entries.get('files/dir/b.json')).toBe('{"b":1}');
-    expect([...entries.keys()].some((k) => k.endsWith('.json') && !k.startsWith('files/'))).toBe(
-      true,
-    );
-    expect((await listed1(link.id)).downloads).toBe(1);
-  });
-
-  it('410 once the session is gone, also when a new session reuses its id', async () => {
-    await push('/v1/sessions/shx/artifacts/a.txt', 'x');
-    const link = (await (
-      await s.fetch('/v1/sessions/shx/share', { method: 'POST', ...json({}) })
-    ).json()) as Link;
-    expect((await s.fetch('/v1/sessions/shx', { method: 'DELETE' })).status).toBe(200);
-    await push('/v1/sessions/shx/artifacts/a.txt', 'someone else');
-    const res = await open(link.url);
-    expect(res.status).toBe(410);
-    expect(await errorCode(res)).toBe('share_target_gone');
-    expect((await s.fetch('/v1/sessions/nosuch/share', { method: 'POST' })).status).toBe(404);
-  });
-});
-
-describe('server settings', () => {
-  it('--max-share-ttl caps every link; --public-url builds the URL', async () => {
-    const t = await startTestServer({
-      maxShareTtlMs: 60_000,
-      publicUrl: 'https://cairn.example.org/store/',
-    });
-    try {
-      await t.fetch('/v1/sessions/cap/artifacts/a.txt', { method: 'PUT', body: 'cap' });
-      const res = await t.fetch('/v1/sessions/cap/share', {
-        method: 'POST',
-        ...json({ ttl: '30d' }),
-      });
-      const link = (await res.json()) as Link;
-      expect(Date.parse(link.expires_at) - Date.now()).toBeLessThanOrEqual(60_000);
-      expect(Date.parse(link.expires_at) - Date.now()).toBeGreaterThan(50_000);
-      expect(link.url).toMatch(/^https:\/\/cairn\.example\.org\/store\/s\/cs_/);
-      const local = `${t.url}/s/${link.url.split('/s/')[1]}`;
-      expect((await open(local)).status).toBe(200);
-    } finally {
-      await t.close();
-    }
-  });
-});
-
-async function listed1(id: string): Promise<Link & Record<string, unknown>> {
-  const items = (
-    (await (await s.fetch('/v1/shares')).json()) as { items: (Link & Record<string, unknown>)[] }
-  ).items;
-  const found = items.find((i) => i.id === id);
-  expect(found).toBeDefined();
-  return found as Link & Record<string, unknown>;
-}
-
-async function untar(buf: Buffer): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const ex = tar.extract();
-  ex.on('entry', (header, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c) => chunks.push(c as Buffer));
-    stream.on('end', () => {
-      out.set(header.name, Buffer.concat(chunks).toString('utf8'));
-      next();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-    Readable.from([buf]).pipe(ex);
-  });
-  return out;
-}

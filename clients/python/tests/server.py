@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import urllib.request
-from typing import Optional
+from typing import Any, Optional
 
 #: The repository root (clients/python/tests/ is three levels down).
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -108,6 +108,32 @@ class CairnServer:
             if stream is not None:
                 stream.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class SharedServer:
+    """One real server for all the tests of a module, started by the module's hooks::
+
+        server = SharedServer()
+        setUpModule, tearDownModule = server.start, server.close
+
+    Between the two it answers as the :class:`CairnServer` it started (``url``, ``token``,
+    ``env()``, …)."""
+
+    def __init__(self) -> None:
+        self._server: Optional[CairnServer] = None
+
+    def start(self) -> None:
+        self._server = CairnServer()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._server is None:
+            raise RuntimeError(f"SharedServer.{name}: the module's server is not started")
+        return getattr(self._server, name)
 
 
 PYTHON = sys.executable

@@ -24,18 +24,10 @@ from cairn import (
     Unauthorized,
 )
 
-from .server import CairnServer
+from .server import SharedServer
 
-server: CairnServer
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 
 class ClientTest(unittest.TestCase):

@@ -7,18 +7,10 @@ import unittest
 
 from cairn import Client, InvalidRequest
 
-from .server import CairnServer
+from .server import SharedServer
 
-server: CairnServer
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 
 class PushDirTest(unittest.TestCase):

@@ -10,18 +10,10 @@ import unittest
 from cairn import Client, ConnectionFailed
 
 from .proxy import Proxy
-from .server import CairnServer
+from .server import SharedServer
 
-server: CairnServer
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 
 def keys(proxy: Proxy) -> list:

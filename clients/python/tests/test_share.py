@@ -7,18 +7,10 @@ import urllib.request
 
 from cairn import Client, Forbidden, InvalidRequest, NotFound, Share
 
-from .server import CairnServer
+from .server import SharedServer
 
-server: CairnServer
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 
 def fetch(url: str) -> "tuple[int, bytes, str]":

@@ -12,9 +12,10 @@ import unittest
 from cairn import Client
 
 from .proxy import Proxy
-from .server import PYTHON, CairnServer
+from .server import PYTHON, SharedServer
 
-server: CairnServer
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 MIB = 1 << 20
 
@@ -33,15 +34,6 @@ after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"before_kib": before, "after_kib": after, "size": first.size,
                   "sha256": first.sha256, "dedup": second.deduplicated}))
 """
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
 
 
 class StreamingTest(unittest.TestCase):

@@ -9,18 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 from cairn import Client, DigestMismatch, InvalidRequest
 
-from .server import CairnServer
+from .server import SharedServer
 
-server: CairnServer
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 
 class TimesAndDigestsTest(unittest.TestCase):

@@ -8,18 +8,10 @@ import unittest
 from cairn import CairnError, Client, Session, WaitTimeout
 
 from .proxy import Proxy
-from .server import CairnServer
+from .server import SharedServer
 
-server: CairnServer
-
-
-def setUpModule() -> None:
-    global server
-    server = CairnServer()
-
-
-def tearDownModule() -> None:
-    server.close()
+server = SharedServer()
+setUpModule, tearDownModule = server.start, server.close
 
 
 class WaitTest(unittest.TestCase):

@@ -22,11 +22,13 @@ export class SqliteReads {
     private readonly bitmaps: MetaBitmaps,
   ) {}
 
+  /** The session `id`, or null if unknown or expired before `now`. */
   getSession(id: string, now: number): SessionRecord | null {
     const row = liveSessionRow(this.db, id, now);
     return row ? toSession(row) : null;
   }
 
+  /** The artifact `id`, or null if unknown or no longer live at `now`. */
   getArtifact(id: string, now: number): ArtifactRecord | null {
     const row = this.db
       .prepare<{ id: string; now: number }, ArtifactRow>(
@@ -36,6 +38,10 @@ export class SqliteReads {
     return row ? toArtifact(row) : null;
   }
 
+  /**
+   * `session/name` at `version`, or its newest version still live at `now` when `version` is
+   * undefined; null if there is none.
+   */
   findArtifact(
     session: string,
     name: string,
@@ -54,6 +60,7 @@ export class SqliteReads {
     return row ? toArtifact(row) : null;
   }
 
+  /** The reference count of blob `sha256` (its `refs` column); 0 for an unknown blob. */
   blobRefs(sha256: string): number {
     const row = this.db
       .prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE sha256 = ?')
@@ -61,6 +68,7 @@ export class SqliteReads {
     return row?.refs ?? 0;
   }
 
+  /** Every blob row (hash, size, reference count), streamed from the writer's connection. */
   *listBlobs(): Iterable<{ sha256: string; size: number; refs: number }> {
     yield* this.db
       .prepare<[], { sha256: string; size: number; refs: number }>(

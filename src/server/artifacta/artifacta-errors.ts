@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CairnError } from '../../lib/errors.js';
+import { sendErrorAnswer } from '../respond.js';
 
 /** The codes Artifacta's clients know; any other Cairn 400 is sent as `invalid_request`. */
 const OWN = new Set([
@@ -82,28 +83,8 @@ export function sendArtifactaError(
   log: (e: unknown) => void,
 ): void {
   const { status, body } = artifactaError(err);
-  if (req.destroyed && !req.complete) {
-    res.destroy();
-    return;
-  }
-  if (status >= 500) log(err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const headers: Record<string, string | number> = {};
-  if (!req.complete) {
-    req.resume();
-    if (!(Number(req.headers['content-length']) <= 4 * 1024 * 1024)) headers.Connection = 'close';
-  }
+  const headers: Record<string, string> = {};
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="artifacta"';
-  if (body.error.retry_after !== undefined) headers['Retry-After'] = body.error.retry_after;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
+  if (body.error.retry_after !== undefined) headers['Retry-After'] = String(body.error.retry_after);
+  sendErrorAnswer(req, res, { status, body, headers }, status >= 500 ? () => log(err) : undefined);
 }

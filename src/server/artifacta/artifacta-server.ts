@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { App } from '../../app.js';
 import {
   CairnError,
@@ -9,9 +8,10 @@ import {
 } from '../../lib/errors.js';
 import { guardBodyIdle } from '../body-timeout.js';
 import { ReadScope } from '../../core/read-scope.js';
-import { Query } from '../request.js';
+import { bearer, Query } from '../request.js';
 import { Router, type Ctx } from '../router.js';
 import type { RunningServer } from '../http-server.js';
+import { closeServer, listenOn } from '../listen.js';
 import { sendArtifactaError } from './artifacta-errors.js';
 import { bindArtifactaRoutes } from './routes/index.js';
 import { takeRequest } from './rate-limit.js';
@@ -106,25 +106,7 @@ export async function startArtifactaServer(app: App, listen: string): Promise<Ru
     (req, res) => void handler(req, res),
   );
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return {
-    server,
-    url: `http://${shown}:${addr.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        const idle = setInterval(() => server.closeIdleConnections(), 50);
-        server.close(() => {
-          clearInterval(idle);
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
-  };
+  return { server, url: await listenOn(server, port, host), close: () => closeServer(server) };
 }
 
 /** The caller's principal; a bad key's message speaks of the clients' own setting. */
@@ -140,10 +122,4 @@ async function authenticate(app: App, key: string | undefined) {
       );
     throw err;
   }
-}
-
-function bearer(req: http.IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m?.[1];
 }

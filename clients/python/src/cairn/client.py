@@ -1,8 +1,6 @@
 """The Cairn client: push, read, query, seal, wait and share artifacts over Cairn's HTTP API."""
 
-import math
 import os
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Optional, Union
@@ -21,21 +19,18 @@ from ._args import (
     point_in_time,
     ref_id,
     refs_of,
-    seconds,
 )
-from . import _batch
+from . import _batch, _follow, _share
 from ._download import read_verified, save_verified
 from ._http import Response, Transport, name_path, path_of
 from ._source import PushSource, Source, prepare
-from .errors import CairnError, NotFound, WaitTimeout
+from .errors import CairnError, NotFound
 from .models import Artifact, Session, Share
 
 __version__ = "0.1.0"
 
 #: Pushes at least this big ask the server first whether it already holds the bytes.
 SKIP_CHECK_MIN_BYTES = 64 * 1024
-#: Longest single long-poll of wait_sealed; longer waits poll again.
-_WAIT_SLICE_S = 60.0
 
 
 class Client:
@@ -256,7 +251,7 @@ class Client:
                 params.append((k, v))
         if latest:
             params.append(("latest", "true"))
-        for rec in self._pages("/v1/artifacts", params, limit, page_size):
+        for rec in _follow.pages(self._t, "/v1/artifacts", params, limit, page_size):
             yield Artifact.from_json(rec)
 
     def sessions(
@@ -273,24 +268,8 @@ class Client:
             params.append(("sealed", "true" if sealed else "false"))
         if where is not None:
             params.append(("where", where))
-        for rec in self._pages("/v1/sessions", params, limit, page_size):
+        for rec in _follow.pages(self._t, "/v1/sessions", params, limit, page_size):
             yield Session.from_json(rec)
-
-    def _pages(
-        self, path: str, params: list[tuple[str, str]], limit: Optional[int], page_size: int
-    ) -> Iterator[dict[str, Any]]:
-        left = limit if limit is not None else math.inf
-        cursor: Optional[str] = None
-        while left > 0:
-            size = int(min(left, page_size, 1000))
-            q = params + [("limit", str(size))] + ([("cursor", cursor)] if cursor else [])
-            page = self._t.json("GET", path, q)
-            for item in page["items"][: int(min(left, len(page["items"])))]:
-                yield item
-                left -= 1
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return
 
     # ---- sessions --------------------------------------------------------------------------
 
@@ -322,21 +301,7 @@ class Client:
         Uses the server's long-poll (``GET /v1/sessions/{sid}/wait``), so waiting costs no
         polling. Raises :class:`cairn.WaitTimeout` (a ``TimeoutError``) after ``timeout``.
         """
-        total = seconds(timeout)
-        deadline = time.monotonic() + total
-        while True:
-            left = deadline - time.monotonic()
-            poll_ms = max(1, int(min(left, _WAIT_SLICE_S) * 1000))
-            rec = self._t.json(
-                "GET",
-                path_of("v1", "sessions", sid, "wait"),
-                [("until", "sealed"), ("timeout", f"{poll_ms}ms")],
-                timeout=poll_ms / 1000 + self._t.timeout,
-            )
-            if rec.get("sealed"):
-                return Session.from_json(rec)
-            if deadline - time.monotonic() <= 0.001:
-                raise WaitTimeout("timeout", f"session {sid!r} was not sealed within {total:g}s", 0)
+        return Session.from_json(_follow.wait_sealed(self._t, sid, timeout))
 
     # ---- sharing ---------------------------------------------------------------------------
 
@@ -353,28 +318,8 @@ class Client:
         a token until it expires (``ttl``, capped by the server) or is used ``max_downloads``
         times. The URL is returned only here.
         """
-        body: dict[str, Any] = {}
-        if ttl is not None:
-            body["ttl"] = duration(ttl)
-        if max_downloads is not None:
-            body["max_downloads"] = max_downloads
-        if id is not None:
-            path = path_of("v1", "artifacts", ref_id(id), "share")
-        elif session is not None and name is not None:
-            target = path_of("v1", "sessions", session) + "/artifacts/" + name_path(name)
-            try:
-                resp = self._t.request("HEAD", target)
-            except CairnError as e:
-                if e.status == 0 or e.status >= 500:
-                    raise
-                # A HEAD answer has no body: ask again for one byte, whose error says why.
-                resp = self._t.request("GET", target, headers={"Range": "bytes=0-0"})
-            resp.close()
-            path = path_of("v1", "artifacts", resp.header("X-Cairn-Artifact-Id") or "", "share")
-        elif session is not None:
-            path = path_of("v1", "sessions", session, "share")
-        else:
-            raise ValueError("share() needs id=, session= and name=, or session=")
+        body = _share.share_body(ttl, max_downloads)
+        path = _share.share_path(self._t, session, name, id)
         return Share.from_json(self._t.json("POST", path, payload=body, retry=False))
 
 
