@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CLI, ROOT } from '../helpers/server.js';
 
 /** The fenced blocks in `lang` (```sh, ```python, …) of one `## Section` of the README, in order. */
-export function readmeBlocks(section: string, lang: string): string[] {
+export function readmeSectionBlocks(section: string, lang: string): string[] {
   const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = text.indexOf(`\n## ${section}\n`);
   if (start === -1) throw new Error(`README has no section '## ${section}'`);
@@ -15,7 +15,7 @@ export function readmeBlocks(section: string, lang: string): string[] {
 
 /** The ```sh blocks of one `## Section` of the README, in order. */
 export function readmeShellBlocks(section: string): string[] {
-  return readmeBlocks(section, 'sh');
+  return readmeSectionBlocks(section, 'sh');
 }
 
 /** README text made local: `npx cairn` is this checkout's CLI, the default URL is `serverUrl`. */

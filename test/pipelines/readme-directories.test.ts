@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, tempDir, type ServerProcess } from '../helpers/server.js';
 import {
   localReadmeText,
-  readmeBlocks,
+  readmeSectionBlocks,
   readmeShellBlocks,
   runReadmeBlock,
 } from '../docs/readme-blocks.js';
@@ -40,7 +40,7 @@ describe('README Directories, run as written', () => {
       '"name":"pages/2.json"',
       '"name":"pages/3.json"',
     ]);
-    const [py] = readmeBlocks('Directories', 'python');
+    const [py] = readmeSectionBlocks('Directories', 'python');
     const p = spawnSync('python3', ['-c', localReadmeText(py, server.url)], {
       cwd: dir,
       encoding: 'utf8',
