@@ -1,3 +1,5 @@
+import { hostileBatches } from './hostile-batch.js';
+
 /** One hostile request and what it must get: a 4xx (exactly `status` when given). */
 export interface HostileCase {
   name: string;
@@ -304,7 +306,7 @@ export function hostileCorpus(): HostileCase[] {
       status: 400,
     });
   c.push(...headerCases(), ...methodCases(), ...bodyCases(), ...shareCases(), ...authCases());
-  c.push(...contentTypeCases(), ...protocolCases());
+  c.push(...contentTypeCases(), ...protocolCases(), ...hostileBatches());
   return c;
 }
 

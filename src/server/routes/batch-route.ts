@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { BatchEntry } from '../../core/batch-push.js';
@@ -131,7 +131,7 @@ async function* tarEntries(
       yield {
         name,
         ...paxFields(shown, (h.pax ?? {}) as Record<string, string>),
-        source: entry as unknown as Readable,
+        source: entryBytes(entry as unknown as AsyncIterable<Buffer>),
       };
     }
   } catch (err) {
@@ -141,6 +141,24 @@ async function* tarEntries(
     req.off('close', onClose);
     extract.destroy();
   }
+}
+
+/**
+ * An entry's bytes. The tar failing under them (cut short inside the entry, a size it does
+ * not hold) fails them with 400 `truncated_tar`, not the parser's bare error, which would be a
+ * 500.
+ */
+function entryBytes(entry: AsyncIterable<Buffer>): Readable {
+  return Readable.from(
+    (async function* () {
+      try {
+        yield* entry;
+      } catch (err) {
+        throw malformed(err);
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /** An entry's content type, digest and metadata from its PAX header; unknown CAIRN.* keys refuse. */
