@@ -223,4 +223,32 @@ describe('POST /v1/sessions/{sid}/batch', () => {
     ]);
     expect((await s.fetch('/v1/sessions/nope/batch')).status).toBe(404);
   });
+
+  it('a batch whose small files could never fit --max-upload-memory is 413 (split it), not a 503 to retry', async () => {
+    const small = await startTestServer({ maxUploadMemory: 8 * 1024 * 1024 });
+    try {
+      // 200 small files of 60 KB: 12 MB held until the commit, more than the whole budget.
+      const many = Array.from({ length: 200 }, (_, i) => ({
+        name: `m${i}.bin`,
+        body: Buffer.alloc(60_000, i),
+      }));
+      const r = await small.fetch('/v1/sessions/mem/batch', {
+        method: 'POST',
+        body: await tarOf(many),
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
+      const err = (await r.json()) as { error: { code: string; message: string } };
+      expect(r.status).toBe(413);
+      expect(err.error.message).toContain('split it into smaller batches');
+      // Half of it fits: the budget was given back.
+      const half = await small.fetch('/v1/sessions/mem/batch', {
+        method: 'POST',
+        body: await tarOf(many.slice(0, 100)),
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
+      expect(half.status).toBe(201);
+    } finally {
+      await small.close();
+    }
+  });
 });

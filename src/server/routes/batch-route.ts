@@ -5,7 +5,8 @@ import { finished } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { BatchEntry } from '../../core/batch-push.js';
 import { validateSha256, type Meta } from '../../core/validate.js';
-import { CairnError, InvalidInputError } from '../../lib/errors.js';
+import { CairnError, InvalidInputError, TooLargeError } from '../../lib/errors.js';
+import { formatBytes } from '../../lib/size.js';
 import { INLINE_BLOB_MAX } from '../../app.js';
 import { UPLOAD_BUFFER_BYTES } from '../../lib/memory-budget.js';
 import { hashBody } from '../request.js';
@@ -49,9 +50,16 @@ export async function pushBatchRoute(c: Ctx): Promise<void> {
   const memory = c.app.uploadMemory;
   // Large entries stream through the blob store one at a time, as a push does; small ones are
   // held in memory until the commit, each reserved as it arrives.
-  admitToMemory(memory, c.res, INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES, 'batch');
+  let held = INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES;
+  admitToMemory(memory, c.res, held, 'batch');
   const hold = (size: number) => {
-    if (size <= INLINE_BLOB_MAX) admitToMemory(memory, c.res, size, 'batch');
+    if (size > INLINE_BLOB_MAX) return;
+    // A batch that could never fit is 413 (split it), not a 503 whose retry fails the same way.
+    if ((held += size) > memory.limit)
+      throw new TooLargeError(
+        `this batch's small files need more memory than --max-upload-memory (${formatBytes(memory.limit)}) allows; split it into smaller batches`,
+      );
+    admitToMemory(memory, c.res, size, 'batch');
   };
   const run = async () => {
     const hash = createHash('sha256');
