@@ -129,11 +129,13 @@ export class SqliteArtifacta implements ArtifactaCatalog {
     createdAfter?: number;
     createdBefore?: number;
     exclude: string;
+    sessions?: string;
   }): Promise<ActivityRow[]> {
     const where = [
       '(s.pinned = 1 OR s.expires_at IS NULL OR s.expires_at > @now)',
       's.id != @exclude',
     ];
+    if (q.sessions !== undefined) where.push('s.id GLOB @sessions');
     if (q.createdAfter !== undefined) where.push('s.created_at >= @createdAfter');
     if (q.createdBefore !== undefined) where.push('s.created_at < @createdBefore');
     if (q.after)
@@ -151,6 +153,7 @@ export class SqliteArtifacta implements ArtifactaCatalog {
         now: q.now,
         exclude: q.exclude,
         limit: q.limit,
+        ...(q.sessions === undefined ? {} : { sessions: q.sessions }),
         ...(q.createdAfter === undefined ? {} : { createdAfter: q.createdAfter }),
         ...(q.createdBefore === undefined ? {} : { createdBefore: q.createdBefore }),
         ...(q.after ? { afterAt: q.after.activeAt, afterId: q.after.id } : {}),
