@@ -7,10 +7,9 @@ import { newId } from '../lib/ids.js';
 import type { PushResult } from './artifact-service.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
-import { validateContentType } from './media-type.js';
+import { checkContentType } from './media-type.js';
 import type { ArtifactRecord } from './types.js';
 import {
-  MAX_CONTENT_TYPE,
   printable,
   validateArtifactId,
   validateMeta,
@@ -168,16 +167,6 @@ function rowsOf(d: BatchDeps, input: BatchInput, staged: Staged[]): NewArtifact[
     parentSessions: input.readGlob ?? null,
     sessionExpiresAt: null,
   }));
-}
-
-/** An entry's own content type is held to a push's Content-Type rules (it is served as one). */
-function checkContentType(type: string): void {
-  if (type.length > MAX_CONTENT_TYPE)
-    throw new InvalidInputError(
-      'invalid_content_type',
-      `the content type is limited to ${MAX_CONTENT_TYPE} characters`,
-    );
-  validateContentType(type);
 }
 
 /** Runs `fn`; a CairnError it throws comes back with the entry's name in front. */

@@ -197,6 +197,24 @@ describe('uploads', () => {
     expect(empty.body.size_bytes).toBe(0);
   });
 
+  it('a content_type that is not a media type is 400 invalid_request on every upload, nothing stored', async () => {
+    for (const type of ['text/html\r\nX-Evil: 1', 'nonsense', `text/${'a'.repeat(300)}`]) {
+      const json = await client.store({ filename: 'ct.txt', content: 'x', content_type: type });
+      expect(json.status, type).toBe(400);
+      expect(json.body.error?.code).toBe('invalid_request');
+      const url = await client.uploadUrl({ filename: 'ct.txt', size_bytes: 1, content_type: type });
+      expect(url.status, type).toBe(400);
+    }
+    // A multipart field cannot carry CR/LF: the other two there.
+    for (const type of ['nonsense', `text/${'a'.repeat(300)}`]) {
+      const mp = await client.storeMultipart({ filename: 'ct.txt', content_type: type }, [
+        Buffer.from('x'),
+      ]);
+      expect(mp.status, type).toBe(400);
+    }
+    expect((await client.list({ filename: 'ct.txt' })).body.artifacts).toEqual([]);
+  });
+
   it('a sealed session refuses uploads: 409 session_sealed', async () => {
     await client.store({ filename: 'a.txt', content: 'x', session_id: 'sealed_1' });
     expect((await client.seal('sealed_1')).status).toBe(200);
