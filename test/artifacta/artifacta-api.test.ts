@@ -197,6 +197,23 @@ describe('uploads', () => {
     expect(empty.body.size_bytes).toBe(0);
   });
 
+  it('metadata keys a client may send round-trip, a leading capital included; filters find them', async () => {
+    const metadata = { Author: 'ann', runId: 'r1', URL: 'u', x: 'y' };
+    const r = await client.store({ filename: 'keys.txt', content: 'k', metadata });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.metadata).toEqual(metadata);
+    const found = await client.list({ 'metadata.Author': 'ann', 'metadata.URL': 'u' });
+    expect((found.body.artifacts ?? []).map((a) => a.filename)).toEqual(['keys.txt']);
+    // Each capital takes two characters in Cairn: a key of 64 with many of them cannot fit.
+    const long = await client.store({
+      filename: 'k2.txt',
+      content: 'k',
+      metadata: { ['a' + 'B'.repeat(63)]: 'v' },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.error?.message).toContain('capital');
+  });
+
   it('a content_type that is not a media type is 400 invalid_request on every upload, nothing stored', async () => {
     for (const type of ['text/html\r\nX-Evil: 1', 'nonsense', `text/${'a'.repeat(300)}`]) {
       const json = await client.store({ filename: 'ct.txt', content: 'x', content_type: type });
