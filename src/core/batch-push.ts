@@ -46,9 +46,13 @@ export interface BatchInput {
   readGlob?: string;
 }
 
-/** An entry received and checked, its bytes staged. */
+/**
+ * An entry received and checked, its bytes staged: what its row needs, not the entry itself
+ * (its source may hold what carried it, a tar header with all its PAX records, until the end).
+ */
 interface Staged {
-  entry: BatchEntry;
+  name: string;
+  contentType?: string;
   meta: Meta;
   blob: StagedBlob;
 }
@@ -108,7 +112,7 @@ export async function pushBatch(
       const blob = await namedAsync(entry.name, () =>
         d.blobs.stage(entry.source, { maxSize: d.maxSize, expectedSha256: entry.expectedSha256 }),
       );
-      staged.push({ entry, meta, blob });
+      staged.push({ name: entry.name, contentType: entry.contentType, meta, blob });
     }
     if (staged.length === 0)
       throw new InvalidInputError('empty_batch', 'the batch holds no files; add at least one');
@@ -156,10 +160,10 @@ function rowsOf(d: BatchDeps, input: BatchInput, staged: Staged[]): NewArtifact[
   return staged.map((s) => ({
     id: newId('a', now),
     session: input.session,
-    name: s.entry.name,
+    name: s.name,
     sha256: s.blob.sha256,
     size: s.blob.size,
-    contentType: s.entry.contentType || mime.getType(s.entry.name) || 'application/octet-stream',
+    contentType: s.contentType || mime.getType(s.name) || 'application/octet-stream',
     meta: s.meta,
     createdAt: now,
     expiresAt: ttl === undefined ? null : now + ttl,

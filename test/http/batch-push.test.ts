@@ -247,6 +247,18 @@ describe('POST /v1/sessions/{sid}/batch', () => {
         headers: { 'Content-Type': 'application/x-tar' },
       });
       expect(half.status).toBe(201);
+      // Metadata is held until the commit too: 200 empty files with 60 KB of it each.
+      const meta = Object.fromEntries(
+        Array.from({ length: 60 }, (_, k) => [`CAIRN.meta.k${k}`, 'v'.repeat(1000)]),
+      );
+      const heavy = await small.fetch('/v1/sessions/mem2/batch', {
+        method: 'POST',
+        body: await tarOf(
+          Array.from({ length: 200 }, (_, i) => ({ name: `e${i}`, body: '', pax: meta })),
+        ),
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
+      expect(heavy.status).toBe(413);
     } finally {
       await small.close();
     }
