@@ -50,7 +50,8 @@ export interface ArtifactaCatalog {
   pageOwner(secret: string): Promise<string | null>;
   /**
    * Live sessions, most recent activity first, after the position `after` (activeAt, id);
-   * `createdAfter`/`createdBefore` bound the session's creation. `exclude` is left out.
+   * `createdAfter`/`createdBefore` bound the session's creation. `exclude` is left out, and
+   * with `sessions` (a session glob) every session it does not match.
    */
   sessionsByActivity(q: {
     now: number;

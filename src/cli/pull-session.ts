@@ -1,5 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,6 +49,7 @@ export async function pullSession(
 ): Promise<{ written: Written[]; failed: NotWritten[] }> {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
+  const realRoot = realpathSync(root);
   const res = await client.request('GET', `/v1/sessions/${segment(session, 'session id')}/batch`);
   const progress = transferProgress('pull', totals.files, totals.bytes);
   const extract = tar.extract();
@@ -56,6 +65,7 @@ export async function pullSession(
       try {
         if (!target.startsWith(root + sep) || entry.header.type !== 'file')
           throw new Error('an unsafe entry (outside the directory, or not a file); skipped');
+        checkInside(realRoot, dirname(target));
         await save(entry as AsyncIterable<Buffer>, target, entry.header.size ?? 0, sha256, (n) =>
           progress.bytes(n),
         );
@@ -73,6 +83,21 @@ export async function pullSession(
     extract.destroy();
   }
   return { written, failed };
+}
+
+/**
+ * Throws unless `folder`, followed through the symbolic links already on disk, lies inside
+ * `realRoot`: a link planted in the directory must not carry a file (or the folders made for
+ * it) elsewhere. Checked at the deepest folder that exists; what is made below it stays there.
+ */
+function checkInside(realRoot: string, folder: string): void {
+  let existing = folder;
+  while (!existsSync(existing)) existing = dirname(existing);
+  const real = realpathSync(existing);
+  if (real !== realRoot && !real.startsWith(realRoot + sep))
+    throw new Error(
+      `a symbolic link in the way leads outside the directory (to ${real}); nothing was written`,
+    );
 }
 
 /** Writes one entry through a temp file in its directory, checked against `sha256`. */

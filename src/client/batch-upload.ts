@@ -33,7 +33,8 @@ export interface BatchUploadOptions {
  * Pushes `files` into `session` as one batch (`POST /v1/sessions/{sid}/batch`): a tar streamed
  * from the files as it is sent, each entry carrying its sha256 so the server verifies it. All
  * files become artifacts at once, or none does. Rejects with CairnApiError as the server
- * answers; a file that changed size since it was listed fails the batch.
+ * answers; a file that changed size since it was listed fails the batch with an error naming
+ * it (its `path` set).
  */
 export async function uploadBatch(
   client: CairnClient,
@@ -54,12 +55,15 @@ export async function uploadBatch(
         continue;
       }
       const entry = pack.entry(header);
+      let read = 0;
       const count = new Transform({
         transform(chunk: Buffer, _enc, done) {
+          if ((read += chunk.length) > f.size) return done(changed(f));
           sent += chunk.length;
           opts.onBytes?.(sent);
           done(null, chunk);
         },
+        flush: (done) => done(read === f.size ? null : changed(f)),
       });
       await pipeline(createReadStream(f.path), count, entry);
     }
@@ -93,6 +97,16 @@ export async function uploadBatch(
     );
     throw readErr?.path ? readErr : err;
   }
+}
+
+/** A file no longer the size it was listed with; its `path` makes it the cause reported. */
+function changed(f: BatchFile): Error {
+  return Object.assign(
+    new Error(
+      `'${f.path}' changed while it was pushed (it was ${f.size} bytes); nothing of its batch was stored, push again`,
+    ),
+    { path: f.path },
+  );
 }
 
 function query(opts: BatchUploadOptions): string {

@@ -7,6 +7,7 @@ import { newId } from '../lib/ids.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
+import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
 import {
@@ -128,6 +129,7 @@ export class ArtifactService {
     validateSessionId(input.session);
     validateName(input.name);
     validateMeta(input.meta ?? {});
+    if (input.contentType) checkContentType(input.contentType);
     for (const id of input.derivedFrom ?? []) validateArtifactId(id);
   }
 

@@ -161,7 +161,7 @@ export class ArtifactaService {
     return this.resolve(owner);
   }
 
-  /** Sessions (except {@link NO_SESSION}), most recent activity first. */
+  /** Sessions (except {@link NO_SESSION}; with `sessions`, those its glob matches), most recent activity first. */
   sessions(q: {
     limit: number;
     after?: { activeAt: number; id: string };

@@ -7,6 +7,7 @@ import { newId } from '../lib/ids.js';
 import type { PushResult } from './artifact-service.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
+import { checkContentType } from './media-type.js';
 import type { ArtifactRecord } from './types.js';
 import {
   printable,
@@ -45,9 +46,13 @@ export interface BatchInput {
   readGlob?: string;
 }
 
-/** An entry received and checked, its bytes staged. */
+/**
+ * An entry received and checked, its bytes staged: what its row needs, not the entry itself
+ * (its source may hold what carried it, a tar header with all its PAX records, until the end).
+ */
 interface Staged {
-  entry: BatchEntry;
+  name: string;
+  contentType?: string;
   meta: Meta;
   blob: StagedBlob;
 }
@@ -100,13 +105,14 @@ export async function pushBatch(
             'duplicate_entry',
             'the name appears twice in the batch; a batch pushes each name once',
           );
+        if (entry.contentType) checkContentType(entry.contentType);
         return validateMeta({ ...common, ...entry.meta });
       });
       names.add(entry.name);
       const blob = await namedAsync(entry.name, () =>
         d.blobs.stage(entry.source, { maxSize: d.maxSize, expectedSha256: entry.expectedSha256 }),
       );
-      staged.push({ entry, meta, blob });
+      staged.push({ name: entry.name, contentType: entry.contentType, meta, blob });
     }
     if (staged.length === 0)
       throw new InvalidInputError('empty_batch', 'the batch holds no files; add at least one');
@@ -154,10 +160,10 @@ function rowsOf(d: BatchDeps, input: BatchInput, staged: Staged[]): NewArtifact[
   return staged.map((s) => ({
     id: newId('a', now),
     session: input.session,
-    name: s.entry.name,
+    name: s.name,
     sha256: s.blob.sha256,
     size: s.blob.size,
-    contentType: s.entry.contentType || mime.getType(s.entry.name) || 'application/octet-stream',
+    contentType: s.contentType || mime.getType(s.name) || 'application/octet-stream',
     meta: s.meta,
     createdAt: now,
     expiresAt: ttl === undefined ? null : now + ttl,

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../lib/errors.js';
+import { MAX_CONTENT_TYPE } from './validate.js';
 
 /** RFC 9110 `tchar`: what a token (a type, a subtype, a parameter name) may hold. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -54,6 +55,21 @@ export function validateContentType(text: string): string {
     'invalid_content_type',
     `Content-Type '${text.slice(0, 60)}' is not a media type: ${problem}; send type/subtype, e.g. text/csv or application/json; charset=utf-8`,
   );
+}
+
+/**
+ * The content type an artifact is given, checked as a push's Content-Type is: at most
+ * {@link MAX_CONTENT_TYPE} characters and a media type ({@link validateContentType}); throws
+ * 400 `invalid_content_type`. Every push, whatever carried the type (a header, a PAX record,
+ * a JSON field), goes through this: the type is served back as a header.
+ */
+export function checkContentType(text: string): string {
+  if (text.length > MAX_CONTENT_TYPE)
+    throw new InvalidInputError(
+      'invalid_content_type',
+      `a content type is limited to ${MAX_CONTENT_TYPE} characters (got ${text.length})`,
+    );
+  return validateContentType(text);
 }
 
 function badToken(what: string, value: string): string {

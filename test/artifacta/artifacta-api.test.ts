@@ -197,6 +197,41 @@ describe('uploads', () => {
     expect(empty.body.size_bytes).toBe(0);
   });
 
+  it('metadata keys a client may send round-trip, a leading capital included; filters find them', async () => {
+    const metadata = { Author: 'ann', runId: 'r1', URL: 'u', x: 'y' };
+    const r = await client.store({ filename: 'keys.txt', content: 'k', metadata });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body.metadata).toEqual(metadata);
+    const found = await client.list({ 'metadata.Author': 'ann', 'metadata.URL': 'u' });
+    expect((found.body.artifacts ?? []).map((a) => a.filename)).toEqual(['keys.txt']);
+    // Each capital takes two characters in Cairn: a key of 64 with many of them cannot fit.
+    const long = await client.store({
+      filename: 'k2.txt',
+      content: 'k',
+      metadata: { ['a' + 'B'.repeat(63)]: 'v' },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.error?.message).toContain('capital');
+  });
+
+  it('a content_type that is not a media type is 400 invalid_request on every upload, nothing stored', async () => {
+    for (const type of ['text/html\r\nX-Evil: 1', 'nonsense', `text/${'a'.repeat(300)}`]) {
+      const json = await client.store({ filename: 'ct.txt', content: 'x', content_type: type });
+      expect(json.status, type).toBe(400);
+      expect(json.body.error?.code).toBe('invalid_request');
+      const url = await client.uploadUrl({ filename: 'ct.txt', size_bytes: 1, content_type: type });
+      expect(url.status, type).toBe(400);
+    }
+    // A multipart field cannot carry CR/LF: the other two there.
+    for (const type of ['nonsense', `text/${'a'.repeat(300)}`]) {
+      const mp = await client.storeMultipart({ filename: 'ct.txt', content_type: type }, [
+        Buffer.from('x'),
+      ]);
+      expect(mp.status, type).toBe(400);
+    }
+    expect((await client.list({ filename: 'ct.txt' })).body.artifacts).toEqual([]);
+  });
+
   it('a sealed session refuses uploads: 409 session_sealed', async () => {
     await client.store({ filename: 'a.txt', content: 'x', session_id: 'sealed_1' });
     expect((await client.seal('sealed_1')).status).toBe(200);

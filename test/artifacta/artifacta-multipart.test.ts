@@ -41,6 +41,18 @@ describe('multipart parser', () => {
     expect(file.equals(content)).toBe(true);
   });
 
+  it('parts after the file part are read as parts, never written into the ended file', async () => {
+    const after = Buffer.from(
+      '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\nabc\r\n' +
+        '--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nlater\r\n--XyZ--\r\n',
+    );
+    for (const step of [1, 7, after.length]) {
+      const { fields, file } = await parse(after, step);
+      expect(fields).toEqual({ note: 'later' });
+      expect(file.toString()).toBe('abc');
+    }
+  });
+
   it('a body cut before its closing delimiter is invalid_request', async () => {
     await expect(parse(body.subarray(0, body.length - 5), 4)).rejects.toMatchObject({
       code: 'invalid_request',
@@ -54,6 +66,28 @@ describe('Idempotency-Key under concurrency', () => {
     s = await startArtifactaTestServer();
   });
   afterAll(async () => s.close());
+
+  it('a file part before the other fields, or two file parts, never takes the server down', async () => {
+    const part = (name: string, value: string, filename = '') =>
+      `--XyZ\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n\r\n${value}\r\n`;
+    const send = (body: string) =>
+      fetch(`${s.aUrl}/v1/artifacts`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${s.key}`,
+          'Content-Type': 'multipart/form-data; boundary=XyZ',
+        },
+        body,
+      });
+    const first = await send(
+      `${part('file', 'x', 'first.txt')}${part('filename', 'other.txt')}--XyZ--\r\n`,
+    );
+    expect(first.status).toBe(201);
+    expect(((await first.json()) as { filename: string }).filename).toBe('first.txt');
+    const two = await send(`${part('file', 'x', 'a.txt')}${part('file', 'y', 'b.txt')}--XyZ--\r\n`);
+    expect(two.status).toBe(400);
+    expect((await fetch(`${s.aUrl}/health`)).status).toBe(200);
+  });
 
   it('overlapping retries with one key store one artifact and all answer it', async () => {
     const client = new ArtifactaClient(s.aUrl, s.key);

@@ -1,6 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -187,5 +194,27 @@ describe('cairn pull SESSION -o DIR (one streamed request)', () => {
     expect(readFileSync(join(work, 'odd-back', 'ok.txt'), 'utf8')).toBe('ok');
     expect(readFileSync(join(work, 'odd-back', 'z.txt'), 'utf8')).toBe('z');
     expect(readdirSync(join(work, 'odd-back')).filter((f) => f.includes('.part'))).toEqual([]);
+  });
+
+  it('never writes through a symbolic link planted in the directory, and still writes the rest', async () => {
+    for (const name of ['sub/a.txt', 'sub/new/b.txt', 'ok.txt']) {
+      const put = await fetch(`${server.url}/v1/sessions/planted/artifacts/${name}`, {
+        method: 'PUT',
+        body: name,
+        headers: { Authorization: `Bearer ${server.token}` },
+      });
+      expect(put.status).toBe(201);
+    }
+    const outside = join(work, 'outside');
+    mkdirSync(outside);
+    mkdirSync(join(work, 'planted-back'));
+    symlinkSync(outside, join(work, 'planted-back', 'sub'));
+    const r = await cli(['pull', 'planted', '-o', 'planted-back']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('could not write sub/a.txt: a symbolic link');
+    expect(r.stderr).toContain('2 of 3 file(s) could not be written');
+    expect(readdirSync(outside)).toEqual([]);
+    expect(existsSync(join(outside, 'new'))).toBe(false);
+    expect(readFileSync(join(work, 'planted-back', 'ok.txt'), 'utf8')).toBe('ok.txt');
   });
 });

@@ -233,4 +233,19 @@ describe('a session-limited Artifacta key cannot touch other sessions, on any wr
       expect(res.status, await res.text()).toBe(403);
     },
   );
+  it('GET /v1/sessions lists only the sessions its glob matches', async () => {
+    const stored = await fetch(`${s.aUrl}/v1/artifacts`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${scoped}`, 'Content-Type': 'application/json' },
+      body: body.replace('prod_1', 'run_7'),
+    });
+    expect(stored.status).toBe(201);
+    const res = await fetch(`${s.aUrl}/v1/sessions?limit=200`, {
+      headers: { Authorization: `Bearer ${scoped}` },
+    });
+    const ids = ((await res.json()) as { sessions: { session_id: string }[] }).sessions.map(
+      (x) => x.session_id,
+    );
+    expect(ids).toEqual(['run_7']);
+  });
 });

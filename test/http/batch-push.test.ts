@@ -223,4 +223,95 @@ describe('POST /v1/sessions/{sid}/batch', () => {
     ]);
     expect((await s.fetch('/v1/sessions/nope/batch')).status).toBe(404);
   });
+
+  it('racing a seal, every acknowledged batch is whole in the sealed manifest and every other is 409', async () => {
+    let acked = 0;
+    let refused = 0;
+    for (let round = 0; round < 15; round++) {
+      const session = `race_${round}`;
+      expect((await batch(session, await tarOf([{ name: 'seed', body: 's' }]))).status).toBe(201);
+      const bodies = await Promise.all(
+        [0, 1, 2].map((k) =>
+          tarOf([
+            ...Array.from({ length: 20 }, (_, i) => ({
+              name: `b${k}/f${i}`,
+              body: `${round}.${k}.${i}`,
+            })),
+            { name: `b${k}/large.bin`, body: Buffer.alloc(100_000, k + round) },
+          ]),
+        ),
+      );
+      // The seal goes out later each round, so that it lands before, among and after the commits.
+      const sealing = new Promise<Response>((resolve) =>
+        setTimeout(
+          () => resolve(s.fetch(`/v1/sessions/${session}/seal`, { method: 'POST' })),
+          round * 3,
+        ),
+      );
+      const [seal, ...answers] = await Promise.all([
+        sealing,
+        ...bodies.map((b) => batch(session, b)),
+      ]);
+      expect(seal.status).toBe(200);
+      const manifest = (await (await s.fetch(`/v1/sessions/${session}/manifest`)).json()) as {
+        artifacts: { name: string }[];
+      };
+      const names = new Set(manifest.artifacts.map((a) => a.name));
+      let expected = 1;
+      for (const [k, r] of answers.entries()) {
+        if (r.status === 201) {
+          acked++;
+          expected += 21;
+          for (let i = 0; i < 20; i++) expect(names.has(`b${k}/f${i}`)).toBe(true);
+        } else {
+          refused++;
+          expect(r.status).toBe(409);
+          expect([...names].some((n) => n.startsWith(`b${k}/`))).toBe(false);
+        }
+      }
+      expect(names.size).toBe(expected);
+    }
+    // Every batch got one of the two answers (about 17 of 45 acknowledged in a run here).
+    expect(acked + refused).toBe(45);
+  });
+
+  it('a batch whose small files could never fit --max-upload-memory is 413 (split it), not a 503 to retry', async () => {
+    const small = await startTestServer({ maxUploadMemory: 8 * 1024 * 1024 });
+    try {
+      // 200 small files of 60 KB: 12 MB held until the commit, more than the whole budget.
+      const many = Array.from({ length: 200 }, (_, i) => ({
+        name: `m${i}.bin`,
+        body: Buffer.alloc(60_000, i),
+      }));
+      const r = await small.fetch('/v1/sessions/mem/batch', {
+        method: 'POST',
+        body: await tarOf(many),
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
+      const err = (await r.json()) as { error: { code: string; message: string } };
+      expect(r.status).toBe(413);
+      expect(err.error.message).toContain('split it into smaller batches');
+      // Half of it fits: the budget was given back.
+      const half = await small.fetch('/v1/sessions/mem/batch', {
+        method: 'POST',
+        body: await tarOf(many.slice(0, 100)),
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
+      expect(half.status).toBe(201);
+      // Metadata is held until the commit too: 200 empty files with 60 KB of it each.
+      const meta = Object.fromEntries(
+        Array.from({ length: 60 }, (_, k) => [`CAIRN.meta.k${k}`, 'v'.repeat(1000)]),
+      );
+      const heavy = await small.fetch('/v1/sessions/mem2/batch', {
+        method: 'POST',
+        body: await tarOf(
+          Array.from({ length: 200 }, (_, i) => ({ name: `e${i}`, body: '', pax: meta })),
+        ),
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
+      expect(heavy.status).toBe(413);
+    } finally {
+      await small.close();
+    }
+  });
 });

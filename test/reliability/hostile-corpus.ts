@@ -8,6 +8,7 @@ import {
   protocolCases,
 } from './hostile-http-cases.js';
 import { paramCases } from './hostile-params.js';
+import { hostileBatches } from './hostile-batch.js';
 
 // The corpus is split by concern: hostile-params.ts (values in every parameter),
 // hostile-http-cases.ts (headers, framing, methods, bodies), hostile-access-cases.ts (share
@@ -26,5 +27,6 @@ export function hostileCorpus(): HostileCase[] {
     ...authCases(),
     ...contentTypeCases(),
     ...protocolCases(),
+    ...hostileBatches(),
   ];
 }

@@ -63,6 +63,23 @@ describe('hostile input: a table of bad requests, each refused with a 4xx JSON e
     expect(corpus.length).toBeGreaterThanOrEqual(200);
   });
   it.each(corpus.map((c) => [c.name, c] as const))('%s', async (_n, c) => expectRefused(c));
+
+  it('a refused batch stores nothing: its session stays empty and fsck finds no stray bytes', async () => {
+    const sessions = corpus.flatMap(
+      (c) => /^\/v1\/sessions\/(hb_\w+)\/batch$/.exec(c.path)?.[1] ?? [],
+    );
+    expect(sessions.length).toBeGreaterThan(20);
+    for (const sid of sessions) {
+      const res = await s.fetch(`/v1/artifacts?session=${sid}`);
+      const items = res.status === 404 ? [] : ((await res.json()) as { items: unknown[] }).items;
+      expect(items, sid).toEqual([]);
+    }
+    await waitFor(async () => readdirSync(`${s.dataDir}/tmp`).length === 0);
+    const fsck = (await (await s.fetch('/v1/fsck', { method: 'POST' })).json()) as {
+      problems_total: number;
+    };
+    expect(fsck.problems_total).toBe(0);
+  });
 });
 
 /** A tar built from entries; a `type` other than file makes links. */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mediaTypeProblem, validateContentType } from '../../src/core/media-type.js';
+import {
+  checkContentType,
+  mediaTypeProblem,
+  validateContentType,
+} from '../../src/core/media-type.js';
+import { code, makeClockedApp } from '../helpers/clocked-app.js';
 
 describe('mediaTypeProblem (RFC 9110 media-type)', () => {
   it.each([
@@ -34,5 +39,20 @@ describe('mediaTypeProblem (RFC 9110 media-type)', () => {
   ])('refuses %s (%s)', (t, why) => {
     expect(mediaTypeProblem(t)).toContain(why);
     expect(() => validateContentType(t)).toThrow(/is not a media type/);
+  });
+});
+
+describe('every push holds its content type to the rules (ArtifactService.push)', () => {
+  it.each([
+    ['a CRLF', 'text/html\r\nX-Evil: 1'],
+    ['not a media type', 'nonsense'],
+    ['over 255 characters', `text/${'a'.repeat(300)}`],
+  ])('refuses %s with invalid_content_type, storing nothing', async (_what, contentType) => {
+    const { app, push } = await makeClockedApp();
+    expect(await code(push({ session: 's', name: 'a.txt', contentType }, 'x'))).toBe(
+      'invalid_content_type',
+    );
+    expect(checkContentType('text/plain; charset=utf-8')).toBe('text/plain; charset=utf-8');
+    expect((await app.artifacts.query({ session: 's', limit: 10 })).items).toEqual([]);
   });
 });

@@ -25,16 +25,17 @@ export const AGENT_KEY = 'agent_id';
 const KEY_RE = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
 
 /**
- * An Artifacta metadata key as a Cairn key (lowercase only): each capital `X` becomes `.x`.
- * Artifacta's keys have no `.`, so the mapping is reversible ({@link cairnKeyToArtifacta}).
+ * An Artifacta metadata key as a Cairn key (lowercase only): each capital `X` becomes `.x`,
+ * and a leading one `0.x` (a Cairn key starts with a letter or digit). Artifacta's keys have
+ * no `.` and start with a letter, so the mapping is reversible ({@link cairnKeyToArtifacta}).
  */
 export function artifactaKeyToCairn(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `.${c.toLowerCase()}`);
+  return key.replace(/[A-Z]/g, (c, at: number) => `${at === 0 ? '0' : ''}.${c.toLowerCase()}`);
 }
 
 /** The inverse of {@link artifactaKeyToCairn}; other Cairn keys come through unchanged. */
 export function cairnKeyToArtifacta(key: string): string {
-  return key.replace(/\.([a-z])/g, (_m, c: string) => c.toUpperCase());
+  return key.replace(/^0(?=\.[a-z])/, '').replace(/\.([a-z])/g, (_m, c: string) => c.toUpperCase());
 }
 
 /** A Cairn artifact in Artifacta's shape, under its `art_` id. */
@@ -74,6 +75,10 @@ export function cairnMeta(metadata: unknown, agentId: unknown): Record<string, s
       if (!KEY_RE.test(k))
         throw bad(`metadata key '${k.slice(0, 70)}' must match ^[a-zA-Z][a-zA-Z0-9_-]{0,63}$`);
       if (k === AGENT_KEY) throw bad(`metadata key '${AGENT_KEY}' is reserved: send agent_id`);
+      if (artifactaKeyToCairn(k).length > 64)
+        throw bad(
+          `metadata key '${k}' is too long here: each capital letter takes two of Cairn's 64 characters; use fewer capitals or a shorter key`,
+        );
       if (typeof v !== 'string' || v.length > 1024)
         throw bad(`metadata value of '${k}' must be a string of at most 1024 characters`);
       meta[artifactaKeyToCairn(k)] = v;

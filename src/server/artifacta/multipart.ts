@@ -77,8 +77,11 @@ export function readMultipart(
     };
     const endPart = () => {
       if (!part) return;
+      // The file ends with its part: later parts are parts (a write into the ended stream
+      // would be an 'error' event nothing listens to, which ends the process).
       if (file) file.end();
       else h.field(part.name, Buffer.concat(fieldChunks).toString('utf8'));
+      file = null;
       part = null;
       fieldChunks = [];
       fieldBytes = 0;

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { BatchEntry } from '../../core/batch-push.js';
 import { validateSha256, type Meta } from '../../core/validate.js';
-import { CairnError, InvalidInputError } from '../../lib/errors.js';
+import { CairnError, InvalidInputError, TooLargeError } from '../../lib/errors.js';
+import { formatBytes } from '../../lib/size.js';
 import { INLINE_BLOB_MAX } from '../../app.js';
 import { UPLOAD_BUFFER_BYTES } from '../../lib/memory-budget.js';
 import { hashBody } from '../request.js';
@@ -49,9 +50,17 @@ export async function pushBatchRoute(c: Ctx): Promise<void> {
   const memory = c.app.uploadMemory;
   // Large entries stream through the blob store one at a time, as a push does; small ones are
   // held in memory until the commit, each reserved as it arrives.
-  admitToMemory(memory, c.res, INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES, 'batch');
-  const hold = (size: number) => {
-    if (size <= INLINE_BLOB_MAX) admitToMemory(memory, c.res, size, 'batch');
+  let held = INLINE_BLOB_MAX + UPLOAD_BUFFER_BYTES;
+  admitToMemory(memory, c.res, held, 'batch');
+  // An entry's fields (metadata, type) are held until the commit, and a small entry's bytes.
+  const hold = (size: number, fields: number) => {
+    const bytes = (size <= INLINE_BLOB_MAX ? size : 0) + fields;
+    // A batch that could never fit is 413 (split it), not a 503 whose retry fails the same way.
+    if ((held += bytes) > memory.limit)
+      throw new TooLargeError(
+        `this batch's small files and metadata need more memory than --max-upload-memory (${formatBytes(memory.limit)}) allows; split it into smaller batches`,
+      );
+    admitToMemory(memory, c.res, bytes, 'batch');
   };
   const run = async () => {
     const hash = createHash('sha256');
@@ -97,13 +106,14 @@ function idempotent(
 
 /**
  * The regular files of a tar stream read from `req`, as batch entries, one at a time (each
- * must be consumed before the next is read); `hold(size)` is called before each is handed on.
+ * must be consumed before the next is read); `hold(size, fields)` is called before each is
+ * handed on, with its size and the bytes of its name and CAIRN.* PAX records.
  * Directories are skipped (tar-stream applies PAX global headers itself);
  * links, devices and anything else refuse the batch, as does a truncated or malformed tar.
  */
 async function* tarEntries(
   req: IncomingMessage,
-  hold: (size: number) => void,
+  hold: (size: number, fields: number) => void,
 ): AsyncGenerator<BatchEntry> {
   const extract = tar.extract();
   // Piped, not pipeline(): on a refusal the request must stay open for the 400 answer.
@@ -127,11 +137,16 @@ async function* tarEntries(
           `entry '${shown}': a ${h.type ?? 'entry of unknown type'} in the tar; a batch holds regular files only (directories are skipped)`,
           { entry: shown },
         );
-      hold(h.size ?? 0);
+      const pax = (h.pax ?? {}) as Record<string, string>;
+      // What the batch keeps of it until the commit (other records are dropped with the header).
+      let fields = name.length;
+      for (const [k, v] of Object.entries(pax))
+        if (k.startsWith('CAIRN.')) fields += k.length + v.length;
+      hold(h.size ?? 0, fields);
       yield {
         name,
-        ...paxFields(shown, (h.pax ?? {}) as Record<string, string>),
-        source: entry as unknown as Readable,
+        ...paxFields(shown, pax),
+        source: entryBytes(entry as unknown as AsyncIterable<Buffer>),
       };
     }
   } catch (err) {
@@ -141,6 +156,24 @@ async function* tarEntries(
     req.off('close', onClose);
     extract.destroy();
   }
+}
+
+/**
+ * An entry's bytes. The tar failing under them (cut short inside the entry, a size it does
+ * not hold) fails them with 400 `truncated_tar`, not the parser's bare error, which would be a
+ * 500.
+ */
+function entryBytes(entry: AsyncIterable<Buffer>): Readable {
+  return Readable.from(
+    (async function* () {
+      try {
+        yield* entry;
+      } catch (err) {
+        throw malformed(err);
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /** An entry's content type, digest and metadata from its PAX header; unknown CAIRN.* keys refuse. */

@@ -31,10 +31,10 @@ async function list(c: Ctx): Promise<void> {
   const createdAfter = c.query.str('created_after');
   const createdBefore = c.query.str('created_before');
   const rows = await c.app.artifacta.sessions({
+    // A key limited to a session glob sees only its sessions, as in Cairn's own list.
+    sessions: c.reads.glob ?? undefined,
     limit: limit + 1,
     after: after ? decodeAfter(after) : undefined,
-    // A key limited to some sessions lists only those (as Cairn's own session list does).
-    sessions: c.reads.glob ?? undefined,
     createdAfter:
       createdAfter === undefined ? undefined : parseTime(createdAfter, 'created_after', now),
     createdBefore:

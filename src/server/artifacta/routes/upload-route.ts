@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import type { PushInput } from '../../../core/artifact-service.js';
 import { NO_SESSION } from '../../../core/artifacta-service.js';
+import { checkContentType } from '../../../core/media-type.js';
 import { InvalidInputError } from '../../../lib/errors.js';
 import { readJson } from '../../request.js';
 import type { Ctx } from '../../router.js';
@@ -26,10 +27,15 @@ export function pushInput(c: Ctx, f: Record<string, unknown>): PushInput {
   return {
     session,
     name: filename,
-    contentType: str(f, 'content_type') || undefined,
+    contentType: contentTypeOf(str(f, 'content_type')),
     meta: cairnMeta(f.metadata, f.agent_id),
     ttlMs: ttl ?? undefined,
   };
+}
+
+/** A `content_type` field, checked up front (an upload URL's PUT would refuse it too late). */
+function contentTypeOf(type: string | undefined): string | undefined {
+  return type ? checkContentType(type) : undefined;
 }
 
 /**
