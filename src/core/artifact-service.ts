@@ -7,6 +7,7 @@ import { newId } from '../lib/ids.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { EventBus } from './events.js';
+import { PendingCleanups } from './pending-cleanups.js';
 import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
@@ -74,9 +75,15 @@ export interface ArtifactServiceOptions {
  */
 export class ArtifactService {
   private readonly staleMs: number;
+  /** Undoing failed pushes, and what a full disk kept from being undone (see PendingCleanups). */
+  readonly cleanups: PendingCleanups;
 
   constructor(private readonly o: ArtifactServiceOptions) {
     this.staleMs = o.markStaleMs ?? MARK_STALE_MS;
+    this.cleanups = new PendingCleanups({
+      releaseLease: (id) => o.catalog.leases.releaseLease(id),
+      collect: (sha) => this.removeUnreferencedBytes(sha),
+    });
   }
 
   /**
@@ -116,7 +123,11 @@ export class ArtifactService {
 
   /** Pushes many artifacts into one session atomically; see {@link pushBatch}. */
   async pushBatch(input: BatchInput, entries: AsyncIterable<BatchEntry>): Promise<PushResult[]> {
-    const recs = await pushBatch({ ...this.o, markStaleMs: this.staleMs }, input, entries);
+    const recs = await pushBatch(
+      { ...this.o, markStaleMs: this.staleMs, cleanups: this.cleanups },
+      input,
+      entries,
+    );
     const glob = input.readGlob;
     if (glob === undefined) return recs;
     // Whether bytes were already stored is told only from what the token's sessions hold.
@@ -173,12 +184,12 @@ export class ArtifactService {
       });
       rec = { ...added, deduplicated: committed !== true };
     } catch (err) {
-      await this.o.catalog.leases.releaseLease(leaseId).catch(() => undefined);
       // Bytes only this push brought go again, through garbage collection's own protocol
       // (a push of the same bytes elsewhere holds a lease or a reference, and keeps them).
-      if (committed === true) await this.removeUnreferencedBytes(sha256).catch(() => undefined);
+      await this.cleanups.undo(leaseId, committed === true ? [sha256] : []);
       throw err;
     }
+    void this.cleanups.retry();
     this.o.events.publish('artifact.created', rec.session, rec);
     await this.o.afterPush?.(rec);
     const glob = input.readGlob;

@@ -5,7 +5,8 @@ import type { Catalog, NewArtifact } from '../catalog/catalog.js';
 import { CairnError, InvalidInputError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import type { PushResult } from './artifact-service.js';
-import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
+import { leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
+import type { PendingCleanups } from './pending-cleanups.js';
 import type { EventBus } from './events.js';
 import { checkContentType } from './media-type.js';
 import type { ArtifactRecord } from './types.js';
@@ -65,6 +66,8 @@ export interface BatchDeps {
   clock: () => number;
   /** Age after which a collection mark counts as a dead collector's (see blob-leases). */
   markStaleMs?: number;
+  /** Undoes a failed batch's lease and bytes (see PendingCleanups). */
+  cleanups: PendingCleanups;
   maxSize: number;
   defaultTtlMs?: number;
   afterPush?: (rec: ArtifactRecord) => Promise<void>;
@@ -117,6 +120,7 @@ export async function pushBatch(
     if (staged.length === 0)
       throw new InvalidInputError('empty_batch', 'the batch holds no files; add at least one');
     const records = await commit(d, input, staged);
+    void d.cleanups.retry();
     for (const r of records) d.events.publish('artifact.created', r.session, r);
     for (const r of records) await d.afterPush?.(r);
     return records;
@@ -145,10 +149,8 @@ async function commit(d: BatchDeps, input: BatchInput, staged: Staged[]): Promis
     return recs.map((r) => ({ ...r, deduplicated: !created.has(r.sha256) }));
   } catch (err) {
     await Promise.allSettled(commits);
-    await d.catalog.leases.releaseLease(leaseId).catch(() => undefined);
     // Bytes only this batch brought go again, through garbage collection's own protocol.
-    const o = { now: d.clock(), staleMs };
-    for (const sha of created) await collectBytes(d.catalog, d.blobs, sha, o).catch(() => false);
+    await d.cleanups.undo(leaseId, [...created]);
     throw err;
   }
 }

@@ -104,8 +104,11 @@ describe('disk full (a 20 MiB tmpfs as the data dir)', () => {
     const sealed = (await (await s.fetch('/v1/sessions/keep0')).json()) as { sealed: boolean };
     expect(sealed.sealed).toBe(true);
     expect(readdirSync(join(s.dataDir, 'tmp'))).toEqual([]);
+    // Nothing missing, corrupt or miscounted. A push refused by the full disk may leave its
+    // bytes unreferenced while the disk stays full (undoing it is a write too): only such
+    // orphans, which the next successful push collects (the test below).
     const fsck = (await (await s.fetch('/v1/fsck', { method: 'POST' })).json()) as FsckReport;
-    expect(fsck.problems).toEqual([]);
+    expect(fsck.problems.filter((p) => p.kind !== 'orphan')).toEqual([]);
   });
 
   it('accepts pushes again once space is freed', async () => {
