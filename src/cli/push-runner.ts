@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { uploadBatch, type BatchFile } from '../client/batch-upload.js';
 import { CairnApiError, hashFile, type CairnClient } from '../client/cairn-client.js';
 import type { ArtifactRecord } from '../core/types.js';
+import { CliError, exitCodeOf } from './context.js';
 import { isStdin, type PlanItem, type PlannedFile } from './push-plan.js';
 import { transferProgress } from './transfer-progress.js';
 import { progressBar } from './util.js';
@@ -126,7 +127,7 @@ export async function pushPlan(
     bar?.done();
   }
   await flush();
-  const results = (await Promise.all(parts)).flat();
+  const results = await allOrSay(parts);
   if (batched.length > 0) progress.end();
   if (skipped > 0)
     process.stderr.write(
@@ -163,4 +164,22 @@ async function hashLarge(path: string, name: string, size: number): Promise<stri
 /** Found in a directory and small enough: sent in a batch. */
 function isBatched(f: PlannedFile): boolean {
   return f.inDirectory && f.size <= BATCH_FILE_MAX;
+}
+
+/**
+ * The records of every part, in order; if a part failed, its error, saying how many files
+ * earlier parts had already pushed (each batch is all or none, so a failed push DIR is not).
+ */
+async function allOrSay(parts: Promise<Result[]>[]): Promise<Result[]> {
+  const settled = await Promise.allSettled(parts);
+  const failed = settled.find((p) => p.status === 'rejected');
+  if (!failed) return settled.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
+  const err: unknown = failed.reason;
+  const pushed = settled.reduce((n, p) => n + (p.status === 'fulfilled' ? p.value.length : 0), 0);
+  if (pushed === 0) throw err;
+  const message = err instanceof Error ? err.message : String(err);
+  throw new CliError(
+    `${message}\n${pushed} file(s) of other batches were pushed and stay; that batch was not (each batch is all or none): push again with --sync to send the rest`,
+    exitCodeOf(err),
+  );
 }

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   readdirSync,
   symlinkSync,
   writeFileSync,
@@ -124,6 +125,22 @@ describe('cairn push DIR (batches)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('control characters');
     expect(await artifacts('badname')).toEqual([]);
+  });
+
+  it('a refused second batch says how many files the first one pushed, and --sync sends the rest', async () => {
+    const d = join(work, 'twobatches');
+    tree(d, 600);
+    // Sorted last, so in the second batch of 500.
+    writeFileSync(join(d, 'z\u0007.txt'), 'bell');
+    const r = await cli(['push', 'twobatches', '--session', 'twobatches']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('control characters');
+    expect(r.stderr).toContain('500 file(s) of other batches were pushed and stay');
+    expect(await artifacts('twobatches')).toHaveLength(500);
+    rmSync(join(d, 'z\u0007.txt'));
+    const rest = await pushJson(['twobatches', '--session', 'twobatches', '--sync']);
+    expect(rest.recs).toHaveLength(100);
+    expect(await artifacts('twobatches')).toHaveLength(600);
   });
 
   it('streams a large file of a directory on its own, next to the batched small ones', async () => {
