@@ -30,7 +30,8 @@ export async function waitSealed(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = Math.max(0, deadline - Date.now());
-    const ms = Math.min(left, POLL_MS);
+    // At least 1 ms: the server refuses a timeout of 0 (a deadline already past by now).
+    const ms = Math.max(1, Math.min(left, POLL_MS));
     const r = await client.json<WaitResult>(
       'GET',
       `/v1/sessions/${segment(session, 'session id')}/wait?until=sealed&timeout=${ms}ms`,
