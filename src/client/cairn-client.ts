@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type http from 'node:http';
 import { Readable } from 'node:stream';
@@ -13,10 +12,11 @@ import type {
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 import { artifactPath, segment } from './url-path.js';
-import { createHash } from 'node:crypto';
+import { hashFile, readFrom } from './hash-file.js';
 
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
+export { hashFile } from './hash-file.js';
 export { artifactPath } from './url-path.js';
 
 /**
@@ -287,30 +287,4 @@ function pushQuery(opts: PushOptions): URLSearchParams {
   if (opts.ttl) p.set('ttl', opts.ttl);
   for (const id of opts.derivedFrom ?? []) p.append('derived_from', id);
   return p;
-}
-
-/**
- * sha256 (hex) of a file (by path, or already open: read from its start), streamed;
- * `onProgress` is called with the bytes hashed so far.
- */
-export async function hashFile(
-  path: string | FileHandle,
-  onProgress?: (hashed: number) => void,
-): Promise<string> {
-  const h = createHash('sha256');
-  let done = 0;
-  for await (const c of readFrom(path)) {
-    h.update(c as Buffer);
-    done += (c as Buffer).length;
-    onProgress?.(done);
-  }
-  return h.digest('hex');
-}
-
-/** A stream of a file's bytes from its start; an open handle is left open for the caller. */
-function readFrom(file: string | FileHandle): Readable {
-  const highWaterMark = 1024 * 1024;
-  return typeof file === 'string'
-    ? createReadStream(file, { highWaterMark })
-    : file.createReadStream({ start: 0, autoClose: false, highWaterMark });
 }
