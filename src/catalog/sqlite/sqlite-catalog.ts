@@ -97,7 +97,7 @@ export class SqliteCatalog implements Catalog {
     pin: { db: Database.Database; file: string } | null,
   ) {
     this.bitmaps = new MetaBitmaps(db);
-    this.local = new SqliteReads(db, this.bitmaps);
+    this.local = new SqliteReads(db);
     this.writes = new ArtifactWrites(db, this.bitmaps);
     this.sessionWrites = new SessionWrites(db);
     this.checkpointer = pin

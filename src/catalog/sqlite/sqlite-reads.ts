@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
 import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
-import type { MetaBitmaps } from './meta-bitmaps.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
@@ -17,10 +16,7 @@ import {
  * `now`.
  */
 export class SqliteReads {
-  constructor(
-    private readonly db: Database.Database,
-    private readonly bitmaps: MetaBitmaps,
-  ) {}
+  constructor(private readonly db: Database.Database) {}
 
   /** The session `id`, or null if unknown or expired before `now`. */
   getSession(id: string, now: number): SessionRecord | null {
