@@ -1,4 +1,3 @@
-import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from './blobs/blob-store.js';
@@ -21,6 +20,7 @@ import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
 import { SessionService } from './core/session-service.js';
 import { Signer } from './core/signer.js';
+import { ensureAdminToken, loadSealKey } from './core/node-secrets.js';
 import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
 import { ShareService } from './core/share-service.js';
@@ -128,7 +128,15 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
   });
   const events = new EventBus();
   metrics.follow(events);
-  const signer = new Signer(loadSealKey(config.dataDir));
+  // The first start of this data dir (no seal key mirrored yet) also mirrors the admin token.
+  const firstStart = !fs.existsSync(join(config.dataDir, 'seal.key'));
+  const signer = new Signer(
+    await loadSealKey(catalog, config.dataDir).catch(async (err: unknown) => {
+      await blobs.close();
+      await catalog.close();
+      throw err;
+    }),
+  );
   const tokens = new TokenService({ catalog, clock });
   const artifacts: ArtifactService = new ArtifactService({
     catalog,
@@ -198,7 +206,12 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
       lock.release();
     }),
   };
-  app.createdAdminToken = await ensureAdminToken(app).catch(async (err: unknown) => {
+  app.createdAdminToken = await ensureAdminToken({
+    catalog,
+    tokens,
+    dataDir: config.dataDir,
+    firstStart,
+  }).catch(async (err: unknown) => {
     await app.close();
     throw err;
   });
@@ -225,41 +238,6 @@ async function openBlobs(
   const blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   return blobs;
-}
-
-/** Creates `<data>/admin.token` (0600) with a new admin token unless an admin token exists. */
-async function ensureAdminToken(app: App): Promise<string | null> {
-  if ((await app.catalog.countTokens('admin')) > 0) return null;
-  const created = await app.tokens.create({
-    scope: 'admin',
-    name: 'admin (created at first start)',
-  });
-  const path = join(app.config.dataDir, 'admin.token');
-  writeSecretFile(path, `${created.token}\n`);
-  return path;
-}
-
-/** Loads `<data>/seal.key` (Ed25519, PKCS#8 PEM), creating it on first start. */
-function loadSealKey(dataDir: string) {
-  const path = join(dataDir, 'seal.key');
-  if (!fs.existsSync(path)) {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    writeSecretFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-  }
-  return createPrivateKey(fs.readFileSync(path));
-}
-
-/** Writes a file readable only by its owner, atomically (temp file, fsync, rename). */
-function writeSecretFile(path: string, content: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, path);
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

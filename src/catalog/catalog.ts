@@ -18,6 +18,7 @@ import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
 import type { LeaseCatalog } from './lease-catalog.js';
 import type { IdempotencyCatalog } from './idempotency-catalog.js';
+import type { SecretCatalog } from './secret-catalog.js';
 
 export type { IdempotentAnswer } from './idempotency-catalog.js';
 
@@ -128,6 +129,8 @@ export interface Catalog {
   readonly leases: LeaseCatalog;
   /** Idempotency keys as claims with a lease (see IdempotencyCatalog). */
   readonly idempotency: IdempotencyCatalog;
+  /** Seal key and bootstrap admin token, claimed once by the first node (see SecretCatalog). */
+  readonly secrets: SecretCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.
@@ -209,6 +212,12 @@ export interface Catalog {
   deleteToken(id: string): Promise<void>;
   /** Number of tokens of this scope. */
   countTokens(scope?: Scope): Promise<number>;
+
+  /**
+   * Resolves once the catalog answered a trivial query (`SELECT 1` on SQLite and PostgreSQL);
+   * rejects with the error otherwise. What `/healthz` asks; cheap, reads no table.
+   */
+  ping(): Promise<void>;
 
   /** Closes the catalog; further calls fail. */
   close(): Promise<void>;

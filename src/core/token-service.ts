@@ -42,16 +42,20 @@ export function artifactaSecret(): string {
   return `ak_live_${out}`;
 }
 
-/** How long an authenticated token is trusted without asking the catalog again. */
-const CACHE_MS = 10_000;
+/**
+ * How long an authenticated token is trusted without asking the catalog again: the bound on how
+ * long a revocation made through another process or node sharing the catalog takes to apply.
+ */
+export const TOKEN_CACHE_MS = 1000;
 /** Most tokens remembered at once. */
 const CACHE_MAX = 1024;
 
 /**
  * API tokens: creation, authentication and authorization. Secrets are stored only hashed.
- * Authentication remembers a token for {@link CACHE_MS} (a catalog lookup per request was ~5% of
- * a small push); revoking through this service forgets it at once, so only a revocation made
- * by another process sharing the catalog can take up to that long to apply.
+ * Authentication remembers a token for {@link TOKEN_CACHE_MS} (a catalog lookup per request was
+ * ~5% of a small push; one per token per second is nothing); revoking through this service
+ * forgets it at once, and a revocation made by another process or node sharing the catalog is
+ * refused here at most {@link TOKEN_CACHE_MS} after it committed.
  */
 export class TokenService {
   private readonly known = new Map<string, { principal: Principal; until: number }>();
@@ -119,7 +123,7 @@ export class TokenService {
       sessions: row.sessions,
     });
     this.known.delete(hash);
-    this.known.set(hash, { principal, until: now + CACHE_MS });
+    this.known.set(hash, { principal, until: now + TOKEN_CACHE_MS });
     if (this.known.size > CACHE_MAX) this.known.delete(this.known.keys().next().value as string);
     return principal;
   }

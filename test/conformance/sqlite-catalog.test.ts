@@ -6,6 +6,7 @@ import { tempDir } from '../helpers/server.js';
 import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
+import { runCatalogNodesSuite } from './catalog-nodes-suite.js';
 
 /** The conformance suites against SQLite (and files for the bytes). */
 const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
@@ -14,29 +15,33 @@ describe('SqliteCatalog conformance', () => runCatalogSuite(async () => open(tem
 
 describe('SqliteCatalog lifecycle', () => runCatalogLifecycleSuite(async () => open(tempDir())));
 
-describe('SqliteCatalog, two instances over one file', () =>
-  runCatalogConcurrencySuite(async () => {
-    const dir = tempDir();
-    // Opened as two processes would: two connections, WAL, a busy timeout each.
-    const a = open(dir);
-    const b = open(dir);
-    const files = new FsBlobStore({ root: dir, durable: true });
-    await files.recover();
-    const blobs = (c: SqliteCatalog) =>
-      new TieredBlobStore({
-        small: c.capabilities.inlineBlobs!,
-        large: files,
-        inlineMax: 64 * 1024,
-      });
-    return {
-      a,
-      b,
-      blobsA: blobs(a),
-      blobsB: blobs(b),
-      close: async () => {
-        await a.close();
-        await b.close();
-        await files.close();
-      },
-    };
-  }));
+/** Two instances over one file, opened as two processes would (each with its own blobs tier). */
+async function openPair() {
+  const dir = tempDir();
+  // Two connections, WAL, a busy timeout each.
+  const a = open(dir);
+  const b = open(dir);
+  const files = new FsBlobStore({ root: dir, durable: true });
+  await files.recover();
+  const blobs = (c: SqliteCatalog) =>
+    new TieredBlobStore({
+      small: c.capabilities.inlineBlobs!,
+      large: files,
+      inlineMax: 64 * 1024,
+    });
+  return {
+    a,
+    b,
+    blobsA: blobs(a),
+    blobsB: blobs(b),
+    close: async () => {
+      await a.close();
+      await b.close();
+      await files.close();
+    },
+  };
+}
+
+describe('SqliteCatalog, two instances over one file', () => runCatalogConcurrencySuite(openPair));
+
+describe('SqliteCatalog, two nodes over one file', () => runCatalogNodesSuite(openPair));

@@ -216,6 +216,18 @@ export const MIGRATIONS: string[] = [
     artifacta_id TEXT NOT NULL UNIQUE
   ) WITHOUT ROWID;
   `,
+  // 11: secrets every node sharing the catalog holds alike (seal key, bootstrap admin token),
+  // claimed once by the first node to start (see SecretCatalog). A store whose admin token
+  // predates this gets an empty `admin_token` claim: bootstrapped already, nothing to mirror.
+  // IF NOT EXISTS / OR IGNORE: re-running it (a renumbering at merge) must not fail.
+  `
+  CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO secrets (name, value)
+    SELECT 'admin_token', '' WHERE EXISTS (SELECT 1 FROM tokens WHERE scope = 'admin');
+  `,
 ];
 
 /** Brings `db` up to the latest schema version; returns the version it started from. */

@@ -35,6 +35,7 @@ import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { SqliteLeases } from './sqlite-leases.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
+import { SqliteSecrets } from './sqlite-secrets.js';
 import { cacheStatements } from './statement-cache.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
 import { catalogReads } from './catalog-reads.js';
@@ -83,6 +84,7 @@ export class SqliteCatalog implements Catalog {
   readonly stats: SqliteStats;
   readonly leases: SqliteLeases;
   readonly idempotency: SqliteIdempotency;
+  readonly secrets: SqliteSecrets;
   /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
   readonly capabilities: CatalogCapabilities;
 
@@ -116,6 +118,7 @@ export class SqliteCatalog implements Catalog {
     this.stats = new SqliteStats(db);
     this.leases = new SqliteLeases(db, this.batch);
     this.idempotency = new SqliteIdempotency(db, this.batch);
+    this.secrets = new SqliteSecrets(db, this.batch);
     this.capabilities = { inlineBlobs: new SqliteInlineBlobs(db, this.batch) };
   }
 
@@ -245,6 +248,10 @@ export class SqliteCatalog implements Catalog {
 
   async countTokens(scope?: Scope): Promise<number> {
     return this.tokenRows.count(scope);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {
