@@ -20,6 +20,7 @@ import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
 import { SessionService } from './core/session-service.js';
 import { Signer } from './core/signer.js';
+import { collectBytes, MARK_STALE_MS } from './core/blob-leases.js';
 import { ensureAdminToken, loadSealKey } from './core/node-secrets.js';
 import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
@@ -115,14 +116,19 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     nativeBinding: opts.nativeBinding,
     queryTimeoutMs: config.queryTimeoutMs,
   });
-  const blobs = await openBlobs(config, catalog, {
-    memory: uploadMemory,
-    onMemoryCollected: () =>
-      metrics.inc(
-        'cairn_upload_memory_collections_total',
-        'Collections run to give back the buffers of uploads that ended',
-      ),
-  }).catch(async (err: unknown) => {
+  const blobs = await openBlobs(
+    config,
+    catalog,
+    {
+      memory: uploadMemory,
+      onMemoryCollected: () =>
+        metrics.inc(
+          'cairn_upload_memory_collections_total',
+          'Collections run to give back the buffers of uploads that ended',
+        ),
+    },
+    opts.nativeBinding,
+  ).catch(async (err: unknown) => {
     await catalog.close();
     throw err;
   });
@@ -229,14 +235,21 @@ async function openBlobs(
   config: Config,
   catalog: Catalog,
   budget: Pick<BlobStoreOpenOptions, 'memory' | 'onMemoryCollected'>,
+  nativeBinding: unknown,
 ): Promise<BlobStore> {
   const large = await blobStoreRegistry.open(config.blobsUrl, {
     durable: config.durability === 'full',
+    nativeBinding,
     ...budget,
   });
   const small = catalog.capabilities.inlineBlobs;
   const blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
-  await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
+  await blobs.recover({
+    isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
+    // Another node may be pushing the same bytes: remove only what nothing references or leases.
+    collect: (sha) =>
+      collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: MARK_STALE_MS }),
+  });
   return blobs;
 }
 

@@ -10,13 +10,16 @@ export interface BlobStoreOpenOptions {
   memory?: MemoryBudget;
   /** Called when buffers of uploads that ended were collected (a metric). */
   onMemoryCollected?: () => void;
+  /** A loaded better-sqlite3 native binding (the single binary); the file store's node lock. */
+  nativeBinding?: unknown;
 }
 
 /**
  * Blob store backends by URL scheme (`cairn serve --blobs URL`, env `CAIRN_BLOBS`). Built in:
  *
  * - `file:PATH` — a directory holding `blobs/ab/cd/<sha256>`, `tmp/` (uploads in progress,
- *   on the same filesystem so they can be renamed into place) and `blobs.journal`:
+ *   on the same filesystem so they can be linked into place) and `nodes/` (each process's lock
+ *   and commit journal, so several may share the directory):
  *   `file:/abs/dir`, `file:///abs/dir` or `file:relative/dir`. The default is `file:<data>`.
  *
  * A backend added later (`s3:`) registers here; factories are imported lazily.

@@ -52,6 +52,12 @@ export interface RecoverOptions {
    * committed but unreferenced (between the blob's commit and the catalog row's).
    */
   isReferenced?: (sha256: string) => Promise<boolean>;
+  /**
+   * Removes a blob a crash may have left unreferenced if nothing references or leases it
+   * (through the catalog's collection marks, see collectBytes); true if it went. Preferred over
+   * `isReferenced` where other nodes may be pushing the same bytes meanwhile.
+   */
+  collect?: (sha256: string) => Promise<boolean>;
 }
 
 /** What {@link BlobStore.recover} cleaned up. */
@@ -91,11 +97,18 @@ export interface BlobStore {
   /** Every stored hash, in no particular order. */
   list(): AsyncIterable<string>;
   /**
-   * Drops staging leftovers of a previous run and, with `isReferenced`, blobs a crash left
-   * committed but unreferenced (called at start, before serving). Its cost is bounded by what
-   * was in flight at the crash, not by the size of the store.
+   * Drops staging leftovers of a previous run and, with `collect` or `isReferenced`, blobs a
+   * crash left committed but unreferenced (called at start, before serving). Its cost is bounded
+   * by what was in flight at the crash, not by the size of the store. It never touches what
+   * another live process sharing the store has in flight (its uploads, or blobs it committed
+   * whose catalog row is not written yet): only what dead processes left.
    */
   recover(opts?: RecoverOptions): Promise<RecoverReport>;
+  /**
+   * Resolves once the store answered a cheap request (a directory access; an S3 `HeadBucket`);
+   * rejects with the error otherwise. What `/healthz` asks, under a short timeout.
+   */
+  ping(): Promise<void>;
   /** Releases what the store holds open (files, connections). Idempotent. */
   close(): Promise<void>;
 }

@@ -226,11 +226,14 @@ async function verify(
   for (const p of fsck.problems.slice(0, 5)) fail(s, `fsck: ${p.kind} ${p.subject}`);
 }
 
-/** Net open entries of `blobs.journal` (see CommitJournal): recovery's work at the next start. */
+/** Net open entries of the commit journals (see CommitJournal): recovery's work at the next start. */
 function journalPending(dataDir: string): number {
   let text = '';
   try {
-    text = readFileSync(join(dataDir, 'blobs.journal'), 'utf8');
+    const dir = join(dataDir, 'nodes');
+    for (const n of readdirSync(dir).filter((f) => f.endsWith('.journal'))) {
+      text += readFileSync(join(dir, n), 'utf8');
+    }
   } catch {
     return 0;
   }

@@ -148,6 +148,7 @@ describe(`HTTP API fuzz (${RUNS} requests, fast-check)`, () => {
       'catalog.db-wal',
       'cairn.lock',
       'cairn.lock.owner',
+      'nodes',
       'seal.key',
       'tmp',
     ];

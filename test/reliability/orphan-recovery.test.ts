@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,14 @@ function fresh(): string {
   return d;
 }
 
+/** The commit journals in `<root>/nodes/` (one per process that left one), as text. */
+function journals(root: string): string[] {
+  const dir = join(root, 'nodes');
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.journal'))
+    .map((n) => readFileSync(join(dir, n), 'utf8'));
+}
+
 async function commitWithoutRow(store: FsBlobStore, text: string): Promise<string> {
   const staged = await store.stage(Readable.from([Buffer.from(text)]));
   await staged.commit();
@@ -31,13 +39,16 @@ describe('start-up recovery of blobs committed without their catalog row', () =>
     await before.recover();
     const orphan = await commitWithoutRow(before, 'orphan bytes');
     const kept = await commitWithoutRow(before, 'referenced bytes');
+    // Its lock goes, its journal stays: as after kill -9.
+    await before.close();
 
     const after = new FsBlobStore({ root, durable: true });
     const report = await after.recover({ isReferenced: async (sha) => sha === kept });
     expect(report.orphansRemoved).toEqual([orphan]);
     expect(await after.has(orphan)).toBe(false);
     expect(await after.has(kept)).toBe(true);
-    expect(readFileSync(join(root, 'blobs.journal'), 'utf8')).toBe('');
+    // The dead node's journal is gone; only the new node's, empty, remains.
+    expect(journals(root)).toEqual(['']);
   });
 
   it('forgets a blob once the push is done (discard after commit): recovery keeps it', async () => {
@@ -47,6 +58,7 @@ describe('start-up recovery of blobs committed without their catalog row', () =>
     const staged = await store.stage(Readable.from([Buffer.from('done')]));
     await staged.commit();
     await staged.discard();
+    await store.close();
     // Even a buggy "nothing is referenced" answer cannot touch a blob the journal forgot.
     const report = await new FsBlobStore({ root, durable: false }).recover({
       isReferenced: async () => false,
@@ -65,7 +77,7 @@ describe('start-up recovery of blobs committed without their catalog row', () =>
       await staged.discard();
     }
     const open = await commitWithoutRow(store, 'still open');
-    const lines = readFileSync(join(root, 'blobs.journal'), 'utf8').trim().split('\n');
+    const lines = journals(root)[0].trim().split('\n');
     expect(lines.length).toBeLessThanOrEqual(4096);
     expect(lines).toContain(open);
   });

@@ -22,7 +22,13 @@ export class CommitJournal {
   private lines = 0;
   private readonly openSet = new Map<string, number>();
 
-  constructor(private readonly path: string) {}
+  /** @param path The journal file (created at the first write). */
+  constructor(readonly path: string) {}
+
+  /** How many begun hashes this process has not ended yet. */
+  get openCount(): number {
+    return this.openSet.size;
+  }
 
   /** Every hash the journal holds (from a previous run); call before {@link reset}. */
   pending(): string[] {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import type {
   StagedBlob,
   StageOptions,
 } from '../blob-store.js';
-import { CommitJournal } from './commit-journal.js';
+import { NodeStaging } from './node-staging.js';
 import {
   CairnError,
   DigestMismatchError,
@@ -47,6 +47,8 @@ export interface FsBlobStoreOptions {
    * arrives (default 32 MiB).
    */
   flushEvery?: number;
+  /** A loaded better-sqlite3 native binding (the single binary), for the node lock. */
+  nativeBinding?: unknown;
 }
 
 /** Read size of `get` streams. */
@@ -55,6 +57,10 @@ const CHUNK = 1024 * 1024;
 /**
  * Blobs as files under `<root>/blobs/ab/cd/<sha256>`; uploads stream to `<root>/tmp/` while
  * hashing and are linked into place (after fsync when durable; see commit).
+ *
+ * Several processes (nodes) may share one root: each names its uploads and keeps its commit
+ * journal under its own node id, holds a lock in `<root>/nodes/` while it lives, and its
+ * start-up recovery cleans only what dead nodes left (see NodeStaging).
  */
 export class FsBlobStore implements BlobStore {
   private readonly blobsDir: string;
@@ -64,8 +70,8 @@ export class FsBlobStore implements BlobStore {
   /** Buffers for O_DIRECT uploads into `tmp/`; null when uploads are written buffered. */
   private readonly directBuffers: AlignedBuffers | null;
   private readonly knownDirs = new Set<string>();
-  /** Blobs renamed into place whose catalog row may not exist yet (see CommitJournal). */
-  private readonly journal: CommitJournal;
+  /** This process's uploads, lock and commit journal in the shared root (see NodeStaging). */
+  private readonly staging: NodeStaging;
   private readonly memory: MemoryBudget | undefined;
 
   constructor(opts: FsBlobStoreOptions) {
@@ -77,34 +83,47 @@ export class FsBlobStore implements BlobStore {
       opts.durable && opts.directIo !== false
         ? new AlignedBuffers(6, opts.onMemoryCollected)
         : null;
-    this.journal = new CommitJournal(join(opts.root, 'blobs.journal'));
+    this.staging = new NodeStaging(
+      {
+        tmpDir: this.tmpDir,
+        nodesDir: join(opts.root, 'nodes'),
+        legacyJournal: join(opts.root, 'blobs.journal'),
+      },
+      opts.nativeBinding,
+    );
     this.memory = opts.memory;
   }
 
   async recover(opts: RecoverOptions = {}): Promise<RecoverReport> {
-    await fsp.rm(this.tmpDir, { recursive: true, force: true });
-    await fsp.mkdir(this.tmpDir, { recursive: true });
     await fsp.mkdir(this.blobsDir, { recursive: true });
-    // Only blobs committed while the previous run was between rename and catalog commit can
-    // be orphans: the journal lists them, so this costs O(in flight), not O(store).
-    const orphans: string[] = [];
-    if (opts.isReferenced) {
-      for (const sha of this.journal.pending()) {
-        if (!(await exists(this.pathOf(sha))) || (await opts.isReferenced(sha))) continue;
-        await fsp.rm(this.pathOf(sha), { force: true });
-        orphans.push(sha);
-      }
-    }
-    this.journal.reset();
-    return { orphansRemoved: orphans };
+    // Only blobs committed while a dead node was between rename and catalog commit can be
+    // orphans: its journal lists them, so this costs O(in flight), not O(store).
+    const { collect, isReferenced } = opts;
+    const removeOrphan =
+      collect || isReferenced
+        ? async (sha: string): Promise<boolean> => {
+            if (!(await exists(this.pathOf(sha)))) return false;
+            if (collect) return collect(sha);
+            if (await isReferenced!(sha)) return false;
+            await fsp.rm(this.pathOf(sha), { force: true });
+            return true;
+          }
+        : undefined;
+    return { orphansRemoved: await this.staging.recover(removeOrphan) };
   }
 
   async close(): Promise<void> {
-    this.journal.close();
+    this.staging.close();
+  }
+
+  async ping(): Promise<void> {
+    await fsp.access(this.blobsDir, fs.constants.R_OK | fs.constants.W_OK);
   }
 
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
-    const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    // Synchronous once entered: an await here would let an early error of `source` go unheard.
+    if (!this.staging.entered) await this.staging.enter();
+    const tmp = this.staging.tmpPath();
     try {
       const { sha256, size } = await writeUpload(source, tmp, {
         durable: this.durable,
@@ -142,7 +161,7 @@ export class FsBlobStore implements BlobStore {
         let dir: string;
         try {
           dir = await this.ensureDir(sha256);
-          this.journal.begin(sha256);
+          this.staging.journal.begin(sha256);
         } catch (err) {
           throw translate(err);
         }
@@ -151,7 +170,7 @@ export class FsBlobStore implements BlobStore {
           // same bytes (in this process or another) exactly one creates the blob.
           await fsp.link(tmp, dest);
         } catch (err) {
-          this.journal.end(sha256);
+          this.staging.journal.end(sha256);
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw translate(err);
           done = true;
           await fsp.rm(tmp, { force: true });
@@ -161,7 +180,7 @@ export class FsBlobStore implements BlobStore {
           await fsp.rm(tmp, { force: true });
           if (this.durable) await fsyncPath(dir);
         } catch (err) {
-          this.journal.end(sha256);
+          this.staging.journal.end(sha256);
           throw translate(err);
         }
         done = true;
@@ -170,7 +189,7 @@ export class FsBlobStore implements BlobStore {
       },
       discard: async () => {
         // After a commit the caller has recorded (or cleaned up) the blob: no recovery needed.
-        if (journaled) this.journal.end(sha256);
+        if (journaled) this.staging.journal.end(sha256);
         journaled = false;
         if (done) return;
         done = true;

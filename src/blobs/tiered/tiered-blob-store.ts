@@ -54,6 +54,11 @@ export class TieredBlobStore implements BlobStore {
     await this.o.large.close();
   }
 
+  /** The large store's ping: the small tier lives in the catalog, which is pinged on its own. */
+  async ping(): Promise<void> {
+    await this.o.large.ping();
+  }
+
   async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
     // Too large to keep inline: the large store streams it from its first byte.
     const bytes = await readWithin(source, this.o.inlineMax, (s) => this.o.large.stage(s, opts));
