@@ -201,7 +201,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     }),
     backups: new BackupService({ catalog, blobs, artifacts, dataDir: config.dataDir, clock }),
     fsck: new FsckService({ catalog, blobs, artifacts }),
-    status: new StatusService({ catalog }),
+    status: new StatusService({ catalog, blobs }),
     idempotency: new Idempotency({ catalog, clock }),
     createdAdminToken: null,
     close: once(async () => {
