@@ -214,7 +214,7 @@ export interface Catalog {
   countTokens(scope?: Scope): Promise<number>;
 
   /**
-   * Resolves once the catalog answered a trivial query (`SELECT 1` on SQLite and PostgreSQL);
+   * Resolves once the catalog answered a trivial query (SQLite: `PRAGMA schema_version`; PostgreSQL: `SELECT 1`);
    * rejects with the error otherwise. What `/healthz` asks; cheap, reads no table.
    */
   ping(): Promise<void>;

@@ -251,7 +251,8 @@ export class SqliteCatalog implements Catalog {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    // Reads the database header in a read transaction: the file, not just the connection.
+    this.db.pragma('schema_version');
   }
 
   async close(): Promise<void> {
