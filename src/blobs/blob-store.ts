@@ -53,9 +53,10 @@ export interface RecoverOptions {
    */
   isReferenced?: (sha256: string) => Promise<boolean>;
   /**
-   * Removes a blob a crash may have left unreferenced if nothing references or leases it
-   * (through the catalog's collection marks, see collectBytes); true if it went. Preferred over
-   * `isReferenced` where other nodes may be pushing the same bytes meanwhile.
+   * Removes a blob a crash may have left unreferenced (one `isReferenced` denies, when given) if
+   * nothing references or leases it, through the catalog's collection marks (see collectBytes);
+   * true if it went. Without it such blobs are deleted directly: only safe while no other
+   * process can be pushing the same bytes.
    */
   collect?: (sha256: string) => Promise<boolean>;
 }

@@ -21,10 +21,13 @@ export interface SmallBlobStore {
   list(): AsyncIterable<string>;
   /**
    * Removes values put in the last moments before a crash whose catalog row never came: of the
-   * newest `window` values, those `isReferenced` denies. Costs O(window), not O(store).
+   * newest `window` values, those `isReferenced` denies, through `remove` when given (true if it
+   * removed the value; e.g. the catalog's collection marks, which leave a value another process
+   * leased alone), else directly. Costs O(window), not O(store).
    */
   removeRecentOrphans(
     isReferenced: (sha256: string) => Promise<boolean>,
     window: number,
+    remove?: (sha256: string) => Promise<boolean>,
   ): Promise<string[]>;
 }

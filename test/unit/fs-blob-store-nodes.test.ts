@@ -5,6 +5,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
+import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
+import { collectBytes, leaseBlobs, MARK_STALE_MS } from '../../src/core/blob-leases.js';
 import { tempDir } from '../helpers/server.js';
 
 // Several processes (nodes) on one blob directory: one's start-up recovery must never delete
@@ -115,5 +117,31 @@ describe('FsBlobStore shared by two live processes', () => {
     // Closed with nothing open, a node leaves nothing behind.
     expect(readdirSync(join(root, 'nodes'))).toEqual([]);
     expect(existsSync(join(root, 'blobs.journal'))).toBe(false);
+  });
+
+  it("a dead process's orphan that a live node is pushing again (leased) survives recovery", async () => {
+    const root = tempDir();
+    const [a, b] = [0, 1].map(() => SqliteCatalog.open({ dir: root, durability: 'process' }));
+    const dead = new FsBlobStore({ root, durable: false });
+    await dead.recover();
+    const bytes = [randomBytes(90_000), randomBytes(90_001)];
+    const staged = await Promise.all(bytes.map((x) => dead.stage(Readable.from([x]))));
+    for (const s of staged) await s.commit();
+    await dead.close();
+    const [leased, orphan] = staged.map((s) => s.sha256);
+    // Node A is pushing the first blob's bytes again: it holds a lease, its row is to come.
+    await leaseBlobs(a, [leased], { clock: Date.now, staleMs: MARK_STALE_MS });
+    // Node B starts over the same store and recovers through the catalog's marks.
+    const store = new FsBlobStore({ root, durable: false });
+    const report = await store.recover({
+      isReferenced: async (sha) => (await b.blobRefs(sha)) > 0,
+      collect: (sha) => collectBytes(b, store, sha, { now: Date.now(), staleMs: MARK_STALE_MS }),
+    });
+    expect(report.orphansRemoved).toEqual([orphan]);
+    expect(await store.has(leased)).toBe(true);
+    expect(await store.has(orphan)).toBe(false);
+    await store.close();
+    await a.close();
+    await b.close();
   });
 });

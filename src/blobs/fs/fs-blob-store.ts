@@ -103,8 +103,8 @@ export class FsBlobStore implements BlobStore {
       collect || isReferenced
         ? async (sha: string): Promise<boolean> => {
             if (!(await exists(this.pathOf(sha)))) return false;
+            if (isReferenced && (await isReferenced(sha))) return false;
             if (collect) return collect(sha);
-            if (await isReferenced!(sha)) return false;
             await fsp.rm(this.pathOf(sha), { force: true });
             return true;
           }

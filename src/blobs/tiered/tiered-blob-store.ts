@@ -44,7 +44,11 @@ export class TieredBlobStore implements BlobStore {
   async recover(opts: RecoverOptions = {}): Promise<RecoverReport> {
     const report = await this.o.large.recover(opts);
     if (opts.isReferenced) {
-      const inline = await this.o.small.removeRecentOrphans(opts.isReferenced, RECENT_WINDOW);
+      const inline = await this.o.small.removeRecentOrphans(
+        opts.isReferenced,
+        RECENT_WINDOW,
+        opts.collect,
+      );
       report.orphansRemoved.push(...inline);
     }
     return report;

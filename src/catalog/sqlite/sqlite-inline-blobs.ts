@@ -55,12 +55,15 @@ export class SqliteInlineBlobs implements SmallBlobStore {
   async removeRecentOrphans(
     isReferenced: (sha256: string) => Promise<boolean>,
     window: number,
+    remove?: (sha256: string) => Promise<boolean>,
   ): Promise<string[]> {
     // Rowids grow with inserts, so the values a crash could orphan are among the newest.
     const removed: string[] = [];
     for (const { sha256 } of this.s.recent.all(window)) {
       if (await isReferenced(sha256)) continue;
-      await this.delete(sha256);
+      if (remove) {
+        if (!(await remove(sha256))) continue;
+      } else await this.delete(sha256);
       removed.push(sha256);
     }
     return removed;
