@@ -96,4 +96,18 @@ describe('seal key and admin token on SQLite', () => {
     expect(two.createdAdminToken).toBe(join(d2, 'admin.token'));
     expect(await two.catalog.countTokens('admin')).toBe(1);
   });
+
+  it('two servers starting at once on one new catalog file agree on key and token', async () => {
+    for (let round = 0; round < 4; round++) {
+      const shared = join(tempDir(), 'catalog.db');
+      const dirs = [tempDir(), tempDir(), tempDir()];
+      const apps = await Promise.all(dirs.map((d) => start(d, `sqlite:${shared}`)));
+      const keys = new Set(apps.map((a) => a.signer.publicKey.id));
+      expect(keys.size).toBe(1);
+      expect(new Set(dirs.map((d) => read(d, 'admin.token'))).size).toBe(1);
+      expect(new Set(dirs.map((d) => read(d, 'seal.key'))).size).toBe(1);
+      expect(await apps[0].catalog.countTokens('admin')).toBe(1);
+      await Promise.all(apps.map((a) => stop(a)));
+    }
+  });
 });
