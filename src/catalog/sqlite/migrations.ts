@@ -230,19 +230,28 @@ export const MIGRATIONS: string[] = [
   `,
 ];
 
-/** Brings `db` up to the latest schema version; returns the version it started from. */
+/**
+ * Brings `db` up to the latest schema version; returns the version it started from. Safe with
+ * several processes migrating one file at once: each step reads the version and applies the
+ * next migration inside one write transaction (BEGIN IMMEDIATE), so every step runs once.
+ */
 export function migrate(db: Database.Database): number {
-  const from = db.pragma('user_version', { simple: true }) as number;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const from = version();
   if (from > MIGRATIONS.length) {
     throw new Error(
       `catalog schema version ${from} is newer than this Cairn (${MIGRATIONS.length}); upgrade Cairn`,
     );
   }
-  for (let v = from; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  const step = db.transaction((): boolean => {
+    const v = version();
+    if (v >= MIGRATIONS.length) return false;
+    db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${v + 1}`);
+    return true;
+  });
+  while (from < MIGRATIONS.length && step.immediate()) {
+    // One migration per transaction, as before.
   }
   return from;
 }
