@@ -84,8 +84,11 @@ export interface AppOptions {
  * The one wiring point: opens the data dir (creating it) and locks it against a second server
  * (throws ConflictError(`data_dir_locked`)), opens the catalog and blob store the config's URLs
  * name (see catalogRegistry, blobStoreRegistry; throws InvalidInputError for an unknown
- * scheme), recovers leftovers of a previous run, builds the core services, and on first start
- * creates the admin token file and the seal key.
+ * scheme), recovers what dead processes left in the blob store, builds the core services, and
+ * takes the seal key and the bootstrap admin token from the catalog (the first node to start on
+ * it creates them; see node-secrets.ts), mirrored to `seal.key` and `admin.token` in the data
+ * dir. Throws ConflictError(`seal_key_mismatch`) when this data dir's seal key is not the
+ * catalog's.
  */
 export async function createApp(
   partial: Partial<Config> = {},
@@ -244,12 +247,17 @@ async function openBlobs(
   });
   const small = catalog.capabilities.inlineBlobs;
   const blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
-  await blobs.recover({
-    isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
-    // Another node may be pushing the same bytes: remove only what nothing references or leases.
-    collect: (sha) =>
-      collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: MARK_STALE_MS }),
-  });
+  await blobs
+    .recover({
+      isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
+      // Another node may be pushing the same bytes: remove only what nothing references or leases.
+      collect: (sha) =>
+        collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: MARK_STALE_MS }),
+    })
+    .catch(async (err: unknown) => {
+      await blobs.close();
+      throw err;
+    });
   return blobs;
 }
 
