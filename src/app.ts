@@ -250,9 +250,13 @@ async function openBlobs(
   await blobs
     .recover({
       isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
-      // Another node may be pushing the same bytes: remove only what nothing references or leases.
-      collect: (sha) =>
-        collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: MARK_STALE_MS }),
+      // A catalog several processes share (it has a coordinator): another node may be pushing
+      // the same bytes, so remove only through collection marks (an orphan the dead node still
+      // leased is left for fsck --repair). A catalog of one process (SQLite): nobody else
+      // pushes, remove what the dead run left at once.
+      collect: catalog.capabilities.coordinator
+        ? (sha) => collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: MARK_STALE_MS })
+        : undefined,
     })
     .catch(async (err: unknown) => {
       await blobs.close();
