@@ -6,6 +6,7 @@ import { tempDir } from '../helpers/server.js';
 import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
+import { runCatalogModelSuite } from './catalog-model-suite.js';
 
 /** The conformance suites against SQLite (and files for the bytes). */
 const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
@@ -13,6 +14,9 @@ const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
 describe('SqliteCatalog conformance', () => runCatalogSuite(async () => open(tempDir())));
 
 describe('SqliteCatalog lifecycle', () => runCatalogLifecycleSuite(async () => open(tempDir())));
+
+describe('SqliteCatalog against the lifecycle rules', () =>
+  runCatalogModelSuite(async () => open(tempDir())));
 
 describe('SqliteCatalog, two instances over one file', () =>
   runCatalogConcurrencySuite(async () => {

@@ -5,12 +5,13 @@ import {
   NotFoundError,
   SessionSealedError,
 } from '../../lib/errors.js';
+import { artifactExpiry } from '../../core/lifecycle.js';
 import type { NewArtifact } from '../catalog.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
   NEXT_VERSION,
-  effectiveExpiry,
+  sessionLife,
   type ArtifactRow,
   type SessionRow,
 } from './rows.js';
@@ -152,7 +153,7 @@ export class ArtifactWrites {
       content_type: a.contentType,
       meta,
       created_at: a.createdAt,
-      expires_at: effectiveExpiry(session, a.expiresAt),
+      expires_at: artifactExpiry(sessionLife(session), { version, expiresAt: a.expiresAt }),
       derived_from: parents.length > 0 ? JSON.stringify(parents) : null,
     };
   }
