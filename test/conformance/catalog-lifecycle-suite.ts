@@ -73,6 +73,16 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
     expect((await c.retention.pruneVersions('k', null, 1, T0)).removed).toEqual([]);
   });
 
+  it('keeps the highest version numbers, not the newest times: pushes stamped by a clock behind', async () => {
+    const c = await make();
+    // Versions 1..4, the later ones from a node whose clock runs behind the first one's.
+    const at = [T0 + 30, T0 + 40, T0 + 10, T0 + 20];
+    for (const createdAt of at) await c.addArtifact(art({ session: 'skew', createdAt }));
+    const r = await c.retention.pruneVersions('skew', 'out.txt', 2, T0 + 50);
+    expect(r.removed.map((a) => a.version).sort()).toEqual([1, 2]);
+    expect((await c.sessionArtifacts('skew', T0 + 50)).map((a) => a.version)).toEqual([3, 4]);
+  });
+
   it('sweeps expired sessions whole and expired artifacts alone, in bounded batches, and plans it first', async () => {
     const c = await make();
     for (let i = 0; i < 3; i++)

@@ -6,10 +6,10 @@ import { T0, SHA, art, code } from './fixtures.js';
 import { LifecycleModel } from './lifecycle-model.js';
 
 /** How many random histories, and how many steps each, by default. */
-const RUNS = 30;
+const RUNS = 40;
 const STEPS = 60;
-const SESSIONS = ['s0', 's1', 's2', 's3'];
-const NAMES = ['a', 'b', 'c'];
+const SESSIONS = ['s0', 's1', 's2'];
+const NAMES = ['a', 'b'];
 /** Blobs, each with its own size (a blob's size is the same for every artifact holding it). */
 const BLOBS = ['w', 'x', 'y', 'z'].map((c, i) => ({ sha256: SHA(c), size: 10 * (i + 1) }));
 
@@ -85,13 +85,13 @@ async function history(c: Catalog, rng: Rng, steps: number, log: string[]): Prom
 }
 
 /** A TTL-like instant after `now`, or none. */
-const later = (rng: Rng, now: number, pNone: number) =>
-  rng.chance(pNone) ? null : now + rng.int(1, 25);
+const later = (rng: Rng, now: number, pNone: number, most = 25) =>
+  rng.chance(pNone) ? null : now + rng.int(1, most);
 
 function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: string[]): Step {
   const sid = rng.pick(SESSIONS);
   const r = rng.int(0, 99);
-  if (r < 40) {
+  if (r < 45) {
     // A push, sometimes stamped by a node whose clock is a little behind: versions then do not
     // follow creation times.
     const blob = rng.pick(BLOBS);
@@ -100,9 +100,9 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       session: sid,
       name: rng.pick(NAMES),
       ...blob,
-      createdAt: now - (rng.chance(0.2) ? rng.int(1, 3) : 0),
-      expiresAt: later(rng, now, 0.5),
-      sessionExpiresAt: later(rng, now, 0.5),
+      createdAt: now - (rng.chance(0.3) ? rng.int(1, 15) : 0),
+      expiresAt: later(rng, now, 0.6),
+      sessionExpiresAt: later(rng, now, 0.7, 60),
     };
     ids.push(a.id);
     return {
@@ -117,7 +117,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       },
     };
   }
-  if (r < 46) {
+  if (r < 49) {
     const expiresAt = later(rng, now, 0.5);
     const keep = rng.chance(0.5) ? null : rng.int(1, 3);
     return {
@@ -130,7 +130,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       },
     };
   }
-  if (r < 58) {
+  if (r < 57) {
     const k = rng.int(0, 3);
     const patch =
       k === 0
@@ -151,7 +151,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       },
     };
   }
-  if (r < 65) {
+  if (r < 61) {
     return {
       op: `seal ${sid} at ${now}`,
       run: async () => {
@@ -168,7 +168,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       },
     };
   }
-  if (r < 73) {
+  if (r < 68) {
     // A live artifact (or an unknown id): what the service deletes after reading it.
     const live = m.query(now, {});
     const id = live.length > 0 && rng.chance(0.9) ? rng.pick(live).id : newId('a');
@@ -183,7 +183,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       },
     };
   }
-  if (r < 77) {
+  if (r < 70) {
     return {
       op: `delete session ${sid} at ${now}`,
       run: async () => {
@@ -195,9 +195,9 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
       },
     };
   }
-  if (r < 88) {
+  if (r < 86) {
     const name = rng.chance(0.5) ? rng.pick(NAMES) : null;
-    const defaultKeep = rng.chance(0.3) ? undefined : rng.int(1, 3);
+    const defaultKeep = rng.chance(0.2) ? undefined : rng.int(1, 2);
     return {
       op: `prune ${sid} name=${name} default=${defaultKeep} at ${now}`,
       run: async () => {
