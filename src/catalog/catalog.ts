@@ -145,7 +145,8 @@ export interface Catalog {
   listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>>;
   /**
    * Changes an open session's meta/expiry/keep-last-N (pinning works sealed too); throws
-   * NotFoundError, SessionSealedError.
+   * NotFoundError, SessionSealedError. Pinning removes the rows already expired, in the same
+   * transaction (see isArtifactLive in core/lifecycle.ts).
    */
   updateSession(
     id: string,

@@ -83,6 +83,27 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
     expect((await c.sessionArtifacts('skew', T0 + 50)).map((a) => a.version)).toEqual([3, 4]);
   });
 
+  it('pinning keeps what is live and never brings back what had expired, swept or not', async () => {
+    const c = await make();
+    const gone = await c.addArtifact(art({ session: 'p', expiresAt: T0 + 5 }));
+    const kept = await c.addArtifact(art({ session: 'p', name: 'k', expiresAt: T0 + 50 }));
+    // Expired at T0 + 10, not swept yet: the pin removes it as the sweep would.
+    expect(await c.updateSession('p', { pinned: true }, T0 + 10)).toMatchObject({
+      artifact_count: 1,
+      total_bytes: 10,
+    });
+    expect(await c.getArtifact(gone.id, T0 + 10)).toBeNull();
+    expect(await c.findArtifact('p', 'out.txt', undefined, T0 + 10)).toBeNull();
+    expect(await c.blobRefs(SHA('a'))).toBe(1);
+    expect((await c.getArtifact(kept.id, T0 + 100))?.expires_at).toBeNull();
+    // The same in a sealed session: a row that expired before the seal is not in its manifest.
+    await c.addArtifact(art({ session: 'q', expiresAt: T0 + 5 }));
+    await c.addArtifact(art({ session: 'q', name: 'k' }));
+    await c.sealSession('q', T0 + 10, () => ({ digest: 'd', signature: 's' }));
+    await c.updateSession('q', { pinned: true }, T0 + 20);
+    expect((await c.sessionArtifacts('q', T0 + 20)).map((a) => a.name)).toEqual(['k']);
+  });
+
   it('sweeps expired sessions whole and expired artifacts alone, in bounded batches, and plans it first', async () => {
     const c = await make();
     for (let i = 0; i < 3; i++)

@@ -121,6 +121,10 @@ export class LifecycleModel {
       return 'session_sealed';
     if (patch.expiresAt !== undefined) s.life.expiresAt = patch.expiresAt;
     if (patch.keepVersions !== undefined) s.keep = patch.keepVersions;
+    if (patch.pinned === true && !s.life.pinned) {
+      const gone = sweepVictims(s.life, s.rows, now).rows;
+      s.rows = s.rows.filter((r) => !gone.includes(r));
+    }
     if (patch.pinned !== undefined) s.life.pinned = patch.pinned;
     return s;
   }
