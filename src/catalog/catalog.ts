@@ -191,7 +191,10 @@ export interface Catalog {
   ): Promise<ArtifactRecord | null>;
   /** Artifacts newest first, filtered by `q`. */
   queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>>;
-  /** Removes an artifact from an open session; throws NotFoundError, SessionSealedError. */
+  /**
+   * Removes a live artifact from an open session; throws NotFoundError (also if it expired,
+   * swept or not), SessionSealedError.
+   */
   deleteArtifact(id: string, now: number): Promise<RemovedArtifact>;
   /** Artifacts that list `id` in derived_from. */
   derivedFrom(id: string, now: number): Promise<ArtifactRecord[]>;

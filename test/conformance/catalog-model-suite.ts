@@ -169,13 +169,18 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
     };
   }
   if (r < 68) {
-    // A live artifact (or an unknown id): what the service deletes after reading it.
+    // Mostly a live artifact; else any id pushed (maybe expired, maybe swept) or an unknown one.
     const live = m.query(now, {});
-    const id = live.length > 0 && rng.chance(0.9) ? rng.pick(live).id : newId('a');
+    const id =
+      live.length > 0 && rng.chance(0.7)
+        ? rng.pick(live).id
+        : ids.length > 0 && rng.chance(0.8)
+          ? rng.pick(ids)
+          : newId('a');
     return {
       op: `delete artifact ${id} at ${now}`,
       run: async () => {
-        const want = m.deleteArtifact(id);
+        const want = m.deleteArtifact(id, now);
         const got = c.deleteArtifact(id, now);
         if (typeof want === 'string') return void expect(await code(got)).toBe(want);
         const { record, blobUnreferenced } = await got;

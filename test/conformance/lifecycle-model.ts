@@ -143,11 +143,14 @@ export class LifecycleModel {
     return manifest;
   }
 
-  /** Deletes a stored row of an open session; returns it as read before, or an error code. */
-  deleteArtifact(id: string): { record: ArtifactRecord; unreferenced: boolean } | string {
+  /** Deletes a live row of an open session; returns it as read before, or an error code. */
+  deleteArtifact(
+    id: string,
+    now: number,
+  ): { record: ArtifactRecord; unreferenced: boolean } | string {
     for (const s of this.sessions.values()) {
       const row = s.rows.find((r) => r.id === id);
-      if (!row) continue;
+      if (!row || !isArtifactLive(s.life, row, now)) continue;
       if (s.life.sealedAt !== null) return 'session_sealed';
       const record = this.record(s, row);
       s.rows = s.rows.filter((r) => r !== row);

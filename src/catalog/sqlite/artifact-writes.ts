@@ -68,8 +68,9 @@ export class ArtifactWrites {
       sessionCounts: db.prepare(
         'UPDATE sessions SET artifact_count = artifact_count + ?, total_bytes = total_bytes + ?, updated_at = ? WHERE seq = ?',
       ),
-      bySeq: db.prepare<[number], ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.seq = ?`,
+      liveBySeq: db.prepare<{ seq: number; now: number }, ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE a.seq = @seq AND ${ARTIFACT_LIVE}`,
       ),
       rawById: db.prepare<
         [string],
@@ -159,15 +160,16 @@ export class ArtifactWrites {
   }
 
   /**
-   * Deletes an artifact of an open session. Returns its row (read before deletion) and whether
-   * its blob lost its last reference.
+   * Deletes a live artifact of an open session (NotFoundError if it is not live at `now`).
+   * Returns its row (read before deletion) and whether its blob lost its last reference.
    */
   remove(id: string, now: number): { row: ArtifactRow; unreferenced: boolean } {
     const raw = this.s.rawById.get(id);
-    if (!raw) throw new NotFoundError(`artifact '${id}' not found`);
+    // An expired row is gone for reads: deleting it is not found, whether swept yet or not.
+    const row = raw && this.s.liveBySeq.get({ seq: raw.seq, now });
+    if (!raw || !row) throw new NotFoundError(`artifact '${id}' not found`);
     const session = this.s.sessionBySeq.get(raw.session_seq) as SessionRow;
     if (session.sealed_at !== null) throw new SessionSealedError(session.id);
-    const row = this.s.bySeq.get(raw.seq) as ArtifactRow;
     const gone = this.s.deleteRow.get(raw.seq);
     if (!gone) throw new NotFoundError(`artifact '${id}' not found`);
     if (raw.is_latest) this.s.promoteLatest.run(raw.session_seq, raw.name);
