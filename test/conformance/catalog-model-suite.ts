@@ -6,7 +6,7 @@ import { T0, SHA, art, code } from './fixtures.js';
 import { LifecycleModel } from './lifecycle-model.js';
 
 /** How many random histories, and how many steps each, by default. */
-const RUNS = 40;
+const RUNS = 30;
 const STEPS = 60;
 const SESSIONS = ['s0', 's1', 's2'];
 const NAMES = ['a', 'b'];
