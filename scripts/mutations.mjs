@@ -4,8 +4,8 @@
 // suites there, and reports the mutation killed (some test failed: which ones) or survived.
 // A survivor means the suites miss that bug. Also runs the unmutated copy first: it must pass.
 //
-//   node scripts/mutations.mjs            every mutation
-//   node scripts/mutations.mjs cap-gone   only those whose id contains the word
+//   node scripts/mutations.mjs            every mutation (~3 min on a busy 2-core machine)
+//   node scripts/mutations.mjs keep       only those whose id contains the word
 //
 // CAIRN_MODEL_RUNS (default 10 here) sets how many random histories the lifecycle model suite
 // runs per mutation (seeds 1..N, a subset of the suite's own). Exit code 1 if any survives.
@@ -89,6 +89,28 @@ const MUTATIONS = [
     removed.push(r);
     after?.(r);
     if (refs <= 0) unreferenced.push(r.sha256);`,
+  },
+  // The lifecycle rules themselves (core/lifecycle.ts): only the model suite catches these.
+  {
+    id: 'rule-newest-is-latest',
+    what: 'a read by name gets the newest row even when it expired (is_latest alone)',
+    file: 'src/catalog/sqlite/rows.ts',
+    from: 'export const NEWEST_LIVE = `(a.is_latest = 1 OR NOT EXISTS',
+    to: 'export const NEWEST_LIVE = `(a.is_latest = 1 OR 0 AND NOT EXISTS',
+  },
+  {
+    id: 'rule-sealed-partly',
+    what: "a sealed session's artifacts expire on their own (not whole)",
+    file: 'src/catalog/sqlite/rows.ts',
+    from: '    OR (s.sealed_at IS NOT NULL AND ${x}.expires_at > s.sealed_at))`;',
+    to: '    OR (0 AND s.sealed_at IS NOT NULL AND ${x}.expires_at > s.sealed_at))`;',
+  },
+  {
+    id: 'rule-sweep-manifest',
+    what: "the sweep removes a sealed session's manifest rows past their own expiry",
+    file: 'src/catalog/sqlite/sqlite-retention.ts',
+    from: '    AND (s.sealed_at IS NULL OR a.expires_at <= s.sealed_at)`;',
+    to: '`;',
   },
 ];
 

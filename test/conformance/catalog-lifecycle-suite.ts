@@ -137,6 +137,29 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
     expect(await c.getSession('stays', T0 + 10)).toMatchObject({ artifact_count: 1 });
   });
 
+  it('sweeps a sealed session whole, never its manifest rows one by one', async () => {
+    const c = await make();
+    const push = (name: string, expiresAt: number) =>
+      c.addArtifact(art({ session: 'sealed', name, expiresAt }));
+    await push('gone', T0 + 1);
+    await push('short', T0 + 5);
+    await push('long', T0 + 50);
+    const sealed = await c.sealSession('sealed', T0 + 2, () => ({ digest: 'd', signature: 's' }));
+    expect(sealed).toMatchObject({
+      expires_at: new Date(T0 + 50).toISOString(),
+      artifact_count: 2,
+    });
+    // Only what expired before the seal goes on its own; `short` stays with its session.
+    const swept = await c.retention.sweepExpired(T0 + 10, 100);
+    expect(swept.artifacts.map((a) => a.name)).toEqual(['gone']);
+    const names = (await c.sessionArtifacts('sealed', T0 + 10)).map((a) => a.name);
+    expect(names).toEqual(['long', 'short']);
+    expect(await c.getSession('sealed', T0 + 10)).toMatchObject({ artifact_count: 2 });
+    const whole = await c.retention.sweepExpired(T0 + 50, 100);
+    expect(whole.sessions).toEqual([{ id: 'sealed', artifacts: 2 }]);
+    expect(whole.sessionArtifactRows).toBe(2);
+  });
+
   it('deletes open sessions only, giving back one reference per row', async () => {
     const c = await make();
     await c.addArtifact(art({ session: 'del', name: 'a' }));
