@@ -67,8 +67,8 @@ export function artifactExpiry(s: SessionLife, a: VersionLife): number | null {
 
 /**
  * The artifact is live at `now`: every row of a pinned session is; otherwise its session must
- * be live and the row either not expired on its own or in the sealed session's manifest.
- * Pinning keeps what is live: the rows no longer live when a session is pinned are removed by
+ * be live and the row either not expired on its own or in the sealed session's manifest. A row
+ * not live is gone for writes too (deleting it is not found). Pinning keeps what is live: the rows no longer live when a session is pinned are removed by
  * the pin itself (its {@link sweepVictims}), so a pin never brings back what reads had stopped
  * showing, whether the sweep had run or not.
  */

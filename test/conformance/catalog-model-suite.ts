@@ -44,7 +44,9 @@ const noUpdatedAt = (s: SessionRecord | null) => {
  * (sessions pinned, sealed or open, with and without expiry; versions with their own expiries;
  * keep-last-N; deletes; sweeps; a clock that moves, and pushes stamped by a clock a little
  * behind) applied both to the catalog and to LifecycleModel, every answer and every read
- * compared after each step. A failure names the seed and the steps that led to it.
+ * compared after each step. A failure names the seed and the steps that led to it. `make` must
+ * return a fresh, empty catalog on each call (one per history; it is closed afterwards); `runs`
+ * below the default runs seeds 1..runs, a subset.
  */
 export function runCatalogModelSuite(
   make: () => Promise<Catalog>,
