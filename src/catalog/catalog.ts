@@ -148,7 +148,8 @@ export interface Catalog {
   listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>>;
   /**
    * Changes an open session's meta/expiry/keep-last-N (pinning works sealed too); throws
-   * NotFoundError, SessionSealedError.
+   * NotFoundError, SessionSealedError. Pinning removes the rows already expired, in the same
+   * transaction (see isArtifactLive in core/lifecycle.ts).
    */
   updateSession(
     id: string,
@@ -193,7 +194,10 @@ export interface Catalog {
   ): Promise<ArtifactRecord | null>;
   /** Artifacts newest first, filtered by `q`. */
   queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>>;
-  /** Removes an artifact from an open session; throws NotFoundError, SessionSealedError. */
+  /**
+   * Removes a live artifact from an open session; throws NotFoundError (also if it expired,
+   * swept or not), SessionSealedError.
+   */
   deleteArtifact(id: string, now: number): Promise<RemovedArtifact>;
   /** Artifacts that list `id` in derived_from. */
   derivedFrom(id: string, now: number): Promise<ArtifactRecord[]>;

@@ -166,9 +166,28 @@ export function runCatalogConcurrencySuite(makePair: () => Promise<CatalogPair>)
         revokedAt: null,
         createdBy: null,
       });
-      const claims = await Promise.all(
-        Array.from({ length: 10 * n }, (_, i) => (i % 2 ? a : b).shares.claimDownload(id, T0 + i)),
-      );
+      // Every claim waits at one barrier, then all start in the same turn: none can finish
+      // before the last has begun, on either writer (counted, so a test that let them run one
+      // after the other, passing with a check-then-increment cap, fails here instead).
+      let open = () => {};
+      const barrier = new Promise<void>((resolve) => (open = resolve));
+      let inFlight = 0;
+      let most = 0;
+      const claim = async (i: number) => {
+        await barrier;
+        inFlight++;
+        most = Math.max(most, inFlight);
+        const p = (i % 2 ? a : b).shares.claimDownload(id, T0 + i);
+        try {
+          return await p;
+        } finally {
+          inFlight--;
+        }
+      };
+      const all = Promise.all(Array.from({ length: 10 * n }, (_, i) => claim(i)));
+      open();
+      const claims = await all;
+      expect(most).toBe(10 * n);
       expect(claims.filter(Boolean).length).toBe(n);
       expect((await b.shares.get(id))?.downloads).toBe(n);
     }

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import type { StoredShare } from '../../src/catalog/share-catalog.js';
 import { newId } from '../../src/lib/ids.js';
+import { runCatalogRetentionCases } from './catalog-retention-cases.js';
 import { T0, SHA, art, code } from './fixtures.js';
 
 const STALE = 60_000;
@@ -29,6 +30,8 @@ const share = (over: Partial<StoredShare>): StoredShare => ({
  * numbers, retention, leases and marks, idempotency claims, share links, imports, audit, stats.
  */
 export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
+  runCatalogRetentionCases(make);
+
   it('never gives a version number twice: not after a delete, a prune or a sweep of the newest', async () => {
     const c = await make();
     const push = (expiresAt: number | null = null) =>
@@ -47,75 +50,6 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
     // A deleted session's id starts afresh, its numbers with it.
     await c.retention.deleteSession('v', T0);
     expect((await push()).version).toBe(1);
-  });
-
-  it('keeps the newest N live versions per name, the session setting winning, never in a sealed session', async () => {
-    const c = await make();
-    for (let i = 0; i < 5; i++)
-      await c.addArtifact(art({ session: 'k', sha256: SHA('ab'[i % 2]) }));
-    await c.addArtifact(art({ session: 'k', name: 'other' }));
-    expect((await c.retention.pruneVersions('k', null, undefined, T0)).removed).toEqual([]);
-    const r = await c.retention.pruneVersions('k', 'out.txt', 3, T0);
-    expect(r.removed.map((a) => a.version).sort()).toEqual([1, 2]);
-    expect(r.unreferenced).toEqual([]);
-    await c.updateSession('k', { keepVersions: 1 }, T0);
-    const all = await c.retention.pruneVersions('k', null, 3, T0);
-    expect(all.removed.map((a) => a.version).sort()).toEqual([3, 4]);
-    expect((await c.sessionArtifacts('k', T0)).map((a) => `${a.name}@${a.version}`)).toEqual([
-      'other@1',
-      'out.txt@5',
-    ]);
-    expect(await c.getSession('k', T0)).toMatchObject({ artifact_count: 2 });
-    expect(await c.blobRefs(SHA('a'))).toBe(2);
-    expect(await c.blobRefs(SHA('b'))).toBe(0);
-    await c.addArtifact(art({ session: 'k' }));
-    await c.sealSession('k', T0, () => ({ digest: 'd', signature: 's' }));
-    expect((await c.retention.pruneVersions('k', null, 1, T0)).removed).toEqual([]);
-  });
-
-  it('sweeps expired sessions whole and expired artifacts alone, in bounded batches, and plans it first', async () => {
-    const c = await make();
-    for (let i = 0; i < 3; i++)
-      await c.addArtifact(
-        art({ session: 'gone', name: `f${i}`, sha256: SHA('g'), sessionExpiresAt: T0 + 5 }),
-      );
-    await c.addArtifact(
-      art({ session: 'stays', name: 'old', sha256: SHA('o'), expiresAt: T0 + 5 }),
-    );
-    await c.addArtifact(art({ session: 'stays', name: 'new', sha256: SHA('n') }));
-    const plan = await c.retention.plan(T0 + 10);
-    expect(plan).toMatchObject({
-      sessions: ['gone'],
-      sessionCount: 1,
-      artifacts: 4,
-      blobs: 2,
-      bytes: 20,
-    });
-    const first = await c.retention.sweepExpired(T0 + 10, 2);
-    expect(first.rows).toBe(2);
-    let rest = await c.retention.sweepExpired(T0 + 10, 100);
-    expect(rest.sessions).toEqual([{ id: 'gone', artifacts: 3 }]);
-    expect(first.sessionArtifactRows + rest.sessionArtifactRows).toBe(3);
-    expect(rest.artifacts.map((a) => a.name)).toEqual(['old']);
-    rest = await c.retention.sweepExpired(T0 + 10, 100);
-    expect(rest.rows).toBe(0);
-    expect((await c.retention.unreferencedBlobs(10)).map((b) => b.sha256).sort()).toEqual([
-      SHA('g'),
-      SHA('o'),
-    ]);
-    expect(await c.getSession('stays', T0 + 10)).toMatchObject({ artifact_count: 1 });
-  });
-
-  it('deletes open sessions only, giving back one reference per row', async () => {
-    const c = await make();
-    await c.addArtifact(art({ session: 'del', name: 'a' }));
-    await c.addArtifact(art({ session: 'del', name: 'b' }));
-    await c.addArtifact(art({ session: 'keep', name: 'a' }));
-    expect(await c.retention.deleteSession('del', T0)).toEqual({ artifacts: 2, unreferenced: [] });
-    expect(await code(c.retention.deleteSession('del', T0))).toBe('not_found');
-    expect(await c.blobRefs(SHA('a'))).toBe(1);
-    await c.sealSession('keep', T0, () => ({ digest: 'd', signature: 's' }));
-    expect(await code(c.retention.deleteSession('keep', T0))).toBe('session_sealed');
   });
 
   it('leases keep a blob from collection; a mark keeps leases and references away until it goes', async () => {

@@ -41,13 +41,15 @@ describe('cairn push --ttl, pin, unpin', () => {
       '--session',
       'run_7',
       '--ttl',
-      '1s',
+      '3s',
     ]);
     expect(pushed.expires_at).not.toBeNull();
     const pin = await cli(['pin', 'run_7']);
     expect(pin.code).toBe(0);
     expect(pin.stdout).toBe('pinned run_7\n');
-    await sleep(1200);
+    // Pinned before its TTL ran out (a pin removes what had already expired): 3 s leaves room
+    // for two CLI processes on a busy machine. Then past the TTL.
+    await sleep(Math.max(0, Date.parse(pushed.expires_at) - Date.now()) + 200);
     expect((await cli(['pull', 'run_7/report.md', '-o', '-'])).stdout).toBe('# report\n');
     const unpin = await cli(['unpin', 'run_7']);
     expect(unpin.code).toBe(0);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/server.js';
 
 // The layering of DESIGN §5, checked on the source: core knows the catalog and blob store only
-// by their interfaces, backends know core only by its types, and the HTTP and MCP adapters go
+// by their interfaces, backends know core only by its types (and its pure lifecycle rules), and the HTTP and MCP adapters go
 // through core instead of reading the stores around it. A finding names file and line.
 
 const SRC = join(ROOT, 'src');
@@ -72,6 +72,8 @@ const show = (i: Import) =>
 const isStoreInterface = (p: string) =>
   /^(catalog|blobs)\/[^/]+\.ts$/.test(p) && !p.endsWith('-registry.ts');
 const isStore = (p: string) => under('catalog')(p) || under('blobs')(p);
+/** The pure lifecycle rules, the one part of core a backend may call (it computes them too). */
+const LIFECYCLE = 'core/lifecycle.ts';
 
 /** An adapter line reaching the stores: `app.catalog`, `x.catalog.y`, `{ blobs } = app`. */
 const STORE_USE = [
@@ -105,11 +107,11 @@ describe('layers', () => {
     expect(bad.map(show)).toEqual([]);
   });
 
-  it('catalog and blob stores import core only for its types, and never the adapters', () => {
+  it('catalog and blob stores import core only for its types and lifecycle rules, and never the adapters', () => {
     const bad = IMPORTS.filter(
       (i) =>
         isStore(i.file) &&
-        ((under('core')(i.target) && !i.typeOnly) ||
+        ((under('core')(i.target) && !i.typeOnly && i.target !== LIFECYCLE) ||
           /^(server|mcp|cli|web|client|binary)\//.test(i.target) ||
           i.target === 'app.ts'),
     );
@@ -126,6 +128,11 @@ describe('layers', () => {
         !(i.file === 'binary/sea-main.ts' && i.target === 'catalog/sqlite/read-worker-script.ts'),
     );
     expect(bad.map(show)).toEqual([]);
+  });
+
+  it('the lifecycle rules that backends use (core/lifecycle.ts) are pure: they import nothing', () => {
+    expect(FILES).toContain(LIFECYCLE);
+    expect(IMPORTS.filter((i) => i.file === LIFECYCLE).map(show)).toEqual([]);
   });
 
   it('the HTTP and MCP adapters go through core, never around it to the stores', () => {

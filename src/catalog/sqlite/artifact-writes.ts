@@ -5,12 +5,13 @@ import {
   NotFoundError,
   SessionSealedError,
 } from '../../lib/errors.js';
+import { artifactExpiry } from '../../core/lifecycle.js';
 import type { NewArtifact } from '../catalog.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
   NEXT_VERSION,
-  effectiveExpiry,
+  sessionLife,
   type ArtifactRow,
   type SessionRow,
 } from './rows.js';
@@ -67,8 +68,9 @@ export class ArtifactWrites {
       sessionCounts: db.prepare(
         'UPDATE sessions SET artifact_count = artifact_count + ?, total_bytes = total_bytes + ?, updated_at = ? WHERE seq = ?',
       ),
-      bySeq: db.prepare<[number], ArtifactRow>(
-        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.seq = ?`,
+      liveBySeq: db.prepare<{ seq: number; now: number }, ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE a.seq = @seq AND ${ARTIFACT_LIVE}`,
       ),
       rawById: db.prepare<
         [string],
@@ -152,21 +154,22 @@ export class ArtifactWrites {
       content_type: a.contentType,
       meta,
       created_at: a.createdAt,
-      expires_at: effectiveExpiry(session, a.expiresAt),
+      expires_at: artifactExpiry(sessionLife(session), { version, expiresAt: a.expiresAt }),
       derived_from: parents.length > 0 ? JSON.stringify(parents) : null,
     };
   }
 
   /**
-   * Deletes an artifact of an open session. Returns its row (read before deletion) and whether
-   * its blob lost its last reference.
+   * Deletes a live artifact of an open session (NotFoundError if it is not live at `now`).
+   * Returns its row (read before deletion) and whether its blob lost its last reference.
    */
   remove(id: string, now: number): { row: ArtifactRow; unreferenced: boolean } {
     const raw = this.s.rawById.get(id);
-    if (!raw) throw new NotFoundError(`artifact '${id}' not found`);
+    // An expired row is gone for reads: deleting it is not found, whether swept yet or not.
+    const row = raw && this.s.liveBySeq.get({ seq: raw.seq, now });
+    if (!raw || !row) throw new NotFoundError(`artifact '${id}' not found`);
     const session = this.s.sessionBySeq.get(raw.session_seq) as SessionRow;
     if (session.sealed_at !== null) throw new SessionSealedError(session.id);
-    const row = this.s.bySeq.get(raw.seq) as ArtifactRow;
     const gone = this.s.deleteRow.get(raw.seq);
     if (!gone) throw new NotFoundError(`artifact '${id}' not found`);
     if (raw.is_latest) this.s.promoteLatest.run(raw.session_seq, raw.name);

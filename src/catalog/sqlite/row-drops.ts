@@ -5,7 +5,8 @@
  */
 
 import type Database from 'better-sqlite3';
-import type { SessionRow } from './rows.js';
+import { isSessionLive } from '../../core/lifecycle.js';
+import { sessionLife, type SessionRow } from './rows.js';
 
 /** The columns row removal needs. */
 export interface RawRow {
@@ -83,12 +84,12 @@ function preparePurge(db: Database.Database) {
   };
 }
 
-/** True if a session's own TTL has passed at `now` and it is not pinned. */
+/** True if the session row is no longer live at `now` (see isSessionLive). */
 export function isSessionExpired(
-  s: { pinned: number; expires_at: number | null },
+  s: { pinned: number; expires_at: number | null; sealed_at: number | null },
   now: number,
 ): boolean {
-  return s.pinned !== 1 && s.expires_at !== null && s.expires_at <= now;
+  return !isSessionLive(sessionLife(s), now);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { SessionLife } from '../../core/lifecycle.js';
 import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
 
 /** Artifact row as selected by {@link ARTIFACT_COLUMNS}. */
@@ -17,7 +18,10 @@ export interface ArtifactRow {
   derived_from: string | null;
 }
 
-/** Columns for artifact reads; expects `a` = artifacts and `s` = sessions. */
+/**
+ * Columns for artifact reads; expects `a` = artifacts and `s` = sessions. `expires_at` is
+ * artifactExpiry (core/lifecycle.ts) in SQL.
+ */
 export const ARTIFACT_COLUMNS = `a.seq, a.id, s.id AS session, a.name, a.version, a.sha256, a.size,
   a.content_type, a.meta, a.created_at,
   CASE WHEN s.pinned = 1 THEN NULL
@@ -27,29 +31,21 @@ export const ARTIFACT_COLUMNS = `a.seq, a.id, s.id AS session, a.name, a.version
        ELSE min(a.expires_at, s.expires_at) END AS expires_at,
   (SELECT json_group_array(parent_id) FROM lineage l WHERE l.child_seq = a.seq) AS derived_from`;
 
-/**
- * An artifact's expiry in an open session, as {@link ARTIFACT_COLUMNS}' CASE computes it (for
- * a push, which builds its row instead of reading it back): change the two together.
- */
-export function effectiveExpiry(
-  s: { pinned: number; expires_at: number | null },
-  own: number | null,
-): number | null {
-  if (s.pinned === 1) return null;
-  if (own === null) return s.expires_at;
-  return s.expires_at === null ? own : Math.min(own, s.expires_at);
+/** A session row as the lifecycle rules (core/lifecycle.ts) read it. */
+export function sessionLife(s: {
+  pinned: number;
+  expires_at: number | null;
+  sealed_at: number | null;
+}): SessionLife {
+  return { pinned: s.pinned === 1, expiresAt: s.expires_at, sealedAt: s.sealed_at };
 }
 
-/**
- * SQL condition: artifact `a` (in session `s`) has not expired at parameter `@now`. A pinned
- * session never expires; a sealed one expires whole (its artifacts live as long as it does,
- * except those already expired when it was sealed).
- */
+/** SQL condition: artifact `a` (in session `s`) is live at `@now` (isArtifactLive). */
 export const ARTIFACT_LIVE = `(s.pinned = 1 OR (${ownLife('a')}
   AND (s.expires_at IS NULL OR s.expires_at > @now)))`;
 
 /**
- * SQL condition: artifact `a` is the newest version of its name still live at `@now` (read with
+ * SQL condition: artifact `a` is newestLiveVersion of its name at `@now` (read with
  * ARTIFACT_LIVE, which checks `a` itself and its session). `is_latest` marks the newest row,
  * which may have expired before the sweep removes it; then an older live version is the one
  * a read by name gets.
@@ -69,9 +65,8 @@ export const NEXT_VERSION = `INSERT INTO version_counters (session_seq, name, ve
   RETURNING version`;
 
 /**
- * SQL condition: artifact `a` counts in session `s`'s `artifact_count` and `total_bytes`: any
- * row of an open session, and of a sealed one those its manifest holds (live when it was
- * sealed); the others await the sweep, which leaves a sealed session's counters alone.
+ * SQL condition: artifact `a` counts in session `s`'s `artifact_count` and `total_bytes`
+ * (countsInSession); the others await the sweep, which leaves a sealed session's counters alone.
  */
 export const COUNTED = `(s.sealed_at IS NULL OR a.expires_at IS NULL OR a.expires_at > s.sealed_at)`;
 
@@ -80,7 +75,7 @@ export const COUNTED_ARTIFACTS = `(SELECT count(*) FROM artifacts a WHERE a.sess
 /** SQL: the bytes of the artifacts session `s` counts (see COUNTED). */
 export const COUNTED_BYTES = `(SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.session_seq = s.seq AND ${COUNTED})`;
 
-/** SQL condition: artifact `x` of session `s` has not expired on its own at `@now`. */
+/** SQL condition: artifact `x` of session `s` has not expired on its own at `@now`, or is in its manifest. */
 function ownLife(x: string): string {
   return `(${x}.expires_at IS NULL OR ${x}.expires_at > @now
     OR (s.sealed_at IS NOT NULL AND ${x}.expires_at > s.sealed_at))`;
@@ -94,7 +89,7 @@ function ownLife(x: string): string {
  */
 export const MEDIA_TYPE = `lower(trim(substr(a.content_type, 1, instr(a.content_type || ';', ';') - 1)))`;
 
-/** SQL condition: session `s` has not expired at parameter `@now`. */
+/** SQL condition: session `s` is live at parameter `@now` (isSessionLive). */
 export const SESSION_LIVE = `(s.pinned = 1 OR s.expires_at IS NULL OR s.expires_at > @now)`;
 
 /** Session row (all columns of `sessions`). */

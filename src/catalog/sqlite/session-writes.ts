@@ -2,8 +2,16 @@ import type Database from 'better-sqlite3';
 import type { SessionRecord } from '../../core/types.js';
 import type { Meta } from '../../core/validate.js';
 import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
-import { COUNTED_ARTIFACTS, COUNTED_BYTES, liveSessionRow, sessionAt, toSession } from './rows.js';
-import { purgeIfExpired } from './row-drops.js';
+import {
+  ARTIFACT_LIVE,
+  COUNTED_ARTIFACTS,
+  COUNTED_BYTES,
+  liveSessionRow,
+  sessionAt,
+  toSession,
+  type SessionRow,
+} from './rows.js';
+import { dropSomeRows, purgeIfExpired, type RawRow } from './row-drops.js';
 import { sealedExpiry } from './sqlite-retention.js';
 
 /** A session created explicitly (see Catalog.createSession). */
@@ -61,6 +69,9 @@ export class SessionWrites {
         patch.keepVersions !== undefined)
     )
       throw new SessionSealedError(id);
+    // A pin keeps what is live: rows already expired go now, as the sweep would have removed
+    // them, so the pin never brings back what reads had stopped showing.
+    if (patch.pinned === true && row.pinned === 0) this.dropExpiredRows(row, now);
     const next = {
       meta: patch.meta !== undefined ? JSON.stringify(patch.meta) : row.meta,
       expires: patch.expiresAt !== undefined ? patch.expiresAt : row.expires_at,
@@ -111,6 +122,18 @@ export class SessionWrites {
       )
       .run(row.seq);
     return sessionAt(this.db, row.seq);
+  }
+
+  /** Removes the rows of a live session that are no longer live at `now` (see sweepVictims). */
+  private dropExpiredRows(s: SessionRow, now: number): void {
+    const rows = this.db
+      .prepare<{ seq: number; now: number }, RawRow & { name: string }>(
+        `SELECT a.seq, a.session_seq, a.sha256, a.size, a.name
+         FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE a.session_seq = @seq AND NOT ${ARTIFACT_LIVE}`,
+      )
+      .all({ seq: s.seq, now });
+    if (rows.length > 0) dropSomeRows(this.db, rows);
   }
 
   private replaceMeta(seq: number, meta: Meta): void {

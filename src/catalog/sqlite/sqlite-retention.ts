@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { isSessionLive, keepFor } from '../../core/lifecycle.js';
 import { NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type {
   RemovedRows,
@@ -13,10 +14,14 @@ import {
   type ArtifactRow,
   type SessionRow,
   liveSessionRow,
+  sessionLife,
 } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 
-/** Artifacts that go with the sessions that expired at @now (never pinned ones). */
+/**
+ * Artifacts that go with the sessions that expired at @now (never pinned ones). With
+ * EXPIRED_ALONE, the sweepVictims rule of core/lifecycle.ts in SQL.
+ */
 const IN_EXPIRED_SESSIONS = `SELECT a.sha256 FROM sessions s JOIN artifacts a ON a.session_seq = s.seq
   WHERE s.pinned = 0 AND s.expires_at IS NOT NULL AND s.expires_at <= @now`;
 
@@ -30,8 +35,8 @@ const EXPIRED_ALONE = `FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
     AND (s.sealed_at IS NULL OR a.expires_at <= s.sealed_at)`;
 
 /**
- * The expiry a session gets when it is sealed, so that it expires whole: its own TTL if it has
- * one, else when the longest-lived of its live artifacts would have (never, if one has no TTL).
+ * The expiry a session gets when it is sealed, so that it expires whole (sealedSessionExpiry
+ * of core/lifecycle.ts, in SQL; run after the pinned rows' own expiries were set).
  */
 export function sealedExpiry(db: Database.Database, seq: number, now: number): number | null {
   const s = db
@@ -181,19 +186,19 @@ export class SqliteRetention implements RetentionCatalog {
     const none: RemovedRows = { removed: [], unreferenced: [] };
     const select = () => {
       const s = this.db
-        .prepare<
-          [string],
-          { seq: number; keep_versions: number | null; sealed_at: number | null; pinned: number }
-        >('SELECT seq, keep_versions, sealed_at, pinned FROM sessions WHERE id = ?')
+        .prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?')
         .get(session);
-      const keep = s?.keep_versions ?? defaultKeep;
-      if (!s || !keep || s.sealed_at !== null) return [];
+      const keep = keepFor(s?.keep_versions, defaultKeep);
+      // pruneVictims: nothing in a sealed or expired session.
+      if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
+        return [];
       return this.db
         .prepare<
           { seq: number; name: string | null; keep: number; now: number; pinned: number },
           ArtifactRow & { session_seq: number }
         >(
-          // Only live versions take a place: expired ones are the sweep's to remove.
+          // pruneVictims in SQL: only live versions take a place, ranked by version; expired
+          // ones are the sweep's to remove.
           `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
              SELECT seq, row_number() OVER (PARTITION BY name ORDER BY version DESC) AS rank
              FROM artifacts WHERE session_seq = @seq AND (@name IS NULL OR name = @name)
