@@ -126,14 +126,17 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     await catalog.close();
     throw err;
   });
-  const events = new EventBus();
+  const events = await EventBus.open(catalog.events).catch(async (err: unknown) => {
+    await blobs.close();
+    await catalog.close();
+    throw err;
+  });
   metrics.follow(events);
   const signer = new Signer(loadSealKey(config.dataDir));
   const tokens = new TokenService({ catalog, clock });
   const artifacts: ArtifactService = new ArtifactService({
     catalog,
     blobs,
-    events,
     clock,
     maxSize: config.maxSize,
     defaultTtlMs: config.defaultTtlMs,
@@ -143,7 +146,6 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
   const retention: RetentionService = new RetentionService({
     catalog,
     artifacts,
-    events,
     clock,
     keepVersions: config.keepVersions,
     batchSize: config.sweepBatch,
@@ -180,7 +182,6 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     imports: new ImportService({
       catalog,
       blobs,
-      events,
       signer,
       clock,
       maxSize: config.maxSize,
@@ -192,6 +193,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     createdAdminToken: null,
     close: once(async () => {
       await sweeper.stop();
+      events.close();
       await coordinator.close();
       await catalog.close();
       await blobs.close();

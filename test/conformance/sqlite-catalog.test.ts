@@ -6,6 +6,8 @@ import { tempDir } from '../helpers/server.js';
 import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
+import { runCatalogEventSuite } from './catalog-events-suite.js';
+import { runCatalogEventConcurrencySuite } from './catalog-events-concurrency-suite.js';
 
 /** The conformance suites against SQLite (and files for the bytes). */
 const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
@@ -14,29 +16,36 @@ describe('SqliteCatalog conformance', () => runCatalogSuite(async () => open(tem
 
 describe('SqliteCatalog lifecycle', () => runCatalogLifecycleSuite(async () => open(tempDir())));
 
-describe('SqliteCatalog, two instances over one file', () =>
-  runCatalogConcurrencySuite(async () => {
-    const dir = tempDir();
-    // Opened as two processes would: two connections, WAL, a busy timeout each.
-    const a = open(dir);
-    const b = open(dir);
-    const files = new FsBlobStore({ root: dir, durable: true });
-    await files.recover();
-    const blobs = (c: SqliteCatalog) =>
-      new TieredBlobStore({
-        small: c.capabilities.inlineBlobs!,
-        large: files,
-        inlineMax: 64 * 1024,
-      });
-    return {
-      a,
-      b,
-      blobsA: blobs(a),
-      blobsB: blobs(b),
-      close: async () => {
-        await a.close();
-        await b.close();
-        await files.close();
-      },
-    };
-  }));
+describe('SqliteCatalog event stream', () => runCatalogEventSuite(async () => open(tempDir())));
+
+/** Two catalogs over one file, as two processes would open it, each with its blobs. */
+async function pair() {
+  const dir = tempDir();
+  // Opened as two processes would: two connections, WAL, a busy timeout each.
+  const a = open(dir);
+  const b = open(dir);
+  const files = new FsBlobStore({ root: dir, durable: true });
+  await files.recover();
+  const blobs = (c: SqliteCatalog) =>
+    new TieredBlobStore({
+      small: c.capabilities.inlineBlobs!,
+      large: files,
+      inlineMax: 64 * 1024,
+    });
+  return {
+    a,
+    b,
+    blobsA: blobs(a),
+    blobsB: blobs(b),
+    close: async () => {
+      await a.close();
+      await b.close();
+      await files.close();
+    },
+  };
+}
+
+describe('SqliteCatalog, two instances over one file', () => runCatalogConcurrencySuite(pair));
+
+describe('SqliteCatalog event stream, two instances over one file', () =>
+  runCatalogEventConcurrencySuite(pair));
