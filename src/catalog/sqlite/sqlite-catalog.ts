@@ -107,7 +107,8 @@ export class SqliteCatalog implements Catalog {
       ? new Checkpointer(db, pin.db, pin.file, { syncPoint: () => this.batch.run(() => undefined) })
       : null;
     this.batch = new WriteBatcher(db, {
-      sync: walSync ? () => walSync.sync() : undefined,
+      // Events become readable once durable (see SqliteEvents).
+      sync: walSync ? () => this.events.durably(() => walSync.sync()) : undefined,
       afterCommit: () => {
         this.checkpointer?.noteCommit();
         this.events.noteCommit();
@@ -122,7 +123,7 @@ export class SqliteCatalog implements Catalog {
     this.stats = new SqliteStats(db);
     this.leases = new SqliteLeases(db, this.batch);
     this.idempotency = new SqliteIdempotency(db, this.batch);
-    this.events = new SqliteEvents(db, this.batch);
+    this.events = new SqliteEvents(db, this.batch, walSync ? () => walSync.sync() : undefined);
     this.capabilities = { inlineBlobs: new SqliteInlineBlobs(db, this.batch) };
   }
 
