@@ -77,7 +77,8 @@ export interface BatchDeps {
  * metadata, size, announced digest, no name twice — before anything is written; then the
  * blobs are leased, their bytes committed and all rows added in one catalog transaction. All entries become visible at once, or none does: a bad entry refuses the
  * whole batch with an error whose message names it, and bytes this batch added that nothing
- * references are removed again. Publishes `artifact.created` per entry, in order.
+ * references are removed again. The catalog appends `artifact.created` per entry, in order,
+ * in the batch's transaction.
  */
 export async function pushBatch(
   d: BatchDeps,

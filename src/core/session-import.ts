@@ -57,8 +57,9 @@ export async function precheckImport(
  * Makes the staged bytes of a fully received and verified export part of the store and inserts
  * the session whole, under the locks of every blob involved (so garbage collection cannot
  * remove bytes between their commit and the catalog rows). On failure, bytes this import added
- * and nothing references are removed again. Publishes `artifact.created` for each artifact and
- * `session.sealed` if the session arrives sealed (waiters wake up). Always discards `staged`.
+ * and nothing references are removed again. The catalog appends `artifact.created` for each
+ * artifact and `session.sealed` if the session arrives sealed (waiters wake up), in the
+ * import's own transaction. Always discards `staged`.
  * `ttlMs` gives the new session a lifetime (none without it).
  */
 export async function commitImport(
