@@ -135,7 +135,11 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     await catalog.close();
     throw err;
   });
-  const events = new EventBus();
+  const events = await EventBus.open(catalog.events).catch(async (err: unknown) => {
+    await blobs.close();
+    await catalog.close();
+    throw err;
+  });
   metrics.follow(events);
   // The first start of this data dir (no seal key mirrored yet) also mirrors the admin token.
   const firstStart = !fs.existsSync(join(config.dataDir, 'seal.key'));
@@ -150,7 +154,6 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
   const artifacts: ArtifactService = new ArtifactService({
     catalog,
     blobs,
-    events,
     clock,
     maxSize: config.maxSize,
     defaultTtlMs: config.defaultTtlMs,
@@ -160,7 +163,6 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
   const retention: RetentionService = new RetentionService({
     catalog,
     artifacts,
-    events,
     clock,
     keepVersions: config.keepVersions,
     batchSize: config.sweepBatch,
@@ -197,7 +199,6 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     imports: new ImportService({
       catalog,
       blobs,
-      events,
       signer,
       clock,
       maxSize: config.maxSize,
@@ -209,6 +210,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     createdAdminToken: null,
     close: once(async () => {
       await sweeper.stop();
+      events.close();
       await coordinator.close();
       await catalog.close();
       await blobs.close();

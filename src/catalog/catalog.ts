@@ -19,6 +19,7 @@ import type { ShareCatalog } from './share-catalog.js';
 import type { LeaseCatalog } from './lease-catalog.js';
 import type { IdempotencyCatalog } from './idempotency-catalog.js';
 import type { SecretCatalog } from './secret-catalog.js';
+import type { EventCatalog } from './event-catalog.js';
 
 export type { IdempotentAnswer } from './idempotency-catalog.js';
 
@@ -43,6 +44,11 @@ export interface NewArtifact {
   sessionExpiresAt: number | null;
   /** The caller's blob lease (see LeaseCatalog), given back in the same transaction. */
   leaseId?: string;
+  /**
+   * Whether the store held the bytes before this push: added to the `artifact.created`
+   * event's data when given (the record returned does not have it).
+   */
+  deduplicated?: boolean;
 }
 
 /** A stored share link (the secret itself is never stored). */
@@ -106,6 +112,11 @@ export interface CatalogCapabilities {
  *   `DELETE … RETURNING`), in every path that removes rows (delete, session delete, sweep,
  *   prune, purge of an expired session), so references always equal the live rows even when
  *   two removals of the same row race. Removing rows never removes bytes.
+ * - Writes that change what clients watch append their events (see EventCatalog) in their own
+ *   transaction: `addArtifact`/`addArtifacts` one `artifact.created` per row (data: the record,
+ *   plus `deduplicated` when given), `deleteArtifact` `artifact.deleted` (the record),
+ *   `sealSession` `session.sealed` (the sealed record; only when it seals now); retention and
+ *   imports say theirs (RetentionCatalog, ImportCatalog). A write that fails appends nothing.
  * - Once a write method resolves, the write is durable to the level the catalog was opened with.
  * - Reads never return artifacts or sessions that expired before `now`.
  * - Lookups of a missing thing return `null`; they do not throw.
@@ -131,6 +142,8 @@ export interface Catalog {
   readonly idempotency: IdempotencyCatalog;
   /** Seal key and bootstrap admin token, claimed once by the first node (see SecretCatalog). */
   readonly secrets: SecretCatalog;
+  /** The event stream, written by the writes below in their own transactions (see EventCatalog). */
+  readonly events: EventCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.

@@ -42,6 +42,8 @@ export interface ImportCatalog {
    * transaction: afterwards either all of it is visible or none of it. Throws
    * ConflictError(`session_exists`) if a live session has the id, ConflictError
    * (`artifact_exists`) if any artifact id is taken. The blobs must already be in the store.
+   * Appends, in the same transaction, `artifact.created` per artifact (sorted by name then
+   * version) and, for a sealed session, `session.sealed` (see EventCatalog).
    */
   importSession(s: ImportedSession): Promise<SessionRecord>;
   /** The foreign key that signed an imported session's seal, or null (this server's own). */

@@ -37,6 +37,11 @@ export interface RemovedRows {
  * rows never removes bytes: a blob whose reference count drops to 0 keeps its row (refs 0)
  * until garbage collection marks it and deletes its bytes (see LeaseCatalog), so a concurrent
  * push of the same bytes can never lose them. Counts returned are of rows really removed.
+ * Each write appends, in its own transaction, an event per thing it removed (see
+ * EventCatalog): `sweepExpired` `session.expired` (`{ id, artifacts }`) per session and
+ * `artifact.deleted` (the record with `reason: 'expired'`) per artifact that expired alone;
+ * `deleteSession` `session.deleted` (`{ id, artifacts }`); `pruneVersions` `artifact.deleted`
+ * (`reason: 'pruned'`) per version removed.
  */
 export interface RetentionCatalog {
   /**

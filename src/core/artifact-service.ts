@@ -6,7 +6,6 @@ import { NotFoundError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
-import type { EventBus } from './events.js';
 import { PendingCleanups } from './pending-cleanups.js';
 import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
@@ -56,7 +55,6 @@ export type PushResult = ArtifactRecord & { deduplicated: boolean };
 export interface ArtifactServiceOptions {
   catalog: Catalog;
   blobs: BlobStore;
-  events: EventBus;
   clock: () => number;
   /** Largest accepted artifact in bytes. */
   maxSize: number;
@@ -181,6 +179,7 @@ export class ArtifactService {
         parentSessions: input.readGlob ?? null,
         sessionExpiresAt: null,
         leaseId,
+        deduplicated: committed !== true,
       });
       rec = { ...added, deduplicated: committed !== true };
     } catch (err) {
@@ -190,7 +189,6 @@ export class ArtifactService {
       throw err;
     }
     void this.cleanups.retry();
-    this.o.events.publish('artifact.created', rec.session, rec);
     await this.o.afterPush?.(rec);
     const glob = input.readGlob;
     if (!rec.deduplicated || glob === undefined) return rec;
@@ -255,7 +253,6 @@ export class ArtifactService {
     await this.get(id);
     const removed = await this.o.catalog.deleteArtifact(id, this.o.clock());
     if (removed.blobUnreferenced) await this.collectBlob(removed.record.sha256);
-    this.o.events.publish('artifact.deleted', removed.record.session, removed.record);
     return removed.record;
   }
 

@@ -7,7 +7,6 @@ import { newId } from '../lib/ids.js';
 import type { PushResult } from './artifact-service.js';
 import { leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { PendingCleanups } from './pending-cleanups.js';
-import type { EventBus } from './events.js';
 import { checkContentType } from './media-type.js';
 import type { ArtifactRecord } from './types.js';
 import {
@@ -62,7 +61,6 @@ interface Staged {
 export interface BatchDeps {
   catalog: Catalog;
   blobs: BlobStore;
-  events: EventBus;
   clock: () => number;
   /** Age after which a collection mark counts as a dead collector's (see blob-leases). */
   markStaleMs?: number;
@@ -79,7 +77,8 @@ export interface BatchDeps {
  * metadata, size, announced digest, no name twice — before anything is written; then the
  * blobs are leased, their bytes committed and all rows added in one catalog transaction. All entries become visible at once, or none does: a bad entry refuses the
  * whole batch with an error whose message names it, and bytes this batch added that nothing
- * references are removed again. Publishes `artifact.created` per entry, in order.
+ * references are removed again. The catalog appends `artifact.created` per entry, in order,
+ * in the batch's transaction.
  */
 export async function pushBatch(
   d: BatchDeps,
@@ -121,7 +120,6 @@ export async function pushBatch(
       throw new InvalidInputError('empty_batch', 'the batch holds no files; add at least one');
     const records = await commit(d, input, staged);
     void d.cleanups.retry();
-    for (const r of records) d.events.publish('artifact.created', r.session, r);
     for (const r of records) await d.afterPush?.(r);
     return records;
   } finally {
@@ -144,7 +142,11 @@ async function commit(d: BatchDeps, input: BatchInput, staged: Staged[]): Promis
   });
   try {
     await Promise.all(commits);
-    const rows = rowsOf(d, input, staged).map((r) => ({ ...r, leaseId }));
+    const rows = rowsOf(d, input, staged).map((r) => ({
+      ...r,
+      leaseId,
+      deduplicated: !created.has(r.sha256),
+    }));
     const recs = await d.catalog.addArtifacts(rows);
     return recs.map((r) => ({ ...r, deduplicated: !created.has(r.sha256) }));
   } catch (err) {

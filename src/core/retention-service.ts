@@ -1,6 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { ArtifactService } from './artifact-service.js';
-import type { EventBus } from './events.js';
 import type { ArtifactRecord } from './types.js';
 import { validateSessionId } from './validate.js';
 
@@ -22,12 +21,15 @@ export interface GcReport {
 export interface RetentionServiceOptions {
   catalog: Catalog;
   artifacts: ArtifactService;
-  events: EventBus;
   clock: () => number;
   /** Server-wide keep-last-N versions per name (a session's own setting wins). */
   keepVersions?: number;
   /** Rows per sweep transaction, so a sweep never holds the writer for long. */
   batchSize: number;
+  /** How long the event stream keeps events for resuming clients (default 24 h)... */
+  eventRetentionMs?: number;
+  /** ...and at most how many of them (default 100,000; see EventCatalog.trim). */
+  eventRetentionCount?: number;
 }
 
 /**
@@ -44,8 +46,9 @@ export class RetentionService {
 
   /**
    * Removes everything expired now, in bounded batches (yielding between them), then the bytes
-   * of every unreferenced blob. Publishes `session.expired` per session removed and
-   * `artifact.deleted` (with `reason: 'expired'`) per artifact that expired on its own.
+   * of every unreferenced blob, then trims the event stream. The catalog appends
+   * `session.expired` per session removed and `artifact.deleted` (with `reason: 'expired'`) per
+   * artifact that expired on its own, each in its batch's transaction.
    */
   sweep(): Promise<GcReport> {
     const next = this.running.then(
@@ -85,18 +88,19 @@ export class RetentionService {
       for (const s of b.sessions) {
         report.sessions_expired++;
         if (report.sessions.length < 1000) report.sessions.push(s.id);
-        this.o.events.publish('session.expired', s.id, { id: s.id, artifacts: s.artifacts });
       }
-      for (const a of b.artifacts) {
-        report.artifacts_expired++;
-        this.o.events.publish('artifact.deleted', a.session, { ...a, reason: 'expired' });
-      }
+      report.artifacts_expired += b.artifacts.length;
       if (b.rows < this.o.batchSize) break;
       await pauseAfter(started);
     }
     const freed = await this.collectUnreferenced();
     report.blobs_freed = freed.blobs;
     report.bytes_freed = freed.bytes;
+    // Wall-clock time, as events are stamped with it (not the app's clock).
+    await this.o.catalog.events.trim({
+      before: Date.now() - (this.o.eventRetentionMs ?? 24 * 3600_000),
+      keep: this.o.eventRetentionCount ?? 100_000,
+    });
     return report;
   }
 
@@ -126,14 +130,13 @@ export class RetentionService {
   }
 
   /**
-   * Deletes an open session with all its artifacts and their unreferenced bytes, and publishes
-   * `session.deleted` (as an expiry publishes `session.expired`). Throws NotFoundError,
+   * Deletes an open session with all its artifacts and their unreferenced bytes; the catalog
+   * appends `session.deleted` (as an expiry appends `session.expired`). Throws NotFoundError,
    * SessionSealedError (409).
    */
   async deleteSession(id: string): Promise<{ id: string; artifacts_deleted: number }> {
     validateSessionId(id);
     const r = await this.o.catalog.retention.deleteSession(id, this.o.clock());
-    this.o.events.publish('session.deleted', id, { id, artifacts: r.artifacts });
     for (const sha of new Set(r.unreferenced)) await this.o.artifacts.collectBlob(sha);
     return { id, artifacts_deleted: r.artifacts };
   }
@@ -162,8 +165,6 @@ export class RetentionService {
       this.o.keepVersions,
       this.o.clock(),
     );
-    for (const a of r.removed)
-      this.o.events.publish('artifact.deleted', a.session, { ...a, reason: 'pruned' });
     for (const sha of new Set(r.unreferenced)) await this.o.artifacts.collectBlob(sha);
     return r.removed.length;
   }

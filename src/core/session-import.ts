@@ -2,7 +2,6 @@ import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ConflictError, InvalidInputError } from '../lib/errors.js';
 import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
-import type { EventBus } from './events.js';
 import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
 import type { Signer } from './signer.js';
 import type { SessionRecord } from './types.js';
@@ -11,7 +10,6 @@ import type { SessionRecord } from './types.js';
 export interface ImportDeps {
   catalog: Catalog;
   blobs: BlobStore;
-  events: EventBus;
   signer: Signer;
   clock: () => number;
 }
@@ -59,8 +57,9 @@ export async function precheckImport(
  * Makes the staged bytes of a fully received and verified export part of the store and inserts
  * the session whole, under the locks of every blob involved (so garbage collection cannot
  * remove bytes between their commit and the catalog rows). On failure, bytes this import added
- * and nothing references are removed again. Publishes `artifact.created` for each artifact and
- * `session.sealed` if the session arrives sealed (waiters wake up). Always discards `staged`.
+ * and nothing references are removed again. The catalog appends `artifact.created` for each
+ * artifact and `session.sealed` if the session arrives sealed (waiters wake up), in the
+ * import's own transaction. Always discards `staged`.
  * `ttlMs` gives the new session a lifetime (none without it).
  */
 export async function commitImport(
@@ -108,10 +107,6 @@ export async function commitImport(
       throw err;
     }
     await d.catalog.leases.releaseLease(leaseId);
-    const now = d.clock();
-    for (const a of await d.catalog.sessionArtifacts(session.id, now))
-      d.events.publish('artifact.created', session.id, a);
-    if (session.sealed) d.events.publish('session.sealed', session.id, session);
     return {
       created: true,
       session,

@@ -99,14 +99,10 @@ export class SessionService {
    */
   async seal(id: string): Promise<SessionRecord> {
     validateSessionId(id);
-    let sealedNow = false;
-    const rec = await this.o.catalog.sealSession(id, this.o.clock(), (artifacts) => {
-      sealedNow = true;
+    return this.o.catalog.sealSession(id, this.o.clock(), (artifacts) => {
       const digest = manifestDigest(buildManifest(id, artifacts));
       return { digest, signature: this.o.signer.sign(digest) };
     });
-    if (sealedNow) this.o.events.publish('session.sealed', id, rec);
-    return rec;
   }
 
   /**

@@ -6,7 +6,6 @@ import { expect, it } from 'vitest';
 import type { BlobStore } from '../../src/blobs/blob-store.js';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import { ArtifactService } from '../../src/core/artifact-service.js';
-import { EventBus } from '../../src/core/events.js';
 import { Idempotency } from '../../src/core/idempotency.js';
 import type { ArtifactRecord } from '../../src/core/types.js';
 import type { CairnError } from '../../src/lib/errors.js';
@@ -109,7 +108,6 @@ export function runCatalogConcurrencySuite(makePair: () => Promise<CatalogPair>)
       new ArtifactService({
         catalog,
         blobs,
-        events: new EventBus(),
         clock: () => T0,
         maxSize: 1 << 30,
       });

@@ -7,6 +7,8 @@ import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
 import { runCatalogNodesSuite } from './catalog-nodes-suite.js';
+import { runCatalogEventSuite } from './catalog-events-suite.js';
+import { runCatalogEventConcurrencySuite } from './catalog-events-concurrency-suite.js';
 
 /** The conformance suites against SQLite (and files for the bytes). */
 const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
@@ -14,6 +16,8 @@ const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
 describe('SqliteCatalog conformance', () => runCatalogSuite(async () => open(tempDir())));
 
 describe('SqliteCatalog lifecycle', () => runCatalogLifecycleSuite(async () => open(tempDir())));
+
+describe('SqliteCatalog event stream', () => runCatalogEventSuite(async () => open(tempDir())));
 
 /** Two instances over one file, opened as two processes would (each with its own blobs tier). */
 async function openPair() {
@@ -45,3 +49,6 @@ async function openPair() {
 describe('SqliteCatalog, two instances over one file', () => runCatalogConcurrencySuite(openPair));
 
 describe('SqliteCatalog, two nodes over one file', () => runCatalogNodesSuite(openPair));
+
+describe('SqliteCatalog event stream, two instances over one file', () =>
+  runCatalogEventConcurrencySuite(openPair));

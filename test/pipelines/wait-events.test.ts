@@ -173,9 +173,10 @@ describe('GET /v1/events (Server-Sent Events)', () => {
     await until(() => gauge('cairn_open_event_streams') === 0);
   });
 
-  it('says so when a resume id is older than the replay window', async () => {
-    const got = await take(streamEvents(client, { session: 'sse', lastEventId: '1' }), 1);
-    expect(got[0]).toEqual({ kind: 'gap', after: 1 });
+  it('says so when a resume id is newer than any this store gave (another store)', async () => {
+    const future = String((await s.app.catalog.events.tail()) + 1000);
+    const got = await take(streamEvents(client, { session: 'sse', lastEventId: future }), 1);
+    expect(got[0]).toEqual({ kind: 'gap', after: Number(future) });
   });
 
   it('answers HEAD /v1/events with the stream headers at once', async () => {

@@ -228,6 +228,24 @@ export const MIGRATIONS: string[] = [
   INSERT OR IGNORE INTO secrets (name, value)
     SELECT 'admin_token', '' WHERE EXISTS (SELECT 1 FROM tokens WHERE scope = 'admin');
   `,
+  // 12: the event stream (issue 20), one row per change written in the change's own
+  // transaction, so every process sharing the file reads the same events (see EventCatalog).
+  // AUTOINCREMENT: an id is never given twice, even once the rows before it were trimmed.
+  // `events_trimmed` holds the newest id trimmed, so a reader behind it is told of the gap.
+  `
+  CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    session TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS events_trimmed (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    through INTEGER NOT NULL
+  );
+  INSERT OR IGNORE INTO events_trimmed (one, through) VALUES (1, 0);
+  `,
 ];
 
 /**

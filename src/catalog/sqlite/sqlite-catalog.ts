@@ -21,6 +21,7 @@ import { ArtifactWrites } from './artifact-writes.js';
 import { SessionWrites, type NewSession, type SessionPatch } from './session-writes.js';
 import { migrate } from './migrations.js';
 import { toArtifact } from './rows.js';
+import { appendEvent } from './event-rows.js';
 import { SqliteReads } from './sqlite-reads.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { Checkpointer } from './checkpointer.js';
@@ -36,6 +37,7 @@ import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { SqliteLeases } from './sqlite-leases.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { SqliteSecrets } from './sqlite-secrets.js';
+import { SqliteEvents } from './sqlite-events.js';
 import { cacheStatements } from './statement-cache.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
 import { catalogReads } from './catalog-reads.js';
@@ -85,6 +87,7 @@ export class SqliteCatalog implements Catalog {
   readonly leases: SqliteLeases;
   readonly idempotency: SqliteIdempotency;
   readonly secrets: SqliteSecrets;
+  readonly events: SqliteEvents;
   /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
   readonly capabilities: CatalogCapabilities;
 
@@ -106,8 +109,12 @@ export class SqliteCatalog implements Catalog {
       ? new Checkpointer(db, pin.db, pin.file, { syncPoint: () => this.batch.run(() => undefined) })
       : null;
     this.batch = new WriteBatcher(db, {
-      sync: walSync ? () => walSync.sync() : undefined,
-      afterCommit: this.checkpointer ? () => this.checkpointer?.noteCommit() : undefined,
+      // Events become readable once durable (see SqliteEvents).
+      sync: walSync ? () => this.events.durably(() => walSync.sync()) : undefined,
+      afterCommit: () => {
+        this.checkpointer?.noteCommit();
+        this.events.noteCommit();
+      },
     });
     this.tokenRows = new SqliteTokenRows(db, this.batch);
     this.retention = new SqliteRetention(db, this.batch);
@@ -119,6 +126,7 @@ export class SqliteCatalog implements Catalog {
     this.leases = new SqliteLeases(db, this.batch);
     this.idempotency = new SqliteIdempotency(db, this.batch);
     this.secrets = new SqliteSecrets(db, this.batch);
+    this.events = new SqliteEvents(db, this.batch, walSync ? () => walSync.sync() : undefined);
     this.capabilities = { inlineBlobs: new SqliteInlineBlobs(db, this.batch) };
   }
 
@@ -173,11 +181,15 @@ export class SqliteCatalog implements Catalog {
     now: number,
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
-    return this.batch.run(() =>
-      this.sessionWrites.seal(id, now, () =>
-        computeSeal(catalogReads.sessionArtifacts(this.db, id, now)),
-      ),
-    );
+    return this.batch.run(() => {
+      let sealing = false;
+      const rec = this.sessionWrites.seal(id, now, () => {
+        sealing = true;
+        return computeSeal(catalogReads.sessionArtifacts(this.db, id, now));
+      });
+      if (sealing) appendEvent(this.db, 'session.sealed', id, rec);
+      return rec;
+    });
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
@@ -187,11 +199,19 @@ export class SqliteCatalog implements Catalog {
   }
 
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
-    return this.batch.run(() => toArtifact(this.writes.add(a)));
+    return this.batch.run(() => this.add(a));
   }
 
   async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
-    return this.batch.run(() => list.map((a) => toArtifact(this.writes.add(a))));
+    return this.batch.run(() => list.map((a) => this.add(a)));
+  }
+
+  /** One push with its `artifact.created` event, inside the caller's transaction. */
+  private add(a: NewArtifact): ArtifactRecord {
+    const rec = toArtifact(this.writes.add(a));
+    const data = a.deduplicated === undefined ? rec : { ...rec, deduplicated: a.deduplicated };
+    appendEvent(this.db, 'artifact.created', rec.session, data);
+    return rec;
   }
 
   async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
@@ -214,7 +234,9 @@ export class SqliteCatalog implements Catalog {
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
     return this.batch.run(() => {
       const { row, unreferenced } = this.writes.remove(id, now);
-      return { record: toArtifact(row), blobUnreferenced: unreferenced };
+      const record = toArtifact(row);
+      appendEvent(this.db, 'artifact.deleted', record.session, record);
+      return { record, blobUnreferenced: unreferenced };
     });
   }
 
@@ -256,6 +278,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    this.events.close();
     await this.reads.close();
     await this.batch.drain();
     await this.checkpointer?.close();

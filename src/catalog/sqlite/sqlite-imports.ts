@@ -7,6 +7,8 @@ import { sessionAt } from './rows.js';
 import { purgeIfExpired } from './row-drops.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
 import type { WriteBatcher } from './write-batcher.js';
+import { appendEvent } from './event-rows.js';
+import { catalogReads } from './catalog-reads.js';
 
 /** {@link ImportCatalog} over the SQLite catalog's connection and write batcher. */
 export class SqliteImports implements ImportCatalog {
@@ -61,7 +63,11 @@ export class SqliteImports implements ImportCatalog {
           'INSERT INTO session_seal_keys (session_seq, key_id, public_key_pem) VALUES (?, ?, ?)',
         ).run(seq, s.sealKey.id, s.sealKey.public_key_pem);
       this.insertArtifacts(seq, s);
-      return sessionAt(db, seq);
+      const session = sessionAt(db, seq);
+      for (const a of catalogReads.sessionArtifacts(db, s.id, s.now))
+        appendEvent(db, 'artifact.created', s.id, a);
+      if (session.sealed) appendEvent(db, 'session.sealed', s.id, session);
+      return session;
     });
   }
 

@@ -17,6 +17,7 @@ import {
   sessionLife,
 } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
+import { appendEvent } from './event-rows.js';
 
 /**
  * Artifacts that go with the sessions that expired at @now (never pinned ones). With
@@ -90,7 +91,7 @@ export class SqliteRetention implements RetentionCatalog {
           }
         }
       }
-      if (out.rows >= limit) return out;
+      if (out.rows >= limit) return this.expired(out);
       const alone = this.db
         .prepare<{ now: number; limit: number }, ArtifactRow & { session_seq: number }>(
           `SELECT ${ARTIFACT_COLUMNS}, a.session_seq ${EXPIRED_ALONE} LIMIT @limit`,
@@ -99,8 +100,16 @@ export class SqliteRetention implements RetentionCatalog {
       const { removed } = dropSomeRows(this.db, alone);
       out.artifacts = removed.map(toArtifact);
       out.rows += removed.length;
-      return out;
+      return this.expired(out);
     });
+  }
+
+  /** Appends the events of a sweep batch, inside its transaction. */
+  private expired(out: SweepBatch): SweepBatch {
+    for (const s of out.sessions) appendEvent(this.db, 'session.expired', s.id, s);
+    for (const a of out.artifacts)
+      appendEvent(this.db, 'artifact.deleted', a.session, { ...a, reason: 'expired' });
+    return out;
   }
 
   /** Cheap indexed check, outside any transaction, so an idle sweep costs no commit. */
@@ -173,6 +182,7 @@ export class SqliteRetention implements RetentionCatalog {
         .all(s.seq);
       const { removed, unreferenced } = dropRows(this.db, rows);
       this.db.prepare('DELETE FROM sessions WHERE seq = ?').run(s.seq);
+      appendEvent(this.db, 'session.deleted', id, { id, artifacts: removed.length });
       return { artifacts: removed.length, unreferenced };
     });
   }
@@ -221,7 +231,10 @@ export class SqliteRetention implements RetentionCatalog {
         .get(rows[0].session_seq);
       if (!s || s.sealed_at !== null) return none;
       const { removed, unreferenced } = dropSomeRows(this.db, rows);
-      return { removed: removed.map(toArtifact), unreferenced };
+      const records = removed.map(toArtifact);
+      for (const a of records)
+        appendEvent(this.db, 'artifact.deleted', a.session, { ...a, reason: 'pruned' });
+      return { removed: records, unreferenced };
     });
   }
 }

@@ -19,7 +19,7 @@ const EVENT_TYPES: EventType[] = [
   'session.deleted',
 ];
 
-/** Long-poll for a seal and the Server-Sent Events stream. Both wait on the event bus. */
+/** Long-poll for a seal and the Server-Sent Events stream. Both follow the event stream. */
 export function bindEventRoutes(): Route[] {
   return [
     {
@@ -87,16 +87,19 @@ async function waitSealed(c: Ctx): Promise<void> {
 }
 
 /**
- * `text/event-stream` of bus events, optionally of one session and some types, and only of
- * sessions the token reads (`?session=` naming another is a 404). Each event has
- * `id:` and `event:` lines and its JSON as `data:`. A client resuming with `Last-Event-ID`
- * (header, or `last_event_id` for clients that cannot set headers) first gets every event it
- * missed that is still in the bus's window (0: the whole window); if some already left it, an
- * `event: gap` comes first. A comment line is sent every `heartbeat` (default 15s) so proxies
- * keep the stream open. The stream is a cursor over the window, written a page at a time and
- * only as fast as the client reads: a client that falls so far behind that the window moves
- * past it gets an `event: gap` and continues from the oldest event still held. Ends, releasing
- * its subscription, when the client goes away or the server shuts down.
+ * `text/event-stream` of the catalog's event stream, optionally of one session and some
+ * types, and only of sessions the token reads (`?session=` naming another is a 404). Each
+ * event has `id:` and `event:` lines and its JSON as `data:`. Ids are durable positions in
+ * the stream (see EventCatalog): a client resuming with `Last-Event-ID` (header, or
+ * `last_event_id` for clients that cannot set headers), after a reconnect or a server
+ * restart, first gets every event it missed that the stream still holds (0: all it holds);
+ * if some were already trimmed (older than a day, or past the newest 100,000), or the id is
+ * newer than any this store gave, an `event: gap` comes first. A comment line is sent every
+ * `heartbeat` (default 15s) so proxies keep the stream open. The stream is a cursor, written
+ * a page at a time and only as fast as the client reads: a client far behind reads the
+ * catalog instead of the in-memory window, and gets `event: gap` only if what it has not
+ * read yet was trimmed meanwhile. Ends, releasing its subscription, when the client goes away
+ * or the server shuts down.
  */
 async function streamEvents(c: Ctx): Promise<void> {
   const q = c.query;
@@ -130,14 +133,25 @@ async function streamEvents(c: Ctx): Promise<void> {
   let cursor: number;
   if (lastRaw === undefined) {
     // Tell a new client where "now" is, so it can resume from here even if nothing happens.
-    cursor = app.events.lastId;
+    cursor = await app.events.tail();
     res.write(`id: ${cursor}\n\n`);
+  } else if (Number(lastRaw) === 0) {
+    // 0 asks for every event still held: nothing to warn about.
+    cursor = await app.events.oldest();
   } else {
-    // 0 asks for the whole window: nothing to warn about.
-    cursor = Number(lastRaw) === 0 ? app.events.firstId - 1 : Number(lastRaw);
+    cursor = Number(lastRaw);
+    const tail = await app.events.tail();
+    if (cursor > tail) {
+      // From the future (another store, a restored backup): say so and go on from now.
+      res.write(`event: gap\ndata: ${JSON.stringify({ after: cursor })}\n\n`);
+      cursor = tail;
+    }
   }
+  // Set by every event delivered: one that comes while a page is being read is not missed.
+  let pending = false;
   let wake: (() => void) | null = null;
   const signal = () => {
+    pending = true;
     const w = wake;
     wake = null;
     w?.();
@@ -152,20 +166,20 @@ async function streamEvents(c: Ctx): Promise<void> {
   app.metrics.add('cairn_open_event_streams', 'Open Server-Sent Events streams', 1);
   try {
     while (!res.writableEnded && !res.destroyed) {
-      const bus = app.events;
-      if (bus.missedSince(cursor)) {
+      pending = false;
+      const page = await app.events.since(cursor, REPLAY_PAGE);
+      if (res.writableEnded || res.destroyed) break;
+      if (page.gap) {
         res.write(`event: gap\ndata: ${JSON.stringify({ after: cursor })}\n\n`);
-        // From the future (another server, a clock gone back): from now; else the oldest held.
-        cursor = cursor > bus.lastId ? bus.lastId : bus.firstId - 1;
+        // Nothing held after it: go on from where the trimmed events ended.
+        if (page.events.length === 0) cursor = await app.events.oldest();
       }
-      const page = bus.since(cursor, REPLAY_PAGE);
-      if (page.length === 0) {
-        // No await between the check above and here: an event published now wakes this.
-        await new Promise<void>((resolve) => (wake = resolve));
+      if (page.events.length === 0) {
+        if (!pending) await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
       let text = '';
-      for (const ev of page) {
+      for (const ev of page.events) {
         cursor = ev.id;
         if (wanted(ev))
           text += `id: ${ev.id}\nevent: ${ev.type}\ndata: ${JSON.stringify(shown(ev))}\n\n`;
