@@ -51,7 +51,11 @@ export class PgCoordinator implements Coordinator {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000 });
+    const client = new pg.Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: 5000,
+      application_name: 'cairn-coordinator',
+    });
     // A lost connection: forget it; the next isLeader() opens a fresh one.
     client.on('error', () => {
       if (this.client === client) {
