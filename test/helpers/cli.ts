@@ -20,7 +20,7 @@ export async function runCli(
 ): Promise<CliResult> {
   const data = args.indexOf('--data');
   const catalog =
-    args[0] === 'serve' && data > 0 && !args.includes('--catalog')
+    args[0] === 'serve' && data > 0 && !args.includes('--catalog') && !opts.env?.CAIRN_CATALOG
       ? await testCatalogUrl(args[data + 1])
       : undefined;
   const argv = catalog ? [args[0], '--catalog', catalog, ...args.slice(1)] : args;

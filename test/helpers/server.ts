@@ -95,7 +95,8 @@ export async function spawnServer(
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<ServerProcess> {
-  const catalog = extraArgs.includes('--catalog') ? undefined : await testCatalogUrl(dataDir);
+  const own = extraArgs.includes('--catalog') || env.CAIRN_CATALOG !== undefined;
+  const catalog = own ? undefined : await testCatalogUrl(dataDir);
   const child = spawn(
     process.execPath,
     [

@@ -14,6 +14,7 @@ import type {
   RemovedArtifact,
   TokenRow,
 } from '../catalog.js';
+import { CairnError } from '../../lib/errors.js';
 import { encodeCursor } from '../sqlite/query-sql.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
@@ -92,7 +93,7 @@ export class PgCatalog implements Catalog {
       await migratePg(db.pool);
     } catch (err) {
       await db.close();
-      throw err;
+      throw openError(err, opts.url);
     }
     return new PgCatalog(db, opts.queryTimeoutMs ?? 2000, opts.url);
   }
@@ -230,6 +231,29 @@ export class PgCatalog implements Catalog {
     await this.capabilities.coordinator?.close();
     await this.db.close();
   }
+}
+
+/**
+ * Why the catalog could not be opened, as one line naming the server and database (never the
+ * password) and what to check; a schema refusal passes through as it is.
+ */
+function openError(err: unknown, url: string): unknown {
+  if (!(err as { code?: unknown })?.code) return err;
+  let at = 'the --catalog URL';
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    at = `${host}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    // keep the generic name
+  }
+  return new CairnError(
+    'catalog_unavailable',
+    503,
+    `cannot open the PostgreSQL catalog at ${at}: ${(err as Error).message}; check --catalog ` +
+      '(host, port, database, user, password) and that PostgreSQL is running',
+    { cause: err },
+  );
 }
 
 function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
