@@ -7,7 +7,7 @@ import {
 import type { NewArtifact } from '../catalog.js';
 import { effectiveExpiry, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { Queryable } from './pg-db.js';
-import { globToRegex } from './pg-glob.js';
+import { globToRegex, pgText } from './pg-glob.js';
 import { isSessionExpired, promoteLatest, purgeIfExpired } from './pg-row-drops.js';
 import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, BLOB_REF, NEXT_VERSION } from './pg-sql.js';
 
@@ -82,7 +82,7 @@ export async function addArtifactRow(t: Queryable, a: NewArtifact): Promise<Arti
   if (entries.length > 0)
     await t.run(
       'INSERT INTO artifact_meta (key, value, artifact_seq) SELECT k, v, $3 FROM unnest($1::text[], $2::text[]) AS m(k, v)',
-      [entries.map((e) => e[0]), entries.map((e) => e[1]), seq],
+      [entries.map((e) => e[0]), entries.map((e) => pgText(e[1])), seq],
     );
   const parents = [...new Set(a.derivedFrom)];
   if (parents.length > 0)

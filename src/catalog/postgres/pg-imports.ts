@@ -3,6 +3,7 @@ import type { SessionRecord } from '../../core/types.js';
 import { BlobCollectedError, ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import type { PgDb, Queryable } from './pg-db.js';
+import { pgText } from './pg-glob.js';
 import { purgeIfExpired } from './pg-row-drops.js';
 import { sessionAt } from './pg-session-writes.js';
 import { BLOB_REF } from './pg-sql.js';
@@ -45,7 +46,7 @@ export class PgImports implements ImportCatalog {
       for (const [k, v] of Object.entries(s.meta))
         await t.run('INSERT INTO session_meta (key, value, session_seq) VALUES ($1, $2, $3)', [
           k,
-          v,
+          pgText(v),
           seq,
         ]);
       if (s.sealKey)
@@ -105,7 +106,7 @@ async function insertArtifacts(
     if (entries.length > 0)
       await t.run(
         'INSERT INTO artifact_meta (key, value, artifact_seq) SELECT k, v, $3 FROM unnest($1::text[], $2::text[]) AS m(k, v)',
-        [entries.map((e) => e[0]), entries.map((e) => e[1]), seq],
+        [entries.map((e) => e[0]), entries.map((e) => pgText(e[1])), seq],
       );
     if (a.derivedFrom.length > 0)
       await t.run(

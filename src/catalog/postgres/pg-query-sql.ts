@@ -1,6 +1,6 @@
 import type { ArtifactQuery, MetaFilter, SessionQuery } from '../../core/types.js';
 import { decodeCursor, type Sql } from '../sqlite/query-sql.js';
-import { globCondition } from './pg-glob.js';
+import { globCondition, pgText } from './pg-glob.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
@@ -25,12 +25,12 @@ function metaCondition(
   const parts = filters.map((f, i) => {
     params[`mk${i}`] = f.key;
     if (f.op === 'eq') {
-      params[`mv${i}`] = f.value;
+      params[`mv${i}`] = pgText(f.value);
       return `SELECT ${col} FROM ${table} WHERE key = @mk${i}::text AND value = @mv${i}::text`;
     }
     if (f.op === 'prefix') {
-      params[`mv${i}`] = f.value;
-      params[`mu${i}`] = `${f.value}\u{10FFFF}`;
+      params[`mv${i}`] = pgText(f.value);
+      params[`mu${i}`] = `${pgText(f.value)}\u{10FFFF}`;
       return `SELECT ${col} FROM ${table} WHERE key = @mk${i}::text AND value >= @mv${i}::text AND value < @mu${i}::text`;
     }
     return `SELECT ${col} FROM ${table} WHERE key = @mk${i}::text`;

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/erro
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
 import type { Queryable } from './pg-db.js';
+import { pgText } from './pg-glob.js';
 import { purgeIfExpired } from './pg-row-drops.js';
 import {
   ARTIFACT_COLUMNS,
@@ -72,7 +73,7 @@ async function replaceMeta(t: Queryable, seq: number, meta: Meta): Promise<void>
   if (entries.length > 0)
     await t.run(
       'INSERT INTO session_meta (key, value, session_seq) SELECT k, v, $3 FROM unnest($1::text[], $2::text[]) AS m(k, v)',
-      [entries.map((e) => e[0]), entries.map((e) => e[1]), seq],
+      [entries.map((e) => e[0]), entries.map((e) => pgText(e[1])), seq],
     );
 }
 

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../../lib/errors.js';
 import { NUMBER_RE } from '../../lib/number-text.js';
 import type { WhereExpr, WhereField } from '../../core/where.js';
 import { numText, type WhereTarget } from '../sqlite/where-sql.js';
-import { globCondition } from './pg-glob.js';
+import { globCondition, pgText } from './pg-glob.js';
 import { MEDIA_TYPE } from './pg-sql.js';
 
 /** Epoch ms as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes it (exact integer arithmetic). */
@@ -61,9 +61,9 @@ export function compileWherePg(
         if (typeof e.value === 'number') {
           return `(CASE WHEN ${x} ~ ${param(NUMBER_PG)} THEN cairn_num(${x}) ${e.op} ${param(e.value)}::float8 ELSE ${x} ${e.op} ${param(numText(e.value))}::text END)`;
         }
-        return `${x} ${e.op} ${param(e.value)}::text`;
+        return `${x} ${e.op} ${param(pgText(e.value))}::text`;
       case 'glob':
-        return globCondition(x, e.pattern, (re) => `${param(re)}::text`);
+        return globCondition(x, e.pattern, (re) => `${param(re)}::text`, true);
       case 'in':
         return balanced(
           e.values.map((v) => predicate(x, { kind: 'cmp', field: e.field, op: '=', value: v })),
