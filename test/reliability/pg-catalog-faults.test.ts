@@ -1,6 +1,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogRegistry } from '../../src/catalog/catalog-registry.js';
 import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
 import { freshPgDatabase } from '../helpers/engines/pg.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -127,6 +128,27 @@ describe('a PostgreSQL query past its budget', () => {
 });
 
 describe('opening a PostgreSQL catalog', () => {
+  it('over a Unix socket, libpq style (postgresql:///DB?host=/socket/dir)', async () => {
+    const db = new URL(await freshPgDatabase()).pathname.slice(1);
+    const sock = process.env.CAIRN_TEST_PG_SOCKET as string;
+    const port = process.env.CAIRN_TEST_PG_PORT as string;
+    const url = `postgresql:///${db}?host=${encodeURIComponent(sock)}&port=${port}&user=postgres`;
+    catalogRegistry.check(url);
+    const c = await catalogRegistry.open(url, { durability: 'process' });
+    try {
+      expect(c).toBeInstanceOf(PgCatalog);
+      // No client address: the connection is over the socket, not TCP.
+      const peer = await (c as PgCatalog).db.get<{ a: string | null }>(
+        'SELECT inet_client_addr() AS a',
+      );
+      expect(peer).toEqual({ a: null });
+      await c.createSession({ id: 'over-socket', meta: {}, expiresAt: null, now: 1 });
+      expect((await c.getSession('over-socket', 2))?.id).toBe('over-socket');
+    } finally {
+      await c.close();
+    }
+  });
+
   it('migrates once when nodes start at once, and refuses a schema newer than it knows', async () => {
     const url = await freshPgDatabase();
     const nodes = await Promise.all(Array.from({ length: 4 }, () => PgCatalog.open({ url })));
