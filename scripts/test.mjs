@@ -63,13 +63,19 @@ function vitest(name, args, out, env = {}) {
 
 const only = process.argv.slice(2);
 vitest('vitest', only, '.test-results.json');
-// The HTTP suite once more with every server's catalog in PostgreSQL (a database each on the
-// run's throwaway cluster, see test/helpers/engines/pg-global.ts). backup-abort is left out:
-// `cairn backup` copies a SQLite file and is refused for a PostgreSQL catalog.
+// The server-level suites once more with every server's catalog in PostgreSQL (a database each
+// on the run's throwaway cluster, see test/helpers/engines/pg-global.ts); test/cli too with
+// `npm run test:pg`. Left out: backup-abort (`cairn backup` copies a SQLite file: not for a
+// PostgreSQL catalog yet) and mcp-data-dir (it reads the data dir's catalog.db, which a
+// PostgreSQL catalog does not have).
 if (only.length === 0)
   vitest(
     'vitest (catalog: postgres)',
-    ['test/http', '--exclude', 'test/http/backup-abort.test.ts'],
+    [
+      ...['test/http', 'test/mcp', 'test/retention', 'test/sharing', 'test/artifacta'],
+      ...['--exclude', 'test/http/backup-abort.test.ts'],
+      ...['--exclude', 'test/mcp/mcp-data-dir.test.ts'],
+    ],
     '.test-results-pg.json',
     { CAIRN_TEST_CATALOG: 'postgres' },
   );
