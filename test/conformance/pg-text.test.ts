@@ -108,4 +108,19 @@ describe('where= over metadata holding U+0000 and U+0001, on PostgreSQL', () => 
       expect(page.items.map((a) => a.id)).toEqual([recs[i].id]);
     }
   });
+
+  it('keeps a token name holding U+0000 and U+0001 exactly', async () => {
+    const name = 'ci\u0000bot\u0001';
+    await c.addToken({
+      id: 'tok_nul',
+      name,
+      hash: 'f'.repeat(64),
+      scope: 'read',
+      sessions: null,
+      created_at: new Date(NOW).toISOString(),
+      last_used_at: null,
+    });
+    expect((await c.listTokens()).find((t) => t.id === 'tok_nul')?.name).toBe(name);
+    expect((await c.findToken('f'.repeat(64), NOW))?.name).toBe(name);
+  });
 });

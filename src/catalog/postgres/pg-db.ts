@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CatalogUnavailableError, ConflictError } from '../../lib/errors.js';
+import { CatalogUnavailableError, ConflictError, InvalidInputError } from '../../lib/errors.js';
 import { QueryTooExpensiveError } from '../sqlite/read-pool.js';
 
 /** Named parameters (`@name` in the SQL text) or positional ones (`$1`). */
@@ -80,6 +80,12 @@ export function mapPgError(err: unknown, budgetMs?: number): unknown {
   const code = (err as { code?: string } | undefined)?.code;
   if (code === '57014' && budgetMs !== undefined) return new QueryTooExpensiveError(budgetMs);
   if (isConnectionLoss(err)) return new CatalogUnavailableError(err);
+  // Text PostgreSQL cannot store (U+0000 where no escape applies): the request's fault.
+  if (code === '22021' || code === '22P05')
+    return new InvalidInputError(
+      'invalid_text',
+      'a value holds a character the catalog cannot store (U+0000); remove it and retry',
+    );
   if (code === '23505')
     return new ConflictError('conflict', 'a concurrent write took the same id; retry the request');
   return err;

@@ -21,6 +21,13 @@ export function pgText(s: string): string {
     : s;
 }
 
+/** The text {@link pgText} was given. */
+export function fromPgText(s: string): string {
+  return s.includes('\u0001')
+    ? s.replace(/\u0001([\u0001\u0002])/g, (_, c: string) => (c === '\u0001' ? '\u0000' : '\u0001'))
+    : s;
+}
+
 /** One original character of {@link pgText}'s output, as a regex. */
 const ANY = '(?:\\u0001.|[^\\u0001])';
 

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../lib/errors.js';
 import type { TokenRow } from '../catalog.js';
 import { iso } from '../sqlite/rows.js';
 import type { PgDb } from './pg-db.js';
+import { fromPgText, pgText } from './pg-glob.js';
 
 interface TokenDbRow {
   id: string;
@@ -17,7 +18,8 @@ interface TokenDbRow {
 function toToken(r: TokenDbRow): TokenRecord {
   return {
     id: r.id,
-    name: r.name,
+    // A name may hold U+0000 (SQLite stores it): escaped here as metadata values are.
+    name: fromPgText(r.name),
     scope: r.scope,
     sessions: r.sessions,
     created_at: iso(r.created_at),
@@ -32,7 +34,7 @@ export class PgTokenRows {
   async add(t: TokenRow): Promise<void> {
     await this.db.run(
       'INSERT INTO tokens (id, name, hash, scope, sessions, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)',
-      [t.id, t.name, t.hash, t.scope, t.sessions, Date.parse(t.created_at)],
+      [t.id, pgText(t.name), t.hash, t.scope, t.sessions, Date.parse(t.created_at)],
     );
   }
 
