@@ -1,4 +1,5 @@
 import { BackendRegistry, localPathOf } from '../lib/backend-registry.js';
+import { InvalidInputError } from '../lib/errors.js';
 import type { Catalog } from './catalog.js';
 
 /** What every catalog factory is given besides its URL. */
@@ -17,8 +18,10 @@ export interface CatalogOpenOptions {
  * - `sqlite:PATH` — one SQLite file (created, with its directory, if missing): `sqlite:/abs/x.db`,
  *   `sqlite:///abs/x.db`, or `sqlite:relative/x.db`. The default is `sqlite:<data>/catalog.db`.
  *
- * A backend added later (`postgres:`) registers here; factories are imported lazily so a backend
- * nobody uses costs nothing at start.
+ * - `postgres://user:pass@host:port/db` (or `postgresql://`) — a PostgreSQL database shared by
+ *   any number of nodes; libpq URL forms (`?host=/socket/dir`, `sslmode=…`) as pg parses them.
+ *
+ * Factories are imported lazily so a backend nobody uses costs nothing at start.
  */
 export const catalogRegistry = new BackendRegistry<Catalog, CatalogOpenOptions>(
   'catalog',
@@ -38,3 +41,23 @@ catalogRegistry.register(
   },
   (url) => void localPathOf(url, '--catalog'),
 );
+
+for (const scheme of ['postgres:', 'postgresql:'])
+  catalogRegistry.register(
+    scheme,
+    async (url, opts) => {
+      const { PgCatalog } = await import('./postgres/pg-catalog.js');
+      return PgCatalog.open({ url, queryTimeoutMs: opts.queryTimeoutMs });
+    },
+    (url) => {
+      try {
+        // The form only; pg reads the URL itself when it connects.
+        new URL(url);
+      } catch {
+        throw new InvalidInputError(
+          'invalid_backend_url',
+          `--catalog '${url.slice(0, 200)}' is not a PostgreSQL URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
+        );
+      }
+    },
+  );

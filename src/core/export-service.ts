@@ -49,6 +49,9 @@ export class ExportService {
   async writeTar(bundle: SessionBundle, out: Writable): Promise<boolean> {
     const pack = tar.pack();
     const piping = pipeline(pack, out);
+    // Observed at once: the receiver may go away while a row or blob is being read, and a
+    // rejection nobody awaits yet would be unhandled. It is still awaited (and thrown) below.
+    piping.catch(() => undefined);
     try {
       const json = Buffer.from(`${JSON.stringify(bundle, null, 2)}\n`);
       await addTarEntry(pack, BUNDLE_ENTRY, json.length, json);

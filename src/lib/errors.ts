@@ -135,3 +135,18 @@ export class BlobCollectedError extends CairnError {
     );
   }
 }
+
+/**
+ * 503 `catalog_unavailable`: the catalog's database server cannot be reached (down, restarting,
+ * connection lost). A write in flight was applied whole or not at all (its transaction either
+ * committed or did not). Retry after `retryAfterSeconds`.
+ */
+export class CatalogUnavailableError extends BusyError {
+  constructor(cause?: unknown) {
+    super(
+      'catalog_unavailable',
+      'the catalog database cannot be reached right now; retry shortly (a write is applied whole or not at all)',
+    );
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause });
+  }
+}

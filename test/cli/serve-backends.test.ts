@@ -101,9 +101,11 @@ describe('cairn serve --catalog / --blobs', () => {
 
   it('an unknown scheme is a usage error naming the known ones; nothing is created', async () => {
     const dir = join(tempDir(), 'never');
-    const pg = await runCli(['serve', '--data', dir, '--catalog', 'postgres://db/cairn']);
-    expect(pg.code).toBe(2);
-    expect(pg.stderr).toContain("no catalog backend for 'postgres:'; this build knows sqlite:");
+    const my = await runCli(['serve', '--data', dir, '--catalog', 'mysql://db/cairn']);
+    expect(my.code).toBe(2);
+    expect(my.stderr).toContain(
+      "no catalog backend for 'mysql:'; this build knows sqlite:, postgres:, postgresql:",
+    );
     const s3 = await runCli(['serve', '--data', dir], { env: { CAIRN_BLOBS: 's3://bucket' } });
     expect(s3.code).toBe(2);
     expect(s3.stderr).toContain("no blob store backend for 's3:'; this build knows file:");
@@ -114,5 +116,15 @@ describe('cairn serve --catalog / --blobs', () => {
     expect(host.code).toBe(2);
     expect(host.stderr).toContain("--catalog 'sqlite://db-host/x.db' names a host");
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a PostgreSQL catalog nobody answers for stops the start with a message naming it', async () => {
+    const dir = join(tempDir(), 'data');
+    const url = 'postgres://cairn:s3cret@127.0.0.1:1/cairn';
+    const r = await runCli(['serve', '--port', '0', '--data', dir, '--catalog', url]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('cannot open the PostgreSQL catalog at 127.0.0.1:1/cairn');
+    expect(r.stderr).toContain('check --catalog');
+    expect(r.stderr).not.toContain('s3cret');
   });
 });

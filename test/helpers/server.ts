@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { createApp, type App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server/http-server.js';
+import { releaseTestCatalog, testCatalogUrl } from './engines/pg.js';
 
 /** Repository root (tests run from anywhere). */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -33,13 +34,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a real Cairn (real SQLite file, real blob files) on a free port. */
+/**
+ * Starts a real Cairn (real SQLite file, real blob files) on a free port. With
+ * CAIRN_TEST_CATALOG=postgres the catalog is a database of its own on the run's PostgreSQL
+ * instead (the same one again for a restart over the same data dir), unless `catalogUrl` is
+ * given.
+ */
 export async function startTestServer(
   config: Partial<Config> = {},
   opts: { clock?: () => number } = {},
 ): Promise<TestServer> {
   const dataDir = config.dataDir ?? tempDir();
-  const app = await createApp({ port: 0, ...config, dataDir }, opts);
+  const catalogUrl = config.catalogUrl ?? (await testCatalogUrl(dataDir));
+  const app = await createApp({ port: 0, ...config, dataDir, catalogUrl }, opts);
   const server = await startServer(app);
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
@@ -56,7 +63,10 @@ export async function startTestServer(
     close: async () => {
       await server.close();
       await app.close();
-      if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!config.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        await releaseTestCatalog(dataDir);
+      }
     },
   };
 }
@@ -75,15 +85,30 @@ export interface ServerProcess {
   kill9(): Promise<void>;
 }
 
-/** Spawns `node bin/cairn.js serve --port 0 --data DIR` and waits until it listens. */
+/**
+ * Spawns `node bin/cairn.js serve --port 0 --data DIR` and waits until it listens. With
+ * CAIRN_TEST_CATALOG=postgres (and no `--catalog` in `extraArgs`) the catalog is the data
+ * dir's database on the run's PostgreSQL (see testCatalogUrl).
+ */
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<ServerProcess> {
+  const own = extraArgs.includes('--catalog') || env.CAIRN_CATALOG !== undefined;
+  const catalog = own ? undefined : await testCatalogUrl(dataDir);
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data', dataDir, ...extraArgs],
+    [
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      ...(catalog ? ['--catalog', catalog] : []),
+      ...extraArgs,
+    ],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
+import type { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import type { Scope } from '../../src/core/types.js';
 import type { Route } from '../../src/server/router.js';
 import { bindArtifactaRoutes } from '../../src/server/artifacta/routes/index.js';
@@ -83,11 +85,11 @@ async function createToken(body: object): Promise<{ id: string; token: string }>
   return (await res.json()) as { id: string; token: string };
 }
 
-/** The server's catalog connection, to look at (or age) stored rows directly. */
-function catalogDb(): {
-  prepare(q: string): { get(id: string): unknown; run(id: string): unknown };
-} {
-  return (s.app.catalog as unknown as { db: ReturnType<typeof catalogDb> }).db;
+/** One row of SQL (`?` the id) on the server's catalog, SQLite or PostgreSQL, run directly. */
+async function catalogRow(sql: string, id: string): Promise<unknown> {
+  const c = s.app.catalog;
+  if (c instanceof PgCatalog) return c.db.get(sql.replace('?', '$1'), [id]);
+  return (c as SqliteCatalog).db.prepare(sql).get(id);
 }
 
 describe('token scopes and session globs', () => {
@@ -116,7 +118,7 @@ describe('token scopes and session globs', () => {
     const list = await (await s.fetch('/v1/tokens')).text();
     expect(list).toContain(created.id);
     expect(list).not.toContain(created.token);
-    const row = catalogDb().prepare('SELECT hash FROM tokens WHERE id = ?').get(created.id) as {
+    const row = (await catalogRow('SELECT hash FROM tokens WHERE id = ?', created.id)) as {
       hash: string;
     };
     expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -126,7 +128,7 @@ describe('token scopes and session globs', () => {
   it('a stored scope that is not read, write or admin grants nothing', async () => {
     const created = await createToken({ scope: 'read' });
     // As a row written before scopes were checked as own keys would have it.
-    catalogDb().prepare("UPDATE tokens SET scope = 'toString' WHERE id = ?").run(created.id);
+    await catalogRow("UPDATE tokens SET scope = 'toString' WHERE id = ? RETURNING id", created.id);
     const as = (path: string) =>
       fetch(`${s.url}${path}`, { headers: { Authorization: `Bearer ${created.token}` } });
     for (const path of ['/v1/artifacts', '/v1/tokens', '/v1/backup']) {

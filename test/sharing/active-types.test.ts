@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
 import type { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -45,9 +46,14 @@ describe('a stored type that is not a media type (stored before pushes checked i
       { session: 'legacy', name: 'x.html', contentType: 'text/html' },
       Readable.from([Buffer.from('<script>alert(1)</script>')]),
     );
-    (s.app.catalog as SqliteCatalog).db
-      .prepare('UPDATE artifacts SET content_type = ? WHERE id = ?')
-      .run('text/html"><script>alert(1)</script>', rec.id);
+    const stored = 'text/html"><script>alert(1)</script>';
+    const c = s.app.catalog;
+    if (c instanceof PgCatalog)
+      await c.db.run('UPDATE artifacts SET content_type = $1 WHERE id = $2', [stored, rec.id]);
+    else
+      (c as SqliteCatalog).db
+        .prepare('UPDATE artifacts SET content_type = ? WHERE id = ?')
+        .run(stored, rec.id);
     for (const res of [
       await s.fetch(`/v1/sessions/legacy/artifacts/x.html`),
       await s.fetch(`/v1/artifacts/${rec.id}/content`),

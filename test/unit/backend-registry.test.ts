@@ -52,15 +52,17 @@ describe('backend URLs', () => {
 });
 
 describe('BackendRegistry', () => {
-  it('knows sqlite: for catalogs and file: for blobs', () => {
-    expect(catalogRegistry.schemes()).toEqual(['sqlite:']);
+  it('knows sqlite: and postgres: for catalogs and file: for blobs', () => {
+    expect(catalogRegistry.schemes()).toEqual(['sqlite:', 'postgres:', 'postgresql:']);
     expect(blobStoreRegistry.schemes()).toEqual(['file:']);
   });
 
   it('refuses an unknown scheme naming the known ones, and text that is no URL', async () => {
     await expect(
-      catalogRegistry.open('postgres://db/cairn', { durability: 'process' }),
-    ).rejects.toThrow("--catalog: no catalog backend for 'postgres:'; this build knows sqlite:");
+      catalogRegistry.open('mysql://db/cairn', { durability: 'process' }),
+    ).rejects.toThrow(
+      "--catalog: no catalog backend for 'mysql:'; this build knows sqlite:, postgres:, postgresql:",
+    );
     expect(codeOf(() => blobStoreRegistry.check('s3://bucket'))).toBe('unknown_backend');
     expect(codeOf(() => blobStoreRegistry.check('/srv/blobs'))).toBe('invalid_backend_url');
   });

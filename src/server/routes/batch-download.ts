@@ -26,6 +26,9 @@ export async function streamLatestFiles(c: Ctx): Promise<void> {
   });
   const pack = tar.pack();
   const piping = pipeline(pack, c.res);
+  // Observed at once: the receiver may go away while a row or blob is being read, and a
+  // rejection nobody awaits yet would be unhandled. It is still awaited (and thrown) below.
+  piping.catch(() => undefined);
   try {
     let cursor: string | undefined;
     do {

@@ -65,6 +65,10 @@ export async function pushBatchRoute(c: Ctx): Promise<void> {
   const run = async () => {
     const hash = createHash('sha256');
     c.req.on('data', (chunk: Buffer) => hash.update(chunk));
+    // Paused until the tar parser is piped in (inside pushBatch, after its first catalog
+    // calls): flowing meanwhile, chunks would reach the hash but never the parser. A catalog
+    // answering in microtasks (SQLite) hid this; one across the network (PostgreSQL) did not.
+    c.req.pause();
     const records = await c.app.artifacts.pushBatch(input, tarEntries(c.req, hold));
     // The digest covers the whole body, the tar's end blocks after the last entry included.
     c.req.resume();

@@ -1,0 +1,266 @@
+import type {
+  ArtifactQuery,
+  ArtifactRecord,
+  Page,
+  Scope,
+  SessionQuery,
+  SessionRecord,
+  TokenRecord,
+} from '../../core/types.js';
+import type {
+  Catalog,
+  CatalogCapabilities,
+  NewArtifact,
+  RemovedArtifact,
+  TokenRow,
+} from '../catalog.js';
+import { CairnError } from '../../lib/errors.js';
+import { encodeCursor } from '../sqlite/query-sql.js';
+import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
+import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
+import { addArtifactRow, removeArtifactRow } from './pg-artifact-writes.js';
+import { PgArtifacta } from './pg-artifacta.js';
+import { PgAudit } from './pg-audit.js';
+import { PgCoordinator } from './pg-coordinator.js';
+import { PgDb } from './pg-db.js';
+import { PgIdempotency } from './pg-idempotency.js';
+import { PgImports } from './pg-imports.js';
+import { PgInlineBlobs } from './pg-inline-blobs.js';
+import { PgLeases } from './pg-leases.js';
+import { migratePg } from './pg-migrations.js';
+import { artifactQuerySqlPg, sessionQuerySqlPg } from './pg-query-sql.js';
+import { PgRetention } from './pg-retention.js';
+import { PgShares } from './pg-shares.js';
+import { liveSessionRow, pgSessionWrites, sessionArtifactRows } from './pg-session-writes.js';
+import { ARTIFACT_COLUMNS, ARTIFACT_LIVE } from './pg-sql.js';
+import { PgStats } from './pg-stats.js';
+import { PgTokenRows } from './pg-token-rows.js';
+
+/** Options for {@link PgCatalog.open}. */
+export interface PgCatalogOptions {
+  /** A libpq-style URL: `postgres://user:pass@host:port/db`, `?host=/socket/dir`, `sslmode=`. */
+  url: string;
+  /** Budget of one query (artifact and session queries, lineage) in ms; default 2000. */
+  queryTimeoutMs?: number;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * Catalog in a PostgreSQL database, shared by any number of nodes. The composition root of the
+ * PostgreSQL backend: it opens a pool, migrates the schema (once, under an advisory lock), and
+ * delegates each Catalog method to the part that mirrors its SQLite twin. Writes are SERIALIZABLE
+ * transactions rerun on conflict (see PgDb.tx); durability is the server's own (its fsync and
+ * synchronous_commit settings), so `--durability` does not apply.
+ */
+export class PgCatalog implements Catalog {
+  readonly retention: PgRetention;
+  readonly shares: PgShares;
+  readonly artifacta: PgArtifacta;
+  readonly audit: PgAudit;
+  readonly imports: PgImports;
+  readonly stats: PgStats;
+  readonly leases: PgLeases;
+  readonly idempotency: PgIdempotency;
+  readonly capabilities: CatalogCapabilities;
+  private readonly tokens: PgTokenRows;
+
+  private constructor(
+    /** The pool. Escape hatch: tests only. */
+    readonly db: PgDb,
+    private readonly budgetMs: number,
+    url: string,
+  ) {
+    this.retention = new PgRetention(db);
+    this.shares = new PgShares(db);
+    this.artifacta = new PgArtifacta(db);
+    this.audit = new PgAudit(db);
+    this.imports = new PgImports(db);
+    this.stats = new PgStats(db);
+    this.leases = new PgLeases(db);
+    this.idempotency = new PgIdempotency(db);
+    this.tokens = new PgTokenRows(db);
+    this.capabilities = {
+      inlineBlobs: new PgInlineBlobs(db),
+      coordinator: new PgCoordinator(url),
+    };
+  }
+
+  /** Connects to `url` and brings its schema up to date; throws if the server is unreachable. */
+  static async open(opts: PgCatalogOptions): Promise<PgCatalog> {
+    const db = PgDb.connect(opts.url, opts.poolSize);
+    try {
+      await migratePg(db.pool);
+    } catch (err) {
+      await db.close();
+      throw openError(err, opts.url);
+    }
+    return new PgCatalog(db, opts.queryTimeoutMs ?? 2000, opts.url);
+  }
+
+  async createSession(s: NewSession): Promise<SessionRecord> {
+    return this.db.tx((t) => pgSessionWrites.create(t, s));
+  }
+
+  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+    const row = await liveSessionRow(this.db, id, now);
+    return row ? toSession(row) : null;
+  }
+
+  async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
+    const sql = sessionQuerySqlPg(q, now);
+    const rows = await this.db.read(this.budgetMs, (t) => t.all<SessionRow>(sql.text, sql.params));
+    return page(rows, q.limit, toSession);
+  }
+
+  async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
+    return this.db.tx((t) => pgSessionWrites.update(t, id, patch, now));
+  }
+
+  async sealSession(
+    id: string,
+    now: number,
+    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
+  ): Promise<SessionRecord> {
+    return this.db.tx((t) => pgSessionWrites.seal(t, id, now, computeSeal));
+  }
+
+  async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
+    return sessionArtifactRows(this.db, id, now);
+  }
+
+  async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
+    return this.db.tx(async (t) => toArtifact(await addArtifactRow(t, a)));
+  }
+
+  async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
+    return this.db.tx(async (t) => {
+      const out: ArtifactRecord[] = [];
+      for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
+      return out;
+    });
+  }
+
+  async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
+    const row = await this.db.get<ArtifactRow>(
+      `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+       WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
+      { id, now },
+    );
+    return row ? toArtifact(row) : null;
+  }
+
+  async findArtifact(
+    session: string,
+    name: string,
+    version: number | undefined,
+    now: number,
+  ): Promise<ArtifactRecord | null> {
+    const which = version === undefined ? '' : 'AND a.version = @version';
+    const row = await this.db.get<ArtifactRow>(
+      `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+       WHERE s.id = @session AND a.name = @name ${which} AND ${ARTIFACT_LIVE}
+       ORDER BY a.version DESC LIMIT 1`,
+      version === undefined ? { session, name, now } : { session, name, version, now },
+    );
+    return row ? toArtifact(row) : null;
+  }
+
+  async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
+    const sql = artifactQuerySqlPg(q, now);
+    const rows = await this.db.read(this.budgetMs, (t) => t.all<ArtifactRow>(sql.text, sql.params));
+    return page(rows, q.limit, toArtifact);
+  }
+
+  async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
+    return this.db.tx(async (t) => {
+      const { row, unreferenced } = await removeArtifactRow(t, id, now);
+      return { record: toArtifact(row), blobUnreferenced: unreferenced };
+    });
+  }
+
+  async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {
+    const rows = await this.db.read(this.budgetMs, (t) =>
+      t.all<ArtifactRow>(
+        `SELECT ${ARTIFACT_COLUMNS} FROM lineage l JOIN artifacts a ON a.seq = l.child_seq
+         JOIN sessions s ON s.seq = a.session_seq WHERE l.parent_id = @id AND ${ARTIFACT_LIVE} ORDER BY a.seq`,
+        { id, now },
+      ),
+    );
+    return rows.map(toArtifact);
+  }
+
+  async blobRefs(sha256: string): Promise<number> {
+    const row = await this.db.get<{ refs: number }>('SELECT refs FROM blobs WHERE sha256 = $1', [
+      sha256,
+    ]);
+    return row?.refs ?? 0;
+  }
+
+  async *listBlobs(): AsyncIterable<{ sha256: string; size: number; refs: number }> {
+    // Paged by hash, so no cursor stays open across the caller's awaits.
+    for (let after = ''; ;) {
+      const rows = await this.audit.blobPage(after, 1000);
+      yield* rows;
+      if (rows.length < 1000) return;
+      after = rows[rows.length - 1].sha256;
+    }
+  }
+
+  async addToken(t: TokenRow): Promise<void> {
+    return this.tokens.add(t);
+  }
+
+  async findToken(hash: string, now: number): Promise<TokenRow | null> {
+    return this.tokens.find(hash, now);
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.tokens.list();
+  }
+
+  async deleteToken(id: string): Promise<void> {
+    return this.tokens.delete(id);
+  }
+
+  async countTokens(scope?: Scope): Promise<number> {
+    return this.tokens.count(scope);
+  }
+
+  async close(): Promise<void> {
+    await this.capabilities.coordinator?.close();
+    await this.db.close();
+  }
+}
+
+/**
+ * Why the catalog could not be opened, as one line naming the server and database (never the
+ * password) and what to check; a schema refusal passes through as it is.
+ */
+function openError(err: unknown, url: string): unknown {
+  if (!(err as { code?: unknown })?.code) return err;
+  let at = 'the --catalog URL';
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    at = `${host}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    // keep the generic name
+  }
+  return new CairnError(
+    'catalog_unavailable',
+    503,
+    `cannot open the PostgreSQL catalog at ${at}: ${(err as Error).message}; check --catalog ` +
+      '(host, port, database, user, password) and that PostgreSQL is running',
+    { cause: err },
+  );
+}
+
+function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return {
+    items: items.map(map),
+    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
+  };
+}

@@ -1,0 +1,223 @@
+import pg from 'pg';
+import { CatalogUnavailableError, ConflictError, InvalidInputError } from '../../lib/errors.js';
+import { QueryTooExpensiveError } from '../sqlite/read-pool.js';
+
+/** Named parameters (`@name` in the SQL text) or positional ones (`$1`). */
+export type Params = Record<string, unknown> | unknown[];
+
+/** What statements run on: the pool (one statement, autocommit) or one transaction's client. */
+export interface Queryable {
+  /** Every row. */
+  all<R>(sql: string, params?: Params): Promise<R[]>;
+  /** The first row, or undefined. */
+  get<R>(sql: string, params?: Params): Promise<R | undefined>;
+  /** Runs a statement; returns how many rows it changed. */
+  run(sql: string, params?: Params): Promise<number>;
+}
+
+// BIGINT (epoch ms, sizes, seqs) and the NUMERIC a sum() of them gives come back as numbers:
+// every value the catalog stores fits in 2^53.
+const INT8 = 20;
+const NUMERIC = 1700;
+const toNumber = (v: string): number => Number(v);
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === INT8 || oid === NUMERIC
+      ? toNumber
+      : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(
+          oid,
+          format,
+        )) as typeof pg.types.getTypeParser,
+};
+
+const compiled = new Map<string, { text: string; names: string[] }>();
+
+/** `@name` parameters to `$n` (cached per SQL text); every name must be given. */
+function bind(sql: string, params: Params | undefined): { text: string; values: unknown[] } {
+  if (params === undefined || Array.isArray(params)) return { text: sql, values: params ?? [] };
+  let c = compiled.get(sql);
+  if (!c) {
+    const names: string[] = [];
+    const text = sql.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+      let i = names.indexOf(name);
+      if (i < 0) i = names.push(name) - 1;
+      return `$${i + 1}`;
+    });
+    c = { text, names };
+    if (compiled.size < 5000) compiled.set(sql, c);
+  }
+  const values = c.names.map((n) => {
+    if (!(n in params)) throw new Error(`SQL parameter @${n} not given`);
+    return params[n];
+  });
+  return { text: c.text, values };
+}
+
+/** SQLSTATEs and socket errors that mean the server is gone, not that the statement is wrong. */
+function isConnectionLoss(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  const code = e?.code ?? '';
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ENOTFOUND',
+      'EPIPE',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENOENT',
+    ].includes(code)
+  )
+    return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+    e?.message ?? '',
+  );
+}
+
+/** A PostgreSQL error as the CairnError callers expect (or itself). */
+export function mapPgError(err: unknown, budgetMs?: number): unknown {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === '57014' && budgetMs !== undefined) return new QueryTooExpensiveError(budgetMs);
+  if (isConnectionLoss(err)) return new CatalogUnavailableError(err);
+  // Text PostgreSQL cannot store (U+0000 where no escape applies): the request's fault.
+  if (code === '22021' || code === '22P05')
+    return new InvalidInputError(
+      'invalid_text',
+      'a value holds a character the catalog cannot store (U+0000); remove it and retry',
+    );
+  if (code === '23505')
+    return new ConflictError('conflict', 'a concurrent write took the same id; retry the request');
+  return err;
+}
+
+/** Transaction failures that a rerun of the whole transaction resolves. */
+const RETRY = new Set(['40001', '40P01', '23505']);
+const MAX_ATTEMPTS = 40;
+
+function wrap(c: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async all<R>(sql: string, params?: Params) {
+      const b = bind(sql, params);
+      return (await c.query(b.text, b.values)).rows as R[];
+    },
+    async get<R>(sql: string, params?: Params) {
+      const b = bind(sql, params);
+      return (await c.query(b.text, b.values)).rows[0] as R | undefined;
+    },
+    async run(sql: string, params?: Params) {
+      const b = bind(sql, params);
+      return (await c.query(b.text, b.values)).rowCount ?? 0;
+    },
+  };
+}
+
+/**
+ * The PostgreSQL connection pool of one catalog. Writes run in {@link tx}: SERIALIZABLE
+ * transactions rerun whole on a serialization failure or deadlock, so every transaction body
+ * reads as if it were the only writer (what the SQLite code it mirrors relies on). Errors come
+ * out mapped (see mapPgError): a lost or unreachable server is CatalogUnavailableError (503
+ * with Retry-After); the pool opens fresh connections by itself once the server is back.
+ */
+export class PgDb implements Queryable {
+  private readonly direct: Queryable;
+
+  constructor(readonly pool: pg.Pool) {
+    this.direct = wrap(pool);
+    // An idle client whose server went away: the pool drops it; the next query reconnects.
+    pool.on('error', () => undefined);
+  }
+
+  /** A pool for `url` (libpq URL forms: `postgres://…`, `?host=/socket/dir`, `sslmode=`). */
+  static connect(url: string, max = 10): PgDb {
+    return new PgDb(
+      new pg.Pool({
+        connectionString: url,
+        max,
+        connectionTimeoutMillis: 5000,
+        idleTimeoutMillis: 30_000,
+        types,
+      }),
+    );
+  }
+
+  async all<R>(sql: string, params?: Params): Promise<R[]> {
+    return this.mapped(() => this.direct.all<R>(sql, params));
+  }
+
+  async get<R>(sql: string, params?: Params): Promise<R | undefined> {
+    return this.mapped(() => this.direct.get<R>(sql, params));
+  }
+
+  async run(sql: string, params?: Params): Promise<number> {
+    return this.mapped(() => this.direct.run(sql, params));
+  }
+
+  /**
+   * Runs `fn` in one SERIALIZABLE transaction, rerun whole (up to 40 times, with a short random
+   * pause) on a serialization failure, deadlock or unique violation a concurrent writer caused;
+   * `fn` must therefore have no effect outside the database but its result.
+   */
+  async tx<T>(fn: (t: Queryable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.mapped(() => this.pool.connect());
+      let broken = false;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        const out = await fn(wrap(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        broken = isConnectionLoss(err);
+        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+        const code = (err as { code?: string }).code ?? '';
+        if (!broken && RETRY.has(code) && attempt < MAX_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
+          continue;
+        }
+        throw mapPgError(err);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` in a read-only transaction whose statements are stopped after `budgetMs`
+   * (`statement_timeout`): QueryTooExpensiveError then, as SQLite's read workers answer.
+   */
+  async read<T>(budgetMs: number, fn: (t: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.mapped(() => this.pool.connect());
+    let broken = false;
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(budgetMs))}`);
+      const out = await fn(wrap(client));
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      broken = isConnectionLoss(err);
+      if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+      throw mapPgError(err, budgetMs);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Ends every connection; further calls fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  private closed = false;
+
+  private async mapped<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw mapPgError(err);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { SmallBlobStore } from '../../blobs/small-blob-store.js';
+import type { PgDb } from './pg-db.js';
+
+const PAGE = 1000;
+
+/**
+ * Small blobs as BYTEA rows of `inline_blobs` in the catalog database, so a push of a few KiB
+ * costs a row instead of an object in the blob store. A put resolves once committed, durable
+ * to the server's own setting; every node sharing the catalog reads it.
+ */
+export class PgInlineBlobs implements SmallBlobStore {
+  constructor(private readonly db: PgDb) {}
+
+  async put(sha256: string, bytes: Buffer): Promise<boolean> {
+    return (
+      (await this.db.run(
+        'INSERT INTO inline_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING',
+        [sha256, bytes],
+      )) > 0
+    );
+  }
+
+  async get(sha256: string): Promise<Buffer | null> {
+    const r = await this.db.get<{ data: Buffer }>(
+      'SELECT data FROM inline_blobs WHERE sha256 = $1',
+      [sha256],
+    );
+    return r?.data ?? null;
+  }
+
+  async size(sha256: string): Promise<number | null> {
+    const r = await this.db.get<{ n: number }>(
+      'SELECT octet_length(data) AS n FROM inline_blobs WHERE sha256 = $1',
+      [sha256],
+    );
+    return r?.n ?? null;
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.db.run('DELETE FROM inline_blobs WHERE sha256 = $1', [sha256]);
+  }
+
+  async removeRecentOrphans(
+    isReferenced: (sha256: string) => Promise<boolean>,
+    window: number,
+  ): Promise<string[]> {
+    // seq grows with inserts, so the values a crash could orphan are among the newest.
+    const recent = await this.db.all<{ sha256: string }>(
+      'SELECT sha256 FROM inline_blobs ORDER BY seq DESC LIMIT $1',
+      [window],
+    );
+    const removed: string[] = [];
+    for (const { sha256 } of recent) {
+      if (await isReferenced(sha256)) continue;
+      // Other nodes share this table: a value another node's push holds a lease on (or that
+      // became referenced since the check) stays. One statement, one snapshot: it sees the
+      // lease or the reference the push commits in place of it.
+      const gone = await this.db.run(
+        `DELETE FROM inline_blobs WHERE sha256 = $1
+           AND NOT EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = $1 AND until > $2)
+           AND NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1 AND refs > 0)`,
+        [sha256, Date.now()],
+      );
+      if (gone > 0) removed.push(sha256);
+    }
+    return removed;
+  }
+
+  async *list(): AsyncIterable<string> {
+    for (let after = ''; ;) {
+      const rows = await this.db.all<{ sha256: string }>(
+        'SELECT sha256 FROM inline_blobs WHERE sha256 > $1 ORDER BY sha256 LIMIT $2',
+        [after, PAGE],
+      );
+      for (const r of rows) yield r.sha256;
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1].sha256;
+    }
+  }
+}

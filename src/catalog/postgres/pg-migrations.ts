@@ -1,0 +1,218 @@
+import type pg from 'pg';
+
+/** Text compared or ordered by the catalog: byte order, as SQLite's BINARY collation. */
+const T = 'TEXT COLLATE "C"';
+
+/**
+ * The PostgreSQL schema as versioned migrations, mirroring SQLite's tables and columns (see
+ * sqlite/migrations.ts; epoch ms and counts as BIGINT, inline blobs as BYTEA, compared text in
+ * byte order). Version 1 is SQLite's schema 10. Never edit a released migration: append.
+ */
+export const PG_MIGRATIONS: string[] = [
+  `
+  CREATE TABLE sessions (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    meta TEXT NOT NULL DEFAULT '{}',
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    sealed_at BIGINT,
+    digest TEXT,
+    signature TEXT,
+    artifact_count BIGINT NOT NULL DEFAULT 0,
+    total_bytes BIGINT NOT NULL DEFAULT 0,
+    keep_versions INTEGER
+  );
+  CREATE INDEX sessions_expires ON sessions(expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE session_meta (
+    key ${T} NOT NULL,
+    value ${T} NOT NULL,
+    session_seq BIGINT NOT NULL REFERENCES sessions(seq) ON DELETE CASCADE,
+    PRIMARY KEY (key, value, session_seq)
+  );
+  CREATE INDEX session_meta_owner ON session_meta(session_seq);
+
+  CREATE TABLE blobs (
+    sha256 ${T} PRIMARY KEY,
+    size BIGINT NOT NULL,
+    refs BIGINT NOT NULL,
+    gc_mark BIGINT
+  );
+  CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs <= 0;
+
+  CREATE TABLE artifacts (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    session_seq BIGINT NOT NULL REFERENCES sessions(seq),
+    name ${T} NOT NULL,
+    version BIGINT NOT NULL,
+    sha256 ${T} NOT NULL REFERENCES blobs(sha256),
+    size BIGINT NOT NULL,
+    content_type ${T} NOT NULL,
+    meta TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    is_latest INTEGER NOT NULL,
+    UNIQUE (session_seq, name, version)
+  );
+  CREATE INDEX artifacts_created ON artifacts(created_at);
+  CREATE INDEX artifacts_expires ON artifacts(expires_at) WHERE expires_at IS NOT NULL;
+  CREATE INDEX artifacts_sha ON artifacts(sha256);
+  CREATE INDEX artifacts_media_type ON artifacts(
+    lower(trim(substr(content_type, 1, strpos(content_type || ';', ';') - 1))));
+
+  CREATE TABLE artifact_meta (
+    key ${T} NOT NULL,
+    value ${T} NOT NULL,
+    artifact_seq BIGINT NOT NULL REFERENCES artifacts(seq) ON DELETE CASCADE,
+    PRIMARY KEY (key, value, artifact_seq)
+  );
+  CREATE INDEX artifact_meta_owner ON artifact_meta(artifact_seq);
+
+  CREATE TABLE lineage (
+    child_seq BIGINT NOT NULL REFERENCES artifacts(seq) ON DELETE CASCADE,
+    parent_id ${T} NOT NULL,
+    PRIMARY KEY (child_seq, parent_id)
+  );
+  CREATE INDEX lineage_parent ON lineage(parent_id);
+
+  CREATE TABLE tokens (
+    id ${T} PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash ${T} NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    sessions TEXT,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT
+  );
+
+  CREATE TABLE idempotency (
+    key ${T} PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    request TEXT,
+    holder TEXT,
+    lease_until BIGINT
+  );
+  CREATE INDEX idempotency_created ON idempotency(created_at);
+
+  CREATE TABLE shares (
+    id ${T} PRIMARY KEY,
+    token_hash ${T} NOT NULL UNIQUE,
+    artifact_id TEXT,
+    session_id ${T},
+    session_created_at BIGINT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    max_downloads BIGINT,
+    downloads BIGINT NOT NULL DEFAULT 0,
+    last_access_at BIGINT,
+    revoked_at BIGINT,
+    created_by TEXT
+  );
+  CREATE INDEX shares_created ON shares(created_at);
+
+  CREATE TABLE session_seal_keys (
+    session_seq BIGINT PRIMARY KEY REFERENCES sessions(seq) ON DELETE CASCADE,
+    key_id TEXT NOT NULL,
+    public_key_pem TEXT NOT NULL
+  );
+
+  CREATE TABLE inline_blobs (
+    sha256 ${T} PRIMARY KEY,
+    data BYTEA NOT NULL,
+    seq BIGSERIAL NOT NULL UNIQUE
+  );
+
+  CREATE TABLE version_counters (
+    session_seq BIGINT NOT NULL REFERENCES sessions(seq) ON DELETE CASCADE,
+    name ${T} NOT NULL,
+    version BIGINT NOT NULL,
+    PRIMARY KEY (session_seq, name)
+  );
+
+  CREATE TABLE blob_leases (
+    id ${T} NOT NULL,
+    sha256 ${T} NOT NULL,
+    until BIGINT NOT NULL,
+    PRIMARY KEY (sha256, id)
+  );
+  CREATE INDEX blob_leases_id ON blob_leases(id);
+
+  CREATE TABLE artifacta_ids (
+    id ${T} PRIMARY KEY,
+    kind TEXT NOT NULL,
+    cairn_id ${T},
+    expires_at BIGINT,
+    deleted_at BIGINT,
+    upload TEXT,
+    page TEXT
+  );
+  CREATE UNIQUE INDEX artifacta_ids_cairn ON artifacta_ids(cairn_id) WHERE cairn_id IS NOT NULL;
+  CREATE TABLE artifacta_pages (
+    secret ${T} PRIMARY KEY,
+    artifacta_id ${T} NOT NULL UNIQUE
+  );
+
+  -- where=: text that reads as a number, as a double (what SQLite's CAST(x AS REAL) gives:
+  -- past the double range it is +-Infinity, below it 0; float8 itself would refuse those).
+  CREATE FUNCTION cairn_num(t text) RETURNS float8 LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT CASE WHEN n >= 1.7976931348623158079e308 THEN 'Infinity'::float8
+                WHEN n <= -1.7976931348623158079e308 THEN '-Infinity'::float8
+                WHEN abs(n) < 2.4703282292062328e-324 THEN 0::float8
+                ELSE n::float8 END
+    FROM (SELECT t::numeric AS n) x
+  $$;
+  `,
+];
+
+/** Advisory lock key the migrations run under (any constant; "cairn-mg" in ASCII). */
+const MIGRATION_LOCK = 0x636169726e2d6d67n;
+
+/**
+ * Brings the database up to the latest schema under a session advisory lock, so nodes starting
+ * at once migrate once (the others wait, then find it done). Refuses a schema newer than this
+ * build knows, naming both versions. Returns the version it started from.
+ */
+export async function migratePg(pool: pg.Pool): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
+    try {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS cairn_schema (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL)',
+      );
+      const row = (await client.query<{ version: number }>('SELECT version FROM cairn_schema'))
+        .rows[0];
+      const from = row?.version ?? 0;
+      if (from > PG_MIGRATIONS.length)
+        throw new Error(
+          `catalog schema version ${from} is newer than this Cairn knows (${PG_MIGRATIONS.length}); upgrade Cairn`,
+        );
+      for (let v = from; v < PG_MIGRATIONS.length; v++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(PG_MIGRATIONS[v]);
+          await client.query(
+            `INSERT INTO cairn_schema (one, version) VALUES (1, $1)
+             ON CONFLICT (one) DO UPDATE SET version = excluded.version`,
+            [v + 1],
+          );
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+      }
+      return from;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
+    }
+  } finally {
+    client.release();
+  }
+}

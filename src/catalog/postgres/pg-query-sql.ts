@@ -1,0 +1,118 @@
+import type { ArtifactQuery, MetaFilter, SessionQuery } from '../../core/types.js';
+import { decodeCursor, type Sql } from '../sqlite/query-sql.js';
+import { globCondition, pgText } from './pg-glob.js';
+import {
+  ARTIFACT_COLUMNS,
+  ARTIFACT_LIVE,
+  MEDIA_TYPE,
+  NEWEST_LIVE,
+  SESSION_LIVE,
+} from './pg-sql.js';
+import { compileWherePg } from './pg-where.js';
+
+/**
+ * Metadata conditions as one `owner IN (… INTERSECT …)` over the (key, value, owner) index;
+ * PostgreSQL's planner chooses how to combine them (SQLite's hand-made plans, see
+ * artifact-query-plan.ts, are not needed: the answers are the same rows).
+ */
+function metaCondition(
+  filters: MetaFilter[],
+  table: 'artifact_meta' | 'session_meta',
+  owner: string,
+  params: Record<string, unknown>,
+): string {
+  const col = table === 'artifact_meta' ? 'artifact_seq' : 'session_seq';
+  const parts = filters.map((f, i) => {
+    params[`mk${i}`] = f.key;
+    if (f.op === 'eq') {
+      params[`mv${i}`] = pgText(f.value);
+      return `SELECT ${col} FROM ${table} WHERE key = @mk${i}::text AND value = @mv${i}::text`;
+    }
+    if (f.op === 'prefix') {
+      params[`mv${i}`] = pgText(f.value);
+      params[`mu${i}`] = `${pgText(f.value)}\u{10FFFF}`;
+      return `SELECT ${col} FROM ${table} WHERE key = @mk${i}::text AND value >= @mv${i}::text AND value < @mu${i}::text`;
+    }
+    return `SELECT ${col} FROM ${table} WHERE key = @mk${i}::text`;
+  });
+  return `${owner} IN (${parts.join(' INTERSECT ')})`;
+}
+
+/** A glob parameter adder for {@link globCondition}. */
+function globParam(params: Record<string, unknown>, name: string) {
+  return (re: string) => {
+    params[name] = re;
+    return `@${name}::text`;
+  };
+}
+
+/** SQL for an artifact query, newest first, fetching one row more than `q.limit`. */
+export function artifactQuerySqlPg(q: ArtifactQuery, now: number): Sql {
+  const params: Record<string, unknown> = { now, limit: q.limit + 1 };
+  const where = [ARTIFACT_LIVE];
+  if (q.session !== undefined) {
+    params.session = q.session;
+    where.push('s.id = @session::text');
+  }
+  if (q.sessions !== undefined)
+    where.push(globCondition('s.id', q.sessions, globParam(params, 'sessions')));
+  if (q.type !== undefined) {
+    const type = q.type.toLowerCase();
+    if (type.endsWith('/*')) {
+      const family = type.slice(0, -1);
+      params.typeLo = family;
+      params.typeHi = `${family.slice(0, -1)}0`;
+      where.push(
+        `${MEDIA_TYPE} COLLATE "C" >= @typeLo::text AND ${MEDIA_TYPE} COLLATE "C" < @typeHi::text`,
+      );
+    } else {
+      params.type = type;
+      where.push(`${MEDIA_TYPE} COLLATE "C" = @type::text`);
+    }
+  }
+  if (q.name !== undefined) where.push(globCondition('a.name', q.name, globParam(params, 'name')));
+  if (q.since !== undefined) {
+    params.since = q.since;
+    where.push('a.created_at >= @since');
+  }
+  if (q.until !== undefined) {
+    params.until = q.until;
+    where.push('a.created_at < @until');
+  }
+  if (q.latest) where.push(NEWEST_LIVE);
+  if (q.cursor !== undefined) {
+    params.cursor = decodeCursor(q.cursor);
+    where.push('a.seq < @cursor');
+  }
+  if (q.meta?.length) where.push(metaCondition(q.meta, 'artifact_meta', 'a.seq', params));
+  if (q.where) where.push(compileWherePg(q.where, 'artifact', params));
+  return {
+    text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+      WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT @limit`,
+    params,
+  };
+}
+
+/** SQL for a session query, newest first, fetching one row more than `q.limit`. */
+export function sessionQuerySqlPg(q: SessionQuery, now: number): Sql {
+  const params: Record<string, unknown> = { now, limit: q.limit + 1 };
+  const where = [SESSION_LIVE];
+  if (q.sessions !== undefined)
+    where.push(globCondition('s.id', q.sessions, globParam(params, 'sessions')));
+  if (q.sealed !== undefined)
+    where.push(q.sealed ? 's.sealed_at IS NOT NULL' : 's.sealed_at IS NULL');
+  if (q.idContains) {
+    params.idc = q.idContains;
+    where.push('strpos(s.id, @idc::text) > 0');
+  }
+  if (q.cursor !== undefined) {
+    params.cursor = decodeCursor(q.cursor);
+    where.push('s.seq < @cursor');
+  }
+  if (q.meta?.length) where.push(metaCondition(q.meta, 'session_meta', 's.seq', params));
+  if (q.where) where.push(compileWherePg(q.where, 'session', params));
+  return {
+    text: `SELECT s.* FROM sessions s WHERE ${where.join(' AND ')} ORDER BY s.seq DESC LIMIT @limit`,
+    params,
+  };
+}

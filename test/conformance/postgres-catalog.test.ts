@@ -1,0 +1,44 @@
+import { describe } from 'vitest';
+import { FsBlobStore } from '../../src/blobs/fs/fs-blob-store.js';
+import { TieredBlobStore } from '../../src/blobs/tiered/tiered-blob-store.js';
+import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
+import { freshPgDatabase } from '../helpers/engines/pg.js';
+import { tempDir } from '../helpers/server.js';
+import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
+import { runCatalogSuite } from './catalog-suite.js';
+import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
+
+/** The conformance suites against PostgreSQL (a fresh database per case; files for the bytes). */
+const open = async () => PgCatalog.open({ url: await freshPgDatabase() });
+
+describe('PgCatalog conformance', () => runCatalogSuite(open));
+
+describe('PgCatalog lifecycle', () => runCatalogLifecycleSuite(open));
+
+describe('PgCatalog, two instances over one database', () =>
+  runCatalogConcurrencySuite(async () => {
+    const url = await freshPgDatabase();
+    // Two pools, as two nodes would have.
+    const a = await PgCatalog.open({ url });
+    const b = await PgCatalog.open({ url });
+    const dir = tempDir();
+    const files = new FsBlobStore({ root: dir, durable: true });
+    await files.recover();
+    const blobs = (c: PgCatalog) =>
+      new TieredBlobStore({
+        small: c.capabilities.inlineBlobs!,
+        large: files,
+        inlineMax: 64 * 1024,
+      });
+    return {
+      a,
+      b,
+      blobsA: blobs(a),
+      blobsB: blobs(b),
+      close: async () => {
+        await a.close();
+        await b.close();
+        await files.close();
+      },
+    };
+  }));
