@@ -5,7 +5,8 @@ import {
   SessionSealedError,
 } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
-import { effectiveExpiry, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
+import { artifactExpiry } from '../../core/lifecycle.js';
+import { sessionLife, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { Queryable } from './pg-db.js';
 import { globToRegex, pgText } from './pg-glob.js';
 import { isSessionExpired, promoteLatest, purgeIfExpired } from './pg-row-drops.js';
@@ -105,14 +106,15 @@ export async function addArtifactRow(t: Queryable, a: NewArtifact): Promise<Arti
     content_type: a.contentType,
     meta,
     created_at: a.createdAt,
-    expires_at: effectiveExpiry(session, a.expiresAt),
+    expires_at: artifactExpiry(sessionLife(session), { version, expiresAt: a.expiresAt }),
     derived_from: parents.length > 0 ? JSON.stringify(parents) : null,
   };
 }
 
 /**
- * Deletes an artifact of an open session inside the caller's transaction. Returns its row
- * (read before deletion) and whether its blob lost its last reference.
+ * Deletes a live artifact of an open session inside the caller's transaction (NotFoundError
+ * if it is not live at `now`). Returns its row (read before deletion) and whether its blob
+ * lost its last reference.
  */
 export async function removeArtifactRow(
   t: Queryable,
@@ -123,15 +125,19 @@ export async function removeArtifactRow(
     'SELECT seq, session_seq, name, is_latest FROM artifacts WHERE id = $1',
     [id],
   );
-  if (!raw) throw new NotFoundError(`artifact '${id}' not found`);
+  // An expired row is gone for reads: deleting it is not found, whether swept yet or not.
+  const row =
+    raw &&
+    (await t.get<ArtifactRow>(
+      `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+       WHERE a.seq = @seq AND ${ARTIFACT_LIVE}`,
+      { seq: raw.seq, now },
+    ));
+  if (!raw || !row) throw new NotFoundError(`artifact '${id}' not found`);
   const session = (await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1', [
     raw.session_seq,
   ])) as SessionRow;
   if (session.sealed_at !== null) throw new SessionSealedError(session.id);
-  const row = (await t.get<ArtifactRow>(
-    `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.seq = $1`,
-    [raw.seq],
-  )) as ArtifactRow;
   const gone = await t.get<{ sha256: string; size: number }>(
     'DELETE FROM artifacts WHERE seq = $1 RETURNING sha256, size',
     [raw.seq],
