@@ -20,7 +20,9 @@ type PushSession = Pick<SessionRow, 'seq' | 'pinned' | 'expires_at' | 'sealed_at
  * the new row. Mirrors sqlite/artifact-writes.ts.
  */
 export async function addArtifactRow(t: Queryable, a: NewArtifact): Promise<ArtifactRow> {
-  const pick = 'SELECT seq, pinned, expires_at, sealed_at FROM sessions WHERE id = $1';
+  // The session row is locked first, by every write of a session's rows (push, delete, prune):
+  // taken later, after a blob row, two such writes could each hold what the other waits for.
+  const pick = 'SELECT seq, pinned, expires_at, sealed_at FROM sessions WHERE id = $1 FOR UPDATE';
   let session = await t.get<PushSession>(pick, [a.session]);
   if (session && isSessionExpired(session, a.createdAt)) {
     await purgeIfExpired(t, a.session, a.createdAt);
@@ -125,6 +127,12 @@ export async function removeArtifactRow(
     'SELECT seq, session_seq, name, is_latest FROM artifacts WHERE id = $1',
     [id],
   );
+  // The session row first (see addArtifactRow), then the artifact's.
+  const session =
+    raw &&
+    ((await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1 FOR UPDATE', [
+      raw.session_seq,
+    ])) as SessionRow);
   // An expired row is gone for reads: deleting it is not found, whether swept yet or not.
   const row =
     raw &&
@@ -133,10 +141,7 @@ export async function removeArtifactRow(
        WHERE a.seq = @seq AND ${ARTIFACT_LIVE}`,
       { seq: raw.seq, now },
     ));
-  if (!raw || !row) throw new NotFoundError(`artifact '${id}' not found`);
-  const session = (await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1', [
-    raw.session_seq,
-  ])) as SessionRow;
+  if (!raw || !session || !row) throw new NotFoundError(`artifact '${id}' not found`);
   if (session.sealed_at !== null) throw new SessionSealedError(session.id);
   const gone = await t.get<{ sha256: string; size: number }>(
     'DELETE FROM artifacts WHERE seq = $1 RETURNING sha256, size',

@@ -133,7 +133,9 @@ export class PgRetention implements RetentionCatalog {
   ): Promise<RemovedRows> {
     const none: RemovedRows = { removed: [], unreferenced: [] };
     return this.db.tx(async (t) => {
-      const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1', [session]);
+      const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
+        session,
+      ]);
       const keep = keepFor(s?.keep_versions, defaultKeep);
       // pruneVictims: nothing in a sealed or expired session.
       if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
