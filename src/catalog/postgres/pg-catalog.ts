@@ -152,20 +152,23 @@ export class PgCatalog implements Catalog {
   }
 
   async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
-    return this.db.tx(async (t) => {
-      const out: ArtifactRecord[] = [];
-      for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
-      // One `artifact.created` per row, in the push's own transaction.
-      await appendEvents(
-        t,
-        out.map((rec, i) => {
-          const dedup = list[i].deduplicated;
-          const data = dedup === undefined ? rec : { ...rec, deduplicated: dedup };
-          return { type: 'artifact.created', session: rec.session, data };
-        }),
-      );
-      return out;
-    });
+    return this.db.tx(
+      async (t) => {
+        const out: ArtifactRecord[] = [];
+        for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
+        // One `artifact.created` per row, in the push's own transaction.
+        await appendEvents(
+          t,
+          out.map((rec, i) => {
+            const dedup = list[i].deduplicated;
+            const data = dedup === undefined ? rec : { ...rec, deduplicated: dedup };
+            return { type: 'artifact.created', session: rec.session, data };
+          }),
+        );
+        return out;
+      },
+      { lock: list.flatMap((a) => [`s:${a.session}`, `b:${a.sha256}`]) },
+    );
   }
 
   async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
