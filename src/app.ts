@@ -153,6 +153,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     retention,
     coordinator,
     intervalMs: config.sweepIntervalMs,
+    blobs,
     onError: (err) =>
       process.stderr.write(
         `${JSON.stringify({ level: 'error', msg: 'sweep failed', error: (err as Error)?.message })}\n`,

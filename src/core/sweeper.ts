@@ -1,3 +1,4 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Coordinator } from './coordinator.js';
 import type { RetentionService } from './retention-service.js';
 
@@ -23,6 +24,8 @@ export class Sweeper {
       /** Who may sweep; a node that is not leader skips the round. */
       coordinator: Coordinator;
       intervalMs: number;
+      /** Its abandoned uploads are removed after each sweep (see BlobStore.sweepAbandoned). */
+      blobs?: BlobStore;
       /** Where a failed sweep is reported (it is retried at the next interval). */
       onError?: (err: unknown) => void;
     },
@@ -63,6 +66,7 @@ export class Sweeper {
     }
     try {
       await this.o.retention.sweep();
+      await this.o.blobs?.sweepAbandoned?.(Date.now());
     } catch (err) {
       this.stats.failures++;
       this.o.onError?.(err);
