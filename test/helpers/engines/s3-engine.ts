@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -23,6 +23,10 @@ export interface RadosGw {
   dir: string;
   /** Kills every daemon and removes the directory; idempotent. */
   stop(): void;
+  /** SIGKILLs radosgw alone (S3 unreachable; Ceph itself keeps running). */
+  killGateway(): void;
+  /** Starts radosgw again after {@link killGateway} and waits until it answers. */
+  restartGateway(): Promise<void>;
 }
 
 /** A free TCP port on loopback. */
@@ -73,14 +77,38 @@ export async function startRadosGw(store: 'memstore' | 'bluestore' = 'memstore')
     stop();
     throw new Error(`radosgw did not start: ${run.stdout}${run.stderr}`);
   }
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
+  const endpoint = `http://127.0.0.1:${port}`;
+  const engine: RadosGw = {
+    endpoint,
     port,
     pids,
     rgwPid: Number(rgw[1]),
     dir: join(dir, 'c'),
     stop,
+    killGateway: () => process.kill(engine.rgwPid, 'SIGKILL'),
+    restartGateway: async () => {
+      const conf = join(engine.dir, 'ceph.conf');
+      const r = spawnSync('sh', ['-c', `radosgw -c '${conf}' -n client.rgw.a >/dev/null 2>&1`]);
+      if (r.status !== 0) throw new Error(`radosgw did not restart (exit ${r.status})`);
+      for (let i = 0; ; i++) {
+        if (await answers(endpoint)) break;
+        if (i === 600) throw new Error(`radosgw does not answer on ${endpoint} after restart`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      engine.rgwPid = Number(readFileSync(join(engine.dir, 'run/client.rgw.a.pid'), 'utf8'));
+      pids.push(engine.rgwPid);
+    },
   };
+  return engine;
+}
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An S3 client for the test user, with the settings radosgw 16 needs. */
