@@ -36,6 +36,10 @@ interface SdkError {
  * hanging them.
  */
 export function makeS3Client(loc: S3Location): S3Client {
+  // The SDK warns on Node 20 that its releases after January 2027 will need Node 22: nothing a
+  // cairn user can act on (the lockfile pins the SDK; the single binary carries Node 22), and a
+  // multi-line warning would break `cairn serve`'s one-line start-up errors.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint: loc.endpoint,
     region: loc.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
