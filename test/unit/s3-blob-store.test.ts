@@ -224,3 +224,23 @@ describe('S3BlobStore', () => {
     });
   });
 });
+
+describe('S3BlobStore concurrent commits of the same bytes', () => {
+  for (const [what, size, digest] of [
+    ['one PUT', 1 * MiB, false],
+    ['multipart, final key', 6 * MiB, true],
+  ] as const) {
+    it(`exactly one reports them new (${what})`, async () => {
+      const { s3, store } = await make();
+      const body = pattern(size, 11);
+      const opts = digest ? { expectedSha256: sha(body) } : {};
+      const staged = await Promise.all(
+        Array.from({ length: 6 }, () => store.stage(chunked(body), opts)),
+      );
+      const created = await Promise.all(staged.map((s) => s.commit()));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      expect(await s3.multipartUploads()).toEqual([]);
+      expect((await readAll(await store.get(sha(body)))).equals(body)).toBe(true);
+    });
+  }
+});

@@ -23,6 +23,7 @@ import {
   blobNotFound,
   checkBucket,
   isNotFound,
+  ifAbsent,
   makeS3Client,
   translateS3Error,
 } from './s3-client.js';
@@ -31,6 +32,7 @@ import { sweepAbandoned } from './s3-sweep.js';
 import { abortUpload, streamToS3, type StreamedBody } from './s3-upload.js';
 import type { S3Location } from './s3-url.js';
 import { StreamBody } from './stream-body.js';
+import { KeyedQueue } from './keyed-queue.js';
 
 /** Options for {@link S3BlobStore}. */
 export interface S3BlobStoreOptions {
@@ -58,7 +60,10 @@ const LAYOUT = 'v1';
  * key, else on a temporary key copied into place on commit. Parts stay invisible until
  * `commit` completes the upload, so a wrong digest, an aborted body or a discard leaves
  * nothing visible, and the upload is aborted at once. An announced digest whose bytes are
- * already stored uploads nothing. S3 unreachable → BlobStoreUnavailableError (503).
+ * already stored uploads nothing. S3 unreachable → BlobStoreUnavailableError (503). Of
+ * concurrent commits of the same bytes exactly one reports them new within a process (and for
+ * single-PUT bodies across processes, by If-None-Match); two nodes completing the same
+ * multipart body at once may both say new, which costs nothing but that flag.
  *
  * A signed DELETE can land up to 15 minutes after it was sent (S3's clock-skew window):
  * {@link deleteHorizonMs} tells the core to wait that long before taking over a dead
@@ -69,6 +74,8 @@ export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly base: string;
+  /** Commits of the same bytes run one at a time (see KeyedQueue). */
+  private readonly commits = new KeyedQueue();
 
   constructor(private readonly o: S3BlobStoreOptions) {
     this.client = o.client ?? makeS3Client(o.location);
@@ -138,30 +145,34 @@ export class S3BlobStore implements BlobStore {
     return {
       sha256,
       size,
-      commit: async () => {
-        if (done) return false;
-        try {
-          if (await this.has(sha256)) {
-            if (open) await this.abort(open);
-            open = undefined;
+      commit: () =>
+        this.commits.run(sha256, async () => {
+          if (done) return false;
+          try {
+            if (await this.has(sha256)) {
+              if (open) await this.abort(open);
+              open = undefined;
+              done = true;
+              return false;
+            }
+            let created = true;
+            if (body.bytes) created = await this.put(sha256, body.bytes);
+            else if (!open)
+              throw new BlobCollectedError(sha256); // were there, collected since
+            else {
+              const mp = open;
+              open = undefined;
+              const final = mp.key === this.keyOf(sha256);
+              created = await ifAbsent(completeUpload(this.client, this.bucket, mp, final));
+              if (!created) await this.abort(mp);
+              else if (!final) await this.moveIntoPlace(mp.key, sha256, size);
+            }
             done = true;
-            return false;
+            return created;
+          } catch (err) {
+            throw translateS3Error(err, this.o.location);
           }
-          if (body.bytes) await this.put(sha256, body.bytes);
-          else if (!open)
-            throw new BlobCollectedError(sha256); // were there, collected since
-          else {
-            await completeUpload(this.client, this.bucket, open);
-            const tmp = open.key;
-            open = undefined;
-            if (tmp !== this.keyOf(sha256)) await this.moveIntoPlace(tmp, sha256, size);
-          }
-          done = true;
-          return true;
-        } catch (err) {
-          throw translateS3Error(err, this.o.location);
-        }
-      },
+        }),
       discard: async () => {
         done = true;
         if (open) await this.abort(open);
@@ -170,14 +181,18 @@ export class S3BlobStore implements BlobStore {
     };
   }
 
-  private async put(sha256: string, bytes: Buffer): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.keyOf(sha256),
-        Body: bytes,
-        ContentLength: bytes.length,
-      }),
+  /** Stores small bytes in one PUT; false if a concurrent commit stored them first. */
+  private put(sha256: string, bytes: Buffer): Promise<boolean> {
+    return ifAbsent(
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.keyOf(sha256),
+          Body: bytes,
+          ContentLength: bytes.length,
+          IfNoneMatch: '*',
+        }),
+      ),
     );
   }
 

@@ -130,3 +130,18 @@ export async function checkBucket(client: S3Client, loc: S3Location): Promise<vo
     throw err;
   }
 }
+
+/**
+ * Runs a write made conditional on the key being absent (If-None-Match: *): true if it wrote,
+ * false if S3 refused it because the key exists (412: a concurrent commit of the same bytes
+ * won), so exactly one of them reports the bytes as new.
+ */
+export async function ifAbsent(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 412) return false;
+    throw err;
+  }
+}

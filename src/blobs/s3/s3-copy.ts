@@ -12,11 +12,15 @@ const COPY_MAX = 5 * 1024 ** 3;
 /** Range copied per part of a multipart copy. */
 const COPY_PART = 1024 ** 3;
 
-/** Makes a multipart upload's parts an object under its key. */
+/**
+ * Makes a multipart upload's parts an object under its key; with `ifAbsent`, only if the key
+ * does not exist yet (If-None-Match: *; S3 answers 412 otherwise, where it supports it).
+ */
 export async function completeUpload(
   client: S3Client,
   bucket: string,
   mp: NonNullable<StreamedBody['multipart']>,
+  ifAbsent = false,
 ): Promise<void> {
   await client.send(
     new CompleteMultipartUploadCommand({
@@ -24,6 +28,7 @@ export async function completeUpload(
       Key: mp.key,
       UploadId: mp.uploadId,
       MultipartUpload: { Parts: mp.parts },
+      IfNoneMatch: ifAbsent ? '*' : undefined,
     }),
   );
 }
