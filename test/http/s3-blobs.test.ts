@@ -137,3 +137,32 @@ describe('cairn serve --blobs s3://…', () => {
     expect(report.blobs_checked).toBeGreaterThan(0);
   });
 });
+
+describe('the sweeper with --blobs s3', () => {
+  it("aborts multipart uploads abandoned over a day ago (by the server's clock), not newer ones", async () => {
+    const { CreateMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+    const own = testS3();
+    const Bucket = own.bucket;
+    const open = (key: string) =>
+      own.client.send(new CreateMultipartUploadCommand({ Bucket, Key: `${own.prefix}/v1/${key}` }));
+    let skew = 0;
+    const server = await startTestServer(
+      { blobsUrl: own.url, sweepIntervalMs: 20 },
+      { clock: () => Date.now() + skew },
+    );
+    try {
+      await open('blobs/ab/left-by-a-dead-node');
+      const rounds = server.app.sweeper.stats.runs;
+      while (server.app.sweeper.stats.runs < rounds + 2)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(await own.multipartUploads()).toHaveLength(1);
+      skew = 25 * 3600_000;
+      const later = server.app.sweeper.stats.runs;
+      while (server.app.sweeper.stats.runs < later + 2) await new Promise((r) => setTimeout(r, 10));
+      expect(await own.multipartUploads()).toEqual([]);
+      expect(server.app.sweeper.stats.failures).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -4,7 +4,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -28,7 +27,7 @@ import {
   translateS3Error,
 } from './s3-client.js';
 import { completeUpload, copyObject } from './s3-copy.js';
-import { sweepAbandoned } from './s3-sweep.js';
+import { listObjects, sweepAbandoned } from './s3-sweep.js';
 import { abortUpload, streamToS3, type StreamedBody } from './s3-upload.js';
 import type { S3Location } from './s3-url.js';
 import { StreamBody } from './stream-body.js';
@@ -264,25 +263,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<string> {
-    let token: string | undefined;
-    do {
-      const page = await this.client
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: `${this.base}blobs/`,
-            ContinuationToken: token,
-          }),
-        )
-        .catch((err: unknown) => {
-          throw translateS3Error(err, this.o.location);
-        });
-      for (const o of page.Contents ?? []) {
+    try {
+      for await (const o of listObjects(this.client, this.bucket, `${this.base}blobs/`)) {
         const name = o.Key?.slice(o.Key.lastIndexOf('/') + 1) ?? '';
         if (SHA_RE.test(name)) yield name;
       }
-      token = page.NextContinuationToken;
-    } while (token);
+    } catch (err) {
+      throw translateS3Error(err, this.o.location);
+    }
   }
 
   /**

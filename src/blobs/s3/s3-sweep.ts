@@ -3,6 +3,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type S3Client,
+  type _Object,
 } from '@aws-sdk/client-s3';
 import { abortUpload } from './s3-upload.js';
 
@@ -39,17 +40,26 @@ export async function sweepAbandoned(
     keyMarker = page.NextKeyMarker;
     idMarker = page.NextUploadIdMarker;
   }
+  for await (const o of listObjects(client, bucket, `${base}tmp/`)) {
+    if (!o.Key || (o.LastModified?.getTime() ?? 0) >= cutoff) continue;
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
+    removed++;
+  }
+  return removed;
+}
+
+/** Every object under `prefix`, page by page (ListObjectsV2). */
+export async function* listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncIterable<_Object> {
   let token: string | undefined;
   do {
     const page = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${base}tmp/`, ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
-    for (const o of page.Contents ?? []) {
-      if (!o.Key || (o.LastModified?.getTime() ?? 0) >= cutoff) continue;
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key }));
-      removed++;
-    }
+    yield* page.Contents ?? [];
     token = page.NextContinuationToken;
   } while (token);
-  return removed;
 }
