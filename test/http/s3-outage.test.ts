@@ -114,3 +114,22 @@ describe('radosgw stopped mid-load', () => {
       expect((await s.fetch(`/v1/sessions/load/artifacts/${o.name}`)).status, o.name).toBe(404);
   });
 });
+
+describe('radosgw that stops answering (SIGSTOP)', () => {
+  it('a request stuck on it fails after the idle timeout with 503 blob_store_unavailable', async () => {
+    const { S3BlobStore } = await import('../../src/blobs/s3/s3-blob-store.js');
+    const { makeS3Client } = await import('../../src/blobs/s3/s3-client.js');
+    const { parseS3Url } = await import('../../src/blobs/s3/s3-url.js');
+    const location = parseS3Url(testS3(rgw.endpoint).url.replace('/cairn-tests/', '/outage/'));
+    const store = await S3BlobStore.open({ location, client: makeS3Client(location, 300) });
+    process.kill(rgw.rgwPid, 'SIGSTOP');
+    try {
+      const err = await store.stat(sha(Buffer.from('x'))).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('blob_store_unavailable');
+      expect((err as { status?: number }).status).toBe(503);
+    } finally {
+      process.kill(rgw.rgwPid, 'SIGCONT');
+      await store.close();
+    }
+  });
+});

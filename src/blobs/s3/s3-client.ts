@@ -22,6 +22,14 @@ const UNREACHABLE = new Set([
   'RequestTimeout',
 ]);
 
+/**
+ * A request to S3 that moves no byte for this long fails (the socket's idle timeout, on
+ * uploads and on download bodies alike). Three attempts of it stay under the server's
+ * 60 s body-idle timeout, so a push stuck on an S3 that stopped answering (a full OSD)
+ * gets 503 blob_store_unavailable rather than 408 "the body stalled".
+ */
+const IDLE_MS = 15_000;
+
 interface SdkError {
   name?: string;
   code?: string;
@@ -32,10 +40,10 @@ interface SdkError {
  * An S3 client for `loc`: credentials from the SDK's chain (AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY first); checksums only where S3 requires them (radosgw 16 refuses the
  * SDK's default trailing checksums with 411; the store verifies sha256 itself); bounded
- * connection and idle timeouts, so an endpoint that stops answering fails requests instead of
- * hanging them.
+ * connection and idle timeouts (`idleMs`, see IDLE_MS), so an endpoint that stops answering
+ * fails requests instead of hanging them.
  */
-export function makeS3Client(loc: S3Location): S3Client {
+export function makeS3Client(loc: S3Location, idleMs = IDLE_MS): S3Client {
   // The SDK warns on Node 20 that its releases after January 2027 will need Node 22: nothing a
   // cairn user can act on (the lockfile pins the SDK; the single binary carries Node 22), and a
   // multi-line warning would break `cairn serve`'s one-line start-up errors.
@@ -49,7 +57,7 @@ export function makeS3Client(loc: S3Location): S3Client {
     maxAttempts: 3,
     requestHandler: {
       connectionTimeout: 5_000,
-      requestTimeout: 60_000,
+      socketTimeout: idleMs,
       httpAgent: { keepAlive: true, maxSockets: 256 },
       httpsAgent: { keepAlive: true, maxSockets: 256 },
     },
