@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   QUICK,
   ROOT,
+  cpuSeconds,
   freePort,
   median,
   record,
@@ -72,30 +73,45 @@ if (mb.status !== 0) throw new Error(`aws s3 mb failed: ${mb.stderr}`);
 const q = new URLSearchParams({ endpoint, region: 'us-east-1', force_path_style: 'true' });
 const cairn = await startCairn(join(base, 'data'), ['--blobs', `s3://bench/cairn?${q}`]);
 
-/** Runs a command; resolves with its wall seconds and the peak RSS of `watchPid` meanwhile. */
+/**
+ * Runs a command; resolves with its wall seconds, its own CPU seconds, and the peak RSS and
+ * CPU seconds of `watchPid` (Cairn) meanwhile.
+ */
 function timed(argv, watchPid) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
+    const cpu0 = watchPid ? cpuSeconds(watchPid) : 0;
     let peak = 0;
     const sample = () => (peak = Math.max(peak, watchPid ? rssMiB(watchPid) : 0));
     const timer = setInterval(sample, 20);
-    const child = spawn('bash', ['-c', '"$@" >/dev/null', 'bash', ...argv], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn('bash', ['-c', '"$@" >/dev/null || exit $?; times', 'bash', ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
+    let out = '';
     child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
       clearInterval(timer);
       sample();
       if (code !== 0) reject(new Error(`${argv.join(' ')} failed (${code}): ${err}`));
-      else resolve({ seconds: (performance.now() - t0) / 1000, peakRss: peak });
+      else {
+        // `times`: the shell's user/sys, then its children's (the command).
+        const [u, sy] = out.trim().split('\n').at(-1).split(/\s+/).map(minSec);
+        resolve({
+          seconds: (performance.now() - t0) / 1000,
+          peakRss: peak,
+          clientCpu: u + sy,
+          serverCpu: watchPid ? cpuSeconds(watchPid) - cpu0 : 0,
+        });
+      }
     });
   });
 }
 
 const MB = (s) => round(SIZE / s / 1e6, 0);
 const file = join(base, 'big.bin');
-const rows = { cairnPush: [], awsPush: [], cairnGet: [], awsGet: [], rss: [] };
+const rows = { cairnPush: [], awsPush: [], cairnGet: [], awsGet: [], rss: [], cpu: [] };
 const loadBefore = await waitForLowLoad();
 for (let r = 0; r < ROUNDS; r++) {
   // Fresh bytes every round: Cairn would otherwise dedupe the second push.
@@ -120,13 +136,23 @@ for (let r = 0; r < ROUNDS; r++) {
   );
   rows.cairnPush.push(push.seconds);
   rows.rss.push({ idle: round(idleRss, 0), peak: round(push.peakRss, 0) });
-  rows.awsPush.push((await timed(aws('s3', 'cp', file, `s3://bench/aws-${r}.bin`))).seconds);
-  rows.cairnGet.push((await timed(['curl', '-sSf', '-o', '/dev/null', '-H', auth, url])).seconds);
-  rows.awsGet.push((await timed(aws('s3', 'cp', `s3://bench/aws-${r}.bin`, '-'))).seconds);
+  const awsPush = await timed(aws('s3', 'cp', file, `s3://bench/aws-${r}.bin`));
+  rows.awsPush.push(awsPush.seconds);
+  const get = await timed(['curl', '-sSf', '-o', '/dev/null', '-H', auth, url], cairn.pid);
+  rows.cairnGet.push(get.seconds);
+  const awsGet = await timed(aws('s3', 'cp', `s3://bench/aws-${r}.bin`, '-'));
+  rows.awsGet.push(awsGet.seconds);
+  // CPU seconds per GiB: Cairn's process against the aws CLI's (both hash, sign and send).
+  const perGiB = (x) => round((x * 1024 ** 3) / SIZE, 2);
+  rows.cpu.push({
+    push: { cairn: perGiB(push.serverCpu), aws: perGiB(awsPush.clientCpu) },
+    get: { cairn: perGiB(get.serverCpu), aws: perGiB(awsGet.clientCpu) },
+  });
   console.log(
     `round ${r}: push cairn ${MB(push.seconds)} MB/s aws ${MB(rows.awsPush.at(-1))} MB/s; ` +
       `get cairn ${MB(rows.cairnGet.at(-1))} MB/s aws ${MB(rows.awsGet.at(-1))} MB/s; ` +
-      `cairn RSS ${rows.rss.at(-1).idle} -> peak ${rows.rss.at(-1).peak} MiB`,
+      `cairn RSS ${rows.rss.at(-1).idle} -> peak ${rows.rss.at(-1).peak} MiB; ` +
+      `CPU-s/GiB ${JSON.stringify(rows.cpu.at(-1))}`,
   );
 }
 await cairn.stop();
@@ -139,9 +165,15 @@ const result = {
   push_MBps: { cairn: MB(median(rows.cairnPush)), aws: MB(median(rows.awsPush)) },
   get_MBps: { cairn: MB(median(rows.cairnGet)), aws: MB(median(rows.awsGet)) },
   cairn_rss_MiB: rows.rss,
+  cpu_s_per_GiB: rows.cpu,
 };
 result.push_ratio = round(result.push_MBps.cairn / result.push_MBps.aws);
 result.get_ratio = round(result.get_MBps.cairn / result.get_MBps.aws);
 console.log(JSON.stringify(result));
 record('s3', result);
 fs.rmSync(base, { recursive: true, force: true });
+
+function minSec(t) {
+  const m = /^(\d+)m([\d.]+)s$/.exec(t);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+}
