@@ -64,7 +64,7 @@ export interface ArtifactServiceOptions {
   defaultTtlMs?: number;
   /** Runs after each successful push (keep-last-N pruning). */
   afterPush?: (rec: ArtifactRecord) => Promise<void>;
-  /** Age after which a collection mark counts as a dead collector's (default markStaleMsFor(blobs)). */
+  /** Age after which a collection mark is a dead collector's (default: markStaleMsFor(blobs)). */
   markStaleMs?: number;
 }
 
