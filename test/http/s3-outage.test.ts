@@ -80,7 +80,15 @@ describe('radosgw stopped mid-load', () => {
     expect(got.status).toBe(200);
     expect(await got.text()).toBe(small.toString());
     expect((await push('small-2.txt', Buffer.from('pushed during the outage'))).status).toBe(201);
-    const read = await s.fetch('/v1/sessions/load/artifacts/large.bin');
+    // The operator hears of it: the server logs the 503 with its cause (unlike a full budget).
+    const logged: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) =>
+      logged.push(chunk.toString()) > 0) as typeof process.stderr.write;
+    const read = await s
+      .fetch('/v1/sessions/load/artifacts/large.bin')
+      .finally(() => (process.stderr.write = write));
+    expect(logged.join('')).toMatch(/"level":"error".*cannot be reached.*ECONNREFUSED/);
     expect(read.status).toBe(503);
     expect(read.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await read.json()) as { error: { code: string } }).error.code).toBe(
