@@ -52,16 +52,19 @@ describe('backend URLs', () => {
 });
 
 describe('BackendRegistry', () => {
-  it('knows sqlite: for catalogs and file: for blobs', () => {
+  it('knows sqlite: for catalogs, and file: and s3: for blobs', () => {
     expect(catalogRegistry.schemes()).toEqual(['sqlite:']);
-    expect(blobStoreRegistry.schemes()).toEqual(['file:']);
+    expect(blobStoreRegistry.schemes()).toEqual(['file:', 's3:']);
   });
 
   it('refuses an unknown scheme naming the known ones, and text that is no URL', async () => {
     await expect(
       catalogRegistry.open('postgres://db/cairn', { durability: 'process' }),
     ).rejects.toThrow("--catalog: no catalog backend for 'postgres:'; this build knows sqlite:");
-    expect(codeOf(() => blobStoreRegistry.check('s3://bucket'))).toBe('unknown_backend');
+    expect(codeOf(() => blobStoreRegistry.check('gs://bucket'))).toBe('unknown_backend');
+    expect(codeOf(() => blobStoreRegistry.check('s3://bucket?colour=red'))).toBe(
+      'invalid_backend_url',
+    );
     expect(codeOf(() => blobStoreRegistry.check('/srv/blobs'))).toBe('invalid_backend_url');
   });
 
