@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
@@ -287,6 +288,14 @@ export class S3BlobStore implements BlobStore {
     const cutoff = now - (this.o.abandonedAfterMs ?? 24 * 3600_000);
     try {
       return await sweepAbandoned(this.client, this.bucket, this.base, cutoff);
+    } catch (err) {
+      throw translateS3Error(err, this.o.location);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (err) {
       throw translateS3Error(err, this.o.location);
     }
