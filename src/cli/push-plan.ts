@@ -1,7 +1,15 @@
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  lstatSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  type BigIntStats,
+  type Stats,
+} from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { compileGlob } from '../lib/glob.js';
 import { CliError, EXIT, isDash } from './context.js';
+import type { FileStamp } from './hash-cache.js';
 
 /** One local file to push, with its artifact name and size. */
 export interface PlannedFile {
@@ -10,6 +18,8 @@ export interface PlannedFile {
   size: number;
   /** Found by walking a directory (pushed in batches), not named on the command line. */
   inDirectory: boolean;
+  /** For a file found in a directory: that directory (real path), its path there, its stamp. */
+  found?: { root: string; rel: string; stamp: FileStamp };
 }
 
 /** Stdin, pushed under `--name`. */
@@ -69,9 +79,18 @@ export function planPush(args: string[], o: PlanOptions): PlanItem[] {
     dirs++;
     const before = out.length;
     const prefix = o.name ? `${o.name.replace(/\/+$/, '')}/` : '';
-    for (const p of walk(f, f, new Set([realpathSync(f)]), o, excluded)) {
+    const root = realpathSync(f);
+    for (const p of walk(f, f, new Set([root]), o, excluded)) {
       const rel = relative(f, p.path).split(sep).join('/');
-      out.push({ path: p.path, name: `${prefix}${rel}`, size: p.size, inDirectory: true });
+      const { size, mtimeNs, ino, dev } = p.st;
+      const stamp = { size: Number(size), mtimeNs, ino, dev };
+      out.push({
+        path: p.path,
+        name: `${prefix}${rel}`,
+        size: stamp.size,
+        inDirectory: true,
+        found: { root, rel, stamp },
+      });
     }
     if (out.length === before) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
   }
@@ -96,15 +115,16 @@ function* walk(
   seen: Set<string>,
   o: PlanOptions,
   excluded: (rel: string) => boolean,
-): Generator<{ path: string; size: number }> {
+): Generator<{ path: string; st: BigIntStats }> {
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
   )) {
     const p = join(dir, e.name);
     if (excluded(relative(root, p).split(sep).join('/'))) continue;
-    let st: Stats;
+    let st: BigIntStats;
     try {
-      st = e.isSymbolicLink() && o.followSymlinks ? statSync(p) : lstatSync(p);
+      const opts = { bigint: true } as const;
+      st = e.isSymbolicLink() && o.followSymlinks ? statSync(p, opts) : lstatSync(p, opts);
     } catch {
       o.note(`skipping '${p}': a symbolic link to nothing`);
       continue;
@@ -115,6 +135,6 @@ function* walk(
       const real = realpathSync(p);
       if (seen.has(real)) continue;
       yield* walk(root, p, new Set([...seen, real]), o, excluded);
-    } else if (st.isFile()) yield { path: p, size: st.size };
+    } else if (st.isFile()) yield { path: p, st };
   }
 }

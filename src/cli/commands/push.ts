@@ -14,6 +14,7 @@ interface PushArgs extends GlobalArgs {
   type?: string;
   from: string[];
   sync: boolean;
+  checksum: boolean;
   exclude: string[];
   followSymlinks: boolean;
 }
@@ -64,6 +65,13 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
         default: false,
         describe: 'Skip files whose name and bytes match the latest version already pushed',
       })
+      .option('checksum', {
+        alias: 'c',
+        type: 'boolean',
+        default: false,
+        describe:
+          'With --sync: hash every file, even those whose size and mtime are unchanged since the last push',
+      })
       .option('exclude', {
         type: 'string',
         array: true,
@@ -97,7 +105,10 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
       contentType: args.type,
       derivedFrom: args.from.map(String),
     };
-    const results = await pushPlan(client, args.session, plan, opts, args.sync);
+    const results = await pushPlan(client, args.session, plan, opts, {
+      sync: args.sync,
+      checksum: args.checksum,
+    });
     output(
       args,
       one ? results[0] : results,
