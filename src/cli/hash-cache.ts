@@ -17,10 +17,7 @@ export interface FileStamp {
  * 1–2 s) would leave size and mtime as they were (git's "racily clean" entries).
  */
 const RECENT_MS = 2000;
-const FORMAT = 1;
-
-/** One entry on disk: size, mtime (ns), inode, device, sha256. */
-type Entry = [number, string, string, string, string];
+const FORMAT = 2;
 
 /**
  * The sha256 of each file of one directory pushed before, by path relative to it, with the
@@ -32,7 +29,8 @@ type Entry = [number, string, string, string, string];
  * processes each write a whole file, the last one stays.
  */
 export class HashCache {
-  private readonly entries = new Map<string, Entry>();
+  /** By relative path: `size:mtimeNs:ino:dev:sha256` (one string: 10,000 parse in ~5 ms). */
+  private readonly entries = new Map<string, string>();
   private readonly seen = new Set<string>();
   private dirty = false;
 
@@ -53,7 +51,7 @@ export class HashCache {
       };
       if (data.format === FORMAT && data.root === root && isRecord(data.files))
         for (const [rel, e] of Object.entries(data.files))
-          if (isEntry(e)) cache.entries.set(rel, e);
+          if (typeof e === 'string') cache.entries.set(rel, e);
     } catch {
       // No cache yet, or a damaged one: start empty; save() replaces it.
     }
@@ -63,28 +61,22 @@ export class HashCache {
   /** The sha256 remembered for `rel` if its stamp is the one it had when hashed. */
   lookup(rel: string, stamp: FileStamp): string | undefined {
     const e = this.entries.get(rel);
-    if (!e || !sameStamp(e, stamp)) return undefined;
+    const key = stampKey(stamp);
+    if (e?.length !== key.length + 64 || !e.startsWith(key)) return undefined;
+    const sha256 = e.slice(key.length);
+    if (!SHA256.test(sha256)) return undefined;
     this.seen.add(rel);
-    return e[4];
+    return sha256;
   }
 
   /** Remembers `sha256` for `rel` as it was when stamped (not if it changed just before). */
   record(rel: string, stamp: FileStamp, sha256: string): void {
     this.seen.add(rel);
-    const e = this.entries.get(rel);
-    if (e && sameStamp(e, stamp) && e[4] === sha256) return;
+    const entry = `${stampKey(stamp)}${sha256}`;
+    if (this.entries.get(rel) === entry) return;
     this.dirty = true;
-    if (stamp.mtimeNs > BigInt(Date.now() - RECENT_MS) * 1_000_000n) {
-      this.entries.delete(rel);
-      return;
-    }
-    this.entries.set(rel, [
-      stamp.size,
-      String(stamp.mtimeNs),
-      String(stamp.ino),
-      String(stamp.dev),
-      sha256,
-    ]);
+    if (stamp.mtimeNs > BigInt(Date.now() - RECENT_MS) * 1_000_000n) this.entries.delete(rel);
+    else this.entries.set(rel, entry);
   }
 
   /**
@@ -92,12 +84,12 @@ export class HashCache {
    * are dropped) through a temp file and a rename, if anything changed. Never throws.
    */
   save(): void {
-    const files: Record<string, Entry> = {};
+    if (!this.dirty && this.seen.size === this.entries.size) return;
+    const files: Record<string, string> = {};
     for (const rel of this.seen) {
       const e = this.entries.get(rel);
       if (e) files[rel] = e;
     }
-    if (!this.dirty && Object.keys(files).length === this.entries.size) return;
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
@@ -112,31 +104,19 @@ export class HashCache {
   }
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** `size:mtimeNs:ino:dev:`, what an entry starts with. */
+function stampKey(s: FileStamp): string {
+  return `${s.size}:${s.mtimeNs}:${s.ino}:${s.dev}:`;
+}
+
 /** `$XDG_CACHE_HOME/cairn/push`, or `~/.cache/cairn/push`. */
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'cairn', 'push');
 }
 
-function sameStamp(e: Entry, s: FileStamp): boolean {
-  return (
-    e[0] === s.size &&
-    e[1] === String(s.mtimeNs) &&
-    e[2] === String(s.ino) &&
-    e[3] === String(s.dev)
-  );
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isEntry(v: unknown): v is Entry {
-  return (
-    Array.isArray(v) &&
-    v.length === 5 &&
-    typeof v[0] === 'number' &&
-    v.slice(1).every((x) => typeof x === 'string') &&
-    /^[0-9a-f]{64}$/.test(v[4] as string)
-  );
 }

@@ -19,9 +19,12 @@ export interface PushOpts {
 
 /** How a push decides what to send. */
 export interface PushCheck {
-  /** Skip files whose name and sha256 match the latest version in the session. */
-  sync: boolean;
-  /** With `sync`: hash every file, trusting no remembered hash (see {@link HashCache}). */
+  /**
+   * With `--sync`: the latest sha256 of each name in the session ({@link latestShas}); files
+   * whose name and sha256 match are skipped.
+   */
+  latest?: Promise<Map<string, string>>;
+  /** With `latest`: hash every file, trusting no remembered hash (see {@link HashCache}). */
   checksum: boolean;
   /** Where hashes are remembered (default: the user's cache dir). */
   cacheDir?: string;
@@ -44,7 +47,7 @@ export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
  * Pushes what {@link planPush} listed, in its order: files found in directories in batches
  * (one request and one commit per batch, bounded by count and bytes), stdin, files named on
  * the command line and large files one by one (hashed first, not re-sent when the server holds
- * the bytes). With `sync`, a file whose name and sha256 match the latest version in the session
+ * the bytes). With `check.latest`, a file whose name and sha256 match the latest version there
  * is not pushed (a note on stderr counts them); a file found in a directory whose size, mtime,
  * inode and device are those it had when last hashed is then not read at all, unless
  * `checksum` (the hashes are remembered for every directory pushed, see {@link HashCache}).
@@ -77,8 +80,8 @@ async function pushAll(
   check: PushCheck,
   cacheOf: (root: string) => HashCache,
 ): Promise<Result[]> {
-  const { sync } = check;
-  const latest = sync ? await latestShas(client, session) : new Map<string, string>();
+  const sync = check.latest !== undefined;
+  const latest = (await check.latest) ?? new Map<string, string>();
   const files = plan.filter((p): p is PlannedFile => !isStdin(p));
   // Directories get one line for the whole transfer; files named alone, a bar each (below).
   const batched = files.filter(isBatched);
@@ -186,7 +189,10 @@ async function pushAll(
 }
 
 /** The sha256 of the latest version of each name in `session` (none if it does not exist). */
-async function latestShas(client: CairnClient, session: string): Promise<Map<string, string>> {
+export async function latestShas(
+  client: CairnClient,
+  session: string,
+): Promise<Map<string, string>> {
   try {
     const s = await client.session(session);
     // Sorted by name then version: the last of each name is its latest.

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { planPush } from '../push-plan.js';
-import { pushPlan } from '../push-runner.js';
+import { latestShas, pushPlan } from '../push-runner.js';
 import { CliError, EXIT, clientFor, metaText, output, table, type GlobalArgs } from '../context.js';
 import { durationFlag, parseMetaArgs } from '../util.js';
 
@@ -90,13 +90,17 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     if (files.length === 0)
       throw new CliError('name at least one file, directory, or - for stdin', EXIT.usage);
     const meta = parseMetaArgs(args.meta.filter((m) => m.includes('=')));
-    const plan = planPush(files, {
+    const client = clientFor(args);
+    // Asked first: the server lists the session while this process walks the directories.
+    const latest = args.sync ? latestShas(client, args.session) : undefined;
+    // Its failure surfaces where pushPlan awaits it (after any mistake in the plan).
+    latest?.catch(() => undefined);
+    const plan = await planPush(files, {
       name: args.name,
       exclude: args.exclude.map(String),
       followSymlinks: args.followSymlinks,
       note: (text) => process.stderr.write(`cairn: ${text}\n`),
     });
-    const client = clientFor(args);
     // One file named on the command line prints one record; a directory prints a list.
     const one = plan.length === 1 && !('inDirectory' in plan[0] && plan[0].inDirectory);
     const opts = {
@@ -106,7 +110,7 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
       derivedFrom: args.from.map(String),
     };
     const results = await pushPlan(client, args.session, plan, opts, {
-      sync: args.sync,
+      latest,
       checksum: args.checksum,
     });
     output(
