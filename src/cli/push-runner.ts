@@ -26,8 +26,6 @@ export interface PushCheck {
   latest?: Promise<Map<string, string>>;
   /** With `latest`: hash every file, trusting no remembered hash (see {@link HashCache}). */
   checksum: boolean;
-  /** Where hashes are remembered (default: the user's cache dir). */
-  cacheDir?: string;
 }
 
 type Result = ArtifactRecord & { deduplicated: boolean };
@@ -64,7 +62,7 @@ export async function pushPlan(
   try {
     return await pushAll(client, session, plan, opts, check, (root) => {
       let c = caches.get(root);
-      if (!c) caches.set(root, (c = HashCache.open(root, check.cacheDir)));
+      if (!c) caches.set(root, (c = HashCache.open(root)));
       return c;
     });
   } finally {
