@@ -117,6 +117,9 @@ describe('push DIR --sync remembers hashes (quick check)', () => {
     const full = await push(dir, 'unread', cache, '--sync', '--checksum');
     expect(full.names).toEqual(['a.txt']);
     expect(await versions('unread')).toEqual({ 'a.txt': 2, 'b.txt': 1, 'sub/c.txt': 1 });
+    const alone = await cli(['push', dir, '-s', 'unread', '--checksum'], cache);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--checksum goes with --sync');
   });
 
   it('an unreadable but unchanged file is skipped; --checksum fails on it, naming it', async () => {

@@ -89,6 +89,11 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     const files = [...(args.files ?? []).map(String), ...args.meta.filter((m) => !m.includes('='))];
     if (files.length === 0)
       throw new CliError('name at least one file, directory, or - for stdin', EXIT.usage);
+    if (args.checksum && !args.sync)
+      throw new CliError(
+        '--checksum goes with --sync (a push without it sends every file)',
+        EXIT.usage,
+      );
     const meta = parseMetaArgs(args.meta.filter((m) => m.includes('=')));
     const client = clientFor(args);
     // Asked first: the server lists the session while this process walks the directories.
