@@ -9,6 +9,8 @@ import { catalogRegistry } from './catalog/catalog-registry.js';
 import { makeConfig, type Config } from './config.js';
 import { LocalCoordinator, type Coordinator } from './core/coordinator.js';
 import { DataDirLock } from './lib/data-dir-lock.js';
+import { PARTIAL_MARKER } from './core/store-restore.js';
+import { ConflictError } from './lib/errors.js';
 import { ArtifactService } from './core/artifact-service.js';
 import { BackupService } from './core/backup-service.js';
 import { ExportService } from './core/export-service.js';
@@ -99,6 +101,7 @@ export async function createApp(
   const nativeBinding = opts.nativeBinding ?? embeddedNativeBinding();
   const lock = DataDirLock.acquire(config.dataDir, { nativeBinding });
   try {
+    refuseHalfRestored(config.dataDir);
     return await build(config, lock, { ...opts, nativeBinding });
   } catch (err) {
     lock.release();
@@ -237,6 +240,15 @@ async function ensureAdminToken(app: App): Promise<string | null> {
   const path = join(app.config.dataDir, 'admin.token');
   writeSecretFile(path, `${created.token}\n`);
   return path;
+}
+
+/** Throws ConflictError(`restore_incomplete`) if a restore or migrate into `dataDir` stopped midway. */
+function refuseHalfRestored(dataDir: string): void {
+  if (!fs.existsSync(join(dataDir, PARTIAL_MARKER))) return;
+  throw new ConflictError(
+    'restore_incomplete',
+    `a cairn restore or migrate into ${dataDir} stopped midway (${PARTIAL_MARKER} is there); run the same command again to finish it, or start from an empty directory`,
+  );
 }
 
 /** Loads `<data>/seal.key` (Ed25519, PKCS#8 PEM), creating it on first start. */

@@ -18,6 +18,7 @@ import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
 import type { LeaseCatalog } from './lease-catalog.js';
 import type { IdempotencyCatalog } from './idempotency-catalog.js';
+import type { DumpCatalog } from './dump-catalog.js';
 
 export type { IdempotentAnswer } from './idempotency-catalog.js';
 
@@ -128,6 +129,12 @@ export interface Catalog {
   readonly leases: LeaseCatalog;
   /** Idempotency keys as claims with a lease (see IdempotencyCatalog). */
   readonly idempotency: IdempotencyCatalog;
+  /**
+   * The whole catalog read out and written back in a backend-neutral shape: logical backups
+   * and `cairn migrate` (see DumpCatalog). Absent in a backend that does not offer it yet;
+   * backup, restore and migrate then refuse with `dump_unsupported`.
+   */
+  readonly dump?: DumpCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.

@@ -35,6 +35,7 @@ import { SqliteStats } from './sqlite-stats.js';
 import { SqliteInlineBlobs } from './sqlite-inline-blobs.js';
 import { SqliteLeases } from './sqlite-leases.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
+import { SqliteDump } from './sqlite-dump.js';
 import { cacheStatements } from './statement-cache.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
 import { catalogReads } from './catalog-reads.js';
@@ -83,6 +84,7 @@ export class SqliteCatalog implements Catalog {
   readonly stats: SqliteStats;
   readonly leases: SqliteLeases;
   readonly idempotency: SqliteIdempotency;
+  readonly dump: SqliteDump;
   /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
   readonly capabilities: CatalogCapabilities;
 
@@ -95,7 +97,9 @@ export class SqliteCatalog implements Catalog {
     private readonly reads: ReadPool,
     private readonly walSync: WalSync | null,
     pin: { db: Database.Database; file: string } | null,
+    dump: SqliteDump,
   ) {
+    this.dump = dump;
     this.bitmaps = new MetaBitmaps(db);
     this.local = new SqliteReads(db);
     this.writes = new ArtifactWrites(db, this.bitmaps);
@@ -135,13 +139,14 @@ export class SqliteCatalog implements Catalog {
     migrate(db);
     cacheStatements(db);
     const reads = new ReadPool({ file, budgetMs: opts.queryTimeoutMs ?? 2000 });
-    if (opts.durability !== 'full') return new SqliteCatalog(db, reads, null, null);
+    const dump = new SqliteDump(file, opts.nativeBinding);
+    if (opts.durability !== 'full') return new SqliteCatalog(db, reads, null, null, dump);
     const walSync = new WalSync(`${file}-wal`);
     walSync.syncNow();
     // Checkpoints run in rounds that fsync catalog.db off the event loop (see Checkpointer).
     const pin = new Database(file, { nativeBinding: opts.nativeBinding as string | undefined });
     pin.pragma('busy_timeout = 5000');
-    return new SqliteCatalog(db, reads, walSync, { db: pin, file });
+    return new SqliteCatalog(db, reads, walSync, { db: pin, file }, dump);
   }
 
   /** Queries running on the read workers right now. */

@@ -18,6 +18,8 @@ import { unpinCommand } from './unpin.js';
 import { gcCommand } from './gc.js';
 import { fsckCommand } from './fsck.js';
 import { backupCommand } from './backup.js';
+import { restoreCommand } from './restore.js';
+import { migrateCommand } from './migrate.js';
 import { waitCommand } from './wait.js';
 import { eventsCommand } from './events.js';
 import { lineageCommand } from './lineage.js';
@@ -43,6 +45,8 @@ export const commands = [
   gcCommand,
   fsckCommand,
   backupCommand,
+  restoreCommand,
+  migrateCommand,
   waitCommand,
   eventsCommand,
   lineageCommand,
