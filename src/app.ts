@@ -220,14 +220,28 @@ async function openBlobs(
   catalog: Catalog,
   budget: Pick<BlobStoreOpenOptions, 'memory' | 'onMemoryCollected'>,
 ): Promise<BlobStore> {
-  const large = await blobStoreRegistry.open(config.blobsUrl, {
+  const blobs = await openTieredBlobs(config.blobsUrl, catalog, {
     durable: config.durability === 'full',
     ...budget,
   });
-  const small = catalog.capabilities.inlineBlobs;
-  const blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
   await blobs.recover({ isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0 });
   return blobs;
+}
+
+/**
+ * The blob store `url` names, behind `catalog`'s inline tier for blobs up to
+ * {@link INLINE_BLOB_MAX} when the catalog keeps small blobs itself: the store a server reads
+ * and writes (also what `cairn restore` and `cairn migrate` open, so bytes land where a server
+ * looks for them).
+ */
+export async function openTieredBlobs(
+  url: string,
+  catalog: Catalog,
+  opts: BlobStoreOpenOptions,
+): Promise<BlobStore> {
+  const large = await blobStoreRegistry.open(url, opts);
+  const small = catalog.capabilities.inlineBlobs;
+  return small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
 }
 
 /** Creates `<data>/admin.token` (0600) with a new admin token unless an admin token exists. */

@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { INLINE_BLOB_MAX } from '../app.js';
+import { openTieredBlobs } from '../app.js';
 import { embeddedNativeBinding } from '../binary/embedded-native-binding.js';
 import { blobStoreRegistry } from '../blobs/blob-store-registry.js';
 import type { BlobStore } from '../blobs/blob-store.js';
-import { TieredBlobStore } from '../blobs/tiered/tiered-blob-store.js';
 import { catalogRegistry } from '../catalog/catalog-registry.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { StoreParts } from '../core/store-dump.js';
@@ -77,9 +76,7 @@ export async function openOfflineStore(
   let blobs: BlobStore | undefined;
   try {
     catalog = await catalogRegistry.open(spec.catalogUrl, { durability: 'full', nativeBinding });
-    const large = await blobStoreRegistry.open(spec.blobsUrl, { durable: true });
-    const small = catalog.capabilities.inlineBlobs;
-    blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
+    blobs = await openTieredBlobs(spec.blobsUrl, catalog, { durable: true });
     const c = catalog;
     if (opts.recover) await blobs.recover({ isReferenced: async (s) => (await c.blobRefs(s)) > 0 });
   } catch (err) {

@@ -59,6 +59,9 @@ export class BackupService {
     const o = this.o;
     const pack = tar.pack();
     const piping = pipeline(pack, out);
+    // Handled at once: `out` may fail (a client gone) while an entry is being awaited, and an
+    // unhandled rejection would end the process.
+    piping.catch(() => undefined);
     const dest = join(o.dataDir, 'tmp', `backup-${randomBytes(8).toString('hex')}.db`);
     const release = o.artifacts.holdBlobDeletes();
     const summary: BackupSummary = {

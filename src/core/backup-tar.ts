@@ -1,7 +1,8 @@
+import { DUMP_KINDS } from '../lib/dump-kinds.js';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { DUMP_KINDS, type DumpKind, type DumpRow } from '../catalog/dump-catalog.js';
+import type { DumpKind, DumpRow } from '../catalog/dump-catalog.js';
 import {
   BACKUP_FILES,
   LOGICAL_ENTRY_RE,
@@ -21,9 +22,13 @@ import { addTarEntry } from './tar-entries.js';
 export async function writeBackupTar(items: AsyncIterable<DumpItem>, out: Writable): Promise<void> {
   const pack = tar.pack();
   const piping = pipeline(pack, out);
+  // Handled at once: `out` may fail (a client gone) while an entry is being awaited.
+  piping.catch(() => undefined);
   const pages = new Map<DumpKind, number>();
+  let current: DumpItem | null = null;
   try {
     for await (const item of items) {
+      current = item;
       switch (item.type) {
         case 'manifest':
         case 'end': {
@@ -52,6 +57,7 @@ export async function writeBackupTar(items: AsyncIterable<DumpItem>, out: Writab
     pack.finalize();
     await piping;
   } catch (err) {
+    if (current?.type === 'blob') current.body.destroy();
     pack.destroy(err as Error);
     await piping.catch(() => undefined);
     throw err;

@@ -1,16 +1,16 @@
+import { DUMP_KINDS } from '../lib/dump-kinds.js';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
-import {
-  DUMP_KINDS,
-  type DumpCatalog,
-  type DumpKind,
-  type DumpPage,
-  type DumpReader,
-  type DumpRow,
+import type {
+  DumpCatalog,
+  DumpKind,
+  DumpPage,
+  DumpReader,
+  DumpRow,
 } from '../catalog/dump-catalog.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { BACKUP_FILES, LOGICAL_FORMAT, type LogicalManifest } from '../lib/backup-format.js';

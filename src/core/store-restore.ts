@@ -1,9 +1,10 @@
+import { DUMP_KINDS } from '../lib/dump-kinds.js';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { StagedBlob } from '../blobs/blob-store.js';
-import { DUMP_KINDS, type DumpKind, type DumpWriter } from '../catalog/dump-catalog.js';
+import type { DumpKind, DumpWriter } from '../catalog/dump-catalog.js';
 import type { LogicalManifest } from '../lib/backup-format.js';
-import { ConflictError, InvalidInputError } from '../lib/errors.js';
+import { ConflictError, DigestMismatchError, InvalidInputError } from '../lib/errors.js';
 import {
   CatalogDigest,
   describeSnapshot,
@@ -85,7 +86,12 @@ export async function restoreStore(
           item.body.resume();
           continue;
         }
-        const blob = await to.blobs.stage(item.body, { expectedSha256: item.sha256 });
+        const blob = await to.blobs
+          .stage(item.body, { expectedSha256: item.sha256 })
+          .catch((err: unknown) => {
+            if (!(err instanceof DigestMismatchError)) throw err;
+            throw bad(`blob ${item.sha256} of the backup is corrupted: its bytes hash otherwise`);
+          });
         staged.push(blob);
         if (blob.size !== item.size)
           throw bad(`blob ${item.sha256} has ${blob.size} B, not ${item.size}`);

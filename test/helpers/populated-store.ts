@@ -19,7 +19,10 @@ export interface Populated {
 
 async function put(s: TestServer, path: string, body: Buffer | string, query = '') {
   const [sid, ...name] = path.split('/');
-  const res = await s.fetch(`/v1/sessions/${sid}/artifacts/${name.join('/')}${query}`, { method: 'PUT', body });
+  const res = await s.fetch(`/v1/sessions/${sid}/artifacts/${name.join('/')}${query}`, {
+    method: 'PUT',
+    body,
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return (await res.json()) as { id: string };
 }

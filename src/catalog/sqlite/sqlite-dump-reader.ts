@@ -1,11 +1,6 @@
+import { DUMP_KINDS } from '../../lib/dump-kinds.js';
 import Database from 'better-sqlite3';
-import {
-  DUMP_KINDS,
-  type DumpKind,
-  type DumpPage,
-  type DumpReader,
-  type DumpRows,
-} from '../dump-catalog.js';
+import { type DumpKind, type DumpPage, type DumpReader, type DumpRows } from '../dump-catalog.js';
 
 type Row = Record<string, unknown>;
 
@@ -178,13 +173,11 @@ export class SqliteDumpReader implements DumpReader {
     const keys = cursor === null ? null : (JSON.parse(cursor) as unknown[]);
     const sql = `SELECT ${k.columns} ${k.from} ${keys ? `AND ${k.after}` : ''}
       ORDER BY ${k.order} LIMIT @limit`;
-    const rows = this.db
-      .prepare(sql)
-      .all({
-        limit,
-        ...(keys?.[0] !== undefined && { k1: keys[0] }),
-        ...(keys?.[1] !== undefined && { k2: keys[1] }),
-      }) as Row[];
+    const rows = this.db.prepare(sql).all({
+      limit,
+      ...(keys?.[0] !== undefined && { k1: keys[0] }),
+      ...(keys?.[1] !== undefined && { k2: keys[1] }),
+    }) as Row[];
     const next = rows.length === limit ? JSON.stringify(k.key(rows[rows.length - 1])) : null;
     return { rows: rows.map((r) => k.shape(r)) as DumpRows[K][], cursor: next };
   }
