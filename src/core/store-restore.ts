@@ -44,7 +44,8 @@ const bad = (what: string) => new InvalidInputError('invalid_backup', what);
  * {@link PARTIAL_MARKER}; the data dir files; the blobs (those already present are skipped,
  * each new one verified against its sha256 by the blob store); the catalog in one atomic
  * restore, committed only once the stream's end arrived with the counts and digest its
- * manifest announced; then the marker goes. Nothing is duplicated: the catalog is all or
+ * manifest announced; a check that the target now dumps exactly those rows, every blob
+ * present; then the marker goes. Nothing is duplicated: the catalog is all or
  * nothing and blobs are content-addressed.
  */
 export async function restoreStore(
@@ -113,6 +114,12 @@ export async function restoreStore(
         await writer.commit();
         writer = null;
         for (const b of staged) await b.discard();
+        // The target must dump what came in, row for row; else the marker stays (serve refuses).
+        await checkSameStore(to, manifest, now).catch((err: unknown) => {
+          throw new Error(
+            `the target does not read back what was restored into it (${(err as Error).message}); its catalog's dump is faulty, and ${marker} stays`,
+          );
+        });
         await fsp.rm(marker);
         return report;
       } else throw bad('the backup holds a second manifest');
@@ -135,7 +142,7 @@ async function holdsContent(to: StoreParts): Promise<boolean> {
 
 /**
  * Resolves if `to` holds exactly the store `manifest` describes (same catalog rows, every blob
- * present, the same seal key); else throws ConflictError(`target_not_empty`).
+ * present); else throws ConflictError(`target_not_empty`).
  */
 async function checkSameStore(to: StoreParts, manifest: LogicalManifest, now: number) {
   const reader = await dumpOf(to.catalog).open();
