@@ -6,6 +6,7 @@ import { tempDir } from '../helpers/server.js';
 import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
+import { runCatalogDumpSuite } from './catalog-dump-suite.js';
 
 /** The conformance suites against SQLite (and files for the bytes). */
 const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
@@ -40,3 +41,6 @@ describe('SqliteCatalog, two instances over one file', () =>
       },
     };
   }));
+
+describe('SqliteCatalog dump (backup, restore, migrate)', () =>
+  runCatalogDumpSuite(async () => open(tempDir())));
