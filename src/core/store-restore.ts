@@ -1,7 +1,6 @@
 import { DUMP_KINDS } from '../lib/dump-kinds.js';
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { StagedBlob } from '../blobs/blob-store.js';
 import type { DumpKind, DumpWriter } from '../catalog/dump-catalog.js';
 import type { LogicalManifest } from '../lib/backup-format.js';
 import { ConflictError, DigestMismatchError, InvalidInputError } from '../lib/errors.js';
@@ -73,10 +72,10 @@ export async function restoreStore(
     return { ...report, status: 'already_present' };
   }
   await writeFileDurably(marker, `${JSON.stringify(manifest)}\n`);
-  const staged: StagedBlob[] = [];
   const digest = new CatalogDigest();
   const seen = Object.fromEntries(DUMP_KINDS.map((k) => [k, 0])) as Record<DumpKind, number>;
   let writer: DumpWriter | null = null;
+  const commits = new CommitWindow(256);
   try {
     for (let next = await it.next(); !next.done; next = await it.next()) {
       const item = next.value;
@@ -93,18 +92,24 @@ export async function restoreStore(
             if (!(err instanceof DigestMismatchError)) throw err;
             throw bad(`blob ${item.sha256} of the backup is corrupted: its bytes hash otherwise`);
           });
-        staged.push(blob);
-        if (blob.size !== item.size)
+        if (blob.size !== item.size) {
+          await blob.discard();
           throw bad(`blob ${item.sha256} has ${blob.size} B, not ${item.size}`);
-        await blob.commit();
+        }
+        // Many commits in flight, so small blobs share group commits; each staged blob is
+        // discarded once committed (it may hold its bytes in memory). Blobs a crash leaves
+        // before the catalog's commit are what the next run skips copying.
+        await commits.add(blob.commit().finally(() => blob.discard()));
         report.blobsCopied++;
         report.bytesCopied += blob.size;
       } else if (item.type === 'rows') {
+        await commits.drain();
         writer ??= await dumpOf(to.catalog).restore();
         await writer.write(item.kind, item.rows);
         digest.add(item.kind, item.rows);
         seen[item.kind] += item.rows.length;
       } else if (item.type === 'end') {
+        await commits.drain();
         const d = digest.hex();
         if (d !== manifest.catalog_sha256 || DUMP_KINDS.some((k) => seen[k] !== manifest.counts[k]))
           throw bad(
@@ -113,7 +118,6 @@ export async function restoreStore(
         writer ??= await dumpOf(to.catalog).restore();
         await writer.commit();
         writer = null;
-        for (const b of staged) await b.discard();
         // The target must dump what came in, row for row; else the marker stays (serve refuses).
         await checkSameStore(to, manifest, now).catch((err: unknown) => {
           throw new Error(
@@ -126,7 +130,27 @@ export async function restoreStore(
     }
     throw bad('the backup ends early (no end.json)');
   } finally {
+    await commits.drain().catch(() => undefined);
     await writer?.abort();
+  }
+}
+
+/** Blob commits in flight, at most `max`: `add` waits for all of them once that many are. */
+class CommitWindow {
+  private pending: Promise<unknown>[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async add(commit: Promise<unknown>): Promise<void> {
+    commit.catch(() => undefined); // awaited in drain; not unhandled meanwhile
+    this.pending.push(commit);
+    if (this.pending.length >= this.max) await this.drain();
+  }
+
+  /** Waits for every commit in flight; rejects with the first failure. */
+  async drain(): Promise<void> {
+    const all = this.pending.splice(0);
+    await Promise.all(all);
   }
 }
 

@@ -97,9 +97,15 @@ export class SqliteCatalog implements Catalog {
     private readonly reads: ReadPool,
     private readonly walSync: WalSync | null,
     pin: { db: Database.Database; file: string } | null,
-    dump: SqliteDump,
+    file: { path: string; nativeBinding?: unknown },
   ) {
-    this.dump = dump;
+    // A restore holds the write lock on its own connection: no checkpoint round may be due
+    // meanwhile (it would wait on that lock, then fail): the running round ends, then one that
+    // starts after it takes every commit so far and leaves none due.
+    this.dump = new SqliteDump(file.path, file.nativeBinding, async () => {
+      await this.checkpointer?.run();
+      await this.checkpointer?.run();
+    });
     this.bitmaps = new MetaBitmaps(db);
     this.local = new SqliteReads(db);
     this.writes = new ArtifactWrites(db, this.bitmaps);
@@ -139,7 +145,7 @@ export class SqliteCatalog implements Catalog {
     migrate(db);
     cacheStatements(db);
     const reads = new ReadPool({ file, budgetMs: opts.queryTimeoutMs ?? 2000 });
-    const dump = new SqliteDump(file, opts.nativeBinding);
+    const dump = { path: file, nativeBinding: opts.nativeBinding };
     if (opts.durability !== 'full') return new SqliteCatalog(db, reads, null, null, dump);
     const walSync = new WalSync(`${file}-wal`);
     walSync.syncNow();

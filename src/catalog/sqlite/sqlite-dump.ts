@@ -10,7 +10,9 @@ import { SqliteDumpWriter } from './sqlite-dump-writer.js';
 export class SqliteDump implements DumpCatalog {
   constructor(
     private readonly file: string,
-    private readonly nativeBinding?: unknown,
+    private readonly nativeBinding: unknown,
+    /** Resolves once the catalog's own connection has nothing due that a restore would block. */
+    private readonly quiesce: () => Promise<void>,
   ) {}
 
   async open(): Promise<DumpReader> {
@@ -18,6 +20,7 @@ export class SqliteDump implements DumpCatalog {
   }
 
   async restore(): Promise<DumpWriter> {
+    await this.quiesce();
     return SqliteDumpWriter.open(this.file, this.nativeBinding);
   }
 }
