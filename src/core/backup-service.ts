@@ -10,7 +10,7 @@ import type { BackupSummary } from '../lib/backup-format.js';
 import type { ArtifactService } from './artifact-service.js';
 import { addTarEntry } from './tar-entries.js';
 import { writeBackupTar } from './backup-tar.js';
-import { readStore } from './store-dump.js';
+import { dumpOf, readStore } from './store-dump.js';
 
 const PAGE = 500;
 
@@ -28,6 +28,14 @@ export interface BackupServiceOptions {
 /** Consistent online backups of a running server. */
 export class BackupService {
   constructor(private readonly o: BackupServiceOptions) {}
+
+  /**
+   * Throws InvalidInputError(`dump_unsupported`) if the catalog cannot be backed up logically
+   * (ask before answering, so the refusal is a 400, not a stream cut short).
+   */
+  checkLogical(): void {
+    dumpOf(this.o.catalog);
+  }
 
   /**
    * Streams a logical backup (format `cairn-backup-2`, see readStore and writeBackupTar) to

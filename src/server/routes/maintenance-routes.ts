@@ -34,6 +34,7 @@ export function bindMaintenanceRoutes(): Route[] {
             'invalid_format',
             `format '${format.slice(0, 40)}' is unknown; use logical (the default) or sqlite`,
           );
+        if (format === 'logical') c.app.backups.checkLogical();
         c.res.writeHead(200, {
           'Content-Type': 'application/x-tar',
           'Content-Disposition': 'attachment; filename="cairn-backup.tar"',
