@@ -1,9 +1,11 @@
-import { rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { checkCopy, describeStore, populate } from '../helpers/populated-store.js';
-import { startTestServer, tempDir, type TestServer } from '../helpers/server.js';
+import { CLI, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const open: TestServer[] = [];
 const dirs: string[] = [];
@@ -71,6 +73,42 @@ describe('cairn migrate', () => {
     expect(refused.stderr).toContain(
       'the target already holds another store (4 session(s), 8 artifact(s)',
     );
+  });
+
+  it('killed midway, leaves a target serve refuses; the same migrate then finishes it', async () => {
+    const root = tempDir('cairn-migrate-');
+    dirs.push(root);
+    const [src, dst] = [join(root, 'src'), join(root, 'dst')];
+    const s = await serve({ dataDir: src });
+    const p = await populate(s);
+    const before = await describeStore(s, p);
+    await open.pop()?.close();
+    // One source blob file becomes a FIFO nobody writes to: the copy stops there, inside the
+    // blobs and before the catalog, every run, whatever the machine's speed.
+    const large = [...p.bytes.values()].find((b) => b.length === 200_000) as Buffer;
+    const h = createHash('sha256').update(large).digest('hex');
+    const file = join(src, 'blobs', h.slice(0, 2), h.slice(2, 4), h);
+    renameSync(file, `${file}.real`);
+    execFileSync('mkfifo', [file]);
+    const child = spawn(process.execPath, [CLI, 'migrate', '--from', src, '--to', dst], {
+      stdio: 'ignore',
+    });
+    while (!existsSync(join(dst, 'restore.partial'))) await new Promise((r) => setTimeout(r, 20));
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(file);
+    renameSync(`${file}.real`, file);
+
+    const refused = await runCli(['serve', '--data', dst, '--port', '0']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('stopped midway (restore.partial is there)');
+    const again = await runCli(['migrate', '--from', src, '--to', dst]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('(finished a run that had stopped midway)');
+    const t = await serve({ dataDir: dst });
+    expect(await describeStore(t, p)).toEqual(before);
+    await checkCopy(t, p);
   });
 
   it('refuses a target holding another store, changing nothing', async () => {
