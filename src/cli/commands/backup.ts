@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readBackupTar } from '../../core/backup-tar.js';
 import type { LogicalManifest } from '../../lib/backup-format.js';
-import { HashingStream } from '../../lib/hashing-stream.js';
 import type { CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { extractBackup } from '../backup-extract.js';
@@ -97,9 +97,9 @@ async function checkedCopy(source: Readable, sink: Writable): Promise<LogicalMan
     for await (const item of readBackupTar(toCheck)) {
       if (item.type === 'manifest') manifest = item.manifest;
       if (item.type !== 'blob') continue;
-      const meter = new HashingStream();
-      await pipeline(item.body, meter, new Writable({ write: (_c, _e, cb) => cb() }));
-      if (meter.hashed().sha256 !== item.sha256)
+      const hash = createHash('sha256');
+      for await (const chunk of item.body) hash.update(chunk as Buffer);
+      if (hash.digest('hex') !== item.sha256)
         throw new CliError(`blob ${item.sha256} arrived corrupted; the backup is not usable`);
     }
     return manifest as LogicalManifest;
