@@ -106,6 +106,15 @@ export interface DumpIdempotency {
   request: string | null;
 }
 
+/**
+ * A secret every node sharing the catalog holds alike (see SecretCatalog): the seal key and the
+ * bootstrap admin token claim, as stored, so a restored store starts with the same ones.
+ */
+export interface DumpSecret {
+  name: string;
+  value: string;
+}
+
 /** The row type of each kind. */
 export interface DumpRows {
   blobs: DumpBlob;
@@ -117,6 +126,7 @@ export interface DumpRows {
   artifacta_ids: DumpArtifactaId;
   artifacta_pages: DumpArtifactaPage;
   idempotency: DumpIdempotency;
+  secrets: DumpSecret;
 }
 
 /** A row of any kind. */

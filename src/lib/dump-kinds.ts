@@ -17,6 +17,7 @@ export const DUMP_KINDS = [
   'artifacta_ids',
   'artifacta_pages',
   'idempotency',
+  'secrets',
 ] as const;
 
 /** One kind of catalog content (see {@link DUMP_KINDS}). */

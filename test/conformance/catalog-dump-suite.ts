@@ -51,6 +51,7 @@ async function fill(c: Catalog): Promise<string> {
   await c.deleteArtifact(gone.id, T0); // its version number stays taken
   await c.addArtifact(art({ session: 'pinned', name: 'x', sha256: SHA('c') }));
   await c.updateSession('pinned', { pinned: true }, T0);
+  await c.secrets.claimOnce('seal_key', 'a key as the catalog holds it');
   await c.addToken({
     id: 't_1',
     name: 'reader',

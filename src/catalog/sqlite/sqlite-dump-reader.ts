@@ -127,6 +127,14 @@ const KINDS: Record<DumpKind, KindSql> = {
     key: (r) => [r.key],
     shape: (r) => r,
   },
+  secrets: {
+    from: 'FROM secrets WHERE 1',
+    columns: 'name, value',
+    after: 'name > @k1',
+    order: 'name',
+    key: (r) => [r.name],
+    shape: (r) => r,
+  },
 };
 
 /**

@@ -13,6 +13,7 @@ const CONTENT_TABLES = [
   'artifacta_ids',
   'artifacta_pages',
   'idempotency',
+  'secrets',
 ];
 
 /**
@@ -157,5 +158,6 @@ function inserters(db: Database.Database): Record<DumpKind, Insert> {
       `INSERT INTO idempotency (key, status, body, created_at, request)
        VALUES (@key, @status, @body, @created_at, @request)`,
     ),
+    secrets: run('INSERT INTO secrets (name, value) VALUES (@name, @value)'),
   } as Record<DumpKind, Insert>;
 }
