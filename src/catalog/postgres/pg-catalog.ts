@@ -37,6 +37,7 @@ import { PgStats } from './pg-stats.js';
 import { PgTokenRows } from './pg-token-rows.js';
 import { PgSecrets } from './pg-secrets.js';
 import { PgEvents } from './pg-events.js';
+import { PgDump } from './pg-dump.js';
 import { appendEvents } from './pg-event-rows.js';
 
 /** How long {@link PgCatalog.ping} waits for its answer. */
@@ -70,6 +71,7 @@ export class PgCatalog implements Catalog {
   readonly idempotency: PgIdempotency;
   readonly secrets: PgSecrets;
   readonly events: PgEvents;
+  readonly dump: PgDump;
   readonly capabilities: CatalogCapabilities;
   private readonly tokens: PgTokenRows;
 
@@ -90,6 +92,7 @@ export class PgCatalog implements Catalog {
     this.tokens = new PgTokenRows(db);
     this.secrets = new PgSecrets(db);
     this.events = new PgEvents(db, url);
+    this.dump = new PgDump(db);
     this.capabilities = {
       inlineBlobs: new PgInlineBlobs(db),
       coordinator: new PgCoordinator(url),

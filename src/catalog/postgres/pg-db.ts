@@ -106,7 +106,8 @@ export function mapPgError(err: unknown, budgetMs?: number): unknown {
 const RETRY = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 40;
 
-function wrap(c: pg.Pool | pg.PoolClient): Queryable {
+/** Statements on one pool or client, with `@name` parameters bound (see {@link Queryable}). */
+export function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
     async all<R>(sql: string, params?: Params) {
       const b = bind(sql, params);
