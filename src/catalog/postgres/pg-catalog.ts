@@ -14,7 +14,7 @@ import type {
   RemovedArtifact,
   TokenRow,
 } from '../catalog.js';
-import { CairnError, CatalogUnavailableError } from '../../lib/errors.js';
+import { CairnError } from '../../lib/errors.js';
 import { encodeCursor } from '../sqlite/query-sql.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
@@ -263,16 +263,7 @@ export class PgCatalog implements Catalog {
   }
 
   async ping(): Promise<void> {
-    // Bounded: a pool with no free connection or a server that does not answer fails in 1 s.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CatalogUnavailableError()), PING_MS);
-    });
-    try {
-      await Promise.race([this.db.read(PING_MS, (t) => t.get('SELECT 1')), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.db.ping(PING_MS);
   }
 
   async close(): Promise<void> {

@@ -232,6 +232,22 @@ export class PgDb implements Queryable {
     }
   }
 
+  /**
+   * Resolves once the server answered `SELECT 1` within `ms` (waiting for a free connection
+   * included); rejects with CatalogUnavailableError otherwise.
+   */
+  async ping(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CatalogUnavailableError()), ms);
+    });
+    try {
+      await Promise.race([this.read(ms, (t) => t.get('SELECT 1')), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Ends every connection; further calls fail. */
   async close(): Promise<void> {
     if (this.closed) return;
