@@ -139,3 +139,22 @@ describe('GET /v1/sessions/{sid}/latest', () => {
     });
   });
 });
+
+describe('GET /v1/sessions/{sid}/latest on a catalog without its name-ordered read', () => {
+  it('pages through a latest query instead, with the same lines', async () => {
+    const names = Array.from({ length: 1200 }, (_, i) => `q/${i}.txt`);
+    await pushBatch('lt_3', names.slice(0, 1000));
+    await pushBatch('lt_3', names.slice(1000));
+    await push('lt_3', 'q/7.txt', 'changed');
+    const catalog = s.app.catalog as { latestLines?: unknown };
+    catalog.latestLines = undefined;
+    try {
+      const lines = await latest('lt_3');
+      expect(lines.length).toBe(1200);
+      expect(lines.sort()).toEqual((await fromListing('lt_3')).sort());
+    } finally {
+      delete catalog.latestLines;
+    }
+    expect(await latest('lt_3')).toEqual(await fromListing('lt_3'));
+  });
+});

@@ -6,12 +6,13 @@ const PAGE = 1000;
 /**
  * `GET /v1/sessions/{sid}/latest`: what is current in a session, compactly — one line per
  * latest live version, `SHA256 NAME\n` (names hold no control characters, so a line is always
- * one artifact), in name order, as `text/plain`. What `GET /v1/sessions/{sid}` lists, without the
+ * one artifact), as `text/plain`: in name order from a catalog with `latestLines` (SQLite), else
+ * in the order of a `latest` query. What `GET /v1/sessions/{sid}` lists, without the
  * rest of each record: `cairn push --sync` compares against it. Read a page of the catalog at a
  * time and written as it is read (a session of 100,000 names is never held whole), waiting for
  * the client to drain each page. 404 before anything is sent for an unknown session or one
- * outside the token's session glob; a failure once streaming has begun cuts the answer short
- * (no final `\n`), so a client can tell.
+ * outside the token's session glob; a failure once streaming has begun cuts the connection (the
+ * chunked body never ends), so a client sees an error, never a shorter list taken for the whole.
  */
 export async function streamLatestList(c: Ctx): Promise<void> {
   const session = await c.app.sessions.get(c.params.sid);
