@@ -52,7 +52,7 @@ async function timeBoth(run) {
   );
 }
 
-/** Tables a plan reads whole (Seq Scan), and its execution time, from EXPLAIN ANALYZE. */
+/** Large tables a plan reads whole (Seq Scan), and its execution time, from EXPLAIN ANALYZE. */
 async function explain(catalog, kind, q) {
   const sql = (kind === 'a' ? artifactQuerySqlPg : sessionQuerySqlPg)(
     { limit: 50, ...q },
@@ -62,8 +62,15 @@ async function explain(catalog, kind, q) {
     t.all(`EXPLAIN (ANALYZE, BUFFERS) ${sql.text}`, sql.params),
   );
   const plan = rows.map((r) => r['QUERY PLAN']);
+  const scanned = [...new Set(plan.flatMap((l) => /Seq Scan on (\w+)/.exec(l)?.[1] ?? []))];
+  // A table of a few rows (lineage is empty here) is read whole by any plan: not a finding.
+  const big = await catalog.db.read(10_000, (t) =>
+    t.all("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples > 10000"),
+  );
+  const names = new Set(big.map((r) => r.relname));
   return {
-    seq_scans: [...new Set(plan.flatMap((l) => /Seq Scan on (\w+)/.exec(l)?.[1] ?? []))],
+    seq_scans: scanned.filter((t) => names.has(t)),
+    seq_scans_small: scanned.filter((t) => !names.has(t)),
     execution_ms: Number(/Execution Time: ([\d.]+)/.exec(plan.join('\n'))?.[1]),
     plan,
   };
