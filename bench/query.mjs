@@ -7,6 +7,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generatedCatalog } from './generate-catalog.mjs';
+import { benchQueries } from './queries.mjs';
 import { QUICK, ROOT, percentile, record, round, startCairn, waitForLowLoad } from './lib.mjs';
 
 const count = QUICK ? 20_000 : Number(process.env.BENCH_ARTIFACTS ?? 1_000_000);
@@ -15,56 +16,7 @@ const mod = (p) => import(pathToFileURL(join(ROOT, 'build', p)).href);
 const { SqliteCatalog } = await mod('catalog/sqlite/sqlite-catalog.js');
 const { parseWhere } = await mod('core/where-parser.js');
 
-const eq = (pairs) => pairs.map(([key, value]) => ({ key, op: 'eq', value }));
-const WHERE = "agent = 'claude' and (score >= 0.9 or stage in ('qa','prod'))";
-const lastRun = `run_${String(Math.floor(count / 100) - 58).padStart(6, '0')}`;
-/** name → [kind, in-process query, HTTP path and query]. */
-const QUERIES = {
-  'selective pair (agent, run)': [
-    'a',
-    {
-      meta: eq([
-        ['agent', 'claude'],
-        ['run', lastRun],
-      ]),
-    },
-    `meta.agent=claude&meta.run=${lastRun}`,
-  ],
-  'selective pair (customer, pipeline)': [
-    'a',
-    {
-      meta: eq([
-        ['customer', 'c123'],
-        ['pipeline', 'p7'],
-      ]),
-    },
-    'meta.customer=c123&meta.pipeline=p7',
-  ],
-  'unselective pair (agent, stage)': [
-    'a',
-    {
-      meta: eq([
-        ['agent', 'claude'],
-        ['stage', 'prod'],
-      ]),
-    },
-    'meta.agent=claude&meta.stage=prod',
-  ],
-  'unselective pair, no match (env, tier)': [
-    'a',
-    {
-      meta: eq([
-        ['env', 'prod'],
-        ['tier', 'gold'],
-      ]),
-    },
-    'meta.env=prod&meta.tier=gold',
-  ],
-  'where expression': ['a', { where: parseWhere(WHERE) }, `where=${encodeURIComponent(WHERE)}`],
-  "one session's artifacts": ['a', { session: lastRun }, `session=${lastRun}`],
-  'session listing': ['s', {}, ''],
-  'session listing by meta (team)': ['s', { meta: eq([['team', 'team3']]) }, 'meta.team=team3'],
-};
+const QUERIES = benchQueries(count, parseWhere);
 
 function stats(xs) {
   return { p50_ms: round(percentile(xs, 50), 3), p99_ms: round(percentile(xs, 99), 3) };

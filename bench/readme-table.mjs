@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { OUT_DIR, ROOT } from './lib.mjs';
+import { pgTable } from './readme-pg-table.mjs';
 
 const readme = process.argv[2] ?? join(ROOT, 'README.md');
 const read = (name) => {
@@ -194,7 +195,15 @@ const end = '<!-- bench:end -->';
 const i = text.indexOf(begin);
 const j = text.indexOf(end);
 if (i === -1 || j < i) throw new Error(`${readme} has no ${begin} … ${end} markers`);
-fs.writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${table}\n${text.slice(j)}`);
+let out = `${text.slice(0, i + begin.length)}\n${table}\n${text.slice(j)}`;
+// The PostgreSQL-vs-SQLite table (bench/pg-push.mjs, bench/pg-query.mjs), when measured.
+const pg = pgTable(read);
+const [pgBegin, pgEnd] = ['<!-- bench-pg:begin -->', '<!-- bench-pg:end -->'];
+const pi = out.indexOf(pgBegin);
+const pj = out.indexOf(pgEnd);
+if (pg && pi !== -1 && pj > pi)
+  out = `${out.slice(0, pi + pgBegin.length)}\n${pg}\n${out.slice(pj)}`;
+fs.writeFileSync(readme, out);
 // Formatted as the repository's Prettier formats Markdown (aligned table), so the check passes.
 spawnSync(join(ROOT, 'node_modules/.bin/prettier'), ['--write', readme], { stdio: 'ignore' });
 console.log(`updated ${readme}`);

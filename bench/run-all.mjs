@@ -8,7 +8,16 @@ import { ROOT } from './lib.mjs';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.filter((a) => !a.startsWith('--'));
-const all = ['small-push', 'ceiling', 'large', 'query', 'memory-start', 'dirs'];
+const all = [
+  'small-push',
+  'ceiling',
+  'large',
+  'query',
+  'memory-start',
+  'dirs',
+  'pg-push',
+  'pg-query',
+];
 for (const name of only.length ? only : all) {
   console.log(`\n=== bench ${name}`);
   const r = spawnSync(

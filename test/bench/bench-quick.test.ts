@@ -9,7 +9,16 @@ const work = tempDir('cairn-bench-test-');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Every benchmark's JSON result. */
-const NAMES = ['small-push', 'ceiling', 'large', 'query', 'memory-start', 'dirs'];
+const NAMES = [
+  'small-push',
+  'ceiling',
+  'large',
+  'query',
+  'memory-start',
+  'dirs',
+  'pg-push',
+  'pg-query',
+];
 
 interface SmallPush {
   cairn: { rps: number };
@@ -44,6 +53,21 @@ interface Dirs {
     Record<'cairn' | 'aws' | 'rclone' | 'cairnPull' | 'awsPull' | 'rclonePull', DirsTool>
   >;
 }
+type PgSide = { rps: number; server_cpu_ms_per_push: number; statements_per_push?: number };
+type PgPushRun = Record<'sqlite' | 'postgres', { non2xx: number }[]>;
+interface PgPush {
+  sqlite: PgSide;
+  postgres: PgSide;
+  session_per_push: { sqlite: PgSide; postgres: PgSide };
+  runs: Record<'one_session' | 'session_per_push', PgPushRun>;
+  ready: Record<'sqlite' | 'postgres', number[]>;
+}
+type PgTimes = Record<'sqlite' | 'postgres', { p99_ms: number; results: number }>;
+interface PgQuery {
+  in_process: Record<string, PgTimes>;
+  http: Record<string, PgTimes>;
+  explain: Record<string, { plan: string[] }>;
+}
 const result = <T>(dir: string, name: string): T =>
   JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as T;
 
@@ -69,7 +93,7 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
       cwd: ROOT,
       encoding: 'utf8',
       env: { ...process.env, BENCH_OUT: out, BENCH_README: readme, BENCH_TMP: work },
-      timeout: 420_000,
+      timeout: 540_000,
     });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     for (const name of NAMES) expect(existsSync(join(out, `${name}.json`))).toBe(true);
@@ -109,7 +133,33 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
         // Each side really ran against its server (radosgw or Cairn) and spent CPU there.
         expect(r[tool].server_cpu_ms_per_file, tool).toBeGreaterThan(0);
       }
+    // PostgreSQL vs SQLite: both sides ran, PostgreSQL really served the pushes (its statement
+    // counters moved), and the same catalog gives the same answers on both.
+    const pgPush = result<PgPush>(out, 'pg-push');
+    for (const s of [pgPush, pgPush.session_per_push])
+      for (const side of ['sqlite', 'postgres'] as const) {
+        expect(s[side].rps, side).toBeGreaterThan(0);
+        expect(s[side].server_cpu_ms_per_push, side).toBeGreaterThan(0);
+      }
+    expect(pgPush.postgres.statements_per_push).toBeGreaterThan(1);
+    for (const mode of ['one_session', 'session_per_push'] as const)
+      for (const side of ['sqlite', 'postgres'] as const)
+        expect(pgPush.runs[mode][side][0].non2xx, `${mode} ${side}`).toBe(0);
+    for (const side of ['sqlite', 'postgres'] as const)
+      expect(pgPush.ready[side][0], side).toBeGreaterThan(0);
+    const pgQuery = result<PgQuery>(out, 'pg-query');
+    expect(Object.keys(pgQuery.http)).toEqual(Object.keys(pgQuery.in_process));
+    for (const [name, t] of [
+      ...Object.entries(pgQuery.in_process),
+      ...Object.entries(pgQuery.http),
+    ])
+      expect(t.postgres.results, name).toBe(t.sqlite.results);
+    expect(pgQuery.in_process['unselective pair (agent, stage)'].postgres.results).toBe(50);
+    for (const [name, e] of Object.entries(pgQuery.explain))
+      expect(e.plan.join('\n'), name).toContain('Execution Time');
     const table = readFileSync(readme, 'utf8');
+    expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64, one session +\|/);
+    expect(table).toContain('PostgreSQL ÷ SQLite');
     expect(table).toContain('push a directory of 200 ~1 KiB files (cairn push DIR)');
     expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64 +\|/);
     expect(table).toContain('Quick run (tiny sizes)');
@@ -124,5 +174,5 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
     });
     expect(again.status, again.stderr).toBe(0);
     expect(readFileSync(readme, 'utf8')).toBe(table);
-  }, 480_000);
+  }, 600_000);
 });
