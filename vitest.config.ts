@@ -7,6 +7,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
-    globalSetup: ['test/helpers/global-tmp.ts', 'test/helpers/engines/pg-global.ts'],
+    globalSetup: [
+      'test/helpers/global-tmp.ts',
+      'test/helpers/engines/pg-global.ts',
+      'test/helpers/engines/s3-global.ts',
+    ],
   },
 });

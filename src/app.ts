@@ -172,6 +172,8 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
     retention,
     coordinator,
     intervalMs: config.sweepIntervalMs,
+    blobs,
+    clock,
     onError: (err) =>
       process.stderr.write(
         `${JSON.stringify({ level: 'error', msg: 'sweep failed', error: (err as Error)?.message })}\n`,

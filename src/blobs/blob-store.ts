@@ -112,4 +112,18 @@ export interface BlobStore {
   ping(): Promise<void>;
   /** Releases what the store holds open (files, connections). Idempotent. */
   close(): Promise<void>;
+  /**
+   * How long after `delete` was called its request may still reach the store and remove the
+   * bytes (a signed S3 DELETE: 15 minutes). The core waits at least this long before taking
+   * over a dead collector's mark (see MARK_STALE_MS). Absent: a delete cannot outlive its
+   * process.
+   */
+  readonly deleteHorizonMs?: number;
+  /**
+   * Removes uploads abandoned before `now` minus the store's own age limit (a node killed
+   * mid-push), leaving newer ones (another node's push in progress) alone; returns how many
+   * went. Run by the sweeper's leader. Absent: the store has nothing such (a local directory
+   * clears its leftovers in `recover`).
+   */
+  sweepAbandoned?(now: number): Promise<number>;
 }

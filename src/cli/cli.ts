@@ -2,7 +2,7 @@ import { yargs } from './yargs-cjs.js';
 import { CairnApiError } from '../client/cairn-client.js';
 import { CairnError } from '../lib/errors.js';
 import { DASH, EXIT, exitCodeOf, type GlobalArgs } from './context.js';
-import { commands } from './commands/index.js';
+import { commandsFor } from './command-select.js';
 import { checkPushMeta } from './util.js';
 
 /**
@@ -52,7 +52,7 @@ export async function runCli(argv: string[]): Promise<number> {
       describe: 'Only ids, one a line (push, ls, sessions, shares, token ls)',
       global: true,
     })
-    .command(commands as never)
+    .command((await commandsFor(argv)) as never)
     .completion(
       'completion',
       'Print a shell completion script: cairn completion bash >> ~/.bashrc (or zsh >> ~/.zshrc)',

@@ -1,7 +1,15 @@
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import {
+  lstatSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  type BigIntStats,
+  type Stats,
+} from 'node:fs';
+import { basename, join, sep } from 'node:path';
 import { compileGlob } from '../lib/glob.js';
 import { CliError, EXIT, isDash } from './context.js';
+import type { FileStamp } from './hash-cache.js';
 
 /** One local file to push, with its artifact name and size. */
 export interface PlannedFile {
@@ -10,6 +18,8 @@ export interface PlannedFile {
   size: number;
   /** Found by walking a directory (pushed in batches), not named on the command line. */
   inDirectory: boolean;
+  /** For a file found in a directory: that directory (real path), its path there, its stamp. */
+  found?: { root: string; rel: string; stamp: FileStamp };
 }
 
 /** Stdin, pushed under `--name`. */
@@ -45,9 +55,10 @@ export interface PlanOptions {
  * skipped unless `followSymlinks` (then a directory already on the way down is not entered
  * again); a file named on the command line is read whatever it is. Throws CliError(usage) for
  * a missing path, an empty directory, `-` without a name, or `--name` with several files.
+ * Gives way to other I/O between directories (a listing asked for meanwhile goes out).
  */
-export function planPush(args: string[], o: PlanOptions): PlanItem[] {
-  const excluded = exclusions(o.exclude);
+export async function planPush(args: string[], o: PlanOptions): Promise<PlanItem[]> {
+  const excluded = o.exclude.length > 0 ? exclusions(o.exclude) : undefined;
   const out: PlanItem[] = [];
   let dirs = 0;
   for (const f of args) {
@@ -69,9 +80,18 @@ export function planPush(args: string[], o: PlanOptions): PlanItem[] {
     dirs++;
     const before = out.length;
     const prefix = o.name ? `${o.name.replace(/\/+$/, '')}/` : '';
-    for (const p of walk(f, f, new Set([realpathSync(f)]), o, excluded)) {
-      const rel = relative(f, p.path).split(sep).join('/');
-      out.push({ path: p.path, name: `${prefix}${rel}`, size: p.size, inDirectory: true });
+    const root = realpathSync(f);
+    const found: Found[] = [];
+    await walk({ root, o, excluded, found }, join(f), '', new Set([root]));
+    for (const { path, rel, st } of found) {
+      const stamp = { size: Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
+      out.push({
+        path,
+        name: `${prefix}${rel}`,
+        size: stamp.size,
+        inDirectory: true,
+        found: { root, rel, stamp },
+      });
     }
     if (out.length === before) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
   }
@@ -90,31 +110,47 @@ function exclusions(globs: string[]): (rel: string) => boolean {
     byPath.some((m) => m(rel)) || byName.some((m) => m(rel.slice(rel.lastIndexOf('/') + 1)));
 }
 
-function* walk(
-  root: string,
-  dir: string,
-  seen: Set<string>,
-  o: PlanOptions,
-  excluded: (rel: string) => boolean,
-): Generator<{ path: string; size: number }> {
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+/** A regular file found in a walk: its path, its path relative to the walked directory (`/`). */
+interface Found {
+  path: string;
+  rel: string;
+  st: BigIntStats;
+}
+
+/** One walk of a directory given on the command line. */
+interface Walk {
+  root: string;
+  o: PlanOptions;
+  excluded: ((rel: string) => boolean) | undefined;
+  found: Found[];
+}
+
+/** Walks `dir` (normalized; `rel` below the root), appending its files to `w.found`. */
+async function walk(w: Walk, dir: string, rel: string, seen: Set<string>): Promise<void> {
+  // Each directory's entries are read at once; other I/O runs in between.
+  await new Promise((r) => setImmediate(r));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-  )) {
-    const p = join(dir, e.name);
-    if (excluded(relative(root, p).split(sep).join('/'))) continue;
-    let st: Stats;
+  );
+  const under = dir.endsWith(sep) ? dir : `${dir}${sep}`;
+  for (const e of entries) {
+    const p = `${under}${e.name}`;
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (w.excluded?.(r)) continue;
+    let st: BigIntStats;
     try {
-      st = e.isSymbolicLink() && o.followSymlinks ? statSync(p) : lstatSync(p);
+      const opts = { bigint: true } as const;
+      st = e.isSymbolicLink() && w.o.followSymlinks ? statSync(p, opts) : lstatSync(p, opts);
     } catch {
-      o.note(`skipping '${p}': a symbolic link to nothing`);
+      w.o.note(`skipping '${p}': a symbolic link to nothing`);
       continue;
     }
     if (st.isSymbolicLink()) {
-      o.note(`skipping '${p}': a symbolic link (--follow-symlinks pushes what it points to)`);
+      w.o.note(`skipping '${p}': a symbolic link (--follow-symlinks pushes what it points to)`);
     } else if (st.isDirectory()) {
       const real = realpathSync(p);
       if (seen.has(real)) continue;
-      yield* walk(root, p, new Set([...seen, real]), o, excluded);
-    } else if (st.isFile()) yield { path: p, size: st.size };
+      await walk(w, p, r, new Set([...seen, real]));
+    } else if (st.isFile()) w.found.push({ path: p, rel: r, st });
   }
 }

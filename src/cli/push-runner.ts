@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { uploadBatch, type BatchFile } from '../client/batch-upload.js';
+import type { BatchFile } from '../client/batch-upload.js';
 import { CairnApiError, hashFile, type CairnClient } from '../client/cairn-client.js';
 import type { ArtifactRecord } from '../core/types.js';
-import { CliError, exitCodeOf } from './context.js';
+import { CliError, EXIT, exitCodeOf } from './context.js';
+import { HashCache } from './hash-cache.js';
 import { isStdin, type PlanItem, type PlannedFile } from './push-plan.js';
 import { transferProgress } from './transfer-progress.js';
 import { progressBar } from './util.js';
@@ -14,6 +15,17 @@ export interface PushOpts {
   ttl?: string;
   contentType?: string;
   derivedFrom: string[];
+}
+
+/** How a push decides what to send. */
+export interface PushCheck {
+  /**
+   * With `--sync`: the latest sha256 of each name in the session ({@link latestShas}); files
+   * whose name and sha256 match are skipped.
+   */
+  latest?: Promise<Map<string, string>>;
+  /** With `latest`: hash every file, trusting no remembered hash (see {@link HashCache}). */
+  checksum: boolean;
 }
 
 type Result = ArtifactRecord & { deduplicated: boolean };
@@ -33,17 +45,41 @@ export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
  * Pushes what {@link planPush} listed, in its order: files found in directories in batches
  * (one request and one commit per batch, bounded by count and bytes), stdin, files named on
  * the command line and large files one by one (hashed first, not re-sent when the server holds
- * the bytes). With `sync`, a file whose name and sha256 match the latest version in the session
- * is not pushed (a note on stderr counts them). Progress goes to stderr on a terminal.
+ * the bytes). With `check.latest`, a file whose name and sha256 match the latest version there
+ * is not pushed (a note on stderr counts them); a file found in a directory whose size, mtime,
+ * inode and device are those it had when last hashed is then not read at all, unless
+ * `checksum` (the hashes are remembered for every directory pushed, see {@link HashCache}).
+ * Progress goes to stderr on a terminal.
  */
 export async function pushPlan(
   client: CairnClient,
   session: string,
   plan: PlanItem[],
   opts: PushOpts,
-  sync: boolean,
+  check: PushCheck,
 ): Promise<Result[]> {
-  const latest = sync ? await latestShas(client, session) : new Map<string, string>();
+  const caches = new Map<string, HashCache>();
+  try {
+    return await pushAll(client, session, plan, opts, check, (root) => {
+      let c = caches.get(root);
+      if (!c) caches.set(root, (c = HashCache.open(root)));
+      return c;
+    });
+  } finally {
+    for (const c of caches.values()) c.save();
+  }
+}
+
+async function pushAll(
+  client: CairnClient,
+  session: string,
+  plan: PlanItem[],
+  opts: PushOpts,
+  check: PushCheck,
+  cacheOf: (root: string) => HashCache,
+): Promise<Result[]> {
+  const sync = check.latest !== undefined;
+  const latest = (await check.latest) ?? new Map<string, string>();
   const files = plan.filter((p): p is PlannedFile => !isStdin(p));
   // Directories get one line for the whole transfer; files named alone, a bar each (below).
   const batched = files.filter(isBatched);
@@ -66,6 +102,8 @@ export async function pushPlan(
     batch = [];
     batchBytes = 0;
     let counted = 0;
+    // tar-stream and the batch code load only when there is something to send.
+    const { uploadBatch } = await import('../client/batch-upload.js');
     const part = uploadBatch(client, session, sending, {
       ...opts,
       onBytes: (sent) => {
@@ -94,11 +132,23 @@ export async function pushPlan(
       await one(client.push(session, item.name, process.stdin, opts));
       continue;
     }
-    // Small files are read once, whole (a stream per file cost more than the file: ~4 ms each).
-    const bytes = item.size <= SMALL_FILE ? readFileSync(item.path) : undefined;
-    const sha256 = bytes
-      ? createHash('sha256').update(bytes).digest('hex')
-      : await hashLarge(item.path, item.name, item.size);
+    const { found } = item;
+    const cache = found && cacheOf(found.root);
+    const known =
+      cache && sync && !check.checksum ? cache.lookup(found.rel, found.stamp) : undefined;
+    let sha256: string;
+    let bytes: Buffer | undefined;
+    // Unchanged since it was last hashed and the same as the latest version: not even read.
+    if (known !== undefined && latest.get(item.name) === known) sha256 = known;
+    else {
+      // Small files are read once, whole (a stream per file cost more than the file: ~4 ms each).
+      bytes = item.size <= SMALL_FILE ? readOrSay(item.path) : undefined;
+      sha256 = bytes
+        ? createHash('sha256').update(bytes).digest('hex')
+        : await hashLarge(item.path, item.name, item.size);
+      if (cache && (bytes?.length ?? item.size) === found.stamp.size)
+        cache.record(found.rel, found.stamp, sha256);
+    }
     if (latest.get(item.name) === sha256) {
       skipped++;
       if (isBatched(item)) {
@@ -137,7 +187,10 @@ export async function pushPlan(
 }
 
 /** The sha256 of the latest version of each name in `session` (none if it does not exist). */
-async function latestShas(client: CairnClient, session: string): Promise<Map<string, string>> {
+export async function latestShas(
+  client: CairnClient,
+  session: string,
+): Promise<Map<string, string>> {
   try {
     const s = await client.session(session);
     // Sorted by name then version: the last of each name is its latest.
@@ -156,9 +209,27 @@ async function hashLarge(path: string, name: string, size: number): Promise<stri
       : undefined;
   try {
     return await hashFile(path, bar);
+  } catch (err) {
+    throw cannotRead(path, err);
   } finally {
     bar?.done();
   }
+}
+
+/** A whole small file's bytes; a file that cannot be read is a CliError naming it. */
+function readOrSay(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw cannotRead(path, err);
+  }
+}
+
+function cannotRead(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined) return err as Error;
+  const why = code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'it is gone' : code;
+  return new CliError(`cannot read '${path}': ${why}`, EXIT.error);
 }
 
 /** Found in a directory and small enough: sent in a batch. */

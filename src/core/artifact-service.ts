@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { NotFoundError, SessionSealedError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
-import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
+import { collectBytes, leaseBlobs, markStaleMsFor } from './blob-leases.js';
 import { PendingCleanups } from './pending-cleanups.js';
 import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
@@ -62,7 +62,7 @@ export interface ArtifactServiceOptions {
   defaultTtlMs?: number;
   /** Runs after each successful push (keep-last-N pruning). */
   afterPush?: (rec: ArtifactRecord) => Promise<void>;
-  /** Age after which a collection mark counts as a dead collector's (default MARK_STALE_MS). */
+  /** Age after which a collection mark is a dead collector's (default: markStaleMsFor(blobs)). */
   markStaleMs?: number;
 }
 
@@ -77,7 +77,7 @@ export class ArtifactService {
   readonly cleanups: PendingCleanups;
 
   constructor(private readonly o: ArtifactServiceOptions) {
-    this.staleMs = o.markStaleMs ?? MARK_STALE_MS;
+    this.staleMs = o.markStaleMs ?? markStaleMsFor(o.blobs);
     this.cleanups = new PendingCleanups({
       releaseLease: (id) => o.catalog.leases.releaseLease(id),
       collect: (sha) => this.removeUnreferencedBytes(sha),

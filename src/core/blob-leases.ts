@@ -14,6 +14,15 @@ export const BLOB_LEASE_MS = 10 * 60_000;
 export const MARK_STALE_MS = 60_000;
 
 /**
+ * The mark age for `blobs`: MARK_STALE_MS past the longest its deletes may still land (see
+ * BlobStore.deleteHorizonMs: 15 minutes for S3), so a dead collector's delete can never
+ * remove bytes a push took over the mark for.
+ */
+export function markStaleMsFor(blobs: BlobStore): number {
+  return MARK_STALE_MS + (blobs.deleteHorizonMs ?? 0);
+}
+
+/**
  * Leases `sha256s` for a push or an import (see LeaseCatalog.leaseBlobs) and returns the lease
  * id. While garbage collection holds a mark on one of them (it is deleting those bytes right
  * now), waits and tries again: the mark goes within a delete's time, or turns stale.

@@ -1,7 +1,7 @@
 import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ConflictError, InvalidInputError } from '../lib/errors.js';
-import { collectBytes, leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
+import { collectBytes, leaseBlobs, markStaleMsFor } from './blob-leases.js';
 import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
 import type { Signer } from './signer.js';
 import type { SessionRecord } from './types.js';
@@ -71,7 +71,10 @@ export async function commitImport(
   const shas = [...new Set(staged.map((s) => s.sha256))];
   try {
     // Leased first: garbage collection cannot remove bytes between their commit and the rows.
-    const leaseId = await leaseBlobs(d.catalog, shas, { clock: d.clock, staleMs: MARK_STALE_MS });
+    const leaseId = await leaseBlobs(d.catalog, shas, {
+      clock: d.clock,
+      staleMs: markStaleMsFor(d.blobs),
+    });
     let session: SessionRecord;
     const added: string[] = [];
     try {
@@ -102,7 +105,7 @@ export async function commitImport(
     } catch (err) {
       await d.catalog.leases.releaseLease(leaseId);
       // Bytes this import brought go again, through garbage collection's own protocol.
-      const o = { now: d.clock(), staleMs: MARK_STALE_MS };
+      const o = { now: d.clock(), staleMs: markStaleMsFor(d.blobs) };
       for (const sha of added) await collectBytes(d.catalog, d.blobs, sha, o);
       throw err;
     }

@@ -1,11 +1,13 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Coordinator } from './coordinator.js';
 import type { RetentionService } from './retention-service.js';
 
 /**
  * The background job that keeps storage from growing forever: every `intervalMs` it runs
- * {@link RetentionService.sweep} (bounded batches, then unreferenced blobs) if this node is the
- * leader (see Coordinator; a standby only asks again at the next interval). At most one sweep
- * runs at a time in a process; `stop` waits for the one in progress.
+ * {@link RetentionService.sweep} (bounded batches, then unreferenced blobs) and removes the blob
+ * store's abandoned uploads (see BlobStore.sweepAbandoned) if this node is the leader (see
+ * Coordinator; a standby only asks again at the next interval). At most one sweep runs at a
+ * time in a process; `stop` waits for the one in progress.
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -23,6 +25,10 @@ export class Sweeper {
       /** Who may sweep; a node that is not leader skips the round. */
       coordinator: Coordinator;
       intervalMs: number;
+      /** Its abandoned uploads are removed after each sweep (see BlobStore.sweepAbandoned). */
+      blobs?: BlobStore;
+      /** The time those uploads' age is measured at (default Date.now). */
+      clock?: () => number;
       /** Where a failed sweep is reported (it is retried at the next interval). */
       onError?: (err: unknown) => void;
     },
@@ -63,6 +69,7 @@ export class Sweeper {
     }
     try {
       await this.o.retention.sweep();
+      await this.o.blobs?.sweepAbandoned?.((this.o.clock ?? Date.now)());
     } catch (err) {
       this.stats.failures++;
       this.o.onError?.(err);

@@ -150,3 +150,14 @@ export class CatalogUnavailableError extends BusyError {
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause });
   }
 }
+
+/**
+ * 503 `blob_store_unavailable`: the blob store (an S3 endpoint) cannot be reached or answers
+ * with a server error; nothing was stored. Retry after `retryAfterSeconds`.
+ */
+export class BlobStoreUnavailableError extends BusyError {
+  constructor(message: string, cause?: unknown) {
+    super('blob_store_unavailable', message, 5);
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause });
+  }
+}

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BusyError, CairnError } from '../lib/errors.js';
+import { BlobStoreUnavailableError, BusyError, CairnError } from '../lib/errors.js';
 
 /** Sends a JSON body with the given status. */
 export function sendJson(
@@ -63,8 +63,11 @@ export function sendError(
   const allowed = err instanceof CairnError ? err.details?.allowed : undefined;
   if (status === 405 && Array.isArray(allowed)) headers.Allow = allowed.join(', ');
   // A 503 at a limit or a 501 for what a client sent is the server working as meant, not a
-  // fault to log.
-  const fault = status >= 500 && status !== 501 && !(err instanceof BusyError);
+  // fault to log; a blob store out of reach is one the operator must hear of.
+  const fault =
+    status >= 500 &&
+    status !== 501 &&
+    (!(err instanceof BusyError) || err instanceof BlobStoreUnavailableError);
   sendErrorAnswer(req, res, { status, body, headers }, fault ? () => log(err) : undefined);
 }
 

@@ -106,9 +106,12 @@ describe('cairn serve --catalog / --blobs', () => {
     expect(my.stderr).toContain(
       "no catalog backend for 'mysql:'; this build knows sqlite:, postgres:, postgresql:",
     );
-    const s3 = await runCli(['serve', '--data', dir], { env: { CAIRN_BLOBS: 's3://bucket' } });
+    const gs = await runCli(['serve', '--data', dir], { env: { CAIRN_BLOBS: 'gs://bucket' } });
+    expect(gs.code).toBe(2);
+    expect(gs.stderr).toContain("no blob store backend for 'gs:'; this build knows file:, s3:");
+    const s3 = await runCli(['serve', '--data', dir, '--blobs', 's3://bucket?colour=red']);
     expect(s3.code).toBe(2);
-    expect(s3.stderr).toContain("no blob store backend for 's3:'; this build knows file:");
+    expect(s3.stderr).toContain("unknown parameter 'colour'");
     const bare = await runCli(['serve', '--data', dir, '--blobs', '/srv/blobs']);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain("--blobs '/srv/blobs' is not a URL");

@@ -6,6 +6,7 @@ import { createApp, type App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server/http-server.js';
 import { releaseTestCatalog, testCatalogUrl } from './engines/pg.js';
+import { testS3 } from './engines/s3.js';
 
 /** Repository root (tests run from anywhere). */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -19,6 +20,18 @@ export const CLI = process.env.CAIRN_TEST_CLI || join(ROOT, 'bin/cairn.js');
 export function tempDir(prefix = 'cairn-test-'): string {
   // Inside the run's own directory when vitest runs (removed at its end, see global-tmp.ts).
   return mkdtempSync(join(process.env.CAIRN_TEST_TMP ?? tmpdir(), prefix));
+}
+
+/**
+ * The blob store tests use when they name none: with CAIRN_TEST_BLOBS=s3, a fresh prefix on
+ * the run's radosgw (see engines/s3-global.ts; credentials go into process.env), so the HTTP
+ * tests can be run against S3; else undefined (the data dir's files).
+ */
+export function testBlobsUrl(): string | undefined {
+  if (process.env.CAIRN_TEST_BLOBS !== 's3') return undefined;
+  const s3 = testS3();
+  Object.assign(process.env, s3.env);
+  return s3.url;
 }
 
 /** An in-process server on port 0 over a fresh temp data dir. */
@@ -46,7 +59,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = config.dataDir ?? tempDir();
   const catalogUrl = config.catalogUrl ?? (await testCatalogUrl(dataDir));
-  const app = await createApp({ port: 0, ...config, dataDir, catalogUrl }, opts);
+  const blobsUrl = config.blobsUrl ?? testBlobsUrl();
+  const app = await createApp({ port: 0, ...config, dataDir, catalogUrl, blobsUrl }, opts);
   const server = await startServer(app);
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {

@@ -39,7 +39,15 @@ const RECENT_WINDOW = 4096;
  * contract of {@link BlobStore} holds unchanged.
  */
 export class TieredBlobStore implements BlobStore {
-  constructor(private readonly o: TieredBlobStoreOptions) {}
+  readonly deleteHorizonMs?: number;
+
+  constructor(private readonly o: TieredBlobStoreOptions) {
+    this.deleteHorizonMs = o.large.deleteHorizonMs;
+  }
+
+  async sweepAbandoned(now: number): Promise<number> {
+    return (await this.o.large.sweepAbandoned?.(now)) ?? 0;
+  }
 
   async recover(opts: RecoverOptions = {}): Promise<RecoverReport> {
     const report = await this.o.large.recover(opts);

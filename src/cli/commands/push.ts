@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { planPush } from '../push-plan.js';
-import { pushPlan } from '../push-runner.js';
+import { latestShas, pushPlan } from '../push-runner.js';
 import { CliError, EXIT, clientFor, metaText, output, table, type GlobalArgs } from '../context.js';
 import { durationFlag, parseMetaArgs } from '../util.js';
 
@@ -14,6 +14,7 @@ interface PushArgs extends GlobalArgs {
   type?: string;
   from: string[];
   sync: boolean;
+  checksum: boolean;
   exclude: string[];
   followSymlinks: boolean;
 }
@@ -64,6 +65,13 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
         default: false,
         describe: 'Skip files whose name and bytes match the latest version already pushed',
       })
+      .option('checksum', {
+        alias: 'c',
+        type: 'boolean',
+        default: false,
+        describe:
+          'With --sync: hash every file, even those whose size and mtime are unchanged since the last push',
+      })
       .option('exclude', {
         type: 'string',
         array: true,
@@ -81,14 +89,23 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     const files = [...(args.files ?? []).map(String), ...args.meta.filter((m) => !m.includes('='))];
     if (files.length === 0)
       throw new CliError('name at least one file, directory, or - for stdin', EXIT.usage);
+    if (args.checksum && !args.sync)
+      throw new CliError(
+        '--checksum goes with --sync (a push without it sends every file)',
+        EXIT.usage,
+      );
     const meta = parseMetaArgs(args.meta.filter((m) => m.includes('=')));
-    const plan = planPush(files, {
+    const client = clientFor(args);
+    // Asked first: the server lists the session while this process walks the directories.
+    const latest = args.sync ? latestShas(client, args.session) : undefined;
+    // Its failure surfaces where pushPlan awaits it (after any mistake in the plan).
+    latest?.catch(() => undefined);
+    const plan = await planPush(files, {
       name: args.name,
       exclude: args.exclude.map(String),
       followSymlinks: args.followSymlinks,
       note: (text) => process.stderr.write(`cairn: ${text}\n`),
     });
-    const client = clientFor(args);
     // One file named on the command line prints one record; a directory prints a list.
     const one = plan.length === 1 && !('inDirectory' in plan[0] && plan[0].inDirectory);
     const opts = {
@@ -97,7 +114,10 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
       contentType: args.type,
       derivedFrom: args.from.map(String),
     };
-    const results = await pushPlan(client, args.session, plan, opts, args.sync);
+    const results = await pushPlan(client, args.session, plan, opts, {
+      latest,
+      checksum: args.checksum,
+    });
     output(
       args,
       one ? results[0] : results,

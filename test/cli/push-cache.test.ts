@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliResult } from '../helpers/cli.js';
+import { CLI, spawnServer, type ServerProcess } from '../helpers/server.js';
+
+// The quick check (src/cli/hash-cache.ts): `push DIR --sync` does not read a file whose size,
+// mtime, inode and device are those it had when last hashed. To prove a file was not read,
+// these tests change its bytes and give it back its stamp, or make it unreadable.
+
+let server: ServerProcess;
+let root: string;
+// Run as nobody when the tests run as root (root reads a file whatever its mode).
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** Runs the CLI with the test's cache dir, as nobody when we are root. */
+function cli(args: string[], cache: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: root,
+      env: {
+        ...process.env,
+        CAIRN_URL: server.url,
+        CAIRN_TOKEN: server.token,
+        XDG_CACHE_HOME: cache,
+      },
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Pushes and returns the names pushed and what it printed. */
+async function push(dir: string, session: string, cache: string, ...flags: string[]) {
+  const r = await cli(['push', dir, '--session', session, '--json', ...flags], cache);
+  expect(r.code, r.stderr).toBe(0);
+  return { names: (JSON.parse(r.stdout) as { name: string }[]).map((a) => a.name), ...r };
+}
+
+/** How many versions of each name the session holds. */
+async function versions(session: string): Promise<Record<string, number>> {
+  const r = await fetch(`${server.url}/v1/sessions/${session}`, {
+    headers: { Authorization: `Bearer ${server.token}` },
+  });
+  const out: Record<string, number> = {};
+  for (const a of ((await r.json()) as { artifacts: { name: string }[] }).artifacts)
+    out[a.name] = (out[a.name] ?? 0) + 1;
+  return out;
+}
+
+const OLD = 1_700_000_000; // 2023: long before any push here, so remembered at once.
+
+/** A directory of three files, all with mtime OLD, and a fresh cache dir. */
+function setup(name: string): { dir: string; cache: string } {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'sub'), { recursive: true });
+  for (const [f, body] of [
+    ['a.txt', 'alpha'],
+    ['b.txt', 'bravo'],
+    ['sub/c.txt', 'charlie'],
+  ]) {
+    writeFileSync(join(dir, f), body);
+    utimesSync(join(dir, f), OLD, OLD);
+  }
+  const cache = join(root, `${name}-cache`);
+  mkdirSync(cache, { mode: 0o777 });
+  chmodSync(cache, 0o777);
+  return { dir: name, cache };
+}
+
+/** Rewrites a file in place with other bytes of the same size, then gives it back its mtime. */
+function swapBytes(path: string, body: string): void {
+  const before = statSync(path);
+  writeFileSync(path, body);
+  expect(statSync(path).size).toBe(before.size);
+  expect(statSync(path).ino).toBe(before.ino);
+  utimesSync(path, before.atime, before.mtime);
+}
+
+beforeAll(async () => {
+  // Not under the run's private temp dir: nobody must be able to walk to it.
+  root = mkdtempSync(join(tmpdir(), 'cairn-push-cache-'));
+  chmodSync(root, 0o755);
+  server = await spawnServer(join(root, 'data'));
+});
+afterAll(async () => {
+  await server.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('push DIR --sync remembers hashes (quick check)', () => {
+  it('skips an unchanged file without reading it; --checksum reads every file', async () => {
+    const { dir, cache } = setup('unread');
+    expect((await push(dir, 'unread', cache)).names).toHaveLength(3);
+    // Same size, same mtime, same inode: the quick check cannot see this change (as rsync).
+    swapBytes(join(root, dir, 'a.txt'), 'ALPHA');
+    const quick = await push(dir, 'unread', cache, '--sync');
+    expect(quick.names).toEqual([]);
+    expect(quick.stderr).toContain('3 file(s) unchanged');
+    const full = await push(dir, 'unread', cache, '--sync', '--checksum');
+    expect(full.names).toEqual(['a.txt']);
+    expect(await versions('unread')).toEqual({ 'a.txt': 2, 'b.txt': 1, 'sub/c.txt': 1 });
+    const alone = await cli(['push', dir, '-s', 'unread', '--checksum'], cache);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--checksum goes with --sync');
+  });
+
+  it('an unreadable but unchanged file is skipped; --checksum fails on it, naming it', async () => {
+    const { dir, cache } = setup('noread');
+    await push(dir, 'noread', cache);
+    const path = join(root, dir, 'b.txt');
+    chmodSync(path, 0o000);
+    utimesSync(path, OLD, OLD);
+    try {
+      const quick = await push(dir, 'noread', cache, '--sync');
+      expect(quick.names).toEqual([]);
+      const full = await cli(['push', dir, '-s', 'noread', '--sync', '--checksum'], cache);
+      expect(full.code).toBe(1);
+      expect(full.stderr).toContain(`cannot read '${join(dir, 'b.txt')}': permission denied`);
+    } finally {
+      chmodSync(path, 0o644);
+    }
+  });
+
+  it('a file rewritten with the same size but a new mtime is pushed', async () => {
+    const { dir, cache } = setup('samesize');
+    await push(dir, 'samesize', cache);
+    const path = join(root, dir, 'sub', 'c.txt');
+    writeFileSync(path, 'CHARLIE');
+    utimesSync(path, OLD + 60, OLD + 60);
+    expect((await push(dir, 'samesize', cache, '--sync')).names).toEqual(['sub/c.txt']);
+  });
+
+  it('a touched file with the same bytes makes no new version, and is remembered again', async () => {
+    const { dir, cache } = setup('touched');
+    await push(dir, 'touched', cache);
+    const path = join(root, dir, 'a.txt');
+    utimesSync(path, OLD + 60, OLD + 60);
+    expect((await push(dir, 'touched', cache, '--sync')).names).toEqual([]);
+    expect(await versions('touched')).toEqual({ 'a.txt': 1, 'b.txt': 1, 'sub/c.txt': 1 });
+    // Its new stamp was remembered: other bytes under that stamp now go unseen.
+    swapBytes(path, 'ALPHA');
+    expect((await push(dir, 'touched', cache, '--sync')).names).toEqual([]);
+  });
+
+  it('a file changed just before it was hashed is not trusted next time (racily clean)', async () => {
+    const { dir, cache } = setup('racy');
+    const path = join(root, dir, 'a.txt');
+    // Changed within the last second (whole seconds, so that swapBytes restores it exactly).
+    const now = Math.floor(Date.now() / 1000);
+    utimesSync(path, now, now);
+    await push(dir, 'racy', cache);
+    swapBytes(path, 'ALPHA');
+    expect((await push(dir, 'racy', cache, '--sync')).names).toEqual(['a.txt']);
+  });
+
+  it('a damaged cache is ignored (every file hashed) and rewritten', async () => {
+    const { dir, cache } = setup('damaged');
+    await push(dir, 'damaged', cache);
+    const files = readdirSync(join(cache, 'cairn', 'push'));
+    expect(files).toHaveLength(1);
+    const file = join(cache, 'cairn', 'push', files[0]);
+    const junk = ['{"format":1,"root":', '[]', '{"format":1,"root":"/elsewhere","files":{}}'];
+    for (const [i, text] of junk.entries()) {
+      writeFileSync(file, text);
+      // Other bytes under the same stamp: seen only because the cache was not trusted.
+      swapBytes(join(root, dir, 'b.txt'), ['BRAVO', 'bRAVO', 'brAVO'][i]);
+      expect((await push(dir, 'damaged', cache, '--sync')).names).toEqual(['b.txt']);
+    }
+    expect((await versions('damaged'))['b.txt']).toBe(4);
+    // Rewritten: the quick check works again.
+    swapBytes(join(root, dir, 'b.txt'), 'bRaVo');
+    expect((await push(dir, 'damaged', cache, '--sync')).names).toEqual([]);
+  });
+});
