@@ -8,6 +8,8 @@ import { catalogRegistry } from './catalog/catalog-registry.js';
 import { makeConfig, type Config } from './config.js';
 import { LocalCoordinator, type Coordinator } from './core/coordinator.js';
 import { DataDirLock } from './lib/data-dir-lock.js';
+import { PARTIAL_MARKER } from './core/store-restore.js';
+import { ConflictError } from './lib/errors.js';
 import { ArtifactService } from './core/artifact-service.js';
 import { BackupService } from './core/backup-service.js';
 import { ExportService } from './core/export-service.js';
@@ -20,7 +22,7 @@ import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
 import { SessionService } from './core/session-service.js';
 import { Signer } from './core/signer.js';
-import { collectBytes, MARK_STALE_MS } from './core/blob-leases.js';
+import { collectBytes, markStaleMsFor } from './core/blob-leases.js';
 import { ensureAdminToken, loadSealKey } from './core/node-secrets.js';
 import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
@@ -103,6 +105,7 @@ export async function createApp(
   const nativeBinding = opts.nativeBinding ?? embeddedNativeBinding();
   const lock = DataDirLock.acquire(config.dataDir, { nativeBinding });
   try {
+    refuseHalfRestored(config.dataDir);
     return await build(config, lock, { ...opts, nativeBinding });
   } catch (err) {
     lock.release();
@@ -244,13 +247,11 @@ async function openBlobs(
   budget: Pick<BlobStoreOpenOptions, 'memory' | 'onMemoryCollected'>,
   nativeBinding: unknown,
 ): Promise<BlobStore> {
-  const large = await blobStoreRegistry.open(config.blobsUrl, {
+  const blobs = await openTieredBlobs(config.blobsUrl, catalog, {
     durable: config.durability === 'full',
     nativeBinding,
     ...budget,
   });
-  const small = catalog.capabilities.inlineBlobs;
-  const blobs = small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
   await blobs
     .recover({
       isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
@@ -259,7 +260,8 @@ async function openBlobs(
       // leased is left for fsck --repair). A catalog of one process (SQLite): nobody else
       // pushes, remove what the dead run left at once.
       collect: catalog.capabilities.coordinator
-        ? (sha) => collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: MARK_STALE_MS })
+        ? (sha) =>
+            collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: markStaleMsFor(blobs) })
         : undefined,
     })
     .catch(async (err: unknown) => {
@@ -267,6 +269,31 @@ async function openBlobs(
       throw err;
     });
   return blobs;
+}
+
+/**
+ * The blob store `url` names, behind `catalog`'s inline tier for blobs up to
+ * {@link INLINE_BLOB_MAX} when the catalog keeps small blobs itself: the store a server reads
+ * and writes (also what `cairn restore` and `cairn migrate` open, so bytes land where a server
+ * looks for them).
+ */
+export async function openTieredBlobs(
+  url: string,
+  catalog: Catalog,
+  opts: BlobStoreOpenOptions,
+): Promise<BlobStore> {
+  const large = await blobStoreRegistry.open(url, opts);
+  const small = catalog.capabilities.inlineBlobs;
+  return small ? new TieredBlobStore({ small, large, inlineMax: INLINE_BLOB_MAX }) : large;
+}
+
+/** Throws ConflictError(`restore_incomplete`) if a restore or migrate into `dataDir` stopped midway. */
+function refuseHalfRestored(dataDir: string): void {
+  if (!fs.existsSync(join(dataDir, PARTIAL_MARKER))) return;
+  throw new ConflictError(
+    'restore_incomplete',
+    `a cairn restore or migrate into ${dataDir} stopped midway (${PARTIAL_MARKER} is there); run the same command again to finish it, or start from an empty directory`,
+  );
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -20,6 +20,7 @@ import type { LeaseCatalog } from './lease-catalog.js';
 import type { IdempotencyCatalog } from './idempotency-catalog.js';
 import type { SecretCatalog } from './secret-catalog.js';
 import type { EventCatalog } from './event-catalog.js';
+import type { DumpCatalog } from './dump-catalog.js';
 
 export type { IdempotentAnswer } from './idempotency-catalog.js';
 
@@ -144,6 +145,12 @@ export interface Catalog {
   readonly secrets: SecretCatalog;
   /** The event stream, written by the writes below in their own transactions (see EventCatalog). */
   readonly events: EventCatalog;
+  /**
+   * The whole catalog read out and written back in a backend-neutral shape: logical backups
+   * and `cairn migrate` (see DumpCatalog). Absent in a backend that does not offer it yet;
+   * backup, restore and migrate then refuse with `dump_unsupported`.
+   */
+  readonly dump?: DumpCatalog;
   /**
    * Creates a session; throws ConflictError(`session_exists`) if it exists. An expired session
    * with the same id is removed first, so the id starts afresh.

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CairnApiError, CairnClient } from '../client/cairn-client.js';
 import type { ArtifactRecord } from '../core/types.js';
 import { formatBytes } from '../lib/size.js';
+import { CairnError } from '../lib/errors.js';
 import { formatItems } from './format-template.js';
 import { terminalSafe } from './terminal-text.js';
 
@@ -78,6 +79,8 @@ export function exitCodeOf(err: unknown): number {
     if (err.status === 401 || err.status === 403) return EXIT.auth;
     return EXIT.error;
   }
+  // A local refusal (a command that works on a data dir itself: restore, migrate).
+  if (err instanceof CairnError && err.status === 409) return EXIT.conflict;
   return EXIT.error;
 }
 

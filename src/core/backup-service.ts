@@ -9,6 +9,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { BackupSummary } from '../lib/backup-format.js';
 import type { ArtifactService } from './artifact-service.js';
 import { addTarEntry } from './tar-entries.js';
+import { writeBackupTar } from './backup-tar.js';
+import { dumpOf, readStore } from './store-dump.js';
 
 const PAGE = 500;
 
@@ -28,17 +30,46 @@ export class BackupService {
   constructor(private readonly o: BackupServiceOptions) {}
 
   /**
-   * Streams a backup as a tar to `out`: the blobs referenced by an online snapshot of the
+   * Throws InvalidInputError(`dump_unsupported`) if the catalog cannot be backed up logically
+   * (ask before answering, so the refusal is a 400, not a stream cut short).
+   */
+  checkLogical(): void {
+    dumpOf(this.o.catalog);
+  }
+
+  /**
+   * Streams a logical backup (format `cairn-backup-2`, see readStore and writeBackupTar) to
+   * `out`: one consistent snapshot of the catalog through its dump interface, every blob it
+   * references through the blob store, the seal key and admin token file. Blob deletions wait
+   * while it runs, so every referenced blob is there to copy. Rejects (after destroying `out`)
+   * if anything fails; the stream then lacks its closing `end.json`.
+   */
+  async write(out: Writable): Promise<void> {
+    const o = this.o;
+    const release = o.artifacts.holdBlobDeletes();
+    try {
+      await writeBackupTar(readStore(o, o.clock()), out);
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * Streams a SQLite-file backup (format `cairn-backup-1`, what `cairn backup --sqlite`
+   * asks for) as a tar to `out`: the blobs referenced by an online snapshot of the
    * catalog (`blobs/ab/cd/<sha256>`), then `catalog.db` (the snapshot), `seal.key`,
    * `admin.token` if present, and last `backup.json` (counts; a stream without it is
    * incomplete). The data dir it describes is one a fresh `cairn serve --data` starts from.
    * Blob deletions wait while it runs, so every referenced blob is there to copy. Rejects (after
    * destroying `out`) if anything fails.
    */
-  async write(out: Writable): Promise<BackupSummary> {
+  async writeSqliteCopy(out: Writable): Promise<BackupSummary> {
     const o = this.o;
     const pack = tar.pack();
     const piping = pipeline(pack, out);
+    // Handled at once: `out` may fail (a client gone) while an entry is being awaited, and an
+    // unhandled rejection would end the process.
+    piping.catch(() => undefined);
     const dest = join(o.dataDir, 'tmp', `backup-${randomBytes(8).toString('hex')}.db`);
     const release = o.artifacts.holdBlobDeletes();
     const summary: BackupSummary = {

@@ -9,6 +9,7 @@ import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
 import { runCatalogNodesSuite } from './catalog-nodes-suite.js';
 import { runCatalogEventSuite } from './catalog-events-suite.js';
 import { runCatalogEventConcurrencySuite } from './catalog-events-concurrency-suite.js';
+import { runCatalogDumpSuite } from './catalog-dump-suite.js';
 
 /** The conformance suites against SQLite (and files for the bytes). */
 const open = (dir: string) => SqliteCatalog.open({ dir, durability: 'full' });
@@ -52,3 +53,6 @@ describe('SqliteCatalog, two nodes over one file', () => runCatalogNodesSuite(op
 
 describe('SqliteCatalog event stream, two instances over one file', () =>
   runCatalogEventConcurrencySuite(openPair));
+
+describe('SqliteCatalog dump (backup, restore, migrate)', () =>
+  runCatalogDumpSuite(async () => open(tempDir())));

@@ -111,7 +111,7 @@ describe('cairn fsck', () => {
   });
 });
 
-describe('cairn backup', () => {
+describe('cairn backup --sqlite (a data dir with the catalog file copied)', () => {
   it('copies a running server under concurrent pushes and deletes; a fresh server starts from the copy', async () => {
     const s = await server();
     const before: { id: string; sha256: string }[] = [];
@@ -134,7 +134,7 @@ describe('cairn backup', () => {
         if (i === 3) await s.fetch(`/v1/artifacts/${before[5].id}`, { method: 'DELETE' });
       }
     })();
-    const cli = await runCli(['backup', target], {
+    const cli = await runCli(['backup', '--sqlite', target], {
       env: { CAIRN_URL: s.url, CAIRN_TOKEN: s.token },
     });
     stop = true;
@@ -165,7 +165,7 @@ describe('cairn backup', () => {
     const target = tempDir('cairn-backup-');
     dirs.push(target);
     writeFileSync(join(target, 'something'), 'x');
-    const cli = await runCli(['backup', target], {
+    const cli = await runCli(['backup', '--sqlite', target], {
       env: { CAIRN_URL: s.url, CAIRN_TOKEN: s.token },
     });
     expect(cli.code).toBe(2);
@@ -179,7 +179,7 @@ describe('cairn backup', () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'x');
     const env = { CAIRN_URL: s.url, CAIRN_TOKEN: s.token };
-    const onFile = await runCli(['backup', file], { env });
+    const onFile = await runCli(['backup', '--sqlite', file], { env });
     expect(onFile.code).toBe(2);
     expect(onFile.stderr).toContain('is a file');
     const tokenRes = await s.fetch('/v1/tokens', {
@@ -189,7 +189,9 @@ describe('cairn backup', () => {
     });
     const { token } = (await tokenRes.json()) as { token: string };
     const target = join(root, 'copy');
-    const refused = await runCli(['backup', target], { env: { ...env, CAIRN_TOKEN: token } });
+    const refused = await runCli(['backup', '--sqlite', target], {
+      env: { ...env, CAIRN_TOKEN: token },
+    });
     expect(refused.code).toBe(5);
     expect(existsSync(target)).toBe(false);
   });

@@ -38,6 +38,7 @@ import { SqliteLeases } from './sqlite-leases.js';
 import { SqliteIdempotency } from './sqlite-idempotency.js';
 import { SqliteSecrets } from './sqlite-secrets.js';
 import { SqliteEvents } from './sqlite-events.js';
+import { SqliteDump } from './sqlite-dump.js';
 import { cacheStatements } from './statement-cache.js';
 import { MetaBitmaps } from './meta-bitmaps.js';
 import { catalogReads } from './catalog-reads.js';
@@ -88,6 +89,7 @@ export class SqliteCatalog implements Catalog {
   readonly idempotency: SqliteIdempotency;
   readonly secrets: SqliteSecrets;
   readonly events: SqliteEvents;
+  readonly dump: SqliteDump;
   /** Small blobs kept in this database: the inline tier of the blob store (TieredBlobStore). */
   readonly capabilities: CatalogCapabilities;
 
@@ -100,7 +102,15 @@ export class SqliteCatalog implements Catalog {
     private readonly reads: ReadPool,
     private readonly walSync: WalSync | null,
     pin: { db: Database.Database; file: string } | null,
+    file: { path: string; nativeBinding?: unknown },
   ) {
+    // A restore holds the write lock on its own connection: no checkpoint round may be due
+    // meanwhile (it would wait on that lock, then fail): the running round ends, then one that
+    // starts after it takes every commit so far and leaves none due.
+    this.dump = new SqliteDump(file.path, file.nativeBinding, async () => {
+      await this.checkpointer?.run();
+      await this.checkpointer?.run();
+    });
     this.bitmaps = new MetaBitmaps(db);
     this.local = new SqliteReads(db);
     this.writes = new ArtifactWrites(db, this.bitmaps);
@@ -146,13 +156,14 @@ export class SqliteCatalog implements Catalog {
     migrate(db);
     cacheStatements(db);
     const reads = new ReadPool({ file, budgetMs: opts.queryTimeoutMs ?? 2000 });
-    if (opts.durability !== 'full') return new SqliteCatalog(db, reads, null, null);
+    const dump = { path: file, nativeBinding: opts.nativeBinding };
+    if (opts.durability !== 'full') return new SqliteCatalog(db, reads, null, null, dump);
     const walSync = new WalSync(`${file}-wal`);
     walSync.syncNow();
     // Checkpoints run in rounds that fsync catalog.db off the event loop (see Checkpointer).
     const pin = new Database(file, { nativeBinding: opts.nativeBinding as string | undefined });
     pin.pragma('busy_timeout = 5000');
-    return new SqliteCatalog(db, reads, walSync, { db: pin, file });
+    return new SqliteCatalog(db, reads, walSync, { db: pin, file }, dump);
   }
 
   /** Queries running on the read workers right now. */

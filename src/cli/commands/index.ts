@@ -80,9 +80,19 @@ export const commands: (LazyCommand | CommandModule)[] = [
     async () => cmd((await import('./fsck.js')).fsckCommand),
   ),
   lazy(
-    'backup <dir>',
-    'Copy a running server consistently into DIR (a data dir cairn serve starts from)',
+    'backup <out>',
+    'Back up a running server consistently into FILE (a tar; - for stdout)',
     async () => cmd((await import('./backup.js')).backupCommand),
+  ),
+  lazy(
+    'restore <source>',
+    'Restore a backup (tar file, - for stdin, or an old backup dir) into an empty store',
+    async () => cmd((await import('./restore.js')).restoreCommand),
+  ),
+  lazy(
+    'migrate',
+    'Copy a whole store to another catalog/blob backend (no server running on either)',
+    async () => cmd((await import('./migrate.js')).migrateCommand),
   ),
   lazy(
     'wait <session>',

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../../lib/errors.js';
 import { sendJson } from '../respond.js';
 import type { Route } from '../router.js';
 
@@ -22,9 +23,18 @@ export function bindMaintenanceRoutes(): Route[] {
     {
       method: 'GET',
       path: '/v1/backup',
+      query: ['format'],
       access: 'admin',
-      summary: 'Consistent online backup as a tar (catalog snapshot, blobs, seal key)',
+      summary:
+        'Consistent online backup as a tar: logical (default) or ?format=sqlite (catalog file, blobs, seal key)',
       handler: async (c) => {
+        const format = c.query.str('format') ?? 'logical';
+        if (format !== 'logical' && format !== 'sqlite')
+          throw new InvalidInputError(
+            'invalid_format',
+            `format '${format.slice(0, 40)}' is unknown; use logical (the default) or sqlite`,
+          );
+        if (format === 'logical') c.app.backups.checkLogical();
         c.res.writeHead(200, {
           'Content-Type': 'application/x-tar',
           'Content-Disposition': 'attachment; filename="cairn-backup.tar"',
@@ -33,7 +43,8 @@ export function bindMaintenanceRoutes(): Route[] {
           'Content-Security-Policy': 'sandbox',
         });
         try {
-          await c.app.backups.write(c.res);
+          if (format === 'sqlite') await c.app.backups.writeSqliteCopy(c.res);
+          else await c.app.backups.write(c.res);
         } catch (err) {
           // A client that went away (`cairn backup` interrupted, curl | head) is not a server
           // fault: nothing to log. Anything else still is.
