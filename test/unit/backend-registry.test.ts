@@ -59,9 +59,14 @@ describe('BackendRegistry', () => {
 
   it('refuses an unknown scheme naming the known ones, and text that is no URL', async () => {
     await expect(
-  it('knows sqlite: and postgres: for catalogs, and file: and s3: for blobs', () => {
-    expect(catalogRegistry.schemes()).toEqual(['sqlite:', 'postgres:', 'postgresql:']);
-    expect(blobStoreRegistry.schemes()).toEqual(['file:', 's3:']);
+      catalogRegistry.open('mysql://db/cairn', { durability: 'process' }),
+    ).rejects.toThrow(
+      "--catalog: no catalog backend for 'mysql:'; this build knows sqlite:, postgres:, postgresql:",
+    );
+    expect(codeOf(() => blobStoreRegistry.check('gs://bucket'))).toBe('unknown_backend');
+    expect(codeOf(() => blobStoreRegistry.check('s3://bucket?colour=red'))).toBe(
+      'invalid_backend_url',
+    );
     expect(codeOf(() => blobStoreRegistry.check('/srv/blobs'))).toBe('invalid_backend_url');
   });
 
