@@ -5,7 +5,8 @@ import {
   SessionSealedError,
 } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
-import { effectiveExpiry, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
+import { artifactExpiry } from '../../core/lifecycle.js';
+import { sessionLife, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { Queryable } from './pg-db.js';
 import { globToRegex, pgText } from './pg-glob.js';
 import { isSessionExpired, promoteLatest, purgeIfExpired } from './pg-row-drops.js';
@@ -19,7 +20,9 @@ type PushSession = Pick<SessionRow, 'seq' | 'pinned' | 'expires_at' | 'sealed_at
  * the new row. Mirrors sqlite/artifact-writes.ts.
  */
 export async function addArtifactRow(t: Queryable, a: NewArtifact): Promise<ArtifactRow> {
-  const pick = 'SELECT seq, pinned, expires_at, sealed_at FROM sessions WHERE id = $1';
+  // The session row is locked first, by every write of a session's rows (push, delete, prune):
+  // taken later, after a blob row, two such writes could each hold what the other waits for.
+  const pick = 'SELECT seq, pinned, expires_at, sealed_at FROM sessions WHERE id = $1 FOR UPDATE';
   let session = await t.get<PushSession>(pick, [a.session]);
   if (session && isSessionExpired(session, a.createdAt)) {
     await purgeIfExpired(t, a.session, a.createdAt);
@@ -105,14 +108,15 @@ export async function addArtifactRow(t: Queryable, a: NewArtifact): Promise<Arti
     content_type: a.contentType,
     meta,
     created_at: a.createdAt,
-    expires_at: effectiveExpiry(session, a.expiresAt),
+    expires_at: artifactExpiry(sessionLife(session), { version, expiresAt: a.expiresAt }),
     derived_from: parents.length > 0 ? JSON.stringify(parents) : null,
   };
 }
 
 /**
- * Deletes an artifact of an open session inside the caller's transaction. Returns its row
- * (read before deletion) and whether its blob lost its last reference.
+ * Deletes a live artifact of an open session inside the caller's transaction (NotFoundError
+ * if it is not live at `now`). Returns its row (read before deletion) and whether its blob
+ * lost its last reference.
  */
 export async function removeArtifactRow(
   t: Queryable,
@@ -123,15 +127,22 @@ export async function removeArtifactRow(
     'SELECT seq, session_seq, name, is_latest FROM artifacts WHERE id = $1',
     [id],
   );
-  if (!raw) throw new NotFoundError(`artifact '${id}' not found`);
-  const session = (await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1', [
-    raw.session_seq,
-  ])) as SessionRow;
+  // The session row first (see addArtifactRow), then the artifact's.
+  const session =
+    raw &&
+    ((await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1 FOR UPDATE', [
+      raw.session_seq,
+    ])) as SessionRow);
+  // An expired row is gone for reads: deleting it is not found, whether swept yet or not.
+  const row =
+    raw &&
+    (await t.get<ArtifactRow>(
+      `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+       WHERE a.seq = @seq AND ${ARTIFACT_LIVE}`,
+      { seq: raw.seq, now },
+    ));
+  if (!raw || !session || !row) throw new NotFoundError(`artifact '${id}' not found`);
   if (session.sealed_at !== null) throw new SessionSealedError(session.id);
-  const row = (await t.get<ArtifactRow>(
-    `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.seq = $1`,
-    [raw.seq],
-  )) as ArtifactRow;
   const gone = await t.get<{ sha256: string; size: number }>(
     'DELETE FROM artifacts WHERE seq = $1 RETURNING sha256, size',
     [raw.seq],

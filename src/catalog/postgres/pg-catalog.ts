@@ -14,7 +14,7 @@ import type {
   RemovedArtifact,
   TokenRow,
 } from '../catalog.js';
-import { CairnError } from '../../lib/errors.js';
+import { CairnError, CatalogUnavailableError } from '../../lib/errors.js';
 import { encodeCursor } from '../sqlite/query-sql.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
@@ -35,6 +35,12 @@ import { liveSessionRow, pgSessionWrites, sessionArtifactRows } from './pg-sessi
 import { ARTIFACT_COLUMNS, ARTIFACT_LIVE } from './pg-sql.js';
 import { PgStats } from './pg-stats.js';
 import { PgTokenRows } from './pg-token-rows.js';
+import { PgSecrets } from './pg-secrets.js';
+import { PgEvents } from './pg-events.js';
+import { appendEvents } from './pg-event-rows.js';
+
+/** How long {@link PgCatalog.ping} waits for its answer. */
+const PING_MS = 1000;
 
 /** Options for {@link PgCatalog.open}. */
 export interface PgCatalogOptions {
@@ -62,6 +68,8 @@ export class PgCatalog implements Catalog {
   readonly stats: PgStats;
   readonly leases: PgLeases;
   readonly idempotency: PgIdempotency;
+  readonly secrets: PgSecrets;
+  readonly events: PgEvents;
   readonly capabilities: CatalogCapabilities;
   private readonly tokens: PgTokenRows;
 
@@ -80,6 +88,8 @@ export class PgCatalog implements Catalog {
     this.leases = new PgLeases(db);
     this.idempotency = new PgIdempotency(db);
     this.tokens = new PgTokenRows(db);
+    this.secrets = new PgSecrets(db);
+    this.events = new PgEvents(db, url);
     this.capabilities = {
       inlineBlobs: new PgInlineBlobs(db),
       coordinator: new PgCoordinator(url),
@@ -122,7 +132,15 @@ export class PgCatalog implements Catalog {
     now: number,
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
-    return this.db.tx((t) => pgSessionWrites.seal(t, id, now, computeSeal));
+    return this.db.tx(async (t) => {
+      let sealing = false;
+      const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
+        sealing = true;
+        return computeSeal(artifacts);
+      });
+      if (sealing) await appendEvents(t, [{ type: 'session.sealed', session: id, data: rec }]);
+      return rec;
+    });
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
@@ -130,13 +148,22 @@ export class PgCatalog implements Catalog {
   }
 
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
-    return this.db.tx(async (t) => toArtifact(await addArtifactRow(t, a)));
+    return (await this.addArtifacts([a]))[0];
   }
 
   async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
     return this.db.tx(async (t) => {
       const out: ArtifactRecord[] = [];
       for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
+      // One `artifact.created` per row, in the push's own transaction.
+      await appendEvents(
+        t,
+        out.map((rec, i) => {
+          const dedup = list[i].deduplicated;
+          const data = dedup === undefined ? rec : { ...rec, deduplicated: dedup };
+          return { type: 'artifact.created', session: rec.session, data };
+        }),
+      );
       return out;
     });
   }
@@ -175,7 +202,9 @@ export class PgCatalog implements Catalog {
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
     return this.db.tx(async (t) => {
       const { row, unreferenced } = await removeArtifactRow(t, id, now);
-      return { record: toArtifact(row), blobUnreferenced: unreferenced };
+      const record = toArtifact(row);
+      await appendEvents(t, [{ type: 'artifact.deleted', session: record.session, data: record }]);
+      return { record, blobUnreferenced: unreferenced };
     });
   }
 
@@ -227,7 +256,21 @@ export class PgCatalog implements Catalog {
     return this.tokens.count(scope);
   }
 
+  async ping(): Promise<void> {
+    // Bounded: a pool with no free connection or a server that does not answer fails in 1 s.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CatalogUnavailableError()), PING_MS);
+    });
+    try {
+      await Promise.race([this.db.read(PING_MS, (t) => t.get('SELECT 1')), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
+    await this.events.close();
     await this.capabilities.coordinator?.close();
     await this.db.close();
   }

@@ -5,7 +5,8 @@ import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import type { PgDb, Queryable } from './pg-db.js';
 import { pgText } from './pg-glob.js';
 import { purgeIfExpired } from './pg-row-drops.js';
-import { sessionAt } from './pg-session-writes.js';
+import { sessionArtifactRows, sessionAt } from './pg-session-writes.js';
+import { appendEvents } from './pg-event-rows.js';
 import { BLOB_REF } from './pg-sql.js';
 
 /** {@link ImportCatalog} on PostgreSQL (mirrors sqlite-imports.ts). */
@@ -55,7 +56,15 @@ export class PgImports implements ImportCatalog {
           [seq, s.sealKey.id, s.sealKey.public_key_pem],
         );
       await insertArtifacts(t, seq, s);
-      return sessionAt(t, seq);
+      const session = await sessionAt(t, seq);
+      const created = await sessionArtifactRows(t, s.id, s.now);
+      await appendEvents(t, [
+        ...created.map((a) => ({ type: 'artifact.created' as const, session: s.id, data: a })),
+        ...(session.sealed
+          ? [{ type: 'session.sealed' as const, session: s.id, data: session }]
+          : []),
+      ]);
+      return session;
     });
   }
 

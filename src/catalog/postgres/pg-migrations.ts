@@ -168,6 +168,67 @@ export const PG_MIGRATIONS: string[] = [
     FROM (SELECT t::numeric AS n) x
   $$;
   `,
+  // 2: SQLite's 11 and 12. Secrets claimed once by the first node (see SecretCatalog); a store
+  // whose admin token predates this gets an empty `admin_token` claim (nothing to mirror).
+  // The event stream (see EventCatalog and pg-events.ts): a row is written with its writer's
+  // transaction id and gets its stream position `pos` only once every transaction that could
+  // still commit an earlier row has ended (cairn_events_promote); `events_head` is the newest
+  // position given, `events_trimmed` the newest trimmed. Each insert rings the doorbell
+  // (NOTIFY, delivered at commit).
+  `
+  CREATE TABLE secrets (
+    name ${T} PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  INSERT INTO secrets (name, value)
+    SELECT 'admin_token', '' WHERE EXISTS (SELECT 1 FROM tokens WHERE scope = 'admin');
+
+  CREATE TABLE events (
+    seq BIGSERIAL PRIMARY KEY,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    pos BIGINT UNIQUE,
+    type TEXT NOT NULL,
+    session TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX events_pending ON events (xid, seq) WHERE pos IS NULL;
+  CREATE TABLE events_head (one INTEGER PRIMARY KEY CHECK (one = 1), pos BIGINT NOT NULL);
+  INSERT INTO events_head VALUES (1, 0);
+  CREATE TABLE events_trimmed (one INTEGER PRIMARY KEY CHECK (one = 1), through BIGINT NOT NULL);
+  INSERT INTO events_trimmed VALUES (1, 0);
+
+  CREATE FUNCTION cairn_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('cairn_events', '');
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION cairn_events_notify();
+
+  -- Numbers the rows below the horizon (xid older than every transaction still running, so
+  -- no row can commit below them any more) in (xid, seq) order, under an advisory lock, each
+  -- statement with a fresh snapshot (READ COMMITTED; run it alone, not in a transaction).
+  -- Returns how many rows still wait (committed above the horizon, or not committed yet).
+  CREATE FUNCTION cairn_events_promote() RETURNS bigint LANGUAGE plpgsql AS $$
+  DECLARE waiting bigint;
+  BEGIN
+    IF EXISTS (SELECT 1 FROM events
+               WHERE pos IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())) THEN
+      PERFORM pg_advisory_xact_lock(7161120822691458149);
+      WITH todo AS (
+        SELECT seq, row_number() OVER (ORDER BY xid, seq) AS n FROM events
+        WHERE pos IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+      ), head AS (
+        UPDATE events_head SET pos = pos + (SELECT count(*) FROM todo)
+        RETURNING pos - (SELECT count(*) FROM todo) AS base
+      )
+      UPDATE events e SET pos = head.base + todo.n FROM todo, head WHERE e.seq = todo.seq;
+    END IF;
+    SELECT count(*) INTO waiting FROM (SELECT 1 FROM events WHERE pos IS NULL LIMIT 1000) w;
+    RETURN waiting;
+  END $$;
+  `,
 ];
 
 /** Advisory lock key the migrations run under (any constant; "cairn-mg" in ASCII). */

@@ -1,3 +1,4 @@
+import { isSessionLive, keepFor } from '../../core/lifecycle.js';
 import { NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import type {
   RemovedRows,
@@ -5,8 +6,9 @@ import type {
   RetentionPlan,
   SweepBatch,
 } from '../retention-catalog.js';
-import { toArtifact, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
-import type { PgDb } from './pg-db.js';
+import { sessionLife, toArtifact, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
+import type { PgDb, Queryable } from './pg-db.js';
+import { appendEvents } from './pg-event-rows.js';
 import { dropRows, dropSomeRows, type RawRow } from './pg-row-drops.js';
 import { liveSessionRow } from './pg-session-writes.js';
 import { ARTIFACT_COLUMNS } from './pg-sql.js';
@@ -54,7 +56,7 @@ export class PgRetention implements RetentionCatalog {
           }
         }
       }
-      if (out.rows >= limit) return out;
+      if (out.rows >= limit) return expired(t, out);
       const alone = await t.all<ArtifactRow & { session_seq: number }>(
         `SELECT ${ARTIFACT_COLUMNS}, a.session_seq ${EXPIRED_ALONE} LIMIT @limit`,
         { now, limit: limit - out.rows },
@@ -62,7 +64,7 @@ export class PgRetention implements RetentionCatalog {
       const { removed } = await dropSomeRows(t, alone);
       out.artifacts = removed.map(toArtifact);
       out.rows += removed.length;
-      return out;
+      return expired(t, out);
     });
   }
 
@@ -116,6 +118,9 @@ export class PgRetention implements RetentionCatalog {
       );
       const { removed, unreferenced } = await dropRows(t, rows);
       await t.run('DELETE FROM sessions WHERE seq = $1', [s.seq]);
+      await appendEvents(t, [
+        { type: 'session.deleted', session: id, data: { id, artifacts: removed.length } },
+      ]);
       return { artifacts: removed.length, unreferenced };
     });
   }
@@ -128,15 +133,15 @@ export class PgRetention implements RetentionCatalog {
   ): Promise<RemovedRows> {
     const none: RemovedRows = { removed: [], unreferenced: [] };
     return this.db.tx(async (t) => {
-      const s = await t.get<{
-        seq: number;
-        keep_versions: number | null;
-        sealed_at: number | null;
-        pinned: number;
-      }>('SELECT seq, keep_versions, sealed_at, pinned FROM sessions WHERE id = $1', [session]);
-      const keep = s?.keep_versions ?? defaultKeep;
-      if (!s || !keep || s.sealed_at !== null) return none;
-      // Only live versions take a place: expired ones are the sweep's to remove.
+      const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
+        session,
+      ]);
+      const keep = keepFor(s?.keep_versions, defaultKeep);
+      // pruneVictims: nothing in a sealed or expired session.
+      if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
+        return none;
+      // pruneVictims in SQL: only live versions take a place, ranked by version; expired ones
+      // are the sweep's to remove.
       const rows = await t.all<ArtifactRow & { session_seq: number }>(
         `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
            SELECT seq, row_number() OVER (PARTITION BY name ORDER BY version DESC) AS rank
@@ -148,7 +153,29 @@ export class PgRetention implements RetentionCatalog {
       );
       if (rows.length === 0) return none;
       const { removed, unreferenced } = await dropSomeRows(t, rows);
-      return { removed: removed.map(toArtifact), unreferenced };
+      const records = removed.map(toArtifact);
+      await appendEvents(
+        t,
+        records.map((a) => ({
+          type: 'artifact.deleted',
+          session: a.session,
+          data: { ...a, reason: 'pruned' },
+        })),
+      );
+      return { removed: records, unreferenced };
     });
   }
+}
+
+/** Appends the events of a sweep batch, inside its transaction. */
+async function expired(t: Queryable, out: SweepBatch): Promise<SweepBatch> {
+  await appendEvents(t, [
+    ...out.sessions.map((s) => ({ type: 'session.expired' as const, session: s.id, data: s })),
+    ...out.artifacts.map((a) => ({
+      type: 'artifact.deleted' as const,
+      session: a.session,
+      data: { ...a, reason: 'expired' },
+    })),
+  ]);
+  return out;
 }

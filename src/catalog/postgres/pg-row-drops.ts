@@ -4,7 +4,8 @@
  */
 
 import type { Queryable } from './pg-db.js';
-import type { SessionRow } from '../sqlite/rows.js';
+import { isSessionLive } from '../../core/lifecycle.js';
+import { sessionLife, type SessionRow } from '../sqlite/rows.js';
 
 /** The columns row removal needs. */
 export interface RawRow {
@@ -72,12 +73,12 @@ export async function promoteLatest(t: Queryable, seq: number, name: string): Pr
   );
 }
 
-/** True if a session's own TTL has passed at `now` and it is not pinned. */
+/** True if the session row is no longer live at `now` (see isSessionLive). */
 export function isSessionExpired(
-  s: { pinned: number; expires_at: number | null },
+  s: { pinned: number; expires_at: number | null; sealed_at: number | null },
   now: number,
 ): boolean {
-  return s.pinned !== 1 && s.expires_at !== null && s.expires_at <= now;
+  return !isSessionLive(sessionLife(s), now);
 }
 
 /**

@@ -5,7 +5,7 @@ import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sql
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
 import type { Queryable } from './pg-db.js';
 import { pgText } from './pg-glob.js';
-import { purgeIfExpired } from './pg-row-drops.js';
+import { dropSomeRows, purgeIfExpired, type RawRow } from './pg-row-drops.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
@@ -67,6 +67,17 @@ async function sealedExpiry(t: Queryable, seq: number, now: number): Promise<num
   return r.last;
 }
 
+/** Removes the rows of a live session that are no longer live at `now` (see sweepVictims). */
+async function dropExpiredRows(t: Queryable, seq: number, now: number): Promise<void> {
+  const rows = await t.all<RawRow & { name: string }>(
+    `SELECT a.seq, a.session_seq, a.sha256, a.size, a.name
+     FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+     WHERE a.session_seq = @seq AND NOT ${ARTIFACT_LIVE}`,
+    { seq, now },
+  );
+  if (rows.length > 0) await dropSomeRows(t, rows);
+}
+
 async function replaceMeta(t: Queryable, seq: number, meta: Meta): Promise<void> {
   await t.run('DELETE FROM session_meta WHERE session_seq = $1', [seq]);
   const entries = Object.entries(meta);
@@ -104,6 +115,9 @@ export const pgSessionWrites = {
         patch.keepVersions !== undefined)
     )
       throw new SessionSealedError(id);
+    // A pin keeps what is live: rows already expired go now, as the sweep would have removed
+    // them, so the pin never brings back what reads had stopped showing.
+    if (patch.pinned === true && row.pinned === 0) await dropExpiredRows(t, row.seq, now);
     await t.run(
       'UPDATE sessions SET meta = $1, expires_at = $2, pinned = $3, updated_at = $4 WHERE seq = $5',
       [
