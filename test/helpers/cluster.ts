@@ -27,6 +27,8 @@ export interface Cluster {
   kill9(i: number): Promise<void>;
   /** Starts node `i` again over its own data dir (after {@link kill9}). */
   restart(i: number): Promise<ClusterNode>;
+  /** Lines every node (dead ones included) logged at level error, for failure messages. */
+  errors(): string;
   /** SIGTERM every node still running. */
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function startCluster(n: number, extraArgs: string[] = []): Promise
   const rest = await Promise.all(dirs.slice(1).map((_, i) => start(i + 1)));
   const nodes = [first, ...rest].map((p, i) => wrap(i, p));
   const alive = new Set(nodes.map((x) => x.index));
+  const past: string[] = [];
   return {
     nodes,
     token: first.token,
@@ -73,12 +76,18 @@ export async function startCluster(n: number, extraArgs: string[] = []): Promise
     kill9: async (i) => {
       alive.delete(i);
       await nodes[i].proc.kill9();
+      past.push(nodes[i].proc.stdout() + nodes[i].proc.stderr());
     },
     restart: async (i) => {
       nodes[i] = wrap(i, await start(i));
       alive.add(i);
       return nodes[i];
     },
+    errors: () =>
+      [...past, ...nodes.map((x) => x.proc.stdout() + x.proc.stderr())]
+        .flatMap((out) => out.split('\n'))
+        .filter((l) => /"level":"error"|error/i.test(l))
+        .join('\n'),
     close: async () => {
       await Promise.all(
         nodes.filter((x) => alive.has(x.index)).map((x) => x.proc.stop().catch(() => null)),

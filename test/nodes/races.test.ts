@@ -37,7 +37,7 @@ describe('nodes racing on one store', () => {
       const worker = async () => {
         for (let i = next++; i < bodies.length; i = next++) {
           const r = await push(c, i, 'race', 'same.txt', bodies[i]);
-          expect(r.status, JSON.stringify(r.json)).toBe(201);
+          expect(r.status, c.errors()).toBe(201);
           acks.push({
             version: r.json.version as number,
             id: r.json.id as string,
@@ -85,7 +85,7 @@ describe('nodes racing on one store', () => {
           });
           if (res.status === 201) acked.push(name);
           else {
-            expect(res.status, await res.text()).toBe(409);
+            expect(res.status, `${await res.text()} ${c.errors()}`).toBe(409);
             refused.push(name);
             if (sealed) return;
           }
