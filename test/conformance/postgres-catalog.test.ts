@@ -10,6 +10,7 @@ import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
 import { runCatalogNodesSuite } from './catalog-nodes-suite.js';
 import { runCatalogEventSuite } from './catalog-events-suite.js';
 import { runCatalogEventConcurrencySuite } from './catalog-events-concurrency-suite.js';
+import { runCatalogDumpSuite } from './catalog-dump-suite.js';
 
 /** The conformance suites against PostgreSQL (a fresh database per case; files for the bytes). */
 const open = async () => PgCatalog.open({ url: await freshPgDatabase() });
@@ -54,3 +55,5 @@ describe('PgCatalog, two nodes over one database', () => runCatalogNodesSuite(op
 
 describe('PgCatalog event stream, two instances over one database', () =>
   runCatalogEventConcurrencySuite(openPair));
+
+describe('PgCatalog dump (backup, restore, migrate)', () => runCatalogDumpSuite(open));

@@ -14,7 +14,7 @@ import type {
   RemovedArtifact,
   TokenRow,
 } from '../catalog.js';
-import { CairnError, CatalogUnavailableError } from '../../lib/errors.js';
+import { CairnError } from '../../lib/errors.js';
 import { encodeCursor } from '../sqlite/query-sql.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
@@ -37,6 +37,7 @@ import { PgStats } from './pg-stats.js';
 import { PgTokenRows } from './pg-token-rows.js';
 import { PgSecrets } from './pg-secrets.js';
 import { PgEvents } from './pg-events.js';
+import { PgDump } from './pg-dump.js';
 import { appendEvents } from './pg-event-rows.js';
 
 /** How long {@link PgCatalog.ping} waits for its answer. */
@@ -70,6 +71,7 @@ export class PgCatalog implements Catalog {
   readonly idempotency: PgIdempotency;
   readonly secrets: PgSecrets;
   readonly events: PgEvents;
+  readonly dump: PgDump;
   readonly capabilities: CatalogCapabilities;
   private readonly tokens: PgTokenRows;
 
@@ -90,6 +92,7 @@ export class PgCatalog implements Catalog {
     this.tokens = new PgTokenRows(db);
     this.secrets = new PgSecrets(db);
     this.events = new PgEvents(db, url);
+    this.dump = new PgDump(db);
     this.capabilities = {
       inlineBlobs: new PgInlineBlobs(db),
       coordinator: new PgCoordinator(url),
@@ -152,20 +155,23 @@ export class PgCatalog implements Catalog {
   }
 
   async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
-    return this.db.tx(async (t) => {
-      const out: ArtifactRecord[] = [];
-      for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
-      // One `artifact.created` per row, in the push's own transaction.
-      await appendEvents(
-        t,
-        out.map((rec, i) => {
-          const dedup = list[i].deduplicated;
-          const data = dedup === undefined ? rec : { ...rec, deduplicated: dedup };
-          return { type: 'artifact.created', session: rec.session, data };
-        }),
-      );
-      return out;
-    });
+    return this.db.tx(
+      async (t) => {
+        const out: ArtifactRecord[] = [];
+        for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
+        // One `artifact.created` per row, in the push's own transaction.
+        await appendEvents(
+          t,
+          out.map((rec, i) => {
+            const dedup = list[i].deduplicated;
+            const data = dedup === undefined ? rec : { ...rec, deduplicated: dedup };
+            return { type: 'artifact.created', session: rec.session, data };
+          }),
+        );
+        return out;
+      },
+      { lock: list.flatMap((a) => [`s:${a.session}`, `b:${a.sha256}`]) },
+    );
   }
 
   async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
@@ -257,16 +263,7 @@ export class PgCatalog implements Catalog {
   }
 
   async ping(): Promise<void> {
-    // Bounded: a pool with no free connection or a server that does not answer fails in 1 s.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CatalogUnavailableError()), PING_MS);
-    });
-    try {
-      await Promise.race([this.db.read(PING_MS, (t) => t.get('SELECT 1')), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.db.ping(PING_MS);
   }
 
   async close(): Promise<void> {

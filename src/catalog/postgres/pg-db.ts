@@ -1,5 +1,10 @@
 import pg from 'pg';
-import { CatalogUnavailableError, ConflictError, InvalidInputError } from '../../lib/errors.js';
+import {
+  BusyError,
+  CatalogUnavailableError,
+  ConflictError,
+  InvalidInputError,
+} from '../../lib/errors.js';
 import { QueryTooExpensiveError } from '../sqlite/read-pool.js';
 
 /** Named parameters (`@name` in the SQL text) or positional ones (`$1`). */
@@ -88,6 +93,12 @@ export function mapPgError(err: unknown, budgetMs?: number): unknown {
     );
   if (code === '23505')
     return new ConflictError('conflict', 'a concurrent write took the same id; retry the request');
+  // Still conflicting after every rerun (see PgDb.tx): busy, not broken.
+  if (code === '40001' || code === '40P01')
+    return new BusyError(
+      'catalog_busy',
+      'the catalog is busy with concurrent writes to the same rows; retry shortly',
+    );
   return err;
 }
 
@@ -95,7 +106,8 @@ export function mapPgError(err: unknown, budgetMs?: number): unknown {
 const RETRY = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 40;
 
-function wrap(c: pg.Pool | pg.PoolClient): Queryable {
+/** Statements on one pool or client, with `@name` parameters bound (see {@link Queryable}). */
+export function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
     async all<R>(sql: string, params?: Params) {
       const b = bind(sql, params);
@@ -156,13 +168,27 @@ export class PgDb implements Queryable {
   /**
    * Runs `fn` in one SERIALIZABLE transaction, rerun whole (up to 40 times, with a short random
    * pause) on a serialization failure, deadlock or unique violation a concurrent writer caused;
-   * `fn` must therefore have no effect outside the database but its result.
+   * `fn` must therefore have no effect outside the database but its result. `lock` names
+   * keys taken (session-level advisory locks, in sorted order) before the transaction begins
+   * and given back after it ends, so writers of the same hot rows wait in turn rather than
+   * rerun.
    */
-  async tx<T>(fn: (t: Queryable) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (t: Queryable) => Promise<T>, opts: { lock?: string[] } = {}): Promise<T> {
+    const keys = [...new Set(opts.lock ?? [])].sort();
     for (let attempt = 1; ; attempt++) {
       const client = await this.mapped(() => this.pool.connect());
       let broken = false;
+      let locked = false;
       try {
+        if (keys.length > 0) {
+          // Before BEGIN, so before the snapshot: writers of one hot row (a session's counters,
+          // a blob's references) queue here instead of failing each other's serialization.
+          await client.query(
+            'SELECT pg_advisory_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k ORDER BY k',
+            [keys],
+          );
+          locked = true;
+        }
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         const out = await fn(wrap(client));
         await client.query('COMMIT');
@@ -177,6 +203,8 @@ export class PgDb implements Queryable {
         }
         throw mapPgError(err);
       } finally {
+        if (locked && !broken)
+          await client.query('SELECT pg_advisory_unlock_all()').catch(() => (broken = true));
         client.release(broken);
       }
     }
@@ -201,6 +229,22 @@ export class PgDb implements Queryable {
       throw mapPgError(err, budgetMs);
     } finally {
       client.release(broken);
+    }
+  }
+
+  /**
+   * Resolves once the server answered `SELECT 1` within `ms` (waiting for a free connection
+   * included); rejects with CatalogUnavailableError otherwise.
+   */
+  async ping(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CatalogUnavailableError()), ms);
+    });
+    try {
+      await Promise.race([this.read(ms, (t) => t.get('SELECT 1')), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

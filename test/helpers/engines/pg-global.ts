@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,8 +35,10 @@ export default async function setup(): Promise<() => Promise<void>> {
       `PostgreSQL 15 is not installed (${PG_BIN}/initdb missing): the PostgreSQL catalog tests need it. ` +
         'Install it with: apt-get install -y --no-install-recommends postgresql-15',
     );
+  await stopAbandoned();
   // Short: the socket path (BASE/sock/.s.PGSQL.PORT) must fit in 107 bytes.
   const base = mkdtempSync('/tmp/cpg-');
+  writeFileSync(join(base, 'owner'), String(process.pid));
   const port = await freePort();
   const out = execFileSync(
     'bash',
@@ -51,14 +53,49 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.CAIRN_TEST_PG_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
   process.env.CAIRN_TEST_PG_SOCKET = join(base, 'sock');
   process.env.CAIRN_TEST_PG_PORT = String(port);
-  return async () => {
+  return () => stop(base, pid);
+}
+
+/** Stops the cluster in `base` (postmaster `pid`) and removes it. */
+async function stop(base: string, pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    // already gone
+  }
+  // Stopped once its pid file is gone (kill -0 may see a zombie reaped late).
+  for (let i = 0; i < 600 && existsSync(join(base, 'data/postmaster.pid')); i++) await sleep(50);
+  rmSync(base, { recursive: true, force: true });
+}
+
+/**
+ * Clusters left by runs that were killed before their teardown (a vitest whose output pipe
+ * closed, Ctrl-C twice): those whose owner process is gone are stopped and removed. Clusters
+ * of runs still going are left alone.
+ */
+async function stopAbandoned(): Promise<void> {
+  for (const name of readdirSync('/tmp').filter((n) => /^cpg-\w{6}$/.test(n))) {
+    const base = join('/tmp', name);
     try {
-      process.kill(pid, 'SIGINT');
+      const owner = Number(readFileSync(join(base, 'owner'), 'utf8'));
+      if (alive(owner)) continue;
+      const pidFile = join(base, 'data/postmaster.pid');
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+      // Only that cluster's postmaster (a pid left by a crash may belong to anyone by now).
+      const cmd = pid > 0 && alive(pid) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+      if (cmd.includes('postgres') && cmd.includes(base)) await stop(base, pid);
+      else rmSync(base, { recursive: true, force: true });
     } catch {
-      // already gone
+      // not ours, or half made: leave it
     }
-    // Stopped once its pid file is gone (kill -0 may see a zombie reaped late).
-    for (let i = 0; i < 600 && existsSync(join(base, 'data/postmaster.pid')); i++) await sleep(50);
-    rmSync(base, { recursive: true, force: true });
-  };
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
