@@ -194,6 +194,12 @@ export interface Catalog {
   ): Promise<SessionRecord>;
   /** Every live artifact of a session (all versions), sorted by name then version. */
   sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]>;
+  /**
+   * Optional, for `GET /v1/sessions/{sid}/latest`: up to `limit` of the session's latest live
+   * versions (those `latest` queries return) whose names sort after `after` (byte order), in
+   * name order, as `SHA256 NAME\n` lines. Without it the route pages through queryArtifacts.
+   */
+  latestLines?(id: string, now: number, after: string, limit: number): Promise<string>;
 
   /** Adds an artifact; see the interface contract. */
   addArtifact(a: NewArtifact): Promise<ArtifactRecord>;

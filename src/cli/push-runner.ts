@@ -186,11 +186,21 @@ async function pushAll(
   return results;
 }
 
-/** The sha256 of the latest version of each name in `session` (none if it does not exist). */
+/**
+ * The sha256 of the latest version of each name in `session` (none if it does not exist), from
+ * the compact `GET /v1/sessions/{sid}/latest`; from the whole session listing when the server
+ * predates it.
+ */
 export async function latestShas(
   client: CairnClient,
   session: string,
 ): Promise<Map<string, string>> {
+  try {
+    return await client.latest(session);
+  } catch (err) {
+    if (!(err instanceof CairnApiError) || err.status !== 404) throw err;
+    if (!err.message.startsWith('no route')) return new Map();
+  }
   try {
     const s = await client.session(session);
     // Sorted by name then version: the last of each name is its latest.

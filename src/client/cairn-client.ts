@@ -14,6 +14,8 @@ import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-re
 import { artifactPath, segment } from './url-path.js';
 import { hashFile, readFrom } from './hash-file.js';
 
+import { readLatestLines } from './latest-lines.js';
+
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
 export { hashFile } from './hash-file.js';
@@ -186,6 +188,16 @@ export class CairnClient {
 
   session(id: string): Promise<SessionRecord & { artifacts: ArtifactRecord[] }> {
     return this.json('GET', `/v1/sessions/${segment(id, 'session id')}`);
+  }
+
+  /**
+   * The sha256 of the latest live version of each name in session `id`
+   * (`GET /v1/sessions/{id}/latest`), read line by line as it streams. Throws CairnApiError
+   * (404 for an unknown session) or, for an answer cut short, one with code `truncated`.
+   */
+  async latest(id: string): Promise<Map<string, string>> {
+    const res = await this.request('GET', `/v1/sessions/${segment(id, 'session id')}/latest`);
+    return readLatestLines(res);
   }
 
   createSession(

@@ -68,6 +68,17 @@ export class SessionService {
     return { ...s, artifacts: await this.o.catalog.sessionArtifacts(id, this.o.clock()) };
   }
 
+  /**
+   * Up to `limit` of the latest live versions of session `id` whose names sort after `after`,
+   * as `SHA256 NAME\n` lines in name order ('' at the end); see Catalog.latestLines. Null when
+   * the catalog cannot answer this way (then query artifacts with `latest`). The caller has
+   * checked that the session exists and is visible.
+   */
+  async latestLines(id: string, after: string, limit: number): Promise<string | null> {
+    const c = this.o.catalog;
+    return c.latestLines ? c.latestLines(id, this.o.clock(), after, limit) : null;
+  }
+
   /** Sessions newest first. */
   async list(q: SessionQuery): Promise<Page<SessionRecord>> {
     return this.o.catalog.listSessions(q, this.o.clock());

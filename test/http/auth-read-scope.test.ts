@@ -57,6 +57,7 @@ const CASES: Record<string, Case> = {
   'GET /v1/sessions/:sid/manifest': { kind: 'lookup', ...sid('/v1/sessions/:sid/manifest') },
   'GET /v1/sessions/:sid/export': { kind: 'lookup', ...sid('/v1/sessions/:sid/export') },
   'GET /v1/sessions/:sid/batch': { kind: 'lookup', ...sid('/v1/sessions/:sid/batch') },
+  'GET /v1/sessions/:sid/latest': { kind: 'lookup', ...sid('/v1/sessions/:sid/latest') },
   'GET /v1/sessions/:sid/wait': { kind: 'lookup', ...sid('/v1/sessions/:sid/wait?timeout=1s') },
   'GET /v1/sessions/:sid/artifacts/*name': {
     kind: 'lookup',

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogRegistry } from '../../src/catalog/catalog-registry.js';
 import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
+import { PG_MIGRATIONS } from '../../src/catalog/postgres/pg-migrations.js';
 import { freshPgDatabase } from '../helpers/engines/pg.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { expensiveWheres } from './hostile-corpus.js';
@@ -155,11 +156,13 @@ describe('opening a PostgreSQL catalog', () => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      expect((await c.query('SELECT version FROM cairn_schema')).rows).toEqual([{ version: 1 }]);
+      expect((await c.query('SELECT version FROM cairn_schema')).rows).toEqual([
+        { version: PG_MIGRATIONS.length },
+      ]);
       await Promise.all(nodes.map((n) => n.close()));
       await c.query('UPDATE cairn_schema SET version = 99');
       await expect(PgCatalog.open({ url })).rejects.toThrow(
-        /schema version 99 is newer than this Cairn knows \(1\)/,
+        `schema version 99 is newer than this Cairn knows (${PG_MIGRATIONS.length})`,
       );
     } finally {
       await c.end();

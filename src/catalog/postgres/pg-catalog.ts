@@ -32,7 +32,7 @@ import { artifactQuerySqlPg, sessionQuerySqlPg } from './pg-query-sql.js';
 import { PgRetention } from './pg-retention.js';
 import { PgShares } from './pg-shares.js';
 import { liveSessionRow, pgSessionWrites, sessionArtifactRows } from './pg-session-writes.js';
-import { ARTIFACT_COLUMNS, ARTIFACT_LIVE } from './pg-sql.js';
+import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, NEWEST_LIVE } from './pg-sql.js';
 import { PgStats } from './pg-stats.js';
 import { PgTokenRows } from './pg-token-rows.js';
 import { PgSecrets } from './pg-secrets.js';
@@ -148,6 +148,18 @@ export class PgCatalog implements Catalog {
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
     return sessionArtifactRows(this.db, id, now);
+  }
+
+  async latestLines(id: string, now: number, after: string, limit: number): Promise<string> {
+    const rows = await this.db.read(this.budgetMs, (t) =>
+      t.all<{ sha256: string; name: string }>(
+        `SELECT a.sha256, a.name FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE s.id = @id AND a.name > @after AND ${ARTIFACT_LIVE} AND ${NEWEST_LIVE}
+         ORDER BY a.name LIMIT @limit`,
+        { id, now, after, limit },
+      ),
+    );
+    return rows.map((r) => `${r.sha256} ${r.name}\n`).join('');
   }
 
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {

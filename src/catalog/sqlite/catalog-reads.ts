@@ -12,6 +12,7 @@ import { encodeCursor, sessionQuerySql } from './query-sql.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
+  NEWEST_LIVE,
   toArtifact,
   toSession,
   type ArtifactRow,
@@ -48,6 +49,27 @@ export const catalogReads = {
       )
       .all({ id, now })
       .map(toArtifact);
+  },
+
+  /** See Catalog.latestLines. */
+  latestLines(
+    db: Database.Database,
+    id: string,
+    now: number,
+    after: string,
+    limit: number,
+  ): string {
+    const rows = db
+      .prepare<{ id: string; now: number; after: string; limit: number }, [string, string]>(
+        `SELECT a.sha256, a.name FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
+         WHERE s.id = @id AND a.name > @after AND ${ARTIFACT_LIVE} AND ${NEWEST_LIVE}
+         ORDER BY a.name LIMIT @limit`,
+      )
+      .raw()
+      .all({ id, now, after, limit });
+    let text = '';
+    for (const [sha256, name] of rows) text += `${sha256} ${name}\n`;
+    return text;
   },
 
   derivedFrom(db: Database.Database, id: string, now: number): ArtifactRecord[] {

@@ -209,6 +209,10 @@ export class SqliteCatalog implements Catalog {
     return this.reads.run('sessionArtifacts', [id, now], false);
   }
 
+  async latestLines(id: string, now: number, after: string, limit: number): Promise<string> {
+    return this.reads.run('latestLines', [id, now, after, limit], false);
+  }
+
   async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
     return this.batch.run(() => this.add(a));
   }

@@ -6,6 +6,7 @@ import { sendJson } from '../respond.js';
 import type { Ctx, Route } from '../router.js';
 import { serveArtifact } from '../serve-content.js';
 import { streamLatestFiles } from './batch-download.js';
+import { streamLatestList } from './latest-list.js';
 import { pushBatchRoute } from './batch-route.js';
 import { push } from './push-route.js';
 
@@ -36,6 +37,14 @@ export function bindArtifactRoutes(): Route[] {
       access: 'read',
       summary: 'The latest version of every artifact of a session, as one tar (the batch format)',
       handler: streamLatestFiles,
+    },
+    {
+      method: 'GET',
+      path: '/v1/sessions/:sid/latest',
+      access: 'read',
+      summary:
+        'The sha256 and name of every latest artifact of a session, one per line (text/plain)',
+      handler: streamLatestList,
     },
     {
       method: 'GET',
