@@ -93,6 +93,8 @@ export interface ServerProcess {
   dataDir: string;
   /** Everything the server printed to stdout so far. */
   stdout(): string;
+  /** Everything the server printed to stderr so far (its log). */
+  stderr(): string;
   /** SIGTERM and wait for exit. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait for exit. */
@@ -152,6 +154,7 @@ export async function spawnServer(
     url,
     dataDir,
     stdout: () => out,
+    stderr: () => err,
     token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
     stop: async () => {
       child.kill('SIGTERM');
