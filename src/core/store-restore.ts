@@ -132,6 +132,9 @@ export async function restoreStore(
   } finally {
     await commits.drain().catch(() => undefined);
     await writer?.abort();
+    // Ends the source too (its finally releases the snapshot: a PostgreSQL dump reader holds a
+    // pooled connection, and the CLI would never exit while it is checked out).
+    await it.return?.(undefined);
   }
 }
 
