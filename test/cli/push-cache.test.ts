@@ -21,14 +21,19 @@ import { CLI, spawnServer, type ServerProcess } from '../helpers/server.js';
 
 let server: ServerProcess;
 let root: string;
-// Run as nobody when the tests run as root (root reads a file whatever its mode).
+// As root, run the CLI without the capabilities that let root read a file whatever its mode
+// (setpriv, util-linux): as another user it could not reach a clone in a 0700 directory.
 const asRoot = process.getuid?.() === 0;
-const NOBODY = 65534;
+const DROP = '-dac_override,-dac_read_search';
 
-/** Runs the CLI with the test's cache dir, as nobody when we are root. */
+/** Runs the CLI with the test's cache dir (as root: without its read-anything capabilities). */
 function cli(args: string[], cache: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const argv = [process.execPath, CLI, ...args];
+    const [cmd, ...rest] = asRoot
+      ? ['setpriv', `--bounding-set=${DROP}`, `--inh-caps=${DROP}`, ...argv]
+      : argv;
+    const child = spawn(cmd, rest, {
       cwd: root,
       env: {
         ...process.env,
@@ -36,7 +41,6 @@ function cli(args: string[], cache: string): Promise<CliResult> {
         CAIRN_TOKEN: server.token,
         XDG_CACHE_HOME: cache,
       },
-      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
     });
     let stdout = '';
     let stderr = '';

@@ -25,10 +25,18 @@ describe('GET /metrics', () => {
     for (const name of ['a.txt', 'b.txt'])
       await s.fetch(`/v1/sessions/m/artifacts/${name}`, { method: 'PUT', body: 'same bytes' });
     await s.fetch('/v1/artifacts?session=m');
-    const res = await s.fetch('/metrics');
+    // Push counters follow the catalog's event stream, which a PostgreSQL catalog delivers a
+    // moment after the commit (its doorbell): read until both pushes are counted.
+    let res: Response;
+    let text: string;
+    for (let tries = 0; ; tries++) {
+      res = await s.fetch('/metrics');
+      text = await res.text();
+      if (/^cairn_pushes_total 2$/m.test(text) || tries === 100) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const text = await res.text();
     expect(sample(text, 'cairn_pushes_total')).toBe(2);
     expect(sample(text, 'cairn_pushed_bytes_total')).toBe(20);
     expect(sample(text, 'cairn_dedupe_hits_total')).toBe(1);
