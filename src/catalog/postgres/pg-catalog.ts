@@ -14,15 +14,14 @@ import type {
   RemovedArtifact,
   TokenRow,
 } from '../catalog.js';
-import { CairnError } from '../../lib/errors.js';
-import { encodeCursor } from '../sqlite/query-sql.js';
+import { page } from '../sqlite/query-sql.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
 import { addArtifactRow, removeArtifactRow } from './pg-artifact-writes.js';
 import { PgArtifacta } from './pg-artifacta.js';
 import { PgAudit } from './pg-audit.js';
 import { PgCoordinator } from './pg-coordinator.js';
-import { PgDb } from './pg-db.js';
+import { openError, PgDb } from './pg-db.js';
 import { PgIdempotency } from './pg-idempotency.js';
 import { PgImports } from './pg-imports.js';
 import { PgInlineBlobs } from './pg-inline-blobs.js';
@@ -283,36 +282,4 @@ export class PgCatalog implements Catalog {
     await this.capabilities.coordinator?.close();
     await this.db.close();
   }
-}
-
-/**
- * Why the catalog could not be opened, as one line naming the server and database (never the
- * password) and what to check; a schema refusal passes through as it is.
- */
-function openError(err: unknown, url: string): unknown {
-  if (!(err as { code?: unknown })?.code) return err;
-  let at = 'the --catalog URL';
-  try {
-    const u = new URL(url);
-    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
-    at = `${host}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    // keep the generic name
-  }
-  return new CairnError(
-    'catalog_unavailable',
-    503,
-    `cannot open the PostgreSQL catalog at ${at}: ${(err as Error).message}; check --catalog ` +
-      '(host, port, database, user, password) and that PostgreSQL is running',
-    { cause: err },
-  );
-}
-
-function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  return {
-    items: items.map(map),
-    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
-  };
 }

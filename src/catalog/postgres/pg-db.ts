@@ -1,6 +1,7 @@
 import pg from 'pg';
 import {
   BusyError,
+  CairnError,
   CatalogUnavailableError,
   ConflictError,
   InvalidInputError,
@@ -264,4 +265,27 @@ export class PgDb implements Queryable {
       throw mapPgError(err);
     }
   }
+}
+
+/**
+ * Why the catalog could not be opened, as one line naming the server and database (never the
+ * password) and what to check; a schema refusal passes through as it is.
+ */
+export function openError(err: unknown, url: string): unknown {
+  if (!(err as { code?: unknown })?.code) return err;
+  let at = 'the --catalog URL';
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    at = `${host}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    // keep the generic name
+  }
+  return new CairnError(
+    'catalog_unavailable',
+    503,
+    `cannot open the PostgreSQL catalog at ${at}: ${(err as Error).message}; check --catalog ` +
+      '(host, port, database, user, password) and that PostgreSQL is running',
+    { cause: err },
+  );
 }

@@ -8,7 +8,7 @@ import type {
 } from '../../core/types.js';
 import { queryArtifactRows } from './artifact-query-plan.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
-import { encodeCursor, sessionQuerySql } from './query-sql.js';
+import { page, sessionQuerySql } from './query-sql.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
@@ -85,12 +85,3 @@ export const catalogReads = {
 
 /** The name of one read in {@link catalogReads}. */
 export type CatalogRead = keyof typeof catalogReads;
-
-function page<R extends { seq: number }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  return {
-    items: items.map(map),
-    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
-  };
-}

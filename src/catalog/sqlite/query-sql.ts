@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../lib/errors.js';
-import type { ArtifactQuery, MetaFilter, SessionQuery } from '../../core/types.js';
+import type { ArtifactQuery, MetaFilter, Page, SessionQuery } from '../../core/types.js';
 import { ARTIFACT_COLUMNS, ARTIFACT_LIVE, MEDIA_TYPE, NEWEST_LIVE, SESSION_LIVE } from './rows.js';
 import { compileWhere, metaOfOwner } from './where-sql.js';
 
@@ -25,6 +25,20 @@ export function decodeCursor(cursor: string): number {
 /** Encodes a position for {@link decodeCursor}. */
 export function encodeCursor(seq: number): string {
   return Buffer.from(`c1.${seq}`).toString('base64url');
+}
+
+/** A page of `rows` (fetched `limit + 1`, the extra one telling that more follow), mapped. */
+export function page<R extends { seq: number }, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+): Page<T> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return {
+    items: items.map(map),
+    next_cursor: more ? encodeCursor(items[items.length - 1].seq) : null,
+  };
 }
 
 /**
