@@ -13,7 +13,7 @@ import {
   QUICK,
   ROOT,
   cpuSeconds,
-  freePort,
+  startRadosgw,
   median,
   record,
   round,
@@ -30,34 +30,7 @@ const base = tempDir('cairn-bench-dirs-');
 const CLI = join(ROOT, 'bin/cairn.js');
 const AWS = fs.existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 
-// Ceph's admin sockets live under its directory, and a socket path must stay under 108 bytes.
-const cephDir = fs.mkdtempSync('/tmp/cairn-ceph-');
-const rgwPort = await freePort();
-const ceph = spawnSync(
-  'bash',
-  [
-    join(ROOT, 'scripts/engines/ceph-start.sh'),
-    join(base, 'ceph'),
-    String(await freePort()),
-    String(rgwPort),
-    QUICK ? 'memstore' : 'bluestore',
-  ],
-  { encoding: 'utf8', env: { ...process.env, BLOCK_SIZE: '8G' } },
-);
-if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
-console.log(ceph.stdout.split('\n')[0]);
-const cephPids = [...ceph.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-// Whatever happens from here, Ceph's daemons do not outlive the benchmark.
-process.on('exit', () => {
-  for (const pid of cephPids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-});
-const endpoint = `http://127.0.0.1:${rgwPort}`;
+const { endpoint, pids: cephPids } = await startRadosgw();
 // rclone refuses any AWS_CA_BUNDLE with its plain-http transport; radosgw is plain http here.
 const { AWS_CA_BUNDLE: _bundle, ...baseEnv } = process.env;
 const s3env = {
@@ -196,7 +169,6 @@ record('dirs', {
   results,
 });
 fs.rmSync(base, { recursive: true, force: true });
-fs.rmSync(cephDir, { recursive: true, force: true });
 
 function minSec(t) {
   const m = /^(\d+)m([\d.]+)s$/.exec(t);

@@ -284,3 +284,39 @@ export function record(name, result) {
 
 /** Rounds to `d` decimals. */
 export const round = (x, d = 2) => Number(Number(x).toFixed(d));
+
+/**
+ * Starts a single-node Ceph with radosgw (scripts/engines/ceph-start.sh; memstore in quick
+ * mode, else bluestore on an 8 GiB sparse file) under a short /tmp path (Ceph's admin sockets
+ * must stay under 108 bytes). Its daemons are killed and its directory removed when this
+ * process exits, whatever happens. Returns the S3 endpoint and the daemons' pids (for CPU).
+ */
+export async function startRadosgw() {
+  const dir = fs.mkdtempSync('/tmp/cairn-ceph-');
+  const rgwPort = await freePort();
+  const ceph = spawnSync(
+    'bash',
+    [
+      join(ROOT, 'scripts/engines/ceph-start.sh'),
+      join(dir, 'c'),
+      String(await freePort()),
+      String(rgwPort),
+      QUICK ? 'memstore' : 'bluestore',
+    ],
+    { encoding: 'utf8', env: { ...process.env, BLOCK_SIZE: '8G' } },
+  );
+  if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
+  console.log(ceph.stdout.split('\n')[0]);
+  const pids = [...ceph.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  process.on('exit', () => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { endpoint: `http://127.0.0.1:${rgwPort}`, pids };
+}

@@ -12,9 +12,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import {
   QUICK,
-  ROOT,
   cpuSeconds,
-  freePort,
+  startRadosgw,
   median,
   record,
   round,
@@ -31,34 +30,7 @@ const SECRET = 'cairn-test-secret-key-0123456789abcdef';
 const AWS = fs.existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 const base = tempDir('cairn-bench-s3-');
 
-// Ceph's admin sockets live under its directory, and a socket path must stay under 108 bytes.
-const cephDir = fs.mkdtempSync('/tmp/cairn-ceph-');
-const rgwPort = await freePort();
-const ceph = spawnSync(
-  'bash',
-  [
-    join(ROOT, 'scripts/engines/ceph-start.sh'),
-    join(cephDir, 'c'),
-    String(await freePort()),
-    String(rgwPort),
-    QUICK ? 'memstore' : 'bluestore',
-  ],
-  { encoding: 'utf8', env: { ...process.env, BLOCK_SIZE: '8G' } },
-);
-if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
-console.log(ceph.stdout.split('\n')[0]);
-const cephPids = [...ceph.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
-process.on('exit', () => {
-  for (const pid of cephPids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  fs.rmSync(cephDir, { recursive: true, force: true });
-});
-const endpoint = `http://127.0.0.1:${rgwPort}`;
+const { endpoint } = await startRadosgw();
 Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: KEY,
   AWS_SECRET_ACCESS_KEY: SECRET,
