@@ -39,16 +39,13 @@ export interface EventTrim {
  * to N can then never skip an event that committed late with an earlier position.
  * - SQLite: one writer at a time per file, so ids (AUTOINCREMENT rowids) are taken in commit
  *   order, and a read sees only committed rows: the rule holds as is.
- * - PostgreSQL (to come): sequence values are taken at insert, not at commit, so a transaction
- *   with id 5 may commit after one with id 6. An implementation must read only below the
- *   horizon of transactions that can still commit: record `pg_current_xact_id()` on each row
- *   and return only rows whose transaction is older than `pg_snapshot_xmin(
- *   pg_current_snapshot())`, ordered by (xact id, row id). As cursors are one number, the
- *   simplest way is to give rows their stream `id` when they pass the horizon, not when they
- *   are inserted: a reader, under a transaction-scoped advisory lock, numbers the rows below
- *   the horizon that have none yet, in (xact id, row id) order, from a sequence, then reads by
- *   that number. (Taking an advisory lock in every writing transaction before its insert would
- *   also keep the rule, at the cost of serializing writers' commits.)
+ * - PostgreSQL: sequence values are taken at insert, not at commit, so a transaction with
+ *   id 5 may commit after one with id 6. So rows get their stream `id` when a reader sees
+ *   them committed, not when they are inserted: a reader, under a transaction-scoped advisory
+ *   lock, numbers the committed rows that have none yet, after the newest id given, then
+ *   reads by that number. A late commit gets a later id, never one already passed. (Taking an
+ *   advisory lock in every writing transaction before its insert would also keep the rule, at
+ *   the cost of serializing writers' commits.)
  *
  * Every method is safe to call concurrently, from any number of instances over one store.
  */

@@ -5,9 +5,6 @@ import type { PgDb } from './pg-db.js';
 
 /** Most events one trim transaction deletes (positions are dense). */
 const TRIM_BATCH = 10_000;
-/** First pause before looking again at rows committed above the horizon; doubles up to MAX. */
-const WAITING_MS = 10;
-const WAITING_MAX_MS = 500;
 
 /**
  * {@link EventCatalog} over the PostgreSQL `events` table (rows appended by the writes
@@ -15,23 +12,20 @@ const WAITING_MAX_MS = 500;
  *
  * Why positions are given by readers, not writers. A sequence value is taken at insert, not at
  * commit, so a row numbered 5 may commit after one numbered 6 was read: a reader at 6 would
- * skip it. Two ways keep the rule of EventCatalog. (a) Writers take the number from a counter
- * row as their last statement: every event-writing commit then waits for the one before, and
- * under SERIALIZABLE two concurrent updates of one row are a serialization failure, so every
- * concurrent push would be rerun. (b) What this does: a row records its writer's transaction
- * id (`pg_current_xact_id()`), and gets its position `pos` only once its transaction id is
- * below the horizon `pg_snapshot_xmin(pg_current_snapshot())`, when every transaction that
- * could still commit a row before it has ended (cairn_events_promote, in migration 2: under a
- * transaction advisory lock, so positions are handed out one promotion at a time, dense, in
- * (xid, seq) order). Readers read by `pos` only, and the cursor stays one number. Writers pay
- * one insert and never wait on each other; readers pay the promotion (a cheap indexed check
- * when there is nothing to number). A transaction left open anywhere in the cluster holds the
- * horizon, and so delays (never loses) the events committed after it began.
+ * skip it. Writers taking the number from a counter row as their last statement would make
+ * every event-writing commit wait for the one before (and, under SERIALIZABLE, rerun every
+ * concurrent push). So a row is inserted without a position, and gets one only once it has
+ * committed: readers call cairn_events_promote (migration 3), which, under a transaction
+ * advisory lock, numbers every committed row still without one, in (xid, seq) order, after the
+ * newest position given. Positions are handed out by one promoter at a time and only grow, so
+ * a row that commits late gets a later position, never one a reader has already passed.
+ * Readers read by `pos` only, and the cursor stays one number. Writers pay one insert and
+ * never wait on each other; readers pay the promotion (a cheap indexed check when there is
+ * nothing to number).
  *
- * Doorbell: NOTIFY from every insert, heard on a dedicated LISTEN connection (PgEventDoorbell,
- * with a slow poll as fallback); on each ring this numbers what passed the horizon and rings
- * its watchers if the head moved; rows committed but still above the horizon are looked at
- * again shortly (no NOTIFY comes when the transaction holding the horizon back writes none).
+ * Doorbell: NOTIFY from every insert, delivered at commit, heard on a dedicated LISTEN
+ * connection (PgEventDoorbell, with a slow poll as fallback); on each ring this numbers what
+ * committed and rings its watchers if the head moved.
  */
 export class PgEvents implements EventCatalog {
   private readonly watchers = new Set<() => void>();
@@ -40,8 +34,6 @@ export class PgEvents implements EventCatalog {
   private rung = -1;
   private checking = false;
   private again = false;
-  private waitingMs = WAITING_MS;
-  private recheck: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -113,8 +105,6 @@ export class PgEvents implements EventCatalog {
   async close(): Promise<void> {
     this.closed = true;
     this.watchers.clear();
-    if (this.recheck) clearTimeout(this.recheck);
-    this.recheck = null;
     const bell = this.doorbell;
     this.doorbell = null;
     await bell?.stop();
@@ -125,10 +115,9 @@ export class PgEvents implements EventCatalog {
     return (await this.db.get<{ pos: number }>('SELECT pos FROM events_head'))?.pos ?? 0;
   }
 
-  /** Numbers the rows that passed the horizon; returns how many still wait. */
-  private async promote(): Promise<number> {
-    const row = await this.db.get<{ waiting: number }>('SELECT cairn_events_promote() AS waiting');
-    return row?.waiting ?? 0;
+  /** Numbers the rows that committed since the last promotion. */
+  private async promote(): Promise<void> {
+    await this.db.get('SELECT cairn_events_promote()');
   }
 
   /** The newest position {@link trim} removes: older than `before`, or not among the newest `keep`. */
@@ -143,7 +132,7 @@ export class PgEvents implements EventCatalog {
     return Math.max(byAge, newest - Math.max(0, o.keep));
   }
 
-  /** A ring of the doorbell: number what passed the horizon, ring the watchers if it moved. */
+  /** A ring of the doorbell: number what committed, ring the watchers if the head moved. */
   private check(): void {
     if (this.closed || this.watchers.size === 0) return;
     if (this.checking) {
@@ -153,9 +142,8 @@ export class PgEvents implements EventCatalog {
     this.checking = true;
     this.again = false;
     void (async () => {
-      let waiting = 0;
       try {
-        waiting = await this.promote();
+        await this.promote();
         const head = await this.head();
         if (head !== this.rung) {
           this.rung = head;
@@ -166,15 +154,7 @@ export class PgEvents implements EventCatalog {
       } finally {
         this.checking = false;
       }
-      if (this.again) return this.check();
-      if (waiting > 0 && !this.recheck && !this.closed) {
-        this.recheck = setTimeout(() => {
-          this.recheck = null;
-          this.check();
-        }, this.waitingMs);
-        this.recheck.unref();
-        this.waitingMs = Math.min(WAITING_MAX_MS, this.waitingMs * 2);
-      } else if (waiting === 0) this.waitingMs = WAITING_MS;
+      if (this.again) this.check();
     })();
   }
 }

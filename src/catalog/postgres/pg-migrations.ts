@@ -171,8 +171,8 @@ export const PG_MIGRATIONS: string[] = [
   // 2: SQLite's 11 and 12. Secrets claimed once by the first node (see SecretCatalog); a store
   // whose admin token predates this gets an empty `admin_token` claim (nothing to mirror).
   // The event stream (see EventCatalog and pg-events.ts): a row is written with its writer's
-  // transaction id and gets its stream position `pos` only once every transaction that could
-  // still commit an earlier row has ended (cairn_events_promote); `events_head` is the newest
+  // transaction id and gets its stream position `pos` from a reader (cairn_events_promote,
+  // replaced by migration 3); `events_head` is the newest
   // position given, `events_trimmed` the newest trimmed. Each insert rings the doorbell
   // (NOTIFY, delivered at commit).
   `
@@ -227,6 +227,29 @@ export const PG_MIGRATIONS: string[] = [
     END IF;
     SELECT count(*) INTO waiting FROM (SELECT 1 FROM events WHERE pos IS NULL LIMIT 1000) w;
     RETURN waiting;
+  END $$;
+  `,
+  // 3: Rows are numbered as soon as their transaction has committed, with no horizon. The
+  // numbers come from the promoter alone, under its advisory lock, so they only ever grow; a
+  // late commit gets a later number, never an earlier one, and nothing is skipped. The old
+  // horizon (xid below every running transaction of the cluster) let a transaction left open
+  // anywhere, even in another database, hold back every event after it.
+  `
+  CREATE OR REPLACE FUNCTION cairn_events_promote() RETURNS bigint LANGUAGE plpgsql AS $$
+  DECLARE numbered bigint;
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM events WHERE pos IS NULL) THEN RETURN 0; END IF;
+    PERFORM pg_advisory_xact_lock(7161120822691458149);
+    -- A fresh snapshot (READ COMMITTED), taken after the previous promoter committed.
+    WITH todo AS (
+      SELECT seq, row_number() OVER (ORDER BY xid, seq) AS n FROM events WHERE pos IS NULL
+    ), head AS (
+      UPDATE events_head SET pos = pos + (SELECT count(*) FROM todo)
+      RETURNING pos - (SELECT count(*) FROM todo) AS base
+    )
+    UPDATE events e SET pos = head.base + todo.n FROM todo, head WHERE e.seq = todo.seq;
+    GET DIAGNOSTICS numbered = ROW_COUNT;
+    RETURN numbered;
   END $$;
   `,
 ];
