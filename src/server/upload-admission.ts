@@ -3,6 +3,9 @@ import { BusyError, TooLargeError } from '../lib/errors.js';
 import type { MemoryBudget } from '../lib/memory-budget.js';
 import { formatBytes } from '../lib/size.js';
 
+/** What each response in flight holds, released at once when it closes (one listener each). */
+const held = new WeakMap<ServerResponse, number>();
+
 /**
  * Reserves `bytes` of the server's memory for requests in flight until `res` closes, or
  * throws 503 `upload_memory_full` (with `Retry-After`) if the reservation would pass the
@@ -21,7 +24,14 @@ export function admitToMemory(
       'upload_memory_full',
       `the server is holding as much ${what} data in memory as --max-upload-memory allows (${formatBytes(budget.limit)}); retry in a moment`,
     );
-  res.once('close', () => budget.release(bytes));
+  const before = held.get(res);
+  held.set(res, (before ?? 0) + bytes);
+  // One listener per response, however many entries a batch reserves for.
+  if (before === undefined)
+    res.once('close', () => {
+      budget.release(held.get(res) ?? 0);
+      held.delete(res);
+    });
 }
 
 /**

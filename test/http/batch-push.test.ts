@@ -314,4 +314,32 @@ describe('POST /v1/sessions/{sid}/batch', () => {
       await small.close();
     }
   });
+
+  it('a batch of many small files reserves memory under one listener and gives it all back', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const small = await startTestServer({ maxUploadMemory: 8 * 1024 * 1024 });
+    try {
+      // 100 files of 60 KB: 6 MB, three quarters of the budget, reserved entry by entry.
+      const many = Array.from({ length: 100 }, (_, i) => ({
+        name: `w${i}.bin`,
+        body: Buffer.alloc(60_000, i),
+      }));
+      for (let round = 0; round < 3; round++) {
+        const r = await small.fetch(`/v1/sessions/listeners${round}/batch`, {
+          method: 'POST',
+          body: await tarOf(many),
+          headers: { 'Content-Type': 'application/x-tar' },
+        });
+        // Each round fits only if the one before gave back every byte it reserved.
+        expect(r.status).toBe(201);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await small.close();
+    }
+  });
 });
