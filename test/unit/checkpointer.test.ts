@@ -140,9 +140,10 @@ describe('Checkpointer', () => {
       },
     });
     await write(20);
-    await new Promise((r) => setTimeout(r, 20));
+    // The round the commits started runs on its own: wait for it to report, however slow.
+    await expect.poll(() => errors.length, { timeout: 30_000 }).toBe(1);
     expect(errors.map((e) => (e as Error).message)).toEqual(['EIO: simulated WAL sync failure']);
-    expect(pin.inTransaction).toBe(false);
+    await expect.poll(() => pin.inTransaction, { timeout: 30_000 }).toBe(false);
     const round = await cp.run();
     expect(round!.copied).toBeGreaterThan(0);
   });
