@@ -13,6 +13,8 @@ export interface Outcome {
   name: string;
   /** sha256 of the body pushed (or expected, for a read). */
   sha: string;
+  /** Bytes pushed (0 for a read). */
+  size: number;
   /** HTTP status; 0 when the connection failed (the node died under it). */
   status: number;
   /** The error envelope's code, for a 4xx/5xx. */
@@ -109,39 +111,31 @@ export class Load {
     this.sent.add(sha);
     const o = await this.call(
       w + i,
-      'push',
-      session,
-      name,
-      sha,
+      { op: 'push', session, name, sha, size: body.length },
       `/v1/sessions/${session}/artifacts/${name}`,
-      {
-        method: 'PUT',
-        body,
-      },
+      { method: 'PUT', body },
     );
     if (o.status === 201) this.acked.push(o);
   }
 
   private async read(n: number): Promise<void> {
-    const a = this.acked[randomInt(this.acked.length)];
-    await this.call(n, 'read', a.session, a.name, a.sha, `/v1/artifacts/${a.id}/content`);
+    const { session, name, sha, id } = this.acked[randomInt(this.acked.length)];
+    await this.call(n, { op: 'read', session, name, sha, size: 0 }, `/v1/artifacts/${id}/content`);
   }
 
-  /** One request; checks what every answer must be whatever the engines' state. */
+  /**
+   * One request to node `n`, its outcome recorded; checks what every answer must be whatever
+   * the engines' state.
+   */
   private async call(
     n: number,
-    op: Outcome['op'],
-    session: string,
-    name: string,
-    sha: string,
+    req: Pick<Outcome, 'op' | 'session' | 'name' | 'sha' | 'size'>,
     path: string,
     init: RequestInit = {},
   ): Promise<Outcome> {
+    const { op, session, name, sha } = req;
     const o: Outcome = {
-      op,
-      session,
-      name,
-      sha,
+      ...req,
       status: 0,
       retryAfter: null,
       sentAt: performance.now(),
@@ -153,7 +147,7 @@ export class Load {
     } catch (err) {
       if (!(err instanceof TypeError)) throw err;
       // Only a test that kills nodes expects these; else the node died of the outage.
-      const why = `${op} ${session}/${name}: no answer (${String(err.cause ?? err)})`;
+      const why = `${op} ${session}/${name}: no answer (${(err.cause as Error | undefined)?.message ?? err.message})`;
       if (!this.o.cuts) expect.fail(`${why}: the node died`);
       o.doneAt = performance.now();
       this.outcomes.push(o); // the node died under it: outcome unknown
