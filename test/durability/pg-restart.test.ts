@@ -84,7 +84,7 @@ describe('PostgreSQL stopped and restarted under load', () => {
     console.log(
       `pg restart: ${JSON.stringify({ figures, acknowledged: load.acknowledged().length, listed, orphans })}`,
     );
-  });
+  }, 120_000);
 });
 
 describe('kill -9 of cairn serve on a durable PostgreSQL', () => {
@@ -114,5 +114,5 @@ describe('kill -9 of cairn serve on a durable PostgreSQL', () => {
     console.log(
       `kill -9 on durable pg: ${JSON.stringify({ kills, acknowledged: load.acknowledged().length, cut: lost, listed, orphans })}`,
     );
-  });
+  }, 120_000);
 });

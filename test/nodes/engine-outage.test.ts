@@ -47,15 +47,19 @@ describe('engines stopped mid-load under three nodes', () => {
     const f: NodeFetch = (n, path, init) => c.pick(n).fetch(path, init);
     const load = new Load(f, { workers: 6, sessions: 3, names: 4, tag: 'out' });
     const figures: Record<string, number> = {};
+    const t0 = performance.now();
+    const mark = (what: string) => (figures[`${what}AtMs`] = Math.round(performance.now() - t0));
     load.start();
     try {
       // PostgreSQL: a fast stop (every session ended, open transactions rolled back).
       await load.waitFor(() => load.count(201) >= 20, 'pushes before the PostgreSQL stop');
       let down = performance.now();
       await pg.stop('fast');
+      mark('pgStopped');
       await load.waitFor(() => load.count(503, down) >= 15, '503s while PostgreSQL is down');
       await everyNodeHealth(c, (st) => st === 503, { ok: false, catalog: 'down' });
       await pg.start();
+      mark('pgStarted');
       let up = performance.now();
       await load.waitFor(
         () => load.outcomes.some((o) => o.status === 201 && o.sentAt > up),
@@ -70,7 +74,9 @@ describe('engines stopped mid-load under three nodes', () => {
       const before = load.count(201);
       await load.waitFor(() => load.count(201) >= before + 20, 'pushes before the radosgw stop');
       down = performance.now();
+      mark('rgwStop');
       await rgw.stopGateway('SIGTERM');
+      mark('rgwStopped');
       const during = (o: { status: number; sentAt: number; code?: string }) => o.sentAt > down;
       await load.waitFor(
         () =>
@@ -80,6 +86,7 @@ describe('engines stopped mid-load under three nodes', () => {
       );
       await everyNodeHealth(c, (st) => st === 503, { ok: false, catalog: 'ok', blobs: 'down' });
       await rgw.restartGateway();
+      mark('rgwStarted');
       up = performance.now();
       figures.inlineAckedDuringS3Outage = load.outcomes.filter(
         (o) => during(o) && o.sentAt < up && o.status === 201,
@@ -92,6 +99,7 @@ describe('engines stopped mid-load under three nodes', () => {
       figures.s3Refused = load.count(503, down);
       figures.s3FirstLargePushAfterMs = firstAfter(load, up, 65_536);
       await everyNodeHealth(c, (st) => st === 200, { ok: true, catalog: 'ok', blobs: 'ok' });
+      mark('loadEnd');
     } finally {
       await load.stop();
     }
@@ -103,13 +111,14 @@ describe('engines stopped mid-load under three nodes', () => {
         new Set(['catalog_unavailable', 'blob_store_unavailable']),
       );
       const { listed, orphans } = await load.verify();
+      mark('verified');
       console.log(
         `engine outage, 3 nodes: ${JSON.stringify({ ...figures, acknowledged: load.acknowledged().length, listed, orphans })}`,
       );
     } finally {
       await c.close();
     }
-  });
+  }, 120_000);
 });
 
 /** ms from `t` until the first push sent after it (larger than `minSize`) was acknowledged. */
