@@ -76,10 +76,10 @@ describe('PostgreSQL stopped and restarted under load', () => {
     // The same process all along: the pool reconnected by itself.
     expect(server.child.exitCode).toBe(null);
     expect(load.outcomes.filter((o) => o.status === 0)).toEqual([]);
-    expect(new Set(load.outcomes.map((o) => o.code).filter(Boolean))).toEqual(
-      new Set(['catalog_unavailable']),
-    );
+    expect(load.outcomes.map((o) => o.code)).not.toContain('blob_store_unavailable');
     const { listed, orphans } = await load.verify();
+    // Bytes stored by a push refused at its catalog commit, awaiting GC: only those.
+    expect(orphans).toBeLessThanOrEqual(load.refusedPushes());
     await server.stop();
     console.log(
       `pg restart: ${JSON.stringify({ figures, acknowledged: load.acknowledged().length, listed, orphans })}`,
@@ -98,7 +98,7 @@ describe('kill -9 of cairn serve on a durable PostgreSQL', () => {
     for (let cycle = 0; cycle < 2; cycle++) {
       const before = load.count(201);
       load.start();
-      await load.waitFor(() => load.count(201) >= before + 60, 'pushes before the kill');
+      await load.waitFor(() => load.count(201) >= before + 40, 'pushes before the kill');
       await server.kill9();
       kills++;
       await load.stop();
@@ -111,6 +111,8 @@ describe('kill -9 of cairn serve on a durable PostgreSQL', () => {
     await server.stop();
     const lost = load.outcomes.filter((o) => o.status === 0).length;
     expect(lost).toBeGreaterThan(0); // the kills cut requests in flight: the test proves something
+    // Bytes of pushes cut by the kills, still leased (10 min) and then collected: only those.
+    expect(orphans).toBeLessThanOrEqual(lost);
     console.log(
       `kill -9 on durable pg: ${JSON.stringify({ kills, acknowledged: load.acknowledged().length, cut: lost, listed, orphans })}`,
     );

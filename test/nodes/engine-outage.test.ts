@@ -45,18 +45,18 @@ describe('engines stopped mid-load under three nodes', () => {
     });
     const pids = c.nodes.map((n) => n.proc.child.pid);
     const f: NodeFetch = (n, path, init) => c.pick(n).fetch(path, init);
-    const load = new Load(f, { workers: 6, sessions: 3, names: 4, tag: 'out' });
+    const load = new Load(f, { workers: 4, sessions: 3, names: 4, tag: 'out' });
     const figures: Record<string, number> = {};
     const t0 = performance.now();
     const mark = (what: string) => (figures[`${what}AtMs`] = Math.round(performance.now() - t0));
     load.start();
     try {
       // PostgreSQL: a fast stop (every session ended, open transactions rolled back).
-      await load.waitFor(() => load.count(201) >= 20, 'pushes before the PostgreSQL stop');
+      await load.waitFor(() => load.count(201) >= 12, 'pushes before the PostgreSQL stop');
       let down = performance.now();
       await pg.stop('fast');
       mark('pgStopped');
-      await load.waitFor(() => load.count(503, down) >= 15, '503s while PostgreSQL is down');
+      await load.waitFor(() => load.count(503, down) >= 10, '503s while PostgreSQL is down');
       await everyNodeHealth(c, (st) => st === 503, { ok: false, catalog: 'down' });
       await pg.start();
       mark('pgStarted');
@@ -72,7 +72,7 @@ describe('engines stopped mid-load under three nodes', () => {
 
       // radosgw: SIGTERM (Ceph keeps the objects); inline-sized pushes go on meanwhile.
       const before = load.count(201);
-      await load.waitFor(() => load.count(201) >= before + 20, 'pushes before the radosgw stop');
+      await load.waitFor(() => load.count(201) >= before + 12, 'pushes before the radosgw stop');
       down = performance.now();
       mark('rgwStop');
       await rgw.stopGateway('SIGTERM');
@@ -107,10 +107,12 @@ describe('engines stopped mid-load under three nodes', () => {
       // No node was restarted: each recovered on its own.
       expect(c.nodes.map((n) => n.proc.child.pid)).toEqual(pids);
       expect(c.nodes.map((n) => n.proc.child.exitCode)).toEqual([null, null, null]);
-      expect(new Set(load.outcomes.map((o) => o.code).filter(Boolean))).toEqual(
-        new Set(['catalog_unavailable', 'blob_store_unavailable']),
-      );
+      const codes = load.outcomes.map((o) => o.code);
+      expect(codes).toContain('catalog_unavailable');
+      expect(codes).toContain('blob_store_unavailable');
       const { listed, orphans } = await load.verify();
+      // Bytes stored by a push refused at its catalog commit, awaiting GC: only those.
+      expect(orphans).toBeLessThanOrEqual(load.refusedPushes());
       mark('verified');
       console.log(
         `engine outage, 3 nodes: ${JSON.stringify({ ...figures, acknowledged: load.acknowledged().length, listed, orphans })}`,
