@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pgLib from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/engines/pg-private.js';
@@ -69,6 +71,7 @@ describe('engines stopped mid-load under three nodes', () => {
       figures.pgRefused = load.count(503, down);
       figures.pgFirstPushAfterMs = firstAfter(load, up);
       await everyNodeHealth(c, (st) => st === 200, { ok: true, catalog: 'ok', blobs: 'ok' });
+      await eventsAcrossNodes(c);
 
       // radosgw: SIGTERM (Ceph keeps the objects); inline-sized pushes go on meanwhile.
       const before = load.count(201);
@@ -122,6 +125,49 @@ describe('engines stopped mid-load under three nodes', () => {
     }
   }, 120_000);
 });
+
+/** Polls `cond` every 20 ms until it holds (30 s at most). */
+async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
+  for (const end = performance.now() + 30_000; !(await cond()); await sleep(20))
+    if (performance.now() > end) throw new Error(`still waiting for ${what}`);
+}
+
+/**
+ * Events after PostgreSQL came back: every node's LISTEN connection (the doorbell) is open
+ * again, and a waiter on node 0 wakes on a seal made on node 1.
+ */
+async function eventsAcrossNodes(c: Cluster): Promise<void> {
+  const db = new pgLib.Client({ connectionString: c.catalogUrl });
+  await db.connect();
+  try {
+    const listening = async () =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE application_name = 'cairn-events' AND datname = current_database()`,
+        )
+      ).rows[0].n;
+    await until(async () => (await listening()) === c.nodes.length, 'every node LISTENing again');
+  } finally {
+    await db.end();
+  }
+  const [a, b] = c.nodes;
+  const waiting = a.fetch('/v1/sessions/after-restart/wait?until=sealed&timeout=60s');
+  await until(
+    async () => /^cairn_open_waiters 1$/m.test(await (await a.fetch('/metrics')).text()),
+    'the waiter on node 0',
+  );
+  const put = await b.fetch('/v1/sessions/after-restart/artifacts/x.txt', {
+    method: 'PUT',
+    body: 'x',
+  });
+  expect(put.status).toBe(201);
+  const seal = await b.fetch('/v1/sessions/after-restart/seal', { method: 'POST' });
+  expect(seal.status).toBe(200);
+  const res = await waiting;
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ sealed: true });
+}
 
 /** ms from `t` until the first push sent after it (larger than `minSize`) was acknowledged. */
 function firstAfter(load: Load, t: number, minSize = 0): number {
