@@ -1,5 +1,5 @@
 import { freshPgDatabase } from './engines/pg.js';
-import { testS3 } from './engines/s3.js';
+import { testS3, type TestS3 } from './engines/s3.js';
 import { spawnServer, tempDir, type ServerProcess } from './server.js';
 
 /** One `cairn serve` process of a {@link Cluster}. */
@@ -37,11 +37,16 @@ export interface Cluster {
  * Starts `n` real `cairn serve` processes (the CLI, `npm run build` first), each with its own
  * `--data` dir, all on one fresh database of the run's PostgreSQL (engines/pg-global.ts) and one
  * fresh key prefix on the run's radosgw (engines/s3-global.ts). The database is dropped when the
- * test finishes; call {@link Cluster.close} in a finally.
+ * test finishes; call {@link Cluster.close} in a finally. `engines` puts the nodes on a
+ * catalog and an S3 prefix of the test's own instead (engines it may stop, see pg-private.ts).
  */
-export async function startCluster(n: number, extraArgs: string[] = []): Promise<Cluster> {
-  const catalogUrl = await freshPgDatabase();
-  const s3 = testS3();
+export async function startCluster(
+  n: number,
+  extraArgs: string[] = [],
+  engines?: { catalogUrl: string; s3: TestS3 },
+): Promise<Cluster> {
+  const catalogUrl = engines?.catalogUrl ?? (await freshPgDatabase());
+  const s3 = engines?.s3 ?? testS3();
   const dirs = Array.from({ length: n }, () => tempDir('cairn-node-'));
   const args = ['--catalog', catalogUrl, '--blobs', s3.url, ...extraArgs];
   const start = (i: number) => spawnServer(dirs[i], args, s3.env);

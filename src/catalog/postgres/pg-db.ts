@@ -139,6 +139,11 @@ export class PgDb implements Queryable {
     this.direct = wrap(pool);
     // An idle client whose server went away: the pool drops it; the next query reconnects.
     pool.on('error', () => undefined);
+    // A checked-out client between two statements (inside tx, read, a migration) has no pool
+    // listener: PostgreSQL's "terminating connection" (a fast or immediate shutdown, a backend
+    // killed) arriving then was an unhandled 'error' event that ended the process. Ignored
+    // here; the client's next statement fails as a connection loss (503) and is discarded.
+    pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   /** A pool for `url` (libpq URL forms: `postgres://…`, `?host=/socket/dir`, `sslmode=`). */

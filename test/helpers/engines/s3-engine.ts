@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
 /** The S3 user scripts/engines/ceph-start.sh creates. */
@@ -25,7 +26,13 @@ export interface RadosGw {
   stop(): void;
   /** SIGKILLs radosgw alone (S3 unreachable; Ceph itself keeps running). */
   killGateway(): void;
-  /** Starts radosgw again after {@link killGateway} and waits until it answers. */
+  /**
+   * Stops radosgw alone with `signal` (SIGTERM: its own orderly shutdown; SIGKILL: a crash)
+   * and resolves once the process is gone and its port refuses connections. Ceph keeps
+   * running, so the objects stay for {@link restartGateway}.
+   */
+  stopGateway(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts radosgw again (same port, same Ceph) after a stop and waits until it answers. */
   restartGateway(): Promise<void>;
 }
 
@@ -96,10 +103,22 @@ async function startOnce(store: 'memstore' | 'bluestore'): Promise<RadosGw> {
     dir: join(dir, 'c'),
     stop,
     killGateway: () => process.kill(engine.rgwPid, 'SIGKILL'),
+    stopGateway: async (signal) => {
+      process.kill(engine.rgwPid, signal);
+      for (let i = 0; running(engine.rgwPid) || (await answers(endpoint)); i++) {
+        if (i === 1200) throw new Error(`radosgw ${engine.rgwPid} did not stop on ${signal}`);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    },
     restartGateway: async () => {
       const conf = join(engine.dir, 'ceph.conf');
-      const r = spawnSync('sh', ['-c', `radosgw -c '${conf}' -n client.rgw.a >/dev/null 2>&1`]);
-      if (r.status !== 0) throw new Error(`radosgw did not restart (exit ${r.status})`);
+      // Asynchronously: the caller's own requests keep going while radosgw connects to Ceph.
+      await promisify(execFile)('sh', [
+        '-c',
+        `radosgw -c '${conf}' -n client.rgw.a >/dev/null 2>&1`,
+      ]).catch((err: Error) => {
+        throw new Error(`radosgw did not restart: ${err.message}`);
+      });
       for (let i = 0; ; i++) {
         if (await answers(endpoint)) break;
         if (i === 600) throw new Error(`radosgw does not answer on ${endpoint} after restart`);
@@ -110,6 +129,15 @@ async function startOnce(store: 'memstore' | 'bluestore'): Promise<RadosGw> {
     },
   };
   return engine;
+}
+
+/** Whether `pid` is a live process (not gone, not a zombie awaiting its parent). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 async function answers(endpoint: string): Promise<boolean> {
