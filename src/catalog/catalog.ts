@@ -181,7 +181,7 @@ export interface Catalog {
   ): Promise<StoredSession>;
   /**
    * Seals a session with the digest computed from exactly the artifacts it returns to
-   * `computeSeal`, inside one transaction; returns the stored record unchanged if already
+   * `computeSeal`, inside one transaction; returns the stored row unchanged if already
    * sealed. Throws NotFoundError. From then on the session expires whole: at its own expiry,
    * or (without one) when the longest-lived of its artifacts would have.
    */

@@ -27,7 +27,7 @@ export async function liveSessionRow(
   );
 }
 
-/** The public record of the session at `seq` (which must exist). */
+/** The session at `seq` (which must exist). */
 export async function sessionAt(t: Queryable, seq: number): Promise<StoredSession> {
   return toSession(
     (await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1', [seq])) as SessionRow,
