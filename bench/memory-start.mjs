@@ -140,7 +140,7 @@ let dedupe = {};
   const session = await app.catalog.getSession('dedupe', Date.now());
   await app.close();
   rmSync(dedupDir, { recursive: true, force: true });
-  dedupe = { pushes, artifacts: session.artifact_count, stored_blobs: stored, blob_rows: rows };
+  dedupe = { pushes, artifacts: session.artifactCount, stored_blobs: stored, blob_rows: rows };
   console.log(`dedupe: ${JSON.stringify(dedupe)}`);
 }
 

@@ -1,12 +1,5 @@
-import type {
-  ArtifactQuery,
-  ArtifactRecord,
-  Page,
-  Scope,
-  SessionQuery,
-  SessionRecord,
-  TokenRecord,
-} from '../core/types.js';
+import type { ArtifactQuery, Page, Scope, SessionQuery } from '../core/types.js';
+import type { StoredArtifact, StoredSession, StoredToken } from './stored-rows.js';
 import type { Meta } from '../core/validate.js';
 import type { Coordinator } from '../core/coordinator.js';
 import type { SmallBlobStore } from '../blobs/small-blob-store.js';
@@ -23,6 +16,7 @@ import type { EventCatalog } from './event-catalog.js';
 import type { DumpCatalog } from './dump-catalog.js';
 
 export type { IdempotentAnswer } from './idempotency-catalog.js';
+export type { StoredArtifact, StoredSession, StoredToken } from './stored-rows.js';
 
 /** What {@link Catalog.addArtifact} stores. Times are epoch milliseconds. */
 export interface NewArtifact {
@@ -47,7 +41,7 @@ export interface NewArtifact {
   leaseId?: string;
   /**
    * Whether the store held the bytes before this push: added to the `artifact.created`
-   * event's data when given (the record returned does not have it).
+   * event's data when given (the row returned does not have it).
    */
   deduplicated?: boolean;
 }
@@ -67,13 +61,13 @@ export interface ShareRow {
 }
 
 /** A stored token, with its hash, as the authenticator needs it. */
-export interface TokenRow extends TokenRecord {
+export interface TokenRow extends StoredToken {
   hash: string;
 }
 
 /** Result of removing an artifact: the blob it referenced and whether anything else still does. */
 export interface RemovedArtifact {
-  record: ArtifactRecord;
+  artifact: StoredArtifact;
   blobUnreferenced: boolean;
 }
 
@@ -100,6 +94,9 @@ export interface CatalogCapabilities {
  *
  * Contract for every implementation (checked by test/conformance/catalog-suite.ts, also with
  * two instances over one store, as several processes or nodes would share it):
+ * - Reads and writes return the catalog's own rows (StoredArtifact, StoredSession,
+ *   StoredToken: epoch-ms times, parsed values), never API records: core formats those, once
+ *   for every backend (core/records.ts).
  * - Every method is atomic, and correct when other writers interleave: nothing relies on a
  *   lock or state inside one process.
  * - `addArtifact` creates the session when missing, takes the next version for the name from
@@ -114,8 +111,9 @@ export interface CatalogCapabilities {
  *   prune, purge of an expired session), so references always equal the live rows even when
  *   two removals of the same row race. Removing rows never removes bytes.
  * - Writes that change what clients watch append their events (see EventCatalog) in their own
- *   transaction: `addArtifact`/`addArtifacts` one `artifact.created` per row (data: the record,
- *   plus `deduplicated` when given), `deleteArtifact` `artifact.deleted` (the record),
+ *   transaction: `addArtifact`/`addArtifacts` one `artifact.created` per row (data: the row's
+ *   API record, see event-payload.ts, plus `deduplicated` when given), `deleteArtifact`
+ *   `artifact.deleted` (the record),
  *   `sealSession` `session.sealed` (the sealed record; only when it seals now); retention and
  *   imports say theirs (RetentionCatalog, ImportCatalog). A write that fails appends nothing.
  * - Once a write method resolves, the write is durable to the level the catalog was opened with.
@@ -161,11 +159,11 @@ export interface Catalog {
     expiresAt: number | null;
     keepVersions?: number | null;
     now: number;
-  }): Promise<SessionRecord>;
+  }): Promise<StoredSession>;
   /** One session, or null if unknown or expired. */
-  getSession(id: string, now: number): Promise<SessionRecord | null>;
+  getSession(id: string, now: number): Promise<StoredSession | null>;
   /** Sessions newest first. */
-  listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>>;
+  listSessions(q: SessionQuery, now: number): Promise<Page<StoredSession>>;
   /**
    * Changes an open session's meta/expiry/keep-last-N (pinning works sealed too); throws
    * NotFoundError, SessionSealedError. Pinning removes the rows already expired, in the same
@@ -180,20 +178,20 @@ export interface Catalog {
       pinned?: boolean;
     },
     now: number,
-  ): Promise<SessionRecord>;
+  ): Promise<StoredSession>;
   /**
    * Seals a session with the digest computed from exactly the artifacts it returns to
-   * `computeSeal`, inside one transaction; returns the stored record unchanged if already
+   * `computeSeal`, inside one transaction; returns the stored row unchanged if already
    * sealed. Throws NotFoundError. From then on the session expires whole: at its own expiry,
    * or (without one) when the longest-lived of its artifacts would have.
    */
   sealSession(
     id: string,
     now: number,
-    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
-  ): Promise<SessionRecord>;
+    computeSeal: (artifacts: StoredArtifact[]) => { digest: string; signature: string },
+  ): Promise<StoredSession>;
   /** Every live artifact of a session (all versions), sorted by name then version. */
-  sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]>;
+  sessionArtifacts(id: string, now: number): Promise<StoredArtifact[]>;
   /**
    * Optional, for `GET /v1/sessions/{sid}/latest`: up to `limit` of the session's latest live
    * versions (those `latest` queries return) whose names sort after `after` (byte order), in
@@ -202,31 +200,31 @@ export interface Catalog {
   latestLines?(id: string, now: number, after: string, limit: number): Promise<string>;
 
   /** Adds an artifact; see the interface contract. */
-  addArtifact(a: NewArtifact): Promise<ArtifactRecord>;
+  addArtifact(a: NewArtifact): Promise<StoredArtifact>;
   /**
    * Adds several artifacts in one transaction, in order, each as {@link addArtifact} would:
    * all are visible at once or, if any fails (sealed session, bad lineage), none is and the
-   * error of the first failing one is thrown. Records come back in the order given.
+   * error of the first failing one is thrown. Rows come back in the order given.
    */
-  addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]>;
+  addArtifacts(list: NewArtifact[]): Promise<StoredArtifact[]>;
   /** One artifact by id, or null. */
-  getArtifact(id: string, now: number): Promise<ArtifactRecord | null>;
+  getArtifact(id: string, now: number): Promise<StoredArtifact | null>;
   /** The latest (or given) version of a name in a session, or null. */
   findArtifact(
     session: string,
     name: string,
     version: number | undefined,
     now: number,
-  ): Promise<ArtifactRecord | null>;
+  ): Promise<StoredArtifact | null>;
   /** Artifacts newest first, filtered by `q`. */
-  queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>>;
+  queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<StoredArtifact>>;
   /**
    * Removes a live artifact from an open session; throws NotFoundError (also if it expired,
    * swept or not), SessionSealedError.
    */
   deleteArtifact(id: string, now: number): Promise<RemovedArtifact>;
   /** Artifacts that list `id` in derived_from. */
-  derivedFrom(id: string, now: number): Promise<ArtifactRecord[]>;
+  derivedFrom(id: string, now: number): Promise<StoredArtifact[]>;
 
   /** Number of live artifacts that reference a blob. */
   blobRefs(sha256: string): Promise<number>;
@@ -237,7 +235,7 @@ export interface Catalog {
   addToken(t: TokenRow): Promise<void>;
   /** The token with this hash, or null. Updates its last use. */
   findToken(hash: string, now: number): Promise<TokenRow | null>;
-  listTokens(): Promise<TokenRecord[]>;
+  listTokens(): Promise<StoredToken[]>;
   /** Deletes a token; throws NotFoundError. */
   deleteToken(id: string): Promise<void>;
   /** Number of tokens of this scope. */

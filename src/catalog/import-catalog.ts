@@ -1,5 +1,5 @@
 import type { PublicKeyInfo } from '../core/signer.js';
-import type { SessionRecord } from '../core/types.js';
+import type { StoredSession } from './stored-rows.js';
 import type { Meta } from '../core/validate.js';
 
 /** One artifact of an imported session, with the id, version and times it had at the source. */
@@ -45,7 +45,7 @@ export interface ImportCatalog {
    * Appends, in the same transaction, `artifact.created` per artifact (sorted by name then
    * version) and, for a sealed session, `session.sealed` (see EventCatalog).
    */
-  importSession(s: ImportedSession): Promise<SessionRecord>;
+  importSession(s: ImportedSession): Promise<StoredSession>;
   /** The foreign key that signed an imported session's seal, or null (this server's own). */
   sealKey(sessionId: string): Promise<PublicKeyInfo | null>;
 }

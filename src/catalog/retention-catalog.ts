@@ -1,4 +1,4 @@
-import type { ArtifactRecord } from '../core/types.js';
+import type { StoredArtifact } from './stored-rows.js';
 
 /** What one sweep batch removed from the catalog. */
 export interface SweepBatch {
@@ -7,7 +7,7 @@ export interface SweepBatch {
   /** Artifact rows of expired sessions removed in this batch (a session may span batches). */
   sessionArtifactRows: number;
   /** Artifacts that expired on their own (their session lives on). */
-  artifacts: ArtifactRecord[];
+  artifacts: StoredArtifact[];
   /** Rows removed in this batch, all kinds together (the batch is full when this = limit). */
   rows: number;
 }
@@ -27,7 +27,7 @@ export interface RetentionPlan {
 
 /** Artifacts removed by a delete or prune, and the blobs that lost their last reference. */
 export interface RemovedRows {
-  removed: ArtifactRecord[];
+  removed: StoredArtifact[];
   unreferenced: string[];
 }
 

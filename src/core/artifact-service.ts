@@ -9,6 +9,7 @@ import { collectBytes, leaseBlobs, markStaleMsFor } from './blob-leases.js';
 import { PendingCleanups } from './pending-cleanups.js';
 import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
+import { artifactRecord } from './records.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
 import {
   validateArtifactId,
@@ -94,7 +95,7 @@ export class ArtifactService {
     // Fail fast, before streaming a large body into a session that cannot take it.
     if (input.announcedSize === undefined || input.announcedSize > EARLY_CHECK_MIN) {
       const session = await this.o.catalog.getSession(input.session, this.o.clock());
-      if (session?.sealed) throw new SessionSealedError(input.session);
+      if (session && session.sealedAt !== null) throw new SessionSealedError(input.session);
     }
     const staged = await this.o.blobs.stage(source, {
       maxSize: this.o.maxSize,
@@ -181,7 +182,7 @@ export class ArtifactService {
         leaseId,
         deduplicated: committed !== true,
       });
-      rec = { ...added, deduplicated: committed !== true };
+      rec = { ...artifactRecord(added), deduplicated: committed !== true };
     } catch (err) {
       // Bytes only this push brought go again, through garbage collection's own protocol
       // (a push of the same bytes elsewhere holds a lease or a reference, and keeps them).
@@ -211,21 +212,21 @@ export class ArtifactService {
 
   /** The record of a live artifact; throws NotFoundError. */
   async get(id: string): Promise<ArtifactRecord> {
-    const rec = await this.o.catalog.getArtifact(id, this.o.clock());
-    if (!rec) throw artifactNotFound(id);
-    return rec;
+    const found = await this.o.catalog.getArtifact(id, this.o.clock());
+    if (!found) throw artifactNotFound(id);
+    return artifactRecord(found);
   }
 
   /** The latest (or given) version of a name in a session; throws NotFoundError. */
   async find(session: string, name: string, version?: number): Promise<ArtifactRecord> {
     validateSessionId(session);
     validateName(name);
-    const rec = await this.o.catalog.findArtifact(session, name, version, this.o.clock());
-    if (!rec) {
+    const found = await this.o.catalog.findArtifact(session, name, version, this.o.clock());
+    if (!found) {
       const v = version === undefined ? '' : ` version ${version}`;
       throw new NotFoundError(`artifact '${name}'${v} not found in session '${session}'`);
     }
-    return rec;
+    return artifactRecord(found);
   }
 
   /** Opens an artifact's bytes (or a range) for sending through the store's fast path. */
@@ -240,20 +241,21 @@ export class ArtifactService {
 
   /** Artifacts newest first. */
   async query(q: ArtifactQuery): Promise<Page<ArtifactRecord>> {
-    return this.o.catalog.queryArtifacts(q, this.o.clock());
+    const page = await this.o.catalog.queryArtifacts(q, this.o.clock());
+    return { items: page.items.map(artifactRecord), next_cursor: page.next_cursor };
   }
 
   /** Artifacts derived from `id` (one level down). */
   async children(id: string): Promise<ArtifactRecord[]> {
-    return this.o.catalog.derivedFrom(id, this.o.clock());
+    return (await this.o.catalog.derivedFrom(id, this.o.clock())).map(artifactRecord);
   }
 
   /** Deletes an artifact of an open session; removes its blob if nothing else references it. */
   async delete(id: string): Promise<ArtifactRecord> {
     await this.get(id);
     const removed = await this.o.catalog.deleteArtifact(id, this.o.clock());
-    if (removed.blobUnreferenced) await this.collectBlob(removed.record.sha256);
-    return removed.record;
+    if (removed.blobUnreferenced) await this.collectBlob(removed.artifact.sha256);
+    return artifactRecord(removed.artifact);
   }
 
   /**

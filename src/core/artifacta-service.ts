@@ -3,6 +3,7 @@ import type { ActivityRow, ArtifactaCatalog } from '../catalog/artifacta-catalog
 import type { Catalog } from '../catalog/catalog.js';
 import { CairnError, NotFoundError, SessionSealedError } from '../lib/errors.js';
 import type { ArtifactService } from './artifact-service.js';
+import { artifactRecord } from './records.js';
 import type { ArtifactRecord } from './types.js';
 
 /** The Cairn session that holds artifacts pushed through Artifacta's API without a session. */
@@ -101,8 +102,8 @@ export class ArtifactaService {
       throw new NotFoundError(`artifact '${artId.slice(0, 40)}' not found`, 'artifact_not_found');
     if (row.deletedAt !== null)
       throw gone('artifact_already_deleted', `artifact '${artId}' was deleted`);
-    const rec = await this.o.catalog.getArtifact(row.cairnId, this.o.clock());
-    if (rec) return rec;
+    const found = await this.o.catalog.getArtifact(row.cairnId, this.o.clock());
+    if (found) return artifactRecord(found);
     if (row.expiresAt !== null && row.expiresAt <= this.o.clock())
       throw gone('artifact_expired', `artifact '${artId}' has expired`);
     // Removed through Cairn's own API (or its session expired): gone all the same.

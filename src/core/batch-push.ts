@@ -8,6 +8,7 @@ import type { PushResult } from './artifact-service.js';
 import { leaseBlobs, MARK_STALE_MS } from './blob-leases.js';
 import type { PendingCleanups } from './pending-cleanups.js';
 import { checkContentType } from './media-type.js';
+import { artifactRecord } from './records.js';
 import type { ArtifactRecord } from './types.js';
 import {
   printable,
@@ -89,8 +90,8 @@ export async function pushBatch(
   for (const id of input.derivedFrom ?? []) validateArtifactId(id);
   const common = validateMeta(input.meta ?? {});
   // Fail fast, before streaming a whole batch into a session that cannot take it.
-  if ((await d.catalog.getSession(input.session, d.clock()))?.sealed)
-    throw new SessionSealedError(input.session);
+  const session = await d.catalog.getSession(input.session, d.clock());
+  if (session && session.sealedAt !== null) throw new SessionSealedError(input.session);
   const staged: Staged[] = [];
   try {
     const names = new Set<string>();
@@ -148,7 +149,7 @@ async function commit(d: BatchDeps, input: BatchInput, staged: Staged[]): Promis
       deduplicated: !created.has(r.sha256),
     }));
     const recs = await d.catalog.addArtifacts(rows);
-    return recs.map((r) => ({ ...r, deduplicated: !created.has(r.sha256) }));
+    return recs.map((r) => ({ ...artifactRecord(r), deduplicated: !created.has(r.sha256) }));
   } catch (err) {
     await Promise.allSettled(commits);
     // Bytes only this batch brought go again, through garbage collection's own protocol.

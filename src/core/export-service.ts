@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { artifactRecord } from './records.js';
 import { BUNDLE_ENTRY, buildBundle, type SessionBundle } from './session-bundle.js';
 import type { SessionService } from './session-service.js';
 import type { PublicKeyInfo, Signer } from './signer.js';
@@ -37,7 +38,7 @@ export class ExportService {
     const key: PublicKeyInfo | null = s.sealed
       ? ((await this.o.catalog.imports.sealKey(sessionId)) ?? this.o.signer.publicKey)
       : null;
-    return buildBundle(s, artifacts, key, this.o.clock());
+    return buildBundle(s, artifacts.map(artifactRecord), key, this.o.clock());
   }
 
   /**

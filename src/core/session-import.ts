@@ -2,6 +2,7 @@ import type { BlobStore, StagedBlob } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ConflictError, InvalidInputError } from '../lib/errors.js';
 import { collectBytes, leaseBlobs, markStaleMsFor } from './blob-leases.js';
+import { sessionRecord } from './records.js';
 import { checkBundleSeal, type SessionBundle } from './session-bundle.js';
 import type { Signer } from './signer.js';
 import type { SessionRecord } from './types.js';
@@ -38,8 +39,9 @@ export async function precheckImport(
   if (problems.length > 0)
     throw new InvalidInputError('seal_mismatch', problems.map((p) => p.message).join('; '));
   const now = d.clock();
-  const existing = await d.catalog.getSession(b.session.id, now);
-  if (!existing) return null;
+  const found = await d.catalog.getSession(b.session.id, now);
+  if (!found) return null;
+  const existing = sessionRecord(found);
   const have = (await d.catalog.sessionArtifacts(b.session.id, now)).map((a) => a.id).sort();
   const want = b.artifacts.map((a) => a.id).sort();
   const same =
@@ -79,7 +81,7 @@ export async function commitImport(
     const added: string[] = [];
     try {
       for (const s of staged) if (await s.commit()) added.push(s.sha256);
-      session = await d.catalog.imports.importSession({
+      const imported = await d.catalog.imports.importSession({
         id: b.session.id,
         meta: b.session.meta,
         createdAt: Date.parse(b.session.created_at),
@@ -102,6 +104,7 @@ export async function commitImport(
         })),
         now: d.clock(),
       });
+      session = sessionRecord(imported);
     } catch (err) {
       await d.catalog.leases.releaseLease(leaseId);
       // Bytes this import brought go again, through garbage collection's own protocol.

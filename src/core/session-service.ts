@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { InvalidInputError, NotFoundError } from '../lib/errors.js';
 import type { EventBus } from './events.js';
 import { buildManifest, manifestDigest, type Manifest } from './manifest.js';
+import { artifactRecord, sessionRecord } from './records.js';
 import type { Signer } from './signer.js';
 import type { ArtifactRecord, Page, SessionQuery, SessionRecord } from './types.js';
 import { validateMeta, validateSessionId, type Meta } from './validate.js';
@@ -45,13 +46,14 @@ export class SessionService {
     validateSessionId(input.id);
     const meta = validateMeta(input.meta ?? {});
     const now = this.o.clock();
-    return this.o.catalog.createSession({
+    const created = await this.o.catalog.createSession({
       id: input.id,
       meta,
       expiresAt: input.ttlMs === undefined ? null : now + input.ttlMs,
       keepVersions: validateKeepVersions(input.keepVersions),
       now,
     });
+    return sessionRecord(created);
   }
 
   /** One live session; throws NotFoundError. */
@@ -59,13 +61,14 @@ export class SessionService {
     validateSessionId(id);
     const s = await this.o.catalog.getSession(id, this.o.clock());
     if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
-    return s;
+    return sessionRecord(s);
   }
 
   /** One live session with its artifacts. */
   async getWithArtifacts(id: string): Promise<SessionWithArtifacts> {
     const s = await this.get(id);
-    return { ...s, artifacts: await this.o.catalog.sessionArtifacts(id, this.o.clock()) };
+    const artifacts = await this.o.catalog.sessionArtifacts(id, this.o.clock());
+    return { ...s, artifacts: artifacts.map(artifactRecord) };
   }
 
   /**
@@ -81,7 +84,8 @@ export class SessionService {
 
   /** Sessions newest first. */
   async list(q: SessionQuery): Promise<Page<SessionRecord>> {
-    return this.o.catalog.listSessions(q, this.o.clock());
+    const page = await this.o.catalog.listSessions(q, this.o.clock());
+    return { items: page.items.map(sessionRecord), next_cursor: page.next_cursor };
   }
 
   /** Updates an open session's metadata and/or TTL; throws SessionSealedError, NotFoundError. */
@@ -91,7 +95,7 @@ export class SessionService {
   ): Promise<SessionRecord> {
     validateSessionId(id);
     const now = this.o.clock();
-    return this.o.catalog.updateSession(
+    const updated = await this.o.catalog.updateSession(
       id,
       {
         meta: patch.meta === undefined ? undefined : validateMeta(patch.meta),
@@ -102,6 +106,7 @@ export class SessionService {
       },
       now,
     );
+    return sessionRecord(updated);
   }
 
   /**
@@ -110,10 +115,11 @@ export class SessionService {
    */
   async seal(id: string): Promise<SessionRecord> {
     validateSessionId(id);
-    return this.o.catalog.sealSession(id, this.o.clock(), (artifacts) => {
-      const digest = manifestDigest(buildManifest(id, artifacts));
+    const sealed = await this.o.catalog.sealSession(id, this.o.clock(), (artifacts) => {
+      const digest = manifestDigest(buildManifest(id, artifacts.map(artifactRecord)));
       return { digest, signature: this.o.signer.sign(digest) };
     });
+    return sessionRecord(sealed);
   }
 
   /**
@@ -135,11 +141,12 @@ export class SessionService {
     const offShutdown = events.onShutdown(stop);
     try {
       const now = await catalog.getSession(id, clock());
-      if (now?.sealed) wake(now);
+      if (now && now.sealedAt !== null) wake(sessionRecord(now));
       const sealed = await woken;
       if (sealed) return { sealed, current: sealed };
       const s = await catalog.getSession(id, clock());
-      return { sealed: s?.sealed ? s : null, current: s };
+      const current = s && sessionRecord(s);
+      return { sealed: current?.sealed ? current : null, current };
     } finally {
       unsubscribe();
       clearTimeout(timer);
@@ -153,7 +160,8 @@ export class SessionService {
     id: string,
   ): Promise<Manifest & { digest: string; sealed: boolean; signature: string | null }> {
     const s = await this.get(id);
-    const m = buildManifest(id, await this.o.catalog.sessionArtifacts(id, this.o.clock()));
+    const artifacts = await this.o.catalog.sessionArtifacts(id, this.o.clock());
+    const m = buildManifest(id, artifacts.map(artifactRecord));
     return {
       ...m,
       digest: s.digest ?? manifestDigest(m),

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import type { StoredShare } from '../catalog/share-catalog.js';
 import { CairnError, InvalidInputError, NotFoundError } from '../lib/errors.js';
+import { artifactRecord, sessionRecord } from './records.js';
 import { shareNotFound } from './read-scope.js';
 import { newId } from '../lib/ids.js';
 import { hashSecret, newSecret } from './token-service.js';
@@ -137,11 +138,11 @@ export class ShareService {
     if (share.artifactId !== null) {
       const artifact = await this.o.catalog.getArtifact(share.artifactId, now);
       if (!artifact) throw lost();
-      return { share, artifact };
+      return { share, artifact: artifactRecord(artifact) };
     }
     const session = await this.o.catalog.getSession(share.sessionId ?? '', now);
-    if (!session || Date.parse(session.created_at) !== share.sessionCreatedAt) throw lost();
-    return { share, session };
+    if (!session || session.createdAt !== share.sessionCreatedAt) throw lost();
+    return { share, session: sessionRecord(session) };
   }
 
   /** Counts a download; throws 410 if the link became unusable meanwhile (cap reached). */

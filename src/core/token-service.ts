@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, StoredToken } from '../catalog/catalog.js';
 import { ForbiddenError, InvalidInputError, UnauthorizedError } from '../lib/errors.js';
 import { compileGlob } from '../lib/glob.js';
 import { newId } from '../lib/ids.js';
 import { ReadScope } from './read-scope.js';
+import { tokenRecord } from './records.js';
 import type { Scope, TokenRecord } from './types.js';
 
 const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
@@ -92,16 +93,16 @@ export class TokenService {
     }
     const name = (input.name ?? '').slice(0, 128);
     const token = input.format === 'artifacta' ? artifactaSecret() : newSecret('cairn');
-    const rec: TokenRecord = {
+    const stored: StoredToken = {
       id: newId('t'),
       name,
       scope: input.scope as Scope,
       sessions: input.sessions ?? null,
-      created_at: new Date(this.o.clock()).toISOString(),
-      last_used_at: null,
+      createdAt: this.o.clock(),
+      lastUsedAt: null,
     };
-    await this.o.catalog.addToken({ ...rec, hash: hashSecret(token) });
-    return { ...rec, token };
+    await this.o.catalog.addToken({ ...stored, hash: hashSecret(token) });
+    return { ...tokenRecord(stored), token };
   }
 
   /** The principal for a bearer secret; throws UnauthorizedError. */
@@ -155,8 +156,8 @@ export class TokenService {
     }
   }
 
-  list(): Promise<TokenRecord[]> {
-    return this.o.catalog.listTokens();
+  async list(): Promise<TokenRecord[]> {
+    return (await this.o.catalog.listTokens()).map(tokenRecord);
   }
 
   /** Deletes a token; from the moment this resolves, it authenticates nothing here. */

@@ -4,10 +4,9 @@ import { text } from 'node:stream/consumers';
 import { setImmediate as tick } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import type { BlobStore } from '../../src/blobs/blob-store.js';
-import type { Catalog } from '../../src/catalog/catalog.js';
+import type { Catalog, StoredArtifact } from '../../src/catalog/catalog.js';
 import { ArtifactService } from '../../src/core/artifact-service.js';
 import { Idempotency } from '../../src/core/idempotency.js';
-import type { ArtifactRecord } from '../../src/core/types.js';
 import type { CairnError } from '../../src/lib/errors.js';
 import { T0, SHA, art, code } from './fixtures.js';
 
@@ -51,7 +50,7 @@ export function runCatalogConcurrencySuite(makePair: () => Promise<CatalogPair>)
     expect((await a.findArtifact('race', 'n', undefined, T0))?.version).toBe(rounds * per);
     const latest = await b.queryArtifacts({ session: 'race', latest: true, limit: 10 }, T0);
     expect(latest.items.map((x) => x.version)).toEqual([rounds * per]);
-    expect(await a.getSession('race', T0)).toMatchObject({ artifact_count: rounds * per });
+    expect(await a.getSession('race', T0)).toMatchObject({ artifactCount: rounds * per });
     expect((await a.blobRefs(SHA('a'))) + (await b.blobRefs(SHA('b')))).toBe(rounds * per);
     await close();
   });
@@ -63,7 +62,7 @@ export function runCatalogConcurrencySuite(makePair: () => Promise<CatalogPair>)
       const s = `p${r}`;
       const d = `d${r}`;
       // Six versions of one name over two blobs; two expire on their own before `now`.
-      const vs: ArtifactRecord[] = [];
+      const vs: StoredArtifact[] = [];
       for (let v = 0; v < 6; v++) {
         const expiresAt = v === 1 || v === 4 ? T0 + 1 : null;
         vs.push(

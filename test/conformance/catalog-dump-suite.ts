@@ -58,8 +58,8 @@ async function fill(c: Catalog): Promise<string> {
     scope: 'read',
     sessions: 'run_*',
     hash: 'h'.repeat(64),
-    created_at: new Date(T0).toISOString(),
-    last_used_at: null,
+    createdAt: T0,
+    lastUsedAt: null,
   });
   await c.shares.add({
     id: 'sh_1',

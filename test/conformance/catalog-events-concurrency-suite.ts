@@ -92,7 +92,7 @@ export function runCatalogEventConcurrencySuite(makePair: () => Promise<CatalogP
           ]);
           created.push(...recs.map((x) => x.id));
           const gone = await (i % 2 ? b : a).deleteArtifact(recs[0].id, T0);
-          deleted.push(gone.record.id);
+          deleted.push(gone.artifact.id);
         } else {
           created.push((await c.addArtifact(art({ session: `r${r}`, name: `p${i}` }))).id);
         }

@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import type { CairnEvent } from '../../src/core/events.js';
+import { artifactRecord as A, sessionRecord as S } from '../../src/core/records.js';
 import { T0, SHA, art, code } from './fixtures.js';
 
 /** Every event after `cursor`, read a page of `page` at a time. */
@@ -98,27 +99,31 @@ export function runCatalogEventSuite(make: () => Promise<Catalog>): void {
       'artifact.created imp',
       'session.sealed imp',
     ]);
+    // Stored events hold the API records of the rows (catalog/event-payload.ts), the same as
+    // core's formatter gives (core/records.ts): nodes one release apart read them as they are.
     expect(evs.map((e) => e.data)).toEqual([
-      { ...a1, deduplicated: false },
-      a2,
-      { ...b1, deduplicated: true },
-      { ...b2, deduplicated: false },
-      gone.record,
-      { ...pruned.removed[0], reason: 'pruned' },
-      sealed,
+      { ...A(a1), deduplicated: false },
+      A(a2),
+      { ...A(b1), deduplicated: true },
+      { ...A(b2), deduplicated: false },
+      A(gone.artifact),
+      { ...A(pruned.removed[0]), reason: 'pruned' },
+      S(sealed),
       expect.objectContaining({ session: 'del' }),
       { id: 'del', artifacts: 1 },
       expect.objectContaining({ session: 'exp' }),
-      alone,
+      A(alone),
       expect.objectContaining({ session: 'stay', name: 'keep' }),
       { id: 'exp', artifacts: 1 },
-      { ...alone, reason: 'expired' },
+      { ...A(alone), reason: 'expired' },
       expect.objectContaining({ id: 'a_imp1', name: 'y' }),
       expect.objectContaining({ id: 'a_imp2', name: 'z' }),
-      imported,
+      S(imported),
     ]);
-    // The data has no keys but those: not the record's undefined ones, nothing extra.
-    expect(Object.keys(evs[1].data as object).sort()).toEqual(Object.keys(a2).sort());
+    // Byte for byte, key order included: SSE clients get this JSON as it is stored.
+    expect(JSON.stringify(evs[1].data)).toBe(JSON.stringify(A(a2)));
+    expect(JSON.stringify(evs[6].data)).toBe(JSON.stringify(S(sealed)));
+    expect(JSON.stringify(evs[16].data)).toBe(JSON.stringify(S(imported)));
     expect(pruned.removed.map((r) => r.id)).toEqual([a1.id]);
     for (const [k, e] of evs.entries()) {
       expect(e.id).toBeGreaterThan(k === 0 ? t0 : evs[k - 1].id);

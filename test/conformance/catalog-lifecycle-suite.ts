@@ -168,7 +168,7 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
       id: 'imp',
       artifacts: [imported(1), imported(3)],
     });
-    expect(s).toMatchObject({ id: 'imp', artifact_count: 2 });
+    expect(s).toMatchObject({ id: 'imp', artifactCount: 2 });
     expect(await c.imports.sealKey('imp')).toBeNull();
     expect((await c.findArtifact('imp', 'n', undefined, T0))?.version).toBe(3);
     expect((await c.addArtifact(art({ session: 'imp', name: 'n' }))).version).toBe(4);

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import type { Catalog } from '../../src/catalog/catalog.js';
+import type { Catalog, StoredArtifact, StoredSession } from '../../src/catalog/catalog.js';
+import { artifactRecord, sessionRecord } from '../../src/core/records.js';
 import type { ArtifactRecord, SessionRecord } from '../../src/core/types.js';
 import { newId } from '../../src/lib/ids.js';
 import { T0, SHA, art, code } from './fixtures.js';
@@ -33,9 +34,12 @@ type Step = { op: string; run: () => Promise<void> };
 
 const sorted = <T>(xs: T[], key: (x: T) => string) =>
   [...xs].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
-const noUpdatedAt = (s: SessionRecord | null) => {
+/** The catalog's rows as the model states them: through core's one formatter (core/records.ts). */
+const rec = (a: StoredArtifact | null): ArtifactRecord | null => a && artifactRecord(a);
+const recs = (as: StoredArtifact[]): ArtifactRecord[] => as.map(artifactRecord);
+const noUpdatedAt = (s: StoredSession | null) => {
   if (!s) return null;
-  const { updated_at: _, ...rest } = s;
+  const { updated_at: _, ...rest }: SessionRecord = sessionRecord(s);
   return rest;
 };
 
@@ -115,7 +119,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
           expect(await code(c.addArtifact(art(a)))).toBe(want);
           return;
         }
-        expect(await c.addArtifact(art(a))).toEqual(m.record(m.sessions.get(sid)!, want));
+        expect(rec(await c.addArtifact(art(a)))).toEqual(m.record(m.sessions.get(sid)!, want));
       },
     };
   }
@@ -161,7 +165,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
         const want = m.seal(sid, now, digest);
         let seen: ArtifactRecord[] | null = null;
         const got = c.sealSession(sid, now, (arts) => {
-          seen = arts;
+          seen = recs(arts);
           return { digest, signature: `sig-${digest}` };
         });
         if (want === 'not_found') return void expect(await code(got)).toBe(want);
@@ -185,8 +189,8 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
         const want = m.deleteArtifact(id, now);
         const got = c.deleteArtifact(id, now);
         if (typeof want === 'string') return void expect(await code(got)).toBe(want);
-        const { record, blobUnreferenced } = await got;
-        expect({ record, unreferenced: blobUnreferenced }).toEqual(want);
+        const { artifact, blobUnreferenced } = await got;
+        expect({ record: rec(artifact), unreferenced: blobUnreferenced }).toEqual(want);
       },
     };
   }
@@ -211,7 +215,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
         const want = m.prune(sid, name, defaultKeep, now);
         const got = await c.retention.pruneVersions(sid, name, defaultKeep, now);
         expect({
-          removed: sorted(got.removed, (a) => a.id),
+          removed: sorted(recs(got.removed), (a) => a.id),
           unreferenced: [...new Set(got.unreferenced)].sort(),
         }).toEqual({ removed: sorted(want.removed, (a) => a.id), unreferenced: want.unreferenced });
       },
@@ -234,7 +238,7 @@ function choose(c: Catalog, m: LifecycleModel, rng: Rng, now: number, ids: strin
         const b = await c.retention.sweepExpired(now, limit);
         expect(b.rows).toBeLessThanOrEqual(limit);
         got.sessions.push(...b.sessions);
-        got.artifacts.push(...b.artifacts);
+        got.artifacts.push(...recs(b.artifacts));
         got.rows += b.sessionArtifactRows;
         if (b.rows === 0) break;
       }
@@ -257,20 +261,20 @@ async function compareReads(c: Catalog, m: LifecycleModel, at: number, ids: stri
     expect(noUpdatedAt(await c.getSession(id, at)), `getSession ${id} at ${at}`).toEqual(
       m.getSession(id, at),
     );
-    expect(await c.sessionArtifacts(id, at), `sessionArtifacts ${id} at ${at}`).toEqual(
+    expect(recs(await c.sessionArtifacts(id, at)), `sessionArtifacts ${id} at ${at}`).toEqual(
       m.sessionArtifacts(id, at),
     );
     const latest = await c.queryArtifacts({ session: id, latest: true, limit: 1000 }, at);
-    expect(latest.items, `latest of ${id} at ${at}`).toEqual(
+    expect(recs(latest.items), `latest of ${id} at ${at}`).toEqual(
       m.query(at, { session: id, latest: true }),
     );
     for (const name of NAMES) {
       const top = m.sessions.get(id)?.counters.get(name) ?? 0;
       for (let v = 1; v <= top + 1; v++)
-        expect(await c.findArtifact(id, name, v, at), `${id}/${name}@${v} at ${at}`).toEqual(
+        expect(rec(await c.findArtifact(id, name, v, at)), `${id}/${name}@${v} at ${at}`).toEqual(
           m.findArtifact(id, name, v, at),
         );
-      expect(await c.findArtifact(id, name, undefined, at), `${id}/${name} at ${at}`).toEqual(
+      expect(rec(await c.findArtifact(id, name, undefined, at)), `${id}/${name} at ${at}`).toEqual(
         m.findArtifact(id, name, undefined, at),
       );
     }
@@ -281,14 +285,14 @@ async function compareReads(c: Catalog, m: LifecycleModel, at: number, ids: stri
       m.listSessions(at, sealed),
     );
   }
-  expect((await c.queryArtifacts({ limit: 1000 }, at)).items, `query at ${at}`).toEqual(
+  expect(recs((await c.queryArtifacts({ limit: 1000 }, at)).items), `query at ${at}`).toEqual(
     m.query(at, {}),
   );
-  expect((await c.queryArtifacts({ latest: true, limit: 1000 }, at)).items).toEqual(
+  expect(recs((await c.queryArtifacts({ latest: true, limit: 1000 }, at)).items)).toEqual(
     m.query(at, { latest: true }),
   );
   for (const id of ids)
-    expect(await c.getArtifact(id, at), `getArtifact ${id} at ${at}`).toEqual(
+    expect(rec(await c.getArtifact(id, at)), `getArtifact ${id} at ${at}`).toEqual(
       m.getArtifact(id, at),
     );
   for (const b of BLOBS)

@@ -24,7 +24,7 @@ export function runCatalogRetentionCases(make: () => Promise<Catalog>): void {
       'other@1',
       'out.txt@5',
     ]);
-    expect(await c.getSession('k', T0)).toMatchObject({ artifact_count: 2 });
+    expect(await c.getSession('k', T0)).toMatchObject({ artifactCount: 2 });
     expect(await c.blobRefs(SHA('a'))).toBe(2);
     expect(await c.blobRefs(SHA('b'))).toBe(0);
     await c.addArtifact(art({ session: 'k' }));
@@ -48,13 +48,13 @@ export function runCatalogRetentionCases(make: () => Promise<Catalog>): void {
     const kept = await c.addArtifact(art({ session: 'p', name: 'k', expiresAt: T0 + 50 }));
     // Expired at T0 + 10, not swept yet: the pin removes it as the sweep would.
     expect(await c.updateSession('p', { pinned: true }, T0 + 10)).toMatchObject({
-      artifact_count: 1,
-      total_bytes: 10,
+      artifactCount: 1,
+      totalBytes: 10,
     });
     expect(await c.getArtifact(gone.id, T0 + 10)).toBeNull();
     expect(await c.findArtifact('p', 'out.txt', undefined, T0 + 10)).toBeNull();
     expect(await c.blobRefs(SHA('a'))).toBe(1);
-    expect((await c.getArtifact(kept.id, T0 + 100))?.expires_at).toBeNull();
+    expect((await c.getArtifact(kept.id, T0 + 100))?.expiresAt).toBeNull();
     // The same in a sealed session: a row that expired before the seal is not in its manifest.
     await c.addArtifact(art({ session: 'q', expiresAt: T0 + 5 }));
     await c.addArtifact(art({ session: 'q', name: 'k' }));
@@ -93,7 +93,7 @@ export function runCatalogRetentionCases(make: () => Promise<Catalog>): void {
       SHA('g'),
       SHA('o'),
     ]);
-    expect(await c.getSession('stays', T0 + 10)).toMatchObject({ artifact_count: 1 });
+    expect(await c.getSession('stays', T0 + 10)).toMatchObject({ artifactCount: 1 });
   });
 
   it('sweeps a sealed session whole, never its manifest rows one by one', async () => {
@@ -105,15 +105,15 @@ export function runCatalogRetentionCases(make: () => Promise<Catalog>): void {
     await push('long', T0 + 50);
     const sealed = await c.sealSession('sealed', T0 + 2, () => ({ digest: 'd', signature: 's' }));
     expect(sealed).toMatchObject({
-      expires_at: new Date(T0 + 50).toISOString(),
-      artifact_count: 2,
+      expiresAt: T0 + 50,
+      artifactCount: 2,
     });
     // Only what expired before the seal goes on its own; `short` stays with its session.
     const swept = await c.retention.sweepExpired(T0 + 10, 100);
     expect(swept.artifacts.map((a) => a.name)).toEqual(['gone']);
     const names = (await c.sessionArtifacts('sealed', T0 + 10)).map((a) => a.name);
     expect(names).toEqual(['long', 'short']);
-    expect(await c.getSession('sealed', T0 + 10)).toMatchObject({ artifact_count: 2 });
+    expect(await c.getSession('sealed', T0 + 10)).toMatchObject({ artifactCount: 2 });
     const whole = await c.retention.sweepExpired(T0 + 50, 100);
     expect(whole.sessions).toEqual([{ id: 'sealed', artifacts: 2 }]);
     expect(whole.sessionArtifactRows).toBe(2);

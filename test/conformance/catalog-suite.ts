@@ -14,7 +14,7 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
     expect((await c.findArtifact('s1', 'out.txt', undefined, T0))?.id).toBe(v2.id);
     expect((await c.findArtifact('s1', 'out.txt', 1, T0))?.id).toBe(v1.id);
     const s = await c.getSession('s1', T0);
-    expect(s).toMatchObject({ id: 's1', artifact_count: 2, total_bytes: 12, sealed: false });
+    expect(s).toMatchObject({ id: 's1', artifactCount: 2, totalBytes: 12, sealedAt: null });
     const latest = await c.queryArtifacts({ session: 's1', latest: true, limit: 10 }, T0);
     expect(latest.items.map((a) => a.id)).toEqual([v2.id]);
   });
@@ -51,7 +51,7 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
     expect(mark).not.toBeNull();
     expect(await c.leases.dropMarkedBlob(SHA('a'), mark as number)).toBe(true);
     expect(await c.audit.blob(SHA('a'))).toBeNull();
-    expect(await c.getSession('s1', T0)).toMatchObject({ artifact_count: 0, total_bytes: 0 });
+    expect(await c.getSession('s1', T0)).toMatchObject({ artifactCount: 0, totalBytes: 0 });
   });
 
   it('promotes the previous version when the latest is deleted', async () => {
@@ -71,7 +71,7 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
       return { digest: 'd1', signature: 'sig' };
     });
     expect(seen).toEqual([a.id]);
-    expect(sealed).toMatchObject({ sealed: true, digest: 'd1', signature: 'sig' });
+    expect(sealed).toMatchObject({ sealedAt: T0 + 1, digest: 'd1', signature: 'sig' });
     const again = await c.sealSession('s1', T0 + 2, () => ({ digest: 'other', signature: 'x' }));
     expect(again.digest).toBe('d1');
     expect(await code(c.addArtifact(art()))).toBe('session_sealed');
@@ -91,7 +91,7 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
     const child = await c.addArtifact(
       art({ session: 's2', name: 'out', derivedFrom: [parent.id] }),
     );
-    expect(child.derived_from).toEqual([parent.id]);
+    expect(child.derivedFrom).toEqual([parent.id]);
     expect((await c.derivedFrom(parent.id, T0)).map((x) => x.id)).toEqual([child.id]);
   });
 
@@ -232,8 +232,8 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
       hash: 'h'.repeat(64),
       scope: 'write',
       sessions: 'run_*',
-      created_at: new Date(T0).toISOString(),
-      last_used_at: null,
+      createdAt: T0,
+      lastUsedAt: null,
     });
     expect(await c.findToken('h'.repeat(64), T0)).toMatchObject({
       id: 't_1',
@@ -258,6 +258,6 @@ export function runCatalogSuite(make: () => Promise<Catalog>): void {
     );
     expect(results.filter((r) => r.status === 'fulfilled').length).toBe(45);
     expect(results.filter((r) => r.status === 'rejected').length).toBe(5);
-    expect((await c.getSession('open', T0))?.artifact_count).toBe(45);
+    expect((await c.getSession('open', T0))?.artifactCount).toBe(45);
   });
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
 import { pgText } from '../../src/catalog/postgres/pg-glob.js';
+import { artifactRecord } from '../../src/core/records.js';
 import type { ArtifactRecord } from '../../src/core/types.js';
 import type { CmpOp, WhereExpr } from '../../src/core/where.js';
 import { newId } from '../../src/lib/ids.js';
@@ -40,19 +41,22 @@ describe('where= over metadata holding U+0000 and U+0001, on PostgreSQL', () => 
     recs = [];
     for (const v of VALUES)
       recs.push(
-        await c.addArtifact({
-          id: newId('a', NOW),
-          session: 'nul',
-          name: 'f',
-          sha256: 'ab'.repeat(32),
-          size: 1,
-          contentType: 'text/plain',
-          meta: { k: v },
-          createdAt: NOW - 1000,
-          expiresAt: null,
-          derivedFrom: [],
-          sessionExpiresAt: null,
-        }),
+        // As the API gives it: the in-memory evaluator reads records.
+        artifactRecord(
+          await c.addArtifact({
+            id: newId('a', NOW),
+            session: 'nul',
+            name: 'f',
+            sha256: 'ab'.repeat(32),
+            size: 1,
+            contentType: 'text/plain',
+            meta: { k: v },
+            createdAt: NOW - 1000,
+            expiresAt: null,
+            derivedFrom: [],
+            sessionExpiresAt: null,
+          }),
+        ),
       );
   });
   afterAll(async () => c.close());
@@ -117,8 +121,8 @@ describe('where= over metadata holding U+0000 and U+0001, on PostgreSQL', () => 
       hash: 'f'.repeat(64),
       scope: 'read',
       sessions: null,
-      created_at: new Date(NOW).toISOString(),
-      last_used_at: null,
+      createdAt: NOW,
+      lastUsedAt: null,
     });
     expect((await c.listTokens()).find((t) => t.id === 'tok_nul')?.name).toBe(name);
     expect((await c.findToken('f'.repeat(64), NOW))?.name).toBe(name);

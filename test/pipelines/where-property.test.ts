@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
+import { artifactRecord, sessionRecord } from '../../src/core/records.js';
 import type { ArtifactRecord, SessionRecord } from '../../src/core/types.js';
 import type { CmpOp, WhereExpr, WhereField } from '../../src/core/where.js';
 import { parseWhere } from '../../src/core/where-parser.js';
@@ -160,19 +161,22 @@ async function seedArtifacts(rows: Row[]) {
   for (const r of rows) {
     const createdAt = NOW - 1e9 + r.ms;
     recs.push(
-      await catalog.addArtifact({
-        id: newId('a', createdAt),
-        session,
-        name: r.name,
-        sha256: 'ab'.repeat(32),
-        size: r.size,
-        contentType: r.type,
-        meta: r.meta,
-        createdAt,
-        expiresAt: null,
-        derivedFrom: [],
-        sessionExpiresAt: null,
-      }),
+      // As the API gives it: the in-memory evaluator reads records.
+      artifactRecord(
+        await catalog.addArtifact({
+          id: newId('a', createdAt),
+          session,
+          name: r.name,
+          sha256: 'ab'.repeat(32),
+          size: r.size,
+          contentType: r.type,
+          meta: r.meta,
+          createdAt,
+          expiresAt: null,
+          derivedFrom: [],
+          sessionExpiresAt: null,
+        }),
+      ),
     );
   }
   return { session, recs };
@@ -238,7 +242,7 @@ describe.each(BACKENDS)('where= compiled to %s agrees with an in-memory evaluati
               });
             if (r.sealed)
               await catalog.sealSession(id, NOW - 100, () => ({ digest: 'd', signature: 's' }));
-            recs.push((await catalog.getSession(id, NOW)) as SessionRecord);
+            recs.push(sessionRecord((await catalog.getSession(id, NOW))!));
           }
           const page = await catalog.listSessions(
             { idContains: prefix, where: expr, limit: 1000 },

@@ -75,6 +75,11 @@ const isStore = (p: string) => under('catalog')(p) || under('blobs')(p);
 /** The pure lifecycle rules, the one part of core a backend may call (it computes them too). */
 const LIFECYCLE = 'core/lifecycle.ts';
 
+/** The one formatter from catalog rows to API records. */
+const RECORDS = 'core/records.ts';
+/** The API record types (core/types.ts), which no catalog returns. */
+const API_RECORD = /\b(ArtifactRecord|SessionRecord|TokenRecord)\b/;
+
 /** An adapter line reaching the stores: `app.catalog`, `x.catalog.y`, `{ blobs } = app`. */
 const STORE_USE = [
   /\bapp\??\.(catalog|blobs)\b/,
@@ -116,6 +121,19 @@ describe('layers', () => {
           i.target === 'app.ts'),
     );
     expect(bad.map(show)).toEqual([]);
+  });
+
+  it('catalogs return their own rows: the API records and their formatter (core/records.ts) stay in core', () => {
+    // One formatter for every backend: a catalog that built API records itself (or called
+    // core's formatter) would make two backends' output agree only by care.
+    const bad = IMPORTS.filter((i) => isStore(i.file) && i.target === RECORDS).map(show);
+    for (const file of FILES.filter(isStore)) {
+      const lines = code(readFileSync(join(SRC, file), 'utf8')).split('\n');
+      lines.forEach((l, n) => {
+        if (API_RECORD.test(l)) bad.push(`${file}:${n + 1}: ${l.trim()}`);
+      });
+    }
+    expect(bad).toEqual([]);
   });
 
   it('only the wiring (app.ts, the registries, the binary entry) names store implementations', () => {

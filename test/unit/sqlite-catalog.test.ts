@@ -74,7 +74,7 @@ describe('upgrading a catalog', () => {
     raw.close();
     const again = SqliteCatalog.open({ dir, durability: 'process' });
     const s = await again.getSession('s', 11);
-    expect([s?.artifact_count, s?.total_bytes]).toEqual([1, 1]);
+    expect([s?.artifactCount, s?.totalBytes]).toEqual([1, 1]);
     await again.close();
   });
 });

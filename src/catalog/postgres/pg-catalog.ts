@@ -1,12 +1,5 @@
-import type {
-  ArtifactQuery,
-  ArtifactRecord,
-  Page,
-  Scope,
-  SessionQuery,
-  SessionRecord,
-  TokenRecord,
-} from '../../core/types.js';
+import type { ArtifactQuery, Page, Scope, SessionQuery } from '../../core/types.js';
+import type { StoredArtifact, StoredSession, StoredToken } from '../stored-rows.js';
 import type {
   Catalog,
   CatalogCapabilities,
@@ -38,6 +31,7 @@ import { PgSecrets } from './pg-secrets.js';
 import { PgEvents } from './pg-events.js';
 import { PgDump } from './pg-dump.js';
 import { appendEvents } from './pg-event-rows.js';
+import { artifactEventData, sessionEventData } from '../event-payload.js';
 
 /** How long {@link PgCatalog.ping} waits for its answer. */
 const PING_MS = 1000;
@@ -110,42 +104,45 @@ export class PgCatalog implements Catalog {
     return new PgCatalog(db, opts.queryTimeoutMs ?? 2000, opts.url);
   }
 
-  async createSession(s: NewSession): Promise<SessionRecord> {
+  async createSession(s: NewSession): Promise<StoredSession> {
     return this.db.tx((t) => pgSessionWrites.create(t, s));
   }
 
-  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+  async getSession(id: string, now: number): Promise<StoredSession | null> {
     const row = await liveSessionRow(this.db, id, now);
     return row ? toSession(row) : null;
   }
 
-  async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
+  async listSessions(q: SessionQuery, now: number): Promise<Page<StoredSession>> {
     const sql = sessionQuerySqlPg(q, now);
     const rows = await this.db.read(this.budgetMs, (t) => t.all<SessionRow>(sql.text, sql.params));
     return page(rows, q.limit, toSession);
   }
 
-  async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
+  async updateSession(id: string, patch: SessionPatch, now: number): Promise<StoredSession> {
     return this.db.tx((t) => pgSessionWrites.update(t, id, patch, now));
   }
 
   async sealSession(
     id: string,
     now: number,
-    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
-  ): Promise<SessionRecord> {
+    computeSeal: (artifacts: StoredArtifact[]) => { digest: string; signature: string },
+  ): Promise<StoredSession> {
     return this.db.tx(async (t) => {
       let sealing = false;
       const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
         sealing = true;
         return computeSeal(artifacts);
       });
-      if (sealing) await appendEvents(t, [{ type: 'session.sealed', session: id, data: rec }]);
+      if (sealing)
+        await appendEvents(t, [
+          { type: 'session.sealed', session: id, data: sessionEventData(rec) },
+        ]);
       return rec;
     });
   }
 
-  async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
+  async sessionArtifacts(id: string, now: number): Promise<StoredArtifact[]> {
     return sessionArtifactRows(this.db, id, now);
   }
 
@@ -161,22 +158,23 @@ export class PgCatalog implements Catalog {
     return rows.map((r) => `${r.sha256} ${r.name}\n`).join('');
   }
 
-  async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
+  async addArtifact(a: NewArtifact): Promise<StoredArtifact> {
     return (await this.addArtifacts([a]))[0];
   }
 
-  async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
+  async addArtifacts(list: NewArtifact[]): Promise<StoredArtifact[]> {
     return this.db.tx(
       async (t) => {
-        const out: ArtifactRecord[] = [];
+        const out: StoredArtifact[] = [];
         for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
         // One `artifact.created` per row, in the push's own transaction.
         await appendEvents(
           t,
-          out.map((rec, i) => {
+          out.map((added, i) => {
+            const data = artifactEventData(added);
             const dedup = list[i].deduplicated;
-            const data = dedup === undefined ? rec : { ...rec, deduplicated: dedup };
-            return { type: 'artifact.created', session: rec.session, data };
+            if (dedup !== undefined) data.deduplicated = dedup;
+            return { type: 'artifact.created', session: added.session, data };
           }),
         );
         return out;
@@ -185,7 +183,7 @@ export class PgCatalog implements Catalog {
     );
   }
 
-  async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
+  async getArtifact(id: string, now: number): Promise<StoredArtifact | null> {
     const row = await this.db.get<ArtifactRow>(
       `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
        WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
@@ -199,7 +197,7 @@ export class PgCatalog implements Catalog {
     name: string,
     version: number | undefined,
     now: number,
-  ): Promise<ArtifactRecord | null> {
+  ): Promise<StoredArtifact | null> {
     const which = version === undefined ? '' : 'AND a.version = @version';
     const row = await this.db.get<ArtifactRow>(
       `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
@@ -210,7 +208,7 @@ export class PgCatalog implements Catalog {
     return row ? toArtifact(row) : null;
   }
 
-  async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
+  async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<StoredArtifact>> {
     const sql = artifactQuerySqlPg(q, now);
     const rows = await this.db.read(this.budgetMs, (t) => t.all<ArtifactRow>(sql.text, sql.params));
     return page(rows, q.limit, toArtifact);
@@ -219,13 +217,15 @@ export class PgCatalog implements Catalog {
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
     return this.db.tx(async (t) => {
       const { row, unreferenced } = await removeArtifactRow(t, id, now);
-      const record = toArtifact(row);
-      await appendEvents(t, [{ type: 'artifact.deleted', session: record.session, data: record }]);
-      return { record, blobUnreferenced: unreferenced };
+      const artifact = toArtifact(row);
+      await appendEvents(t, [
+        { type: 'artifact.deleted', session: artifact.session, data: artifactEventData(artifact) },
+      ]);
+      return { artifact, blobUnreferenced: unreferenced };
     });
   }
 
-  async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {
+  async derivedFrom(id: string, now: number): Promise<StoredArtifact[]> {
     const rows = await this.db.read(this.budgetMs, (t) =>
       t.all<ArtifactRow>(
         `SELECT ${ARTIFACT_COLUMNS} FROM lineage l JOIN artifacts a ON a.seq = l.child_seq
@@ -261,7 +261,7 @@ export class PgCatalog implements Catalog {
     return this.tokens.find(hash, now);
   }
 
-  async listTokens(): Promise<TokenRecord[]> {
+  async listTokens(): Promise<StoredToken[]> {
     return this.tokens.list();
   }
 

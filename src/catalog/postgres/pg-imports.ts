@@ -1,5 +1,5 @@
 import type { PublicKeyInfo } from '../../core/signer.js';
-import type { SessionRecord } from '../../core/types.js';
+import type { StoredSession } from '../stored-rows.js';
 import { BlobCollectedError, ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import type { PgDb, Queryable } from './pg-db.js';
@@ -7,13 +7,14 @@ import { pgText } from './pg-glob.js';
 import { purgeIfExpired } from './pg-row-drops.js';
 import { sessionArtifactRows, sessionAt } from './pg-session-writes.js';
 import { appendEvents } from './pg-event-rows.js';
+import { artifactEventData, sessionEventData } from '../event-payload.js';
 import { BLOB_REF } from './pg-sql.js';
 
 /** {@link ImportCatalog} on PostgreSQL (mirrors sqlite-imports.ts). */
 export class PgImports implements ImportCatalog {
   constructor(private readonly db: PgDb) {}
 
-  async importSession(s: ImportedSession): Promise<SessionRecord> {
+  async importSession(s: ImportedSession): Promise<StoredSession> {
     return this.db.tx(async (t) => {
       await purgeIfExpired(t, s.id, s.now);
       if (await t.get('SELECT 1 FROM sessions WHERE id = $1', [s.id]))
@@ -59,9 +60,13 @@ export class PgImports implements ImportCatalog {
       const session = await sessionAt(t, seq);
       const created = await sessionArtifactRows(t, s.id, s.now);
       await appendEvents(t, [
-        ...created.map((a) => ({ type: 'artifact.created' as const, session: s.id, data: a })),
-        ...(session.sealed
-          ? [{ type: 'session.sealed' as const, session: s.id, data: session }]
+        ...created.map((a) => ({
+          type: 'artifact.created' as const,
+          session: s.id,
+          data: artifactEventData(a),
+        })),
+        ...(session.sealedAt !== null
+          ? [{ type: 'session.sealed' as const, session: s.id, data: sessionEventData(session) }]
           : []),
       ]);
       return session;

@@ -9,6 +9,7 @@ import type {
 import { sessionLife, toArtifact, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { PgDb, Queryable } from './pg-db.js';
 import { appendEvents } from './pg-event-rows.js';
+import { artifactEventData } from '../event-payload.js';
 import { dropRows, dropSomeRows, type RawRow } from './pg-row-drops.js';
 import { liveSessionRow } from './pg-session-writes.js';
 import { ARTIFACT_COLUMNS } from './pg-sql.js';
@@ -153,16 +154,16 @@ export class PgRetention implements RetentionCatalog {
       );
       if (rows.length === 0) return none;
       const { removed, unreferenced } = await dropSomeRows(t, rows);
-      const records = removed.map(toArtifact);
+      const artifacts = removed.map(toArtifact);
       await appendEvents(
         t,
-        records.map((a) => ({
+        artifacts.map((a) => ({
           type: 'artifact.deleted',
           session: a.session,
-          data: { ...a, reason: 'pruned' },
+          data: { ...artifactEventData(a), reason: 'pruned' },
         })),
       );
-      return { removed: records, unreferenced };
+      return { removed: artifacts, unreferenced };
     });
   }
 }
@@ -174,7 +175,7 @@ async function expired(t: Queryable, out: SweepBatch): Promise<SweepBatch> {
     ...out.artifacts.map((a) => ({
       type: 'artifact.deleted' as const,
       session: a.session,
-      data: { ...a, reason: 'expired' },
+      data: { ...artifactEventData(a), reason: 'expired' },
     })),
   ]);
   return out;

@@ -1,4 +1,4 @@
-import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
+import type { StoredArtifact, StoredSession } from '../stored-rows.js';
 import type { Meta } from '../../core/validate.js';
 import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
@@ -27,8 +27,8 @@ export async function liveSessionRow(
   );
 }
 
-/** The public record of the session at `seq` (which must exist). */
-export async function sessionAt(t: Queryable, seq: number): Promise<SessionRecord> {
+/** The session at `seq` (which must exist). */
+export async function sessionAt(t: Queryable, seq: number): Promise<StoredSession> {
   return toSession(
     (await t.get<SessionRow>('SELECT * FROM sessions WHERE seq = $1', [seq])) as SessionRow,
   );
@@ -39,7 +39,7 @@ export async function sessionArtifactRows(
   t: Queryable,
   id: string,
   now: number,
-): Promise<ArtifactRecord[]> {
+): Promise<StoredArtifact[]> {
   const rows = await t.all<ArtifactRow>(
     `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
      WHERE s.id = @id AND ${ARTIFACT_LIVE} ORDER BY a.name, a.version`,
@@ -91,7 +91,7 @@ async function replaceMeta(t: Queryable, seq: number, meta: Meta): Promise<void>
 /** Session writes inside the caller's transaction (mirrors sqlite/session-writes.ts). */
 export const pgSessionWrites = {
   /** Creates a session; throws ConflictError(`session_exists`) if a live one has the id. */
-  async create(t: Queryable, s: NewSession): Promise<SessionRecord> {
+  async create(t: Queryable, s: NewSession): Promise<StoredSession> {
     await purgeIfExpired(t, s.id, s.now);
     if (await t.get('SELECT 1 FROM sessions WHERE id = $1', [s.id]))
       throw new ConflictError('session_exists', `session '${s.id}' already exists`);
@@ -105,7 +105,7 @@ export const pgSessionWrites = {
   },
 
   /** Applies `patch` to a live session; throws NotFoundError, SessionSealedError. */
-  async update(t: Queryable, id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
+  async update(t: Queryable, id: string, patch: SessionPatch, now: number): Promise<StoredSession> {
     const row = await liveSessionRow(t, id, now, true);
     if (!row) throw new NotFoundError(`session '${id}' not found`);
     if (
@@ -145,8 +145,8 @@ export const pgSessionWrites = {
     t: Queryable,
     id: string,
     now: number,
-    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
-  ): Promise<SessionRecord> {
+    computeSeal: (artifacts: StoredArtifact[]) => { digest: string; signature: string },
+  ): Promise<StoredSession> {
     const row = await liveSessionRow(t, id, now, true);
     if (!row) throw new NotFoundError(`session '${id}' not found`);
     if (row.sealed_at !== null) return toSession(row);

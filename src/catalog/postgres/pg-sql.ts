@@ -1,6 +1,6 @@
 /**
  * The SQL fragments every PostgreSQL catalog file shares, written to give exactly what their
- * SQLite twins in sqlite/rows.ts give (change the two together). Rows map to records with the
+ * SQLite twins in sqlite/rows.ts give (change the two together). Rows map to stored rows with the
  * same functions (toArtifact, toSession in sqlite/rows.ts: they only read plain columns).
  */
 

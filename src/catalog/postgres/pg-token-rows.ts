@@ -1,7 +1,7 @@
-import type { Scope, TokenRecord } from '../../core/types.js';
+import type { Scope } from '../../core/types.js';
+import type { StoredToken } from '../stored-rows.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { TokenRow } from '../catalog.js';
-import { iso } from '../sqlite/rows.js';
 import type { PgDb } from './pg-db.js';
 import { fromPgText, pgText } from './pg-glob.js';
 
@@ -15,15 +15,15 @@ interface TokenDbRow {
   last_used_at: number | null;
 }
 
-function toToken(r: TokenDbRow): TokenRecord {
+function toToken(r: TokenDbRow): StoredToken {
   return {
     id: r.id,
     // A name may hold U+0000 (SQLite stores it): escaped here as metadata values are.
     name: fromPgText(r.name),
     scope: r.scope,
     sessions: r.sessions,
-    created_at: iso(r.created_at),
-    last_used_at: r.last_used_at === null ? null : iso(r.last_used_at),
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
   };
 }
 
@@ -34,7 +34,7 @@ export class PgTokenRows {
   async add(t: TokenRow): Promise<void> {
     await this.db.run(
       'INSERT INTO tokens (id, name, hash, scope, sessions, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)',
-      [t.id, pgText(t.name), t.hash, t.scope, t.sessions, Date.parse(t.created_at)],
+      [t.id, pgText(t.name), t.hash, t.scope, t.sessions, t.createdAt],
     );
   }
 
@@ -50,7 +50,7 @@ export class PgTokenRows {
     return { ...toToken(row), hash: row.hash };
   }
 
-  async list(): Promise<TokenRecord[]> {
+  async list(): Promise<StoredToken[]> {
     return (await this.db.all<TokenDbRow>('SELECT * FROM tokens ORDER BY created_at')).map(toToken);
   }
 

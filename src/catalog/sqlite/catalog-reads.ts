@@ -1,11 +1,6 @@
 import type Database from 'better-sqlite3';
-import type {
-  ArtifactQuery,
-  ArtifactRecord,
-  Page,
-  SessionQuery,
-  SessionRecord,
-} from '../../core/types.js';
+import type { ArtifactQuery, Page, SessionQuery } from '../../core/types.js';
+import type { StoredArtifact, StoredSession } from '../stored-rows.js';
 import { queryArtifactRows } from './artifact-query-plan.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
 import { page, sessionQuerySql } from './query-sql.js';
@@ -31,17 +26,17 @@ export const catalogReads = {
     q: ArtifactQuery,
     now: number,
     bitmaps?: MetaBitmaps,
-  ): Page<ArtifactRecord> {
+  ): Page<StoredArtifact> {
     return page(queryArtifactRows(db, q, now, bitmaps), q.limit, toArtifact);
   },
 
-  listSessions(db: Database.Database, q: SessionQuery, now: number): Page<SessionRecord> {
+  listSessions(db: Database.Database, q: SessionQuery, now: number): Page<StoredSession> {
     const sql = sessionQuerySql(q, now);
     const rows = db.prepare<Record<string, unknown>, SessionRow>(sql.text).all(sql.params);
     return page(rows, q.limit, toSession);
   },
 
-  sessionArtifacts(db: Database.Database, id: string, now: number): ArtifactRecord[] {
+  sessionArtifacts(db: Database.Database, id: string, now: number): StoredArtifact[] {
     return db
       .prepare<{ id: string; now: number }, ArtifactRow>(
         `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq
@@ -72,7 +67,7 @@ export const catalogReads = {
     return text;
   },
 
-  derivedFrom(db: Database.Database, id: string, now: number): ArtifactRecord[] {
+  derivedFrom(db: Database.Database, id: string, now: number): StoredArtifact[] {
     return db
       .prepare<{ id: string; now: number }, ArtifactRow>(
         `SELECT ${ARTIFACT_COLUMNS} FROM lineage l JOIN artifacts a ON a.seq = l.child_seq

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SessionLife } from '../../core/lifecycle.js';
-import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
+import type { StoredArtifact, StoredSession } from '../stored-rows.js';
 
 /** Artifact row as selected by {@link ARTIFACT_COLUMNS}. */
 export interface ArtifactRow {
@@ -110,8 +110,8 @@ export interface SessionRow {
   keep_versions?: number | null;
 }
 
-/** Maps a row to the public record. */
-export function toArtifact(r: ArtifactRow): ArtifactRecord {
+/** The stored artifact a row holds (see ARTIFACT_COLUMNS). */
+export function toArtifact(r: ArtifactRow): StoredArtifact {
   return {
     id: r.id,
     session: r.session,
@@ -119,36 +119,30 @@ export function toArtifact(r: ArtifactRow): ArtifactRecord {
     version: r.version,
     sha256: r.sha256,
     size: r.size,
-    content_type: r.content_type,
+    contentType: r.content_type,
     meta: JSON.parse(r.meta) as Record<string, string>,
-    created_at: iso(r.created_at),
-    expires_at: r.expires_at === null ? null : iso(r.expires_at),
-    derived_from: r.derived_from ? (JSON.parse(r.derived_from) as string[]).sort() : [],
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    derivedFrom: r.derived_from ? (JSON.parse(r.derived_from) as string[]).sort() : [],
   };
 }
 
-/** Maps a row to the public record. */
-export function toSession(r: SessionRow): SessionRecord {
+/** The stored session a row of `sessions` holds. */
+export function toSession(r: SessionRow): StoredSession {
   return {
     id: r.id,
     meta: JSON.parse(r.meta) as Record<string, string>,
-    created_at: iso(r.created_at),
-    updated_at: iso(r.updated_at),
-    expires_at: r.pinned || r.expires_at === null ? null : iso(r.expires_at),
-    sealed: r.sealed_at !== null,
-    sealed_at: r.sealed_at === null ? null : iso(r.sealed_at),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    expiresAt: r.expires_at,
+    pinned: r.pinned === 1,
+    sealedAt: r.sealed_at,
     digest: r.digest,
     signature: r.signature,
-    pinned: r.pinned === 1,
-    artifact_count: r.artifact_count,
-    total_bytes: r.total_bytes,
-    keep_versions: r.keep_versions ?? null,
+    artifactCount: r.artifact_count,
+    totalBytes: r.total_bytes,
+    keepVersions: r.keep_versions ?? null,
   };
-}
-
-/** Epoch milliseconds to ISO-8601. */
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** The session row with this id if it exists and has not expired at `now`. */
@@ -164,8 +158,8 @@ export function liveSessionRow(
     .get({ id, now });
 }
 
-/** The public record of the session at `seq` (which must exist). */
-export function sessionAt(db: Database.Database, seq: number): SessionRecord {
+/** The session at `seq` (which must exist). */
+export function sessionAt(db: Database.Database, seq: number): StoredSession {
   return toSession(
     db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE seq = ?').get(seq) as SessionRow,
   );

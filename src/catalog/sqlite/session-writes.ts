@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SessionRecord } from '../../core/types.js';
+import type { StoredSession } from '../stored-rows.js';
 import type { Meta } from '../../core/validate.js';
 import { ConflictError, NotFoundError, SessionSealedError } from '../../lib/errors.js';
 import {
@@ -39,7 +39,7 @@ export class SessionWrites {
   constructor(private readonly db: Database.Database) {}
 
   /** Creates a session; throws ConflictError(`session_exists`) if a live one has the id. */
-  create(s: NewSession): SessionRecord {
+  create(s: NewSession): StoredSession {
     purgeIfExpired(this.db, s.id, s.now);
     const exists = this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(s.id);
     if (exists) throw new ConflictError('session_exists', `session '${s.id}' already exists`);
@@ -59,7 +59,7 @@ export class SessionWrites {
    * Applies `patch` to a live session; throws NotFoundError, or SessionSealedError for anything
    * but pinning a sealed one.
    */
-  update(id: string, patch: SessionPatch, now: number): SessionRecord {
+  update(id: string, patch: SessionPatch, now: number): StoredSession {
     const row = liveSessionRow(this.db, id, now);
     if (!row) throw new NotFoundError(`session '${id}' not found`);
     if (
@@ -98,7 +98,7 @@ export class SessionWrites {
     id: string,
     now: number,
     computeSeal: () => { digest: string; signature: string },
-  ): SessionRecord {
+  ): StoredSession {
     const row = liveSessionRow(this.db, id, now);
     if (!row) throw new NotFoundError(`session '${id}' not found`);
     if (row.sealed_at !== null) return toSession(row);

@@ -1,15 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type {
-  ArtifactQuery,
-  ArtifactRecord,
-  Page,
-  Scope,
-  SessionQuery,
-  SessionRecord,
-  TokenRecord,
-} from '../../core/types.js';
+import type { ArtifactQuery, Page, Scope, SessionQuery } from '../../core/types.js';
+import type { StoredArtifact, StoredSession, StoredToken } from '../stored-rows.js';
 import type {
   Catalog,
   CatalogCapabilities,
@@ -22,6 +15,7 @@ import { SessionWrites, type NewSession, type SessionPatch } from './session-wri
 import { migrate } from './migrations.js';
 import { toArtifact } from './rows.js';
 import { appendEvent } from './event-rows.js';
+import { artifactEventData, sessionEventData } from '../event-payload.js';
 import { SqliteReads } from './sqlite-reads.js';
 import { SqliteTokenRows } from './sqlite-token-rows.js';
 import { Checkpointer } from './checkpointer.js';
@@ -171,39 +165,39 @@ export class SqliteCatalog implements Catalog {
     return this.reads.running;
   }
 
-  async createSession(s: NewSession): Promise<SessionRecord> {
+  async createSession(s: NewSession): Promise<StoredSession> {
     return this.batch.run(() => this.sessionWrites.create(s));
   }
 
-  async getSession(id: string, now: number): Promise<SessionRecord | null> {
+  async getSession(id: string, now: number): Promise<StoredSession | null> {
     return this.local.getSession(id, now);
   }
 
-  async listSessions(q: SessionQuery, now: number): Promise<Page<SessionRecord>> {
+  async listSessions(q: SessionQuery, now: number): Promise<Page<StoredSession>> {
     return this.reads.run('listSessions', [q, now]);
   }
 
-  async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
+  async updateSession(id: string, patch: SessionPatch, now: number): Promise<StoredSession> {
     return this.batch.run(() => this.sessionWrites.update(id, patch, now));
   }
 
   async sealSession(
     id: string,
     now: number,
-    computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
-  ): Promise<SessionRecord> {
+    computeSeal: (artifacts: StoredArtifact[]) => { digest: string; signature: string },
+  ): Promise<StoredSession> {
     return this.batch.run(() => {
       let sealing = false;
       const rec = this.sessionWrites.seal(id, now, () => {
         sealing = true;
         return computeSeal(catalogReads.sessionArtifacts(this.db, id, now));
       });
-      if (sealing) appendEvent(this.db, 'session.sealed', id, rec);
+      if (sealing) appendEvent(this.db, 'session.sealed', id, sessionEventData(rec));
       return rec;
     });
   }
 
-  async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
+  async sessionArtifacts(id: string, now: number): Promise<StoredArtifact[]> {
     // No budget: export, manifest and import need every row, and it costs one row per artifact
     // the session holds, whatever the client asks (it still runs off the HTTP thread).
     return this.reads.run('sessionArtifacts', [id, now], false);
@@ -213,23 +207,24 @@ export class SqliteCatalog implements Catalog {
     return this.reads.run('latestLines', [id, now, after, limit], false);
   }
 
-  async addArtifact(a: NewArtifact): Promise<ArtifactRecord> {
+  async addArtifact(a: NewArtifact): Promise<StoredArtifact> {
     return this.batch.run(() => this.add(a));
   }
 
-  async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
+  async addArtifacts(list: NewArtifact[]): Promise<StoredArtifact[]> {
     return this.batch.run(() => list.map((a) => this.add(a)));
   }
 
   /** One push with its `artifact.created` event, inside the caller's transaction. */
-  private add(a: NewArtifact): ArtifactRecord {
-    const rec = toArtifact(this.writes.add(a));
-    const data = a.deduplicated === undefined ? rec : { ...rec, deduplicated: a.deduplicated };
-    appendEvent(this.db, 'artifact.created', rec.session, data);
-    return rec;
+  private add(a: NewArtifact): StoredArtifact {
+    const added = toArtifact(this.writes.add(a));
+    const data = artifactEventData(added);
+    if (a.deduplicated !== undefined) data.deduplicated = a.deduplicated;
+    appendEvent(this.db, 'artifact.created', added.session, data);
+    return added;
   }
 
-  async getArtifact(id: string, now: number): Promise<ArtifactRecord | null> {
+  async getArtifact(id: string, now: number): Promise<StoredArtifact | null> {
     return this.local.getArtifact(id, now);
   }
 
@@ -238,24 +233,24 @@ export class SqliteCatalog implements Catalog {
     name: string,
     version: number | undefined,
     now: number,
-  ): Promise<ArtifactRecord | null> {
+  ): Promise<StoredArtifact | null> {
     return this.local.findArtifact(session, name, version, now);
   }
 
-  async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<ArtifactRecord>> {
+  async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<StoredArtifact>> {
     return this.reads.run('queryArtifacts', [q, now]);
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
     return this.batch.run(() => {
       const { row, unreferenced } = this.writes.remove(id, now);
-      const record = toArtifact(row);
-      appendEvent(this.db, 'artifact.deleted', record.session, record);
-      return { record, blobUnreferenced: unreferenced };
+      const artifact = toArtifact(row);
+      appendEvent(this.db, 'artifact.deleted', artifact.session, artifactEventData(artifact));
+      return { artifact, blobUnreferenced: unreferenced };
     });
   }
 
-  async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {
+  async derivedFrom(id: string, now: number): Promise<StoredArtifact[]> {
     return this.reads.run('derivedFrom', [id, now]);
   }
 
@@ -275,7 +270,7 @@ export class SqliteCatalog implements Catalog {
     return this.tokenRows.find(hash, now);
   }
 
-  async listTokens(): Promise<TokenRecord[]> {
+  async listTokens(): Promise<StoredToken[]> {
     return this.tokenRows.list();
   }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { PublicKeyInfo } from '../../core/signer.js';
-import type { SessionRecord } from '../../core/types.js';
+import type { StoredSession } from '../stored-rows.js';
 import { BlobCollectedError, ConflictError } from '../../lib/errors.js';
 import type { ImportCatalog, ImportedSession } from '../import-catalog.js';
 import { sessionAt } from './rows.js';
@@ -8,6 +8,7 @@ import { purgeIfExpired } from './row-drops.js';
 import type { MetaBitmaps } from './meta-bitmaps.js';
 import type { WriteBatcher } from './write-batcher.js';
 import { appendEvent } from './event-rows.js';
+import { artifactEventData, sessionEventData } from '../event-payload.js';
 import { catalogReads } from './catalog-reads.js';
 
 /** {@link ImportCatalog} over the SQLite catalog's connection and write batcher. */
@@ -18,7 +19,7 @@ export class SqliteImports implements ImportCatalog {
     private readonly bitmaps: MetaBitmaps,
   ) {}
 
-  async importSession(s: ImportedSession): Promise<SessionRecord> {
+  async importSession(s: ImportedSession): Promise<StoredSession> {
     return this.batch.run(() => {
       const db = this.db;
       purgeIfExpired(db, s.id, s.now);
@@ -65,8 +66,9 @@ export class SqliteImports implements ImportCatalog {
       this.insertArtifacts(seq, s);
       const session = sessionAt(db, seq);
       for (const a of catalogReads.sessionArtifacts(db, s.id, s.now))
-        appendEvent(db, 'artifact.created', s.id, a);
-      if (session.sealed) appendEvent(db, 'session.sealed', s.id, session);
+        appendEvent(db, 'artifact.created', s.id, artifactEventData(a));
+      if (session.sealedAt !== null)
+        appendEvent(db, 'session.sealed', s.id, sessionEventData(session));
       return session;
     });
   }

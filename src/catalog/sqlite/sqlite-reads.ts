@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ArtifactRecord, SessionRecord } from '../../core/types.js';
+import type { StoredArtifact, StoredSession } from '../stored-rows.js';
 import {
   ARTIFACT_COLUMNS,
   ARTIFACT_LIVE,
@@ -19,13 +19,13 @@ export class SqliteReads {
   constructor(private readonly db: Database.Database) {}
 
   /** The session `id`, or null if unknown or expired before `now`. */
-  getSession(id: string, now: number): SessionRecord | null {
+  getSession(id: string, now: number): StoredSession | null {
     const row = liveSessionRow(this.db, id, now);
     return row ? toSession(row) : null;
   }
 
   /** The artifact `id`, or null if unknown or no longer live at `now`. */
-  getArtifact(id: string, now: number): ArtifactRecord | null {
+  getArtifact(id: string, now: number): StoredArtifact | null {
     const row = this.db
       .prepare<{ id: string; now: number }, ArtifactRow>(
         `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = @id AND ${ARTIFACT_LIVE}`,
@@ -43,7 +43,7 @@ export class SqliteReads {
     name: string,
     version: number | undefined,
     now: number,
-  ): ArtifactRecord | null {
+  ): StoredArtifact | null {
     // Without a version: the newest one still live (the newest row may have expired).
     const which = version === undefined ? '' : 'AND a.version = @version';
     const row = this.db

@@ -18,6 +18,7 @@ import {
 } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 import { appendEvent } from './event-rows.js';
+import { artifactEventData } from '../event-payload.js';
 
 /**
  * Artifacts that go with the sessions that expired at @now (never pinned ones). With
@@ -108,7 +109,10 @@ export class SqliteRetention implements RetentionCatalog {
   private expired(out: SweepBatch): SweepBatch {
     for (const s of out.sessions) appendEvent(this.db, 'session.expired', s.id, s);
     for (const a of out.artifacts)
-      appendEvent(this.db, 'artifact.deleted', a.session, { ...a, reason: 'expired' });
+      appendEvent(this.db, 'artifact.deleted', a.session, {
+        ...artifactEventData(a),
+        reason: 'expired',
+      });
     return out;
   }
 
@@ -231,10 +235,13 @@ export class SqliteRetention implements RetentionCatalog {
         .get(rows[0].session_seq);
       if (!s || s.sealed_at !== null) return none;
       const { removed, unreferenced } = dropSomeRows(this.db, rows);
-      const records = removed.map(toArtifact);
-      for (const a of records)
-        appendEvent(this.db, 'artifact.deleted', a.session, { ...a, reason: 'pruned' });
-      return { removed: records, unreferenced };
+      const artifacts = removed.map(toArtifact);
+      for (const a of artifacts)
+        appendEvent(this.db, 'artifact.deleted', a.session, {
+          ...artifactEventData(a),
+          reason: 'pruned',
+        });
+      return { removed: artifacts, unreferenced };
     });
   }
 }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { Scope, TokenRecord } from '../../core/types.js';
+import type { Scope } from '../../core/types.js';
+import type { StoredToken } from '../stored-rows.js';
 import { NotFoundError } from '../../lib/errors.js';
 import type { TokenRow } from '../catalog.js';
-import { iso } from './rows.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 /**
@@ -21,7 +21,7 @@ export class SqliteTokenRows {
         .prepare(
           'INSERT INTO tokens (id, name, hash, scope, sessions, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
         )
-        .run(t.id, t.name, t.hash, t.scope, t.sessions, Date.parse(t.created_at)),
+        .run(t.id, t.name, t.hash, t.scope, t.sessions, t.createdAt),
     );
   }
 
@@ -41,7 +41,7 @@ export class SqliteTokenRows {
     return { ...toToken(row), hash: row.hash };
   }
 
-  async list(): Promise<TokenRecord[]> {
+  async list(): Promise<StoredToken[]> {
     return this.db
       .prepare<[], TokenDbRow>('SELECT * FROM tokens ORDER BY created_at')
       .all()
@@ -75,13 +75,13 @@ interface TokenDbRow {
   last_used_at: number | null;
 }
 
-function toToken(r: TokenDbRow): TokenRecord {
+function toToken(r: TokenDbRow): StoredToken {
   return {
     id: r.id,
     name: r.name,
     scope: r.scope,
     sessions: r.sessions,
-    created_at: iso(r.created_at),
-    last_used_at: r.last_used_at === null ? null : iso(r.last_used_at),
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
   };
 }
