@@ -1,4 +1,4 @@
-/* global URLSearchParams */
+/* global URLSearchParams, fetch */
 // Helpers for bench/nodes.mjs: N `cairn serve` nodes on one PostgreSQL catalog and one radosgw
 // bucket, the S3 bucket itself, PostgreSQL's counters (exact ones and pgstat ones), and CPU
 // seconds of every process taking part, read from /proc.
@@ -133,3 +133,13 @@ export function cpuNow(nodes, pgPid, ceph) {
 
 /** The wrk script. */
 export const NODES_LUA = join(ROOT, 'bench/nodes.lua');
+
+/** HTTP requests a node has answered so far (the sum of its cairn_http_requests_total). */
+export async function nodeRequests(node, token) {
+  const res = await fetch(`${node.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`${node.url}/metrics answered ${res.status}`);
+  let n = 0;
+  for (const line of (await res.text()).split('\n'))
+    if (line.startsWith('cairn_http_requests_total')) n += Number(line.split(' ').at(-1));
+  return n;
+}

@@ -14,7 +14,15 @@
 // cost. Writes bench/out/nodes.json. Rerun with `node bench/nodes.mjs`.
 import { startPostgres } from './pg-lib.mjs';
 import { QUICK, median, record, round, sleep, startRadosgw, waitForLowLoad, wrk } from './lib.mjs';
-import { NODES_LUA, benchBucket, cpuNow, minus, pgCounts, startNodes } from './nodes-lib.mjs';
+import {
+  NODES_LUA,
+  benchBucket,
+  cpuNow,
+  minus,
+  nodeRequests,
+  pgCounts,
+  startNodes,
+} from './nodes-lib.mjs';
 
 const ROUNDS = QUICK ? 1 : Number(process.env.BENCH_ROUNDS ?? 2);
 const SECONDS = QUICK ? 2 : Number(process.env.BENCH_SECONDS ?? 10);
@@ -42,6 +50,13 @@ process.on('exit', () => {
   if (!pgStopped) void pg.stop(); // pg_ctl stop runs synchronously inside
 });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+// BENCH_PG_SET="name=value,…": settings for database "cairn" (ALTER DATABASE … SET), to try one.
+const pgSettings = (process.env.BENCH_PG_SET ?? '').split(',').filter(Boolean);
+for (const kv of pgSettings) {
+  const [name, value] = kv.split('=');
+  if (!/^[a-z_.]+$/.test(name)) throw new Error(`BENCH_PG_SET: bad setting name ${name}`);
+  await pg.sql(`ALTER DATABASE cairn SET ${name} = '${value.replace(/'/g, "''")}'`);
+}
 const rgw = await startRadosgw();
 const bucket = await benchBucket(rgw.endpoint, 'bench-nodes', 'cairn');
 const args = ['--catalog', pg.url, '--blobs', bucket.url];
@@ -89,6 +104,8 @@ try {
  */
 async function measure(cluster, phase, mode, size, tag) {
   const s3Before = mode === 'push' ? await bucket.count() : 0;
+  const served = () => Promise.all(cluster.nodes.map((x) => nodeRequests(x, cluster.token)));
+  const served0 = await served();
   await pg.sql('SELECT pg_stat_statements_reset()');
   const c0 = await pgCounts(pg);
   const cpu0 = cpuNow(cluster.nodes, pg.pid, rgw.daemons);
@@ -113,6 +130,8 @@ async function measure(cluster, phase, mode, size, tag) {
   const run = {
     rps: round(w.rps, 0),
     counted: ok,
+    // Each node's share of the requests (its /metrics): wrk's threads really are spread.
+    per_node: (await served()).map((x, i) => x - served0[i]),
     p99_ms: round(w.p99, 2),
     requests: w.requests,
     non2xx: w.non2xx,
@@ -220,6 +239,7 @@ const summary = (xs) => {
     rps: med(xs, (x) => x.rps),
     rps_range: [Math.min(...xs.map((x) => x.rps)), Math.max(...xs.map((x) => x.rps))],
     counted: med(xs, (x) => x.counted),
+    per_node: xs[0].per_node.map((_, i) => xs.reduce((t, x) => t + x.per_node[i], 0)),
     p99_ms: med(xs, (x) => x.p99_ms),
     non2xx: xs.reduce((s, x) => s + x.non2xx, 0),
     cpu_us: Object.fromEntries(
@@ -241,6 +261,7 @@ const result = {
   postgres_mode: 'durable (fsync, synchronous_commit, full_page_writes on)',
   s3_store: QUICK ? 'radosgw memstore' : 'radosgw bluestore',
   settle_ms: SETTLE_MS,
+  pg_settings: pgSettings,
   nodes: Object.fromEntries(
     NODES.map((n) => [
       n,

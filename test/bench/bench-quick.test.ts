@@ -71,6 +71,7 @@ interface PgQuery {
 }
 interface NodesPhase {
   counted: number;
+  per_node: number[];
   non2xx: number;
   cpu_us: Record<'cairn' | 'postgres' | 'radosgw', number>;
   pg: { statements: number; write_xacts: number };
@@ -177,6 +178,9 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
         // Pushes stored or queries answered (a 2 s run may see few 128 KiB pushes answered).
         expect(s.counted, `${n} ${phase}`).toBeGreaterThan(0);
         expect(s.non2xx, `${n} ${phase}`).toBe(0);
+        // Every node served its share (wrk's threads are spread over the nodes).
+        expect(s.per_node, `${n} ${phase}`).toHaveLength(Number(n));
+        expect(Math.min(...s.per_node), `${n} ${phase}`).toBeGreaterThan(0);
         expect(s.cpu_us.cairn, `${n} ${phase}`).toBeGreaterThan(0);
         expect(s.cpu_us.postgres, `${n} ${phase}`).toBeGreaterThan(0);
       }
