@@ -16,13 +16,14 @@ export function nodesTable(read) {
   for (const [phase, what] of Object.entries(PHASES))
     for (const [n, byPhase] of Object.entries(r.nodes)) {
       const s = byPhase[phase];
-      const c = s.cpu_us;
+      const c = Object.fromEntries(Object.entries(s.cpu_us).map(([k, v]) => [k, Math.round(v)]));
       const pg = s.pg;
+      const d = (x, n = 2) => Number(x.toFixed(n));
       const path = s.path
         ? `; ${s.path.inline_rows} inline rows, ${s.path.s3_objects} S3 objects`
         : `; ${s.results} results`;
       rows.push(
-        `| ${what} | ${n} | ${s.rps} (${s.rps_range.join('–')}) | ${s.p99_ms} | ${c.cairn} | ${c.postgres} | ${c.radosgw} + ${c.ceph} | ${c.server_total} | ${pg.statements} stmts, ${pg.write_xacts} write xacts, ${pg.commits} commits, ${pg.rollbacks} rollbacks, ${pg.wal_syncs} WAL fsyncs, ${Math.round(pg.wal_bytes)} WAL bytes${path} | ${c.postgres > 0 ? Math.round(1e6 / c.postgres) : '–'} |`,
+        `| ${what} | ${n} | ${s.rps} (${s.rps_range.join('–')}) | ${Math.round(s.p99_ms)} | ${c.cairn} | ${c.postgres} | ${c.radosgw} + ${c.ceph} | ${c.server_total} | ${d(pg.statements, 1)} stmts, ${d(pg.write_xacts)} write xacts, ${d(pg.commits, 1)} commits, ${d(pg.rollbacks)} rollbacks, ${d(pg.wal_syncs)} WAL fsyncs, ${Math.round(pg.wal_bytes)} WAL bytes${path} | ${c.postgres > 0 ? Math.round(1e6 / c.postgres) : '–'} |`,
       );
     }
   const idle = r.idle
