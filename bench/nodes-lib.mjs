@@ -135,15 +135,20 @@ export function cpuNow(nodes, pgPid, ceph) {
 export const NODES_LUA = join(ROOT, 'bench/nodes.lua');
 
 /**
- * HTTP requests a node has answered so far, but for its /metrics (the sum of its
- * cairn_http_requests_total: reading it must not count as a share of the load).
+ * HTTP requests a node has answered so far, but for its /metrics (reading it must not count as
+ * a share of the load): `all`, and by status class (`2xx`, `5xx`, …), from its
+ * cairn_http_requests_total.
  */
 export async function nodeRequests(node, token) {
   const res = await fetch(`${node.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`${node.url}/metrics answered ${res.status}`);
-  let n = 0;
-  for (const line of (await res.text()).split('\n'))
-    if (line.startsWith('cairn_http_requests_total') && !line.includes('/metrics"'))
-      n += Number(line.split(' ').at(-1));
-  return n;
+  const out = { all: 0 };
+  for (const line of (await res.text()).split('\n')) {
+    if (!line.startsWith('cairn_http_requests_total') || line.includes('/metrics"')) continue;
+    const n = Number(line.split(' ').at(-1));
+    const status = /status="(\w+)"/.exec(line)?.[1] ?? 'other';
+    out.all += n;
+    out[status] = (out[status] ?? 0) + n;
+  }
+  return out;
 }

@@ -124,6 +124,7 @@ async function measure(cluster, phase, mode, size, tag) {
   await sleep(SETTLE_MS);
   const c = minus(minus(await pgCounts(pg), c0), overhead);
   // Per push stored (wrk counts only answers before its end), per query answered.
+  const served1 = await served();
   const ok = Math.max(1, mode === 'push' ? c.artifacts : w.requests - w.non2xx);
   const us = (s) => round((s * 1e6) / ok, 0);
   const per = (x, d = 2) => round(x / ok, d);
@@ -131,7 +132,10 @@ async function measure(cluster, phase, mode, size, tag) {
     rps: round(w.rps, 0),
     counted: ok,
     // Each node's share of the requests (its /metrics): wrk's threads really are spread.
-    per_node: (await served()).map((x, i) => x - served0[i]),
+    per_node: served1.map((x, i) => x.all - served0[i].all),
+    // Answers by status class as the nodes count them, all nodes together: a 503 is a push
+    // whose reruns ran out; the requests wrk cuts at its end count as 4xx.
+    statuses: statusDelta(served0, served1),
     p99_ms: round(w.p99, 2),
     requests: w.requests,
     non2xx: w.non2xx,
@@ -167,6 +171,17 @@ async function measure(cluster, phase, mode, size, tag) {
     };
   else run.results = await queryResults(cluster);
   return run;
+}
+
+/** Requests by status class between two reads of every node's {@link nodeRequests}. */
+function statusDelta(before, after) {
+  const out = {};
+  after.forEach((a, i) => {
+    for (const [k, v] of Object.entries(a))
+      if (k !== 'all' && v - (before[i][k] ?? 0) > 0)
+        out[k] = (out[k] ?? 0) + v - (before[i][k] ?? 0);
+  });
+  return out;
 }
 
 /**
@@ -242,6 +257,10 @@ const summary = (xs) => {
     per_node: xs[0].per_node.map((_, i) => xs.reduce((t, x) => t + x.per_node[i], 0)),
     p99_ms: med(xs, (x) => x.p99_ms),
     non2xx: xs.reduce((s, x) => s + x.non2xx, 0),
+    statuses: xs.reduce((s, x) => {
+      for (const [k, v] of Object.entries(x.statuses)) s[k] = (s[k] ?? 0) + v;
+      return s;
+    }, {}),
     cpu_us: Object.fromEntries(
       Object.keys(xs[0].cpu_us).map((k) => [k, med(xs, (x) => x.cpu_us[k])]),
     ),
