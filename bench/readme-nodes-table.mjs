@@ -19,9 +19,11 @@ export function nodesTable(read) {
       const c = Object.fromEntries(Object.entries(s.cpu_us).map(([k, v]) => [k, Math.round(v)]));
       const pg = s.pg;
       const d = (x, n = 2) => Number(x.toFixed(n));
-      const path = s.path
-        ? `; ${s.path.inline_rows} inline rows, ${s.path.s3_objects} S3 objects`
-        : `; ${s.results} results`;
+      const failed = s.statuses?.['5xx'] ? `; **${s.statuses['5xx']} answered 5xx**` : '';
+      const path =
+        (s.path
+          ? `; ${s.path.inline_rows} inline rows, ${s.path.s3_objects} S3 objects`
+          : `; ${s.results} results`) + failed;
       rows.push(
         `| ${what} | ${n} | ${s.rps} (${s.rps_range.join('–')}) | ${Math.round(s.p99_ms)} | ${c.cairn} | ${c.postgres} | ${c.radosgw} + ${c.ceph} | ${c.server_total} | ${d(pg.statements, 1)} stmts, ${d(pg.write_xacts)} write xacts, ${d(pg.commits, 1)} commits, ${d(pg.rollbacks)} rollbacks, ${d(pg.wal_syncs)} WAL fsyncs, ${Math.round(pg.wal_bytes)} WAL bytes${path} | ${c.postgres > 0 ? Math.round(1e6 / c.postgres) : '–'} |`,
       );
