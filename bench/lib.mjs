@@ -237,14 +237,27 @@ http {
   };
 }
 
-/** Runs wrk and parses requests/s, p99 latency (ms) and non-2xx count. */
-export function wrk({ url, script, threads = 2, connections = 64, seconds = 10, args = [] }) {
+/**
+ * Runs wrk and parses requests/s, p99 latency (ms) and non-2xx count. `timeout` (s) is wrk's
+ * per-request timeout (its default, 2 s, drops slower answers from the count).
+ */
+export function wrk({
+  url,
+  script,
+  threads = 2,
+  connections = 64,
+  seconds = 10,
+  timeout = 2,
+  args = [],
+}) {
   const r = spawnSync(
     'wrk',
     [
       `-t${threads}`,
       `-c${connections}`,
       `-d${seconds}s`,
+      `--timeout`,
+      `${timeout}s`,
       '--latency',
       '-s',
       script,
@@ -289,7 +302,8 @@ export const round = (x, d = 2) => Number(Number(x).toFixed(d));
  * Starts a single-node Ceph with radosgw (scripts/engines/ceph-start.sh; memstore in quick
  * mode, else bluestore on an 8 GiB sparse file) under a short /tmp path (Ceph's admin sockets
  * must stay under 108 bytes). Its daemons are killed and its directory removed when this
- * process exits, whatever happens. Returns the S3 endpoint and the daemons' pids (for CPU).
+ * process exits, whatever happens. Returns the S3 endpoint and the daemons' pids (for CPU),
+ * also as `daemons` ({ name, pid }: mon.a, osd.0, client.rgw.a) to tell them apart.
  */
 export async function startRadosgw() {
   const dir = fs.mkdtempSync('/tmp/cairn-ceph-');
@@ -307,7 +321,11 @@ export async function startRadosgw() {
   );
   if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
   console.log(ceph.stdout.split('\n')[0]);
-  const pids = [...ceph.stdout.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  const daemons = [...ceph.stdout.matchAll(/^(\S+) pid (\d+)$/gm)].map((m) => ({
+    name: m[1],
+    pid: Number(m[2]),
+  }));
+  const pids = daemons.map((d) => d.pid);
   process.on('exit', () => {
     for (const pid of pids) {
       try {
@@ -318,5 +336,5 @@ export async function startRadosgw() {
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  return { endpoint: `http://127.0.0.1:${rgwPort}`, pids };
+  return { endpoint: `http://127.0.0.1:${rgwPort}`, pids, daemons };
 }

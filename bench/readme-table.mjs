@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { OUT_DIR, ROOT } from './lib.mjs';
+import { nodesTable } from './readme-nodes-table.mjs';
 import { pgTable } from './readme-pg-table.mjs';
 
 const readme = process.argv[2] ?? join(ROOT, 'README.md');
@@ -203,6 +204,13 @@ const pi = out.indexOf(pgBegin);
 const pj = out.indexOf(pgEnd);
 if (pg && pi !== -1 && pj > pi)
   out = `${out.slice(0, pi + pgBegin.length)}\n${pg}\n${out.slice(pj)}`;
+// Several nodes on one store (bench/nodes.mjs), when measured.
+const nodes = nodesTable(read);
+const [nodesBegin, nodesEnd] = ['<!-- bench-nodes:begin -->', '<!-- bench-nodes:end -->'];
+const ni = out.indexOf(nodesBegin);
+const nj = out.indexOf(nodesEnd);
+if (nodes && ni !== -1 && nj > ni)
+  out = `${out.slice(0, ni + nodesBegin.length)}\n${nodes}\n${out.slice(nj)}`;
 fs.writeFileSync(readme, out);
 // Formatted as the repository's Prettier formats Markdown (aligned table), so the check passes.
 spawnSync(join(ROOT, 'node_modules/.bin/prettier'), ['--write', readme], { stdio: 'ignore' });

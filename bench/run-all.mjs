@@ -17,6 +17,7 @@ const all = [
   'dirs',
   'pg-push',
   'pg-query',
+  'nodes',
 ];
 for (const name of only.length ? only : all) {
   console.log(`\n=== bench ${name}`);

@@ -18,6 +18,7 @@ const NAMES = [
   'dirs',
   'pg-push',
   'pg-query',
+  'nodes',
 ];
 
 interface SmallPush {
@@ -67,6 +68,18 @@ interface PgQuery {
   in_process: Record<string, PgTimes>;
   http: Record<string, PgTimes>;
   explain: Record<string, { plan: string[] }>;
+}
+interface NodesPhase {
+  counted: number;
+  per_node: number[];
+  non2xx: number;
+  cpu_us: Record<'cairn' | 'postgres' | 'radosgw', number>;
+  pg: { statements: number; write_xacts: number };
+  path?: { inline_rows: number; s3_objects: number };
+  results?: number;
+}
+interface Nodes {
+  nodes: Record<'1' | '2' | '3', Record<'push_1k' | 'push_128k' | 'query', NodesPhase>>;
 }
 const result = <T>(dir: string, name: string): T =>
   JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as T;
@@ -157,12 +170,36 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
     expect(pgQuery.in_process['unselective pair (agent, stage)'].postgres.results).toBe(50);
     for (const [name, e] of Object.entries(pgQuery.explain))
       expect(e.plan.join('\n'), name).toContain('Execution Time');
+    // Several nodes: every N served every phase, PostgreSQL and the nodes really did the work,
+    // 1 KiB bodies stayed in the catalog and 128 KiB ones each became one radosgw object.
+    const nodes = result<Nodes>(out, 'nodes');
+    for (const n of ['1', '2', '3'] as const) {
+      for (const [phase, s] of Object.entries(nodes.nodes[n])) {
+        // Pushes stored or queries answered (a 2 s run may see few 128 KiB pushes answered).
+        expect(s.counted, `${n} ${phase}`).toBeGreaterThan(0);
+        expect(s.non2xx, `${n} ${phase}`).toBe(0);
+        // Every node served its share (wrk's threads are spread over the nodes).
+        expect(s.per_node, `${n} ${phase}`).toHaveLength(Number(n));
+        expect(Math.min(...s.per_node), `${n} ${phase}`).toBeGreaterThan(0);
+        expect(s.cpu_us.cairn, `${n} ${phase}`).toBeGreaterThan(0);
+        expect(s.cpu_us.postgres, `${n} ${phase}`).toBeGreaterThan(0);
+      }
+      const { push_1k: small, push_128k: large, query: q } = nodes.nodes[n];
+      expect(small.pg.statements, n).toBeGreaterThan(1);
+      expect(small.pg.write_xacts, n).toBeGreaterThan(0);
+      expect(small.path).toEqual({ inline_rows: 1, s3_objects: 0 });
+      expect(large.path?.inline_rows, n).toBe(0);
+      expect(large.path?.s3_objects, n).toBeGreaterThanOrEqual(1);
+      expect(large.cpu_us.radosgw, n).toBeGreaterThan(0);
+      expect(q.results, n).toBeGreaterThan(0);
+    }
     const table = readFileSync(readme, 'utf8');
     expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64, one session +\|/);
     expect(table).toContain('PostgreSQL ÷ SQLite');
     expect(table).toContain('push a directory of 200 ~1 KiB files (cairn push DIR)');
     expect(table).toMatch(/\| durable push, distinct 1 KiB, wrk -t2 -c64 +\|/);
     expect(table).toContain('Quick run (tiny sizes)');
+    expect(table).toMatch(/\| durable push, distinct 1 KiB \(inline in the catalog\) +\| 3 +\|/);
     expect(table).toContain('dd conv=fsync of the same file');
     expect(table).toContain("reference, not Cairn: Cairn's SQLite catalog on a writer thread");
     expect(table).toMatch(/the first, right after its push, from disk: \d+ MB\/s/);
