@@ -65,6 +65,12 @@ describe('PgCatalog artifact_pairs (the GIN index of metadata pairs)', () => {
     await c.addArtifact(art({ session: 'doomed', name: 'd', meta: meta(40) }));
     await c.retention.deleteSession('doomed', T0);
 
+    // Metadata added to an artifact by a later statement joins its pairs.
+    await c.db.run(
+      `INSERT INTO artifact_meta (key, value, artifact_seq)
+       SELECT 'late', 'x', seq FROM artifacts WHERE name = 'b1'`,
+    );
+
     const count = async (db: PgCatalog) =>
       (await db.db.get<{ n: number }>('SELECT count(*)::int AS n FROM artifact_pairs'))!.n;
     expect(await pairsDrift(c)).toEqual([]);

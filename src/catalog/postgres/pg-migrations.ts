@@ -255,9 +255,9 @@ export const PG_MIGRATIONS: string[] = [
   // 4: An artifact's metadata as one array of `key=value` pairs (keys hold no '='), under a
   // GIN index, so an AND of equalities is one index scan intersecting the pairs' posting lists
   // (see pg-artifact-query.ts). Filled by a trigger from the artifact_meta rows each statement
-  // adds, so every path that writes artifact_meta keeps it (push, import, restore, migrate); an
-  // artifact's metadata is added by one statement and removed only with the artifact
-  // (cascade). fastupdate off: no pending list for queries to read past.
+  // adds, so every path that writes artifact_meta keeps it (push, import, restore, migrate);
+  // metadata is removed only with its artifact (cascade). fastupdate off: no pending list for
+  // queries to read past.
   `
   CREATE TABLE artifact_pairs (
     artifact_seq BIGINT PRIMARY KEY REFERENCES artifacts(seq) ON DELETE CASCADE,
@@ -270,7 +270,8 @@ export const PG_MIGRATIONS: string[] = [
   CREATE FUNCTION cairn_artifact_pairs_add() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
     INSERT INTO artifact_pairs (artifact_seq, pairs)
-      SELECT artifact_seq, array_agg(key || '=' || value) FROM cairn_added GROUP BY artifact_seq;
+      SELECT artifact_seq, array_agg(key || '=' || value) FROM cairn_added GROUP BY artifact_seq
+    ON CONFLICT (artifact_seq) DO UPDATE SET pairs = artifact_pairs.pairs || excluded.pairs;
     RETURN NULL;
   END $$;
   CREATE TRIGGER artifact_pairs_add AFTER INSERT ON artifact_meta
