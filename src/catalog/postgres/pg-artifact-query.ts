@@ -1,5 +1,4 @@
 import type { ArtifactQuery } from '../../core/types.js';
-import { decodeCursor } from '../sqlite/query-sql.js';
 import type { ArtifactRow } from '../sqlite/rows.js';
 import type { Queryable } from './pg-db.js';
 import { pgText } from './pg-glob.js';
@@ -43,27 +42,46 @@ export async function queryArtifactRowsPg(
     const sql = artifactQuerySqlPg(q, now);
     return t.all<ArtifactRow>(sql.text, sql.params);
   }
+  // 1. The window, with its floor: the newest seq (or the cursor) less `window`. The rows come
+  // joined to the floor, so a window without a match still gives it (one row of nulls).
   const top =
-    q.cursor !== undefined
-      ? decodeCursor(q.cursor)
-      : ((await t.get<{ top: number }>('SELECT coalesce(max(seq), 0) + 1 AS top FROM artifacts'))
-          ?.top ?? 1);
-  const floor = top - limits.window;
-  const newest = artifactQuerySqlPg(q, now, { from: floor });
-  const rows = await t.all<ArtifactRow>(newest.text, newest.params);
+    q.cursor !== undefined ? '@cursor' : '(SELECT coalesce(max(seq), 0) + 1 FROM artifacts)';
+  const newest = artifactQuerySqlPg(q, now, { from: 'f.floor' });
+  const first = await t.all<Staged>(
+    `SELECT f.floor AS cairn_stage, r.* FROM (SELECT ${top} - @window::bigint AS floor) f
+     LEFT JOIN LATERAL (${newest.text}) r ON true ORDER BY r.seq DESC`,
+    { ...newest.params, window: limits.window },
+  );
+  const floor = Number(first[0].cairn_stage);
+  const rows = rowsOf(first);
   if (rows.length > q.limit || floor <= 1) return rows;
 
+  // 2 and 3. The owners of every pair below the window from the GIN index, and their rows
+  // (none when there are more than `candidates`: then the plain query below the window).
   const limit = q.limit + 1 - rows.length;
-  const found = await t.all<{ seq: number }>(
-    'SELECT cairn_pairs_owners(@pairs::text[], @floor, @cap) AS seq',
-    { pairs, floor, cap: limits.candidates + 1 },
+  // The equalities are not checked again: the index answered them in this statement's snapshot
+  // (a recheck may walk a whole pair's match list to meet the candidates).
+  const rest = { ...q, meta: q.meta?.filter((f) => f.op !== 'eq') };
+  const among = artifactQuerySqlPg(rest, now, { among: 'c.seqs', limit });
+  const second = await t.all<Staged>(
+    `WITH c AS MATERIALIZED (
+       SELECT ARRAY(SELECT cairn_pairs_owners(@pairs::text[], @floor, @cap)) AS seqs)
+     SELECT cardinality(c.seqs) AS cairn_stage, r.* FROM c LEFT JOIN LATERAL (${among.text}) r ON cardinality(c.seqs) < @cap ORDER BY r.seq DESC`,
+    { ...among.params, pairs, floor, cap: limits.candidates + 1 },
   );
-  if (found.length === 0) return rows;
-  const rest =
-    found.length > limits.candidates
-      ? artifactQuerySqlPg(q, now, { below: floor, limit })
-      : artifactQuerySqlPg(q, now, { among: found.map((r) => r.seq), limit });
-  return rows.concat(await t.all<ArtifactRow>(rest.text, rest.params));
+  if (Number(second[0].cairn_stage) <= limits.candidates) return rows.concat(rowsOf(second));
+  const below = artifactQuerySqlPg(q, now, { below: floor, limit });
+  return rows.concat(await t.all<ArtifactRow>(below.text, below.params));
+}
+
+/** A row of a staged statement: the stage's figure, and an artifact's columns (or nulls). */
+type Staged = ArtifactRow & { cairn_stage: number | string };
+
+/** The artifact rows of a staged statement's result, without its figure. */
+function rowsOf(staged: Staged[]): ArtifactRow[] {
+  return staged
+    .filter((r) => r.seq !== null)
+    .map(({ cairn_stage: _, ...row }) => row as ArtifactRow);
 }
 
 /** A metadata equality as an element of artifact_pairs.pairs (keys hold no '='). */

@@ -52,12 +52,13 @@ function globParam(params: Record<string, unknown>, name: string) {
 
 /**
  * Where a staged artifact query looks (see pg-artifact-query.ts): seqs from `from` and below
- * `below`, or only those in `among`; at most `limit` rows.
+ * `below`, or only those in `among`; at most `limit` rows. `from` and `among` are SQL
+ * expressions (a parameter, or a column of an enclosing query the statement is joined to).
  */
 export interface SeqRange {
-  from?: number;
+  from?: string;
   below?: number;
-  among?: number[];
+  among?: string;
   limit?: number;
 }
 
@@ -106,19 +107,13 @@ export function artifactQuerySqlPg(q: ArtifactQuery, now: number, range: SeqRang
   // a.seq to m.artifact_seq, and a probe walking a pair's match list should stop at them.
   const bounds: string[] = [];
   if (q.cursor !== undefined) bounds.push('< @cursor');
-  if (range.from !== undefined) {
-    params.from = range.from;
-    bounds.push('>= @from');
-  }
+  if (range.from !== undefined) bounds.push(`>= ${range.from}`);
   if (range.below !== undefined) {
     params.below = range.below;
     bounds.push('< @below');
   }
   where.push(...bounds.map((b) => `a.seq ${b}`));
-  if (range.among !== undefined) {
-    params.among = range.among;
-    where.push('a.seq = ANY(@among::bigint[])');
-  }
+  if (range.among !== undefined) where.push(`a.seq = ANY(${range.among})`);
   if (q.meta?.length) where.push(metaCondition(q.meta, 'artifact_meta', 'a.seq', params, bounds));
   if (q.where) where.push(compileWherePg(q.where, 'artifact', params));
   return {
