@@ -72,7 +72,7 @@ vitest('vitest', only, '.test-results.json');
 // which only a SQLite catalog has; the logical format is tested on PostgreSQL by its dump suite) and mcp-data-dir (it reads the data dir's catalog.db, which a
 // PostgreSQL catalog does not have). The pipelines (wait, SSE, export/import, lineage) too,
 // but event-restart and export-import-types (they write the data dir's catalog.db from the
-// test) and where-limits (PostgreSQL's where= of 736 terms runs past the 2 s budget: 400).
+// test).
 if (only.length === 0)
   vitest(
     'vitest (catalog: postgres)',
@@ -83,7 +83,6 @@ if (only.length === 0)
       ...['--exclude', 'test/mcp/mcp-data-dir.test.ts'],
       ...['--exclude', 'test/pipelines/event-restart.test.ts'],
       ...['--exclude', 'test/pipelines/export-import-types.test.ts'],
-      ...['--exclude', 'test/pipelines/where-limits.test.ts'],
     ],
     '.test-results-pg.json',
     { CAIRN_TEST_CATALOG: 'postgres' },

@@ -20,7 +20,8 @@ import { PgImports } from './pg-imports.js';
 import { PgInlineBlobs } from './pg-inline-blobs.js';
 import { PgLeases } from './pg-leases.js';
 import { migratePg } from './pg-migrations.js';
-import { artifactQuerySqlPg, sessionQuerySqlPg } from './pg-query-sql.js';
+import { queryArtifactRowsPg } from './pg-artifact-query.js';
+import { sessionQuerySqlPg } from './pg-query-sql.js';
 import { PgRetention } from './pg-retention.js';
 import { PgShares } from './pg-shares.js';
 import { liveSessionRow, pgSessionWrites, sessionArtifactRows } from './pg-session-writes.js';
@@ -209,8 +210,7 @@ export class PgCatalog implements Catalog {
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<StoredArtifact>> {
-    const sql = artifactQuerySqlPg(q, now);
-    const rows = await this.db.read(this.budgetMs, (t) => t.all<ArtifactRow>(sql.text, sql.params));
+    const rows = await this.db.read(this.budgetMs, (t) => queryArtifactRowsPg(t, q, now));
     return page(rows, q.limit, toArtifact);
   }
 

@@ -252,6 +252,42 @@ export const PG_MIGRATIONS: string[] = [
     RETURN numbered;
   END $$;
   `,
+  // 4: An artifact's metadata as one array of `key=value` pairs (keys hold no '='), under a
+  // GIN index, so an AND of equalities is one index scan intersecting the pairs' posting lists
+  // (see pg-artifact-query.ts). Filled by a trigger from the artifact_meta rows each statement
+  // adds, so every path that writes artifact_meta keeps it (push, import, restore, migrate);
+  // metadata is removed only with its artifact (cascade). fastupdate off: no pending list for
+  // queries to read past.
+  `
+  CREATE TABLE artifact_pairs (
+    artifact_seq BIGINT PRIMARY KEY REFERENCES artifacts(seq) ON DELETE CASCADE,
+    pairs TEXT[] COLLATE "C" NOT NULL
+  );
+  INSERT INTO artifact_pairs (artifact_seq, pairs)
+    SELECT artifact_seq, array_agg(key || '=' || value) FROM artifact_meta GROUP BY artifact_seq;
+  CREATE INDEX artifact_pairs_gin ON artifact_pairs USING gin (pairs) WITH (fastupdate = off);
+
+  CREATE FUNCTION cairn_artifact_pairs_add() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO artifact_pairs (artifact_seq, pairs)
+      SELECT artifact_seq, array_agg(key || '=' || value) FROM cairn_added GROUP BY artifact_seq
+    ON CONFLICT (artifact_seq) DO UPDATE SET pairs = artifact_pairs.pairs || excluded.pairs;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER artifact_pairs_add AFTER INSERT ON artifact_meta
+    REFERENCING NEW TABLE AS cairn_added
+    FOR EACH STATEMENT EXECUTE FUNCTION cairn_artifact_pairs_add();
+
+  -- Up to \`cap\` artifacts below \`below\` holding every one of \`want\`, in no order. Only a
+  -- bitmap scan of the GIN index answers this in bounded time: the planner, guessing common
+  -- pairs independent, would walk the primary key past every row when they never meet, or
+  -- (planning for any \`below\`) AND the GIN bitmap with one of the key's range (+ 0 stops it).
+  CREATE FUNCTION cairn_pairs_owners(want text[], below bigint, cap integer)
+    RETURNS SETOF bigint LANGUAGE sql STABLE
+    SET enable_seqscan = off SET enable_indexscan = off AS $$
+    SELECT artifact_seq FROM artifact_pairs WHERE pairs @> want AND artifact_seq + 0 < below LIMIT cap
+  $$;
+  `,
 ];
 
 /** Advisory lock key the migrations run under (any constant; "cairn-mg" in ASCII). */

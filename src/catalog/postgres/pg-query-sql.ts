@@ -22,8 +22,10 @@ function metaCondition(
   table: 'artifact_meta' | 'session_meta',
   owner: string,
   params: Record<string, unknown>,
+  bounds: string[] = [],
 ): string {
   const col = table === 'artifact_meta' ? 'artifact_seq' : 'session_seq';
+  const within = bounds.map((b) => ` AND m.${col} ${b}`).join('');
   const parts = filters.map((f, i) => {
     params[`mk${i}`] = f.key;
     let cond = `m.key = @mk${i}::text`;
@@ -35,7 +37,7 @@ function metaCondition(
       params[`mu${i}`] = `${pgText(f.value)}\u{10FFFF}`;
       cond += ` AND m.value >= @mv${i}::text AND m.value < @mu${i}::text`;
     }
-    return `EXISTS (SELECT 1 FROM ${table} m WHERE m.${col} = ${owner} AND ${cond})`;
+    return `EXISTS (SELECT 1 FROM ${table} m WHERE m.${col} = ${owner} AND ${cond}${within})`;
   });
   return parts.join(' AND ');
 }
@@ -48,9 +50,24 @@ function globParam(params: Record<string, unknown>, name: string) {
   };
 }
 
-/** SQL for an artifact query, newest first, fetching one row more than `q.limit`. */
-export function artifactQuerySqlPg(q: ArtifactQuery, now: number): Sql {
-  const params: Record<string, unknown> = { now, limit: q.limit + 1 };
+/**
+ * Where a staged artifact query looks (see pg-artifact-query.ts): seqs from `from` and below
+ * `below`, or only those in `among`; at most `limit` rows. `from` and `among` are SQL
+ * expressions (a parameter, or a column of an enclosing query the statement is joined to).
+ */
+export interface SeqRange {
+  from?: string;
+  below?: number;
+  among?: string;
+  limit?: number;
+}
+
+/**
+ * SQL for an artifact query, newest first, fetching one row more than `q.limit` (or
+ * `range.limit` rows of the seqs `range` allows).
+ */
+export function artifactQuerySqlPg(q: ArtifactQuery, now: number, range: SeqRange = {}): Sql {
+  const params: Record<string, unknown> = { now, limit: range.limit ?? q.limit + 1 };
   const where = [ARTIFACT_LIVE];
   if (q.session !== undefined) {
     params.session = q.session;
@@ -86,7 +103,18 @@ export function artifactQuerySqlPg(q: ArtifactQuery, now: number): Sql {
     params.cursor = decodeCursor(q.cursor);
     where.push('a.seq < @cursor');
   }
-  if (q.meta?.length) where.push(metaCondition(q.meta, 'artifact_meta', 'a.seq', params));
+  // Bounds on seq, repeated inside each metadata probe: the planner does not carry them from
+  // a.seq to m.artifact_seq, and a probe walking a pair's match list should stop at them.
+  const bounds: string[] = [];
+  if (q.cursor !== undefined) bounds.push('< @cursor');
+  if (range.from !== undefined) bounds.push(`>= ${range.from}`);
+  if (range.below !== undefined) {
+    params.below = range.below;
+    bounds.push('< @below');
+  }
+  where.push(...bounds.map((b) => `a.seq ${b}`));
+  if (range.among !== undefined) where.push(`a.seq = ANY(${range.among})`);
+  if (q.meta?.length) where.push(metaCondition(q.meta, 'artifact_meta', 'a.seq', params, bounds));
   if (q.where) where.push(compileWherePg(q.where, 'artifact', params));
   return {
     text: `SELECT ${ARTIFACT_COLUMNS} FROM artifacts a JOIN sessions s ON s.seq = a.session_seq

@@ -87,11 +87,44 @@ export function compileWherePg(
       }
       return predicate(col, e);
     }
+    return metaExists(e.field.key, e.kind === 'exists' ? null : predicate('m.value', e));
+  };
+
+  /** The owner has metadata `key` (whose value meets `cond`, if given). */
+  const metaExists = (key: string, cond: string | null): string => {
     const table = target === 'artifact' ? 'artifact_meta' : 'session_meta';
     const owner = target === 'artifact' ? 'artifact_seq' : 'session_seq';
     const self = target === 'artifact' ? 'a.seq' : 's.seq';
-    const cond = e.kind === 'exists' ? '' : ` AND ${predicate('m.value', e)}`;
-    return `EXISTS (SELECT 1 FROM ${table} m WHERE m.${owner} = ${self} AND m.key = ${param(e.field.key)}::text${cond})`;
+    const and = cond === null ? '' : ` AND ${cond}`;
+    return `EXISTS (SELECT 1 FROM ${table} m WHERE m.${owner} = ${self} AND m.key = ${param(key)}::text${and})`;
+  };
+
+  // Tests of one metadata key under one `or` read one row: a single probe whose value condition
+  // is their `or` (one index probe per row, not one per term: 736 terms on one key were 736).
+  const anyOf = (terms: WhereExpr[]): string => {
+    const byKey = new Map<string, WhereExpr[]>();
+    const out: string[] = [];
+    for (const t of terms) {
+      const field = t.kind === 'cmp' || t.kind === 'glob' || t.kind === 'in' ? t.field : null;
+      if (field?.kind === 'meta') {
+        const same = byKey.get(field.key);
+        if (same) same.push(t);
+        else byKey.set(field.key, [t]);
+      } else out.push(walk(t));
+    }
+    for (const [key, same] of byKey)
+      out.push(
+        same.length === 1
+          ? walk(same[0])
+          : metaExists(
+              key,
+              balanced(
+                same.map((t) => predicate('m.value', t)),
+                ' OR ',
+              ),
+            ),
+      );
+    return balanced(out, ' OR ');
   };
 
   // Chains of one operator as a balanced tree: nested one level per operand, a long list of
@@ -106,8 +139,9 @@ export function compileWherePg(
   const walk = (e: WhereExpr): string => {
     switch (e.kind) {
       case 'and':
+        return balanced(chain(e, 'and', []).map(walk), ' AND ');
       case 'or':
-        return balanced(chain(e, e.kind, []).map(walk), e.kind === 'and' ? ' AND ' : ' OR ');
+        return anyOf(chain(e, 'or', []));
       case 'not':
         return `(NOT ${walk(e.expr)})`;
       default:
