@@ -25,6 +25,7 @@ import { openError, PgDb } from './pg-db.js';
 import { PgIdempotency } from './pg-idempotency.js';
 import { PgImports } from './pg-imports.js';
 import { PgInlineBlobs } from './pg-inline-blobs.js';
+import { PgPushBatcher } from './pg-push-batcher.js';
 import { PgLeases } from './pg-leases.js';
 import { migratePg } from './pg-migrations.js';
 import { artifactQuerySqlPg, sessionQuerySqlPg } from './pg-query-sql.js';
@@ -73,6 +74,7 @@ export class PgCatalog implements Catalog {
   readonly dump: PgDump;
   readonly capabilities: CatalogCapabilities;
   private readonly tokens: PgTokenRows;
+  private readonly pushes: PgPushBatcher;
 
   private constructor(
     /** The pool. Escape hatch: tests only. */
@@ -92,6 +94,7 @@ export class PgCatalog implements Catalog {
     this.secrets = new PgSecrets(db);
     this.events = new PgEvents(db, url);
     this.dump = new PgDump(db);
+    this.pushes = new PgPushBatcher(db, (list) => this.addArtifactsFully(list));
     this.capabilities = {
       inlineBlobs: new PgInlineBlobs(db),
       coordinator: new PgCoordinator(url),
@@ -166,6 +169,11 @@ export class PgCatalog implements Catalog {
   }
 
   async addArtifacts(list: NewArtifact[]): Promise<ArtifactRecord[]> {
+    return this.pushes.add(list);
+  }
+
+  /** One call on its own, SERIALIZABLE, every case handled (see PgPushBatcher). */
+  private async addArtifactsFully(list: NewArtifact[]): Promise<ArtifactRecord[]> {
     return this.db.tx(
       async (t) => {
         const out: ArtifactRecord[] = [];
@@ -278,6 +286,7 @@ export class PgCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    await this.pushes.drain();
     await this.events.close();
     await this.capabilities.coordinator?.close();
     await this.db.close();

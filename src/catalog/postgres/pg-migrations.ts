@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PUSH_FUNCTIONS } from './pg-push-functions.js';
 
 /** Text compared or ordered by the catalog: byte order, as SQLite's BINARY collation. */
 const T = 'TEXT COLLATE "C"';
@@ -252,6 +253,8 @@ export const PG_MIGRATIONS: string[] = [
     RETURN numbered;
   END $$;
   `,
+  // 4: a push in one round trip per catalog call (see pg-push-functions.ts).
+  PUSH_FUNCTIONS,
 ];
 
 /** Advisory lock key the migrations run under (any constant; "cairn-mg" in ASCII). */

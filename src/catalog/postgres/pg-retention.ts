@@ -132,6 +132,13 @@ export class PgRetention implements RetentionCatalog {
     now: number,
   ): Promise<RemovedRows> {
     const none: RemovedRows = { removed: [], unreferenced: [] };
+    // Most sessions keep every version: one read, no transaction, no row lock (what a push pays
+    // after each row). A setting changed concurrently is either order's answer.
+    const set = await this.db.get<{ keep_versions: number | null }>(
+      'SELECT keep_versions FROM sessions WHERE id = $1',
+      [session],
+    );
+    if (!set || keepFor(set.keep_versions, defaultKeep) === null) return none;
     return this.db.tx(async (t) => {
       const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
         session,
