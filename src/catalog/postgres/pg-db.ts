@@ -105,6 +105,8 @@ export function mapPgError(err: unknown, budgetMs?: number): unknown {
 
 /** Transaction failures that a rerun of the whole transaction resolves. */
 const RETRY = new Set(['40001', '40P01', '23505']);
+/** At READ COMMITTED only a deadlock is a rerun's to resolve: a unique violation is a bug. */
+const RC_RETRY = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 40;
 
 /** Statements on one pool or client, with `@name` parameters bound (see {@link Queryable}). */
@@ -184,6 +186,7 @@ export class PgDb implements Queryable {
     opts: { lock?: string[]; readCommitted?: boolean } = {},
   ): Promise<T> {
     const begin = `BEGIN ISOLATION LEVEL ${opts.readCommitted ? 'READ COMMITTED' : 'SERIALIZABLE'}`;
+    const retry = opts.readCommitted ? RC_RETRY : RETRY;
     const keys = [...new Set(opts.lock ?? [])].sort();
     for (let attempt = 1; ; attempt++) {
       const client = await this.mapped(() => this.pool.connect());
@@ -207,7 +210,7 @@ export class PgDb implements Queryable {
         broken = isConnectionLoss(err);
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
         const code = (err as { code?: string }).code ?? '';
-        if (!broken && RETRY.has(code) && attempt < MAX_ATTEMPTS) {
+        if (!broken && retry.has(code) && attempt < MAX_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
           continue;
         }

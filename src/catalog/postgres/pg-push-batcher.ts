@@ -1,6 +1,6 @@
 import { artifactExpiry } from '../../core/lifecycle.js';
 import type { ArtifactRecord } from '../../core/types.js';
-import { CatalogUnavailableError } from '../../lib/errors.js';
+import { InvalidInputError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
 import { sessionLife, toArtifact } from '../sqlite/rows.js';
 import type { PgDb } from './pg-db.js';
@@ -35,7 +35,8 @@ interface AddedRow {
  * atomic and its rows and events commit together. A batch the function refuses (a sealed or
  * expired session, a parent not live, a blob being collected, text jsonb cannot carry) is
  * rolled back and each of its calls takes `full`, the one-call SERIALIZABLE path that gives
- * the precise answer; only a lost server fails a batch's calls at once.
+ * the precise answer. Any other failure (a lost server; a unique violation, which the locks
+ * rule out) fails the batch's calls: no fallback hides a broken fast path.
  */
 export class PgPushBatcher {
   private queue: Pending[] = [];
@@ -101,7 +102,9 @@ export class PgPushBatcher {
         },
       );
     } catch (err) {
-      if (err instanceof CatalogUnavailableError) {
+      // Anything but a refusal (CRN00) or text jsonb cannot carry (U+0000) is every call's
+      // answer: a lost server, or a bug a rerun would hide.
+      if ((err as { code?: string }).code !== 'CRN00' && !(err instanceof InvalidInputError)) {
         for (const p of batch) p.reject(err);
         return;
       }
