@@ -75,6 +75,7 @@ export class PgCatalog implements Catalog {
   readonly capabilities: CatalogCapabilities;
   private readonly tokens: PgTokenRows;
   private readonly pushes: PgPushBatcher;
+  private readonly inline: PgInlineBlobs;
 
   private constructor(
     /** The pool. Escape hatch: tests only. */
@@ -95,8 +96,9 @@ export class PgCatalog implements Catalog {
     this.events = new PgEvents(db, url);
     this.dump = new PgDump(db);
     this.pushes = new PgPushBatcher(db, (list) => this.addArtifactsFully(list));
+    this.inline = new PgInlineBlobs(db);
     this.capabilities = {
-      inlineBlobs: new PgInlineBlobs(db),
+      inlineBlobs: this.inline,
       coordinator: new PgCoordinator(url),
     };
   }
@@ -286,7 +288,8 @@ export class PgCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
-    await this.pushes.drain();
+    // Group-committed writes still queued settle before the pool ends.
+    await Promise.all([this.pushes.drain(), this.leases.drain(), this.inline.drain()]);
     await this.events.close();
     await this.capabilities.coordinator?.close();
     await this.db.close();

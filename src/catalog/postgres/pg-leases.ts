@@ -1,5 +1,15 @@
 import type { LeaseCatalog } from '../lease-catalog.js';
+import { Coalescer } from './pg-coalescer.js';
 import type { PgDb } from './pg-db.js';
+
+/** One leaseBlobs call, as cairn_lease_blobs reads it. */
+interface LeaseCall {
+  id: string;
+  shas: string[];
+  now: number;
+  until: number;
+  staleMs: number;
+}
 
 /**
  * {@link LeaseCatalog} in the blobs table (`gc_mark`) and blob_leases. A lease and a mark of
@@ -8,19 +18,31 @@ import type { PgDb } from './pg-db.js';
  * what the other committed.
  */
 export class PgLeases implements LeaseCatalog {
-  constructor(private readonly db: PgDb) {}
+  /** Concurrent lease calls, one statement and one commit each group (see pg-coalescer.ts). */
+  private readonly leases: Coalescer<LeaseCall, boolean>;
+
+  constructor(private readonly db: PgDb) {
+    // Its own READ COMMITTED transaction, one round trip (see pg-push-functions.ts).
+    this.leases = new Coalescer(async (calls) => {
+      const row = await this.db.get<{ ok: boolean[] }>(
+        'SELECT cairn_lease_blobs($1::jsonb) AS ok',
+        [JSON.stringify(calls)],
+      );
+      return calls.map((_, i) => ({ ok: true as const, value: row?.ok[i] === true }));
+    });
+  }
 
   async leaseBlobs(
     id: string,
     sha256s: string[],
     o: { now: number; until: number; staleMs: number },
   ): Promise<boolean> {
-    // One round trip, its own READ COMMITTED transaction (see pg-push-functions.ts).
-    const row = await this.db.get<{ ok: boolean }>(
-      'SELECT cairn_lease_blobs($1, $2::text[], $3, $4, $5) AS ok',
-      [id, [...new Set(sha256s)], o.now, o.until, o.staleMs],
-    );
-    return row?.ok === true;
+    return this.leases.run({ id, shas: sha256s, now: o.now, until: o.until, staleMs: o.staleMs });
+  }
+
+  /** Resolves once no lease call is queued or running. */
+  drain(): Promise<void> {
+    return this.leases.drain();
   }
 
   async releaseLease(id: string): Promise<void> {

@@ -4,19 +4,9 @@ import { InvalidInputError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
 import { sessionLife, toArtifact } from '../sqlite/rows.js';
 import type { PgDb } from './pg-db.js';
+import { Coalescer, type Settled } from './pg-coalescer.js';
 import { appendEvents } from './pg-event-rows.js';
 import { globToRegex, pgText } from './pg-glob.js';
-
-/** Most pushes one transaction carries. */
-const MAX_ITEMS = 256;
-/** Batch transactions in flight at once; calls arriving meanwhile wait for the next. */
-const MAX_IN_FLIGHT = 4;
-
-interface Pending {
-  list: NewArtifact[];
-  resolve: (recs: ArtifactRecord[]) => void;
-  reject: (err: unknown) => void;
-}
 
 /** What cairn_add_artifacts returns per push. */
 interface AddedRow {
@@ -39,84 +29,53 @@ interface AddedRow {
  * rule out) fails the batch's calls: no fallback hides a broken fast path.
  */
 export class PgPushBatcher {
-  private queue: Pending[] = [];
-  private inFlight = 0;
-  private readonly idle = new Set<() => void>();
+  private readonly batches: Coalescer<NewArtifact[], ArtifactRecord[]>;
 
   constructor(
     private readonly db: PgDb,
     private readonly full: (list: NewArtifact[]) => Promise<ArtifactRecord[]>,
-  ) {}
+  ) {
+    this.batches = new Coalescer((lists) => this.run(lists), { maxItems: 64 });
+  }
 
   /** Adds the rows of one call (atomically) and resolves with their records once committed. */
   add(list: NewArtifact[]): Promise<ArtifactRecord[]> {
     if (list.length === 0) return Promise.resolve([]);
     if (list.some(needsFullPath)) return this.full(list);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ list, resolve, reject });
-      this.pump();
-    });
+    return this.batches.run(list);
   }
 
   /** Resolves once no batch is queued or running. */
-  async drain(): Promise<void> {
-    while (this.inFlight > 0 || this.queue.length > 0)
-      await new Promise<void>((r) => this.idle.add(r));
+  drain(): Promise<void> {
+    return this.batches.drain();
   }
 
-  private pump(): void {
-    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
-      const batch: Pending[] = [];
-      let items = 0;
-      while (
-        this.queue.length > 0 &&
-        (batch.length === 0 || items + this.queue[0].list.length <= MAX_ITEMS)
-      ) {
-        const p = this.queue.shift() as Pending;
-        batch.push(p);
-        items += p.list.length;
-      }
-      this.inFlight++;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-        if (this.inFlight === 0 && this.queue.length === 0) {
-          for (const r of this.idle) r();
-          this.idle.clear();
-        }
-      });
-    }
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
+  private async run(lists: NewArtifact[][]): Promise<Settled<ArtifactRecord[]>[]> {
     let recs: ArtifactRecord[];
     try {
-      recs = await this.db.tx(
-        (t) =>
-          addBatch(
-            t,
-            batch.flatMap((p) => p.list),
-          ),
-        {
-          readCommitted: true,
-        },
-      );
+      recs = await this.db.tx((t) => addBatch(t, lists.flat()), { readCommitted: true });
     } catch (err) {
       // Anything but a refusal (CRN00) or text jsonb cannot carry (U+0000) is every call's
       // answer: a lost server, or a bug a rerun would hide.
-      if ((err as { code?: string }).code !== 'CRN00' && !(err instanceof InvalidInputError)) {
-        for (const p of batch) p.reject(err);
-        return;
-      }
+      if ((err as { code?: string }).code !== 'CRN00' && !(err instanceof InvalidInputError))
+        throw err;
       // One call the fast path cannot take rolled the batch back: each call on its own.
-      for (const p of batch) await this.full(p.list).then(p.resolve, p.reject);
-      return;
+      const out: Settled<ArtifactRecord[]>[] = [];
+      for (const list of lists)
+        out.push(
+          await this.full(list).then(
+            (value) => ({ ok: true as const, value }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        );
+      return out;
     }
     let at = 0;
-    for (const p of batch) {
-      p.resolve(recs.slice(at, at + p.list.length));
-      at += p.list.length;
-    }
+    return lists.map((list) => {
+      const value = recs.slice(at, at + list.length);
+      at += list.length;
+      return { ok: true as const, value };
+    });
   }
 }
 

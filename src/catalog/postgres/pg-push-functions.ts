@@ -4,9 +4,9 @@
  * call instead of a dozen, at READ COMMITTED with row and advisory locks in place of
  * SERIALIZABLE reruns:
  *
- * - `cairn_lease_blobs` (see PgLeases.leaseBlobs): takes a transaction advisory lock per hash
- *   (`b:<sha256>`, in key order), then checks the marks and writes the lease, each statement on
- *   a snapshot taken after the locks. markBlob takes the same keys before its transaction
+ * - `cairn_lease_blobs` (see PgLeases.leaseBlobs): the leases of many calls; takes a
+ *   transaction advisory lock per hash (`b:<sha256>`, in key order), then checks each call's
+ *   marks and writes its lease, each statement on a snapshot taken after the locks. markBlob takes the same keys before its transaction
  *   begins, so a lease and a mark of one blob always run one after the other, each seeing what
  *   the other committed: the exclusion SERIALIZABLE gave, without aborting concurrent leases
  *   whose unique-index probes touch the same index page.
@@ -23,21 +23,34 @@
  *   that lock and the (session, name, version) key: dense and unique across nodes.
  */
 export const PUSH_FUNCTIONS = `
-  CREATE FUNCTION cairn_lease_blobs(lease_id text, shas text[], now_ms bigint, until_ms bigint,
-    stale_ms bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+  CREATE FUNCTION cairn_lease_blobs(calls jsonb) RETURNS boolean[] LANGUAGE plpgsql AS $$
+  DECLARE
+    c jsonb;
+    shas text[];
+    stale bigint;
+    answers boolean[] := '{}';
   BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended(k, 0))
-      FROM (SELECT DISTINCT 'b:' || sha AS k FROM unnest(shas) AS sha) q ORDER BY k;
-    IF EXISTS (SELECT 1 FROM blobs WHERE sha256 = ANY(shas) AND gc_mark > now_ms - stale_ms) THEN
-      RETURN false;
-    END IF;
-    -- A stale mark is a dead collector's: taken over.
-    UPDATE blobs SET gc_mark = NULL
-      WHERE sha256 = ANY(shas) AND gc_mark IS NOT NULL AND gc_mark <= now_ms - stale_ms;
-    INSERT INTO blob_leases AS l (id, sha256, until)
-      SELECT lease_id, sha, until_ms FROM (SELECT DISTINCT unnest(shas) AS sha) d
-      ON CONFLICT (sha256, id) DO UPDATE SET until = GREATEST(l.until, excluded.until);
-    RETURN true;
+    -- Every key of every call first, in one order: no cycle with another batch or a mark.
+    PERFORM pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (
+      SELECT DISTINCT 'b:' || sha AS k
+      FROM jsonb_array_elements(calls) AS x, jsonb_array_elements_text(x->'shas') AS sha) q
+      ORDER BY k;
+    FOR c IN SELECT x FROM jsonb_array_elements(calls) WITH ORDINALITY AS e(x, i) ORDER BY i LOOP
+      shas := ARRAY(SELECT DISTINCT jsonb_array_elements_text(c->'shas'));
+      stale := (c->>'now')::bigint - (c->>'staleMs')::bigint;
+      IF EXISTS (SELECT 1 FROM blobs WHERE sha256 = ANY(shas) AND gc_mark > stale) THEN
+        answers := answers || false;
+        CONTINUE;
+      END IF;
+      -- A stale mark is a dead collector's: taken over.
+      UPDATE blobs SET gc_mark = NULL
+        WHERE sha256 = ANY(shas) AND gc_mark IS NOT NULL AND gc_mark <= stale;
+      INSERT INTO blob_leases AS l (id, sha256, until)
+        SELECT c->>'id', sha, (c->>'until')::bigint FROM unnest(shas) AS sha
+        ON CONFLICT (sha256, id) DO UPDATE SET until = GREATEST(l.until, excluded.until);
+      answers := answers || true;
+    END LOOP;
+    RETURN answers;
   END $$;
 
   CREATE FUNCTION cairn_add_artifacts(items jsonb) RETURNS TABLE (

@@ -7,6 +7,7 @@ import type {
   SweepBatch,
 } from '../retention-catalog.js';
 import { sessionLife, toArtifact, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
+import { Coalescer } from './pg-coalescer.js';
 import type { PgDb, Queryable } from './pg-db.js';
 import { appendEvents } from './pg-event-rows.js';
 import { dropRows, dropSomeRows, type RawRow } from './pg-row-drops.js';
@@ -28,7 +29,19 @@ const EXPIRED_SESSIONS =
 
 /** {@link RetentionCatalog} on PostgreSQL (mirrors sqlite-retention.ts). */
 export class PgRetention implements RetentionCatalog {
-  constructor(private readonly db: PgDb) {}
+  /** Each session's keep_versions (undefined: no such session), read for many at once. */
+  private readonly keeps: Coalescer<string, number | null | undefined>;
+
+  constructor(private readonly db: PgDb) {
+    this.keeps = new Coalescer(async (ids) => {
+      const rows = await this.db.all<{ id: string; keep_versions: number | null }>(
+        'SELECT id, keep_versions FROM sessions WHERE id = ANY($1::text[])',
+        [[...new Set(ids)]],
+      );
+      const keep = new Map(rows.map((r) => [r.id, r.keep_versions]));
+      return ids.map((id) => ({ ok: true as const, value: keep.get(id) }));
+    });
+  }
 
   async sweepExpired(now: number, limit: number): Promise<SweepBatch> {
     const empty: SweepBatch = { sessions: [], sessionArtifactRows: 0, artifacts: [], rows: 0 };
@@ -134,11 +147,8 @@ export class PgRetention implements RetentionCatalog {
     const none: RemovedRows = { removed: [], unreferenced: [] };
     // Most sessions keep every version: one read, no transaction, no row lock (what a push pays
     // after each row). A setting changed concurrently is either order's answer.
-    const set = await this.db.get<{ keep_versions: number | null }>(
-      'SELECT keep_versions FROM sessions WHERE id = $1',
-      [session],
-    );
-    if (!set || keepFor(set.keep_versions, defaultKeep) === null) return none;
+    const set = await this.keeps.run(session);
+    if (set === undefined || keepFor(set, defaultKeep) === null) return none;
     return this.db.tx(async (t) => {
       const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
         session,
