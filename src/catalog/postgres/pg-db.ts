@@ -109,20 +109,35 @@ const RETRY = new Set(['40001', '40P01', '23505']);
 const RC_RETRY = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 40;
 
+const names = new Map<string, string>();
+
+/**
+ * Marks `sql` as a statement each connection parses and plans once (a named prepared
+ * statement) instead of at every call; returns it unchanged. For the fixed statements of the
+ * hot write path only: each connection keeps every one it has run.
+ */
+export function prepared(sql: string): string {
+  if (!names.has(sql)) names.set(sql, `cairn_${names.size + 1}`);
+  return sql;
+}
+
+/** What node-pg runs for `sql`: by name if {@link prepared}. */
+function query(sql: string, params: Params | undefined): pg.QueryConfig {
+  const b = bind(sql, params);
+  return { name: names.get(sql), text: b.text, values: b.values };
+}
+
 /** Statements on one pool or client, with `@name` parameters bound (see {@link Queryable}). */
 export function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
     async all<R>(sql: string, params?: Params) {
-      const b = bind(sql, params);
-      return (await c.query(b.text, b.values)).rows as R[];
+      return (await c.query(query(sql, params))).rows as R[];
     },
     async get<R>(sql: string, params?: Params) {
-      const b = bind(sql, params);
-      return (await c.query(b.text, b.values)).rows[0] as R | undefined;
+      return (await c.query(query(sql, params))).rows[0] as R | undefined;
     },
     async run(sql: string, params?: Params) {
-      const b = bind(sql, params);
-      return (await c.query(b.text, b.values)).rowCount ?? 0;
+      return (await c.query(query(sql, params))).rowCount ?? 0;
     },
   };
 }

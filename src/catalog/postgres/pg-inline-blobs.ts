@@ -1,6 +1,6 @@
 import type { SmallBlobStore } from '../../blobs/small-blob-store.js';
 import { Coalescer } from './pg-coalescer.js';
-import type { PgDb } from './pg-db.js';
+import { prepared, type PgDb } from './pg-db.js';
 
 const PAGE = 1000;
 
@@ -20,9 +20,9 @@ export class PgInlineBlobs implements SmallBlobStore {
       const shas = [...bytes.keys()].sort();
       const data = shas.map((sha) => bytes.get(sha));
       const added = await this.db.all<{ sha256: string }>(
-        `INSERT INTO inline_blobs (sha256, data)
+        prepared(`INSERT INTO inline_blobs (sha256, data)
          SELECT * FROM unnest($1::text[], $2::bytea[]) ORDER BY 1
-         ON CONFLICT (sha256) DO NOTHING RETURNING sha256`,
+         ON CONFLICT (sha256) DO NOTHING RETURNING sha256`),
         [shas, data],
       );
       // The first put of a value new to the store says it was new; any other, not.

@@ -1,6 +1,6 @@
 import type { LeaseCatalog } from '../lease-catalog.js';
 import { Coalescer } from './pg-coalescer.js';
-import type { PgDb } from './pg-db.js';
+import { prepared, type PgDb } from './pg-db.js';
 
 /** One leaseBlobs call, as cairn_lease_blobs reads it. */
 interface LeaseCall {
@@ -25,7 +25,7 @@ export class PgLeases implements LeaseCatalog {
     // Its own READ COMMITTED transaction, one round trip (see pg-push-functions.ts).
     this.leases = new Coalescer(async (calls) => {
       const row = await this.db.get<{ ok: boolean[] }>(
-        'SELECT cairn_lease_blobs($1::jsonb) AS ok',
+        prepared('SELECT cairn_lease_blobs($1::jsonb) AS ok'),
         [JSON.stringify(calls)],
       );
       return calls.map((_, i) => ({ ok: true as const, value: row?.ok[i] === true }));

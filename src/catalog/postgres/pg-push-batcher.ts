@@ -3,7 +3,7 @@ import type { ArtifactRecord } from '../../core/types.js';
 import { InvalidInputError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
 import { sessionLife, toArtifact } from '../sqlite/rows.js';
-import type { PgDb } from './pg-db.js';
+import { prepared, type PgDb } from './pg-db.js';
 import { Coalescer, type Settled } from './pg-coalescer.js';
 import { appendEvents } from './pg-event-rows.js';
 import { globToRegex, pgText } from './pg-glob.js';
@@ -109,7 +109,7 @@ async function addBatch(
       ...(a.leaseId === undefined ? {} : { leaseId: a.leaseId }),
     };
   });
-  const rows = await t.all<AddedRow>('SELECT * FROM cairn_add_artifacts($1::jsonb)', [
+  const rows = await t.all<AddedRow>(prepared('SELECT * FROM cairn_add_artifacts($1::jsonb)'), [
     JSON.stringify(items),
   ]);
   const recs = list.map((a, i) => {

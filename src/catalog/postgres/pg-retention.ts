@@ -8,7 +8,7 @@ import type {
 } from '../retention-catalog.js';
 import { sessionLife, toArtifact, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import { Coalescer } from './pg-coalescer.js';
-import type { PgDb, Queryable } from './pg-db.js';
+import { prepared, type PgDb, type Queryable } from './pg-db.js';
 import { appendEvents } from './pg-event-rows.js';
 import { dropRows, dropSomeRows, type RawRow } from './pg-row-drops.js';
 import { liveSessionRow } from './pg-session-writes.js';
@@ -35,7 +35,7 @@ export class PgRetention implements RetentionCatalog {
   constructor(private readonly db: PgDb) {
     this.keeps = new Coalescer(async (ids) => {
       const rows = await this.db.all<{ id: string; keep_versions: number | null }>(
-        'SELECT id, keep_versions FROM sessions WHERE id = ANY($1::text[])',
+        prepared('SELECT id, keep_versions FROM sessions WHERE id = ANY($1::text[])'),
         [[...new Set(ids)]],
       );
       const keep = new Map(rows.map((r) => [r.id, r.keep_versions]));
