@@ -131,7 +131,7 @@ export class PgCatalog implements Catalog {
   }
 
   async updateSession(id: string, patch: SessionPatch, now: number): Promise<SessionRecord> {
-    return this.db.tx((t) => pgSessionWrites.update(t, id, patch, now));
+    return this.db.tx((t) => pgSessionWrites.update(t, id, patch, now), { lock: [`s:${id}`] });
   }
 
   async sealSession(
@@ -139,15 +139,20 @@ export class PgCatalog implements Catalog {
     now: number,
     computeSeal: (artifacts: ArtifactRecord[]) => { digest: string; signature: string },
   ): Promise<SessionRecord> {
-    return this.db.tx(async (t) => {
-      let sealing = false;
-      const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
-        sealing = true;
-        return computeSeal(artifacts);
-      });
-      if (sealing) await appendEvents(t, [{ type: 'session.sealed', session: id, data: rec }]);
-      return rec;
-    });
+    // The session's key before the snapshot: pushes hold it while they write the session (see
+    // pg-push-functions.ts), so a seal waits for them instead of rerunning until it gives up.
+    return this.db.tx(
+      async (t) => {
+        let sealing = false;
+        const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
+          sealing = true;
+          return computeSeal(artifacts);
+        });
+        if (sealing) await appendEvents(t, [{ type: 'session.sealed', session: id, data: rec }]);
+        return rec;
+      },
+      { lock: [`s:${id}`] },
+    );
   }
 
   async sessionArtifacts(id: string, now: number): Promise<ArtifactRecord[]> {
@@ -227,12 +232,22 @@ export class PgCatalog implements Catalog {
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
-    return this.db.tx(async (t) => {
-      const { row, unreferenced } = await removeArtifactRow(t, id, now);
-      const record = toArtifact(row);
-      await appendEvents(t, [{ type: 'artifact.deleted', session: record.session, data: record }]);
-      return { record, blobUnreferenced: unreferenced };
-    });
+    // Its session's key first, as pushes take it (see pg-push-functions.ts).
+    const owner = await this.db.get<{ id: string }>(
+      'SELECT s.id FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = $1',
+      [id],
+    );
+    return this.db.tx(
+      async (t) => {
+        const { row, unreferenced } = await removeArtifactRow(t, id, now);
+        const record = toArtifact(row);
+        await appendEvents(t, [
+          { type: 'artifact.deleted', session: record.session, data: record },
+        ]);
+        return { record, blobUnreferenced: unreferenced };
+      },
+      { lock: owner ? [`s:${owner.id}`] : [] },
+    );
   }
 
   async derivedFrom(id: string, now: number): Promise<ArtifactRecord[]> {

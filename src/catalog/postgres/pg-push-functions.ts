@@ -20,7 +20,9 @@
  *   statement afterwards reads on a fresh snapshot. The sweep removes rows before it updates
  *   or deletes their session row, so against a push it can only deadlock, which PostgreSQL
  *   breaks by aborting one side (then rerun whole). Versions come from the counter row under
- *   that lock and the (session, name, version) key: dense and unique across nodes.
+ *   that lock and the (session, name, version) key: dense and unique across nodes. It also
+ *   holds each session's advisory key (`s:<id>`), which the SERIALIZABLE writers of a session
+ *   take before their snapshot, so they wait for a group instead of rerunning against it.
  */
 export const PUSH_FUNCTIONS = `
   CREATE FUNCTION cairn_lease_blobs(calls jsonb) RETURNS boolean[] LANGUAGE plpgsql AS $$
@@ -66,6 +68,12 @@ export const PUSH_FUNCTIONS = `
   BEGIN
     -- Sessions first, in id order (two batches never wait on each other in a cycle); a new
     -- one takes the created_at and expiry of its first push.
+    -- The sessions' advisory keys, which SERIALIZABLE writers of a session (seal, delete,
+    -- prune, update) take before their snapshot: they wait for this group instead of
+    -- rerunning on its row changes until their reruns run out.
+    PERFORM pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (
+      SELECT DISTINCT 's:' || (x->>'session') AS k FROM jsonb_array_elements(items) AS x) q
+      ORDER BY k;
     INSERT INTO sessions (id, meta, created_at, updated_at, expires_at)
       SELECT DISTINCT ON (x->>'session') x->>'session', '{}', (x->>'createdAt')::bigint,
         (x->>'createdAt')::bigint, (x->>'sessionExpiresAt')::bigint

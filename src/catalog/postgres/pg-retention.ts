@@ -121,21 +121,24 @@ export class PgRetention implements RetentionCatalog {
     id: string,
     now: number,
   ): Promise<{ artifacts: number; unreferenced: string[] }> {
-    return this.db.tx(async (t) => {
-      const s = await liveSessionRow(t, id, now, true);
-      if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
-      if (s.sealed_at !== null) throw new SessionSealedError(id);
-      const rows = await t.all<RawRow>(
-        'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = $1',
-        [s.seq],
-      );
-      const { removed, unreferenced } = await dropRows(t, rows);
-      await t.run('DELETE FROM sessions WHERE seq = $1', [s.seq]);
-      await appendEvents(t, [
-        { type: 'session.deleted', session: id, data: { id, artifacts: removed.length } },
-      ]);
-      return { artifacts: removed.length, unreferenced };
-    });
+    return this.db.tx(
+      async (t) => {
+        const s = await liveSessionRow(t, id, now, true);
+        if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
+        if (s.sealed_at !== null) throw new SessionSealedError(id);
+        const rows = await t.all<RawRow>(
+          'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = $1',
+          [s.seq],
+        );
+        const { removed, unreferenced } = await dropRows(t, rows);
+        await t.run('DELETE FROM sessions WHERE seq = $1', [s.seq]);
+        await appendEvents(t, [
+          { type: 'session.deleted', session: id, data: { id, artifacts: removed.length } },
+        ]);
+        return { artifacts: removed.length, unreferenced };
+      },
+      { lock: [`s:${id}`] },
+    );
   }
 
   async pruneVersions(
@@ -149,38 +152,41 @@ export class PgRetention implements RetentionCatalog {
     // after each row). A setting changed concurrently is either order's answer.
     const set = await this.keeps.run(session);
     if (set === undefined || keepFor(set, defaultKeep) === null) return none;
-    return this.db.tx(async (t) => {
-      const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
-        session,
-      ]);
-      const keep = keepFor(s?.keep_versions, defaultKeep);
-      // pruneVictims: nothing in a sealed or expired session.
-      if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
-        return none;
-      // pruneVictims in SQL: only live versions take a place, ranked by version; expired ones
-      // are the sweep's to remove.
-      const rows = await t.all<ArtifactRow & { session_seq: number }>(
-        `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
+    return this.db.tx(
+      async (t) => {
+        const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
+          session,
+        ]);
+        const keep = keepFor(s?.keep_versions, defaultKeep);
+        // pruneVictims: nothing in a sealed or expired session.
+        if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
+          return none;
+        // pruneVictims in SQL: only live versions take a place, ranked by version; expired ones
+        // are the sweep's to remove.
+        const rows = await t.all<ArtifactRow & { session_seq: number }>(
+          `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
            SELECT seq, row_number() OVER (PARTITION BY name ORDER BY version DESC) AS rank
            FROM artifacts WHERE session_seq = @seq AND (@name::text IS NULL OR name = @name::text)
              AND (@pinned::int = 1 OR expires_at IS NULL OR expires_at > @now)
          ) r JOIN artifacts a ON a.seq = r.seq JOIN sessions s ON s.seq = a.session_seq
          WHERE r.rank > @keep`,
-        { seq: s.seq, name, keep, now, pinned: s.pinned },
-      );
-      if (rows.length === 0) return none;
-      const { removed, unreferenced } = await dropSomeRows(t, rows);
-      const records = removed.map(toArtifact);
-      await appendEvents(
-        t,
-        records.map((a) => ({
-          type: 'artifact.deleted',
-          session: a.session,
-          data: { ...a, reason: 'pruned' },
-        })),
-      );
-      return { removed: records, unreferenced };
-    });
+          { seq: s.seq, name, keep, now, pinned: s.pinned },
+        );
+        if (rows.length === 0) return none;
+        const { removed, unreferenced } = await dropSomeRows(t, rows);
+        const records = removed.map(toArtifact);
+        await appendEvents(
+          t,
+          records.map((a) => ({
+            type: 'artifact.deleted',
+            session: a.session,
+            data: { ...a, reason: 'pruned' },
+          })),
+        );
+        return { removed: records, unreferenced };
+      },
+      { lock: [`s:${session}`] },
+    );
   }
 }
 
