@@ -154,7 +154,8 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
         expect(s[side].rps, side).toBeGreaterThan(0);
         expect(s[side].server_cpu_ms_per_push, side).toBeGreaterThan(0);
       }
-    expect(pgPush.postgres.statements_per_push).toBeGreaterThan(1);
+    // Group commit puts several pushes in one statement: fewer than one per push is fine.
+    expect(pgPush.postgres.statements_per_push).toBeGreaterThan(0);
     for (const mode of ['one_session', 'session_per_push'] as const)
       for (const side of ['sqlite', 'postgres'] as const)
         expect(pgPush.runs[mode][side][0].non2xx, `${mode} ${side}`).toBe(0);

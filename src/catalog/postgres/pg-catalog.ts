@@ -18,6 +18,7 @@ import { openError, PgDb } from './pg-db.js';
 import { PgIdempotency } from './pg-idempotency.js';
 import { PgImports } from './pg-imports.js';
 import { PgInlineBlobs } from './pg-inline-blobs.js';
+import { PgPushBatcher } from './pg-push-batcher.js';
 import { PgLeases } from './pg-leases.js';
 import { migratePg } from './pg-migrations.js';
 import { queryArtifactRowsPg } from './pg-artifact-query.js';
@@ -68,6 +69,8 @@ export class PgCatalog implements Catalog {
   readonly dump: PgDump;
   readonly capabilities: CatalogCapabilities;
   private readonly tokens: PgTokenRows;
+  private readonly pushes: PgPushBatcher;
+  private readonly inline: PgInlineBlobs;
 
   private constructor(
     /** The pool. Escape hatch: tests only. */
@@ -87,8 +90,10 @@ export class PgCatalog implements Catalog {
     this.secrets = new PgSecrets(db);
     this.events = new PgEvents(db, url);
     this.dump = new PgDump(db);
+    this.pushes = new PgPushBatcher(db, (list) => this.addArtifactsFully(list));
+    this.inline = new PgInlineBlobs(db);
     this.capabilities = {
-      inlineBlobs: new PgInlineBlobs(db),
+      inlineBlobs: this.inline,
       coordinator: new PgCoordinator(url),
     };
   }
@@ -121,7 +126,7 @@ export class PgCatalog implements Catalog {
   }
 
   async updateSession(id: string, patch: SessionPatch, now: number): Promise<StoredSession> {
-    return this.db.tx((t) => pgSessionWrites.update(t, id, patch, now));
+    return this.db.tx((t) => pgSessionWrites.update(t, id, patch, now), { lock: [`s:${id}`] });
   }
 
   async sealSession(
@@ -129,18 +134,23 @@ export class PgCatalog implements Catalog {
     now: number,
     computeSeal: (artifacts: StoredArtifact[]) => { digest: string; signature: string },
   ): Promise<StoredSession> {
-    return this.db.tx(async (t) => {
-      let sealing = false;
-      const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
-        sealing = true;
-        return computeSeal(artifacts);
-      });
-      if (sealing)
-        await appendEvents(t, [
-          { type: 'session.sealed', session: id, data: sessionEventData(rec) },
-        ]);
-      return rec;
-    });
+    // The session's key before the snapshot: pushes hold it while they write the session (see
+    // pg-push-functions.ts), so a seal waits for them instead of rerunning until it gives up.
+    return this.db.tx(
+      async (t) => {
+        let sealing = false;
+        const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
+          sealing = true;
+          return computeSeal(artifacts);
+        });
+        if (sealing)
+          await appendEvents(t, [
+            { type: 'session.sealed', session: id, data: sessionEventData(rec) },
+          ]);
+        return rec;
+      },
+      { lock: [`s:${id}`] },
+    );
   }
 
   async sessionArtifacts(id: string, now: number): Promise<StoredArtifact[]> {
@@ -164,6 +174,11 @@ export class PgCatalog implements Catalog {
   }
 
   async addArtifacts(list: NewArtifact[]): Promise<StoredArtifact[]> {
+    return this.pushes.add(list);
+  }
+
+  /** One call on its own, SERIALIZABLE, every case handled (see PgPushBatcher). */
+  private async addArtifactsFully(list: NewArtifact[]): Promise<StoredArtifact[]> {
     return this.db.tx(
       async (t) => {
         const out: StoredArtifact[] = [];
@@ -215,14 +230,22 @@ export class PgCatalog implements Catalog {
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
-    return this.db.tx(async (t) => {
-      const { row, unreferenced } = await removeArtifactRow(t, id, now);
-      const artifact = toArtifact(row);
-      await appendEvents(t, [
-        { type: 'artifact.deleted', session: artifact.session, data: artifactEventData(artifact) },
-      ]);
-      return { artifact, blobUnreferenced: unreferenced };
-    });
+    // Its session's key first, as pushes take it (see pg-push-functions.ts).
+    const owner = await this.db.get<{ id: string }>(
+      'SELECT s.id FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = $1',
+      [id],
+    );
+    return this.db.tx(
+      async (t) => {
+        const { row, unreferenced } = await removeArtifactRow(t, id, now);
+        const artifact = toArtifact(row);
+        await appendEvents(t, [
+          { type: 'artifact.deleted', session: artifact.session, data: artifactEventData(artifact) },
+        ]);
+        return { artifact, blobUnreferenced: unreferenced };
+      },
+      { lock: owner ? [`s:${owner.id}`] : [] },
+    );
   }
 
   async derivedFrom(id: string, now: number): Promise<StoredArtifact[]> {
@@ -278,6 +301,8 @@ export class PgCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    // Group-committed writes still queued settle before the pool ends.
+    await Promise.all([this.pushes.drain(), this.leases.drain(), this.inline.drain()]);
     await this.events.close();
     await this.capabilities.coordinator?.close();
     await this.db.close();

@@ -105,22 +105,39 @@ export function mapPgError(err: unknown, budgetMs?: number): unknown {
 
 /** Transaction failures that a rerun of the whole transaction resolves. */
 const RETRY = new Set(['40001', '40P01', '23505']);
+/** At READ COMMITTED only a deadlock is a rerun's to resolve: a unique violation is a bug. */
+const RC_RETRY = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 40;
+
+const names = new Map<string, string>();
+
+/**
+ * Marks `sql` as a statement each connection parses and plans once (a named prepared
+ * statement) instead of at every call; returns it unchanged. For the fixed statements of the
+ * hot write path only: each connection keeps every one it has run.
+ */
+export function prepared(sql: string): string {
+  if (!names.has(sql)) names.set(sql, `cairn_${names.size + 1}`);
+  return sql;
+}
+
+/** What node-pg runs for `sql`: by name if {@link prepared}. */
+function query(sql: string, params: Params | undefined): pg.QueryConfig {
+  const b = bind(sql, params);
+  return { name: names.get(sql), text: b.text, values: b.values };
+}
 
 /** Statements on one pool or client, with `@name` parameters bound (see {@link Queryable}). */
 export function wrap(c: pg.Pool | pg.PoolClient): Queryable {
   return {
     async all<R>(sql: string, params?: Params) {
-      const b = bind(sql, params);
-      return (await c.query(b.text, b.values)).rows as R[];
+      return (await c.query(query(sql, params))).rows as R[];
     },
     async get<R>(sql: string, params?: Params) {
-      const b = bind(sql, params);
-      return (await c.query(b.text, b.values)).rows[0] as R | undefined;
+      return (await c.query(query(sql, params))).rows[0] as R | undefined;
     },
     async run(sql: string, params?: Params) {
-      const b = bind(sql, params);
-      return (await c.query(b.text, b.values)).rowCount ?? 0;
+      return (await c.query(query(sql, params))).rowCount ?? 0;
     },
   };
 }
@@ -151,6 +168,10 @@ export class PgDb implements Queryable {
     return new PgDb(
       new pg.Pool({
         connectionString: url,
+        // The catalog's statements are small and indexed: JIT never pays. Left on, a plan the
+        // estimates overprice (the event page over a never-analyzed one-row table) spent
+        // ~400 ms of server CPU compiling itself, on each read of the event stream.
+        options: '-c jit=off',
         max,
         connectionTimeoutMillis: 5000,
         idleTimeoutMillis: 30_000,
@@ -177,9 +198,15 @@ export class PgDb implements Queryable {
    * `fn` must therefore have no effect outside the database but its result. `lock` names
    * keys taken (session-level advisory locks, in sorted order) before the transaction begins
    * and given back after it ends, so writers of the same hot rows wait in turn rather than
-   * rerun.
+   * rerun. `readCommitted` runs `fn` at READ COMMITTED instead (reruns then only follow a
+   * deadlock): for bodies whose row locks make that safe, argued where they are written.
    */
-  async tx<T>(fn: (t: Queryable) => Promise<T>, opts: { lock?: string[] } = {}): Promise<T> {
+  async tx<T>(
+    fn: (t: Queryable) => Promise<T>,
+    opts: { lock?: string[]; readCommitted?: boolean } = {},
+  ): Promise<T> {
+    const begin = `BEGIN ISOLATION LEVEL ${opts.readCommitted ? 'READ COMMITTED' : 'SERIALIZABLE'}`;
+    const retry = opts.readCommitted ? RC_RETRY : RETRY;
     const keys = [...new Set(opts.lock ?? [])].sort();
     for (let attempt = 1; ; attempt++) {
       const client = await this.mapped(() => this.pool.connect());
@@ -195,7 +222,7 @@ export class PgDb implements Queryable {
           );
           locked = true;
         }
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await client.query(begin);
         const out = await fn(wrap(client));
         await client.query('COMMIT');
         return out;
@@ -203,7 +230,7 @@ export class PgDb implements Queryable {
         broken = isConnectionLoss(err);
         if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
         const code = (err as { code?: string }).code ?? '';
-        if (!broken && RETRY.has(code) && attempt < MAX_ATTEMPTS) {
+        if (!broken && retry.has(code) && attempt < MAX_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, attempt * 2)));
           continue;
         }

@@ -1,5 +1,5 @@
 import type { EventType } from '../../core/events.js';
-import type { Queryable } from './pg-db.js';
+import { prepared, type Queryable } from './pg-db.js';
 
 /** One event a write appends (see {@link appendEvents}). */
 export interface NewEvent {
@@ -18,10 +18,10 @@ export interface NewEvent {
 export async function appendEvents(t: Queryable, events: NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await t.run(
-    `INSERT INTO events (type, session, data, at)
+    prepared(`INSERT INTO events (type, session, data, at)
      SELECT e.type, e.session, e.data, $4
      FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(type, session, data, n)
-     ORDER BY e.n`,
+     ORDER BY e.n`),
     [
       events.map((e) => e.type),
       events.map((e) => e.session),

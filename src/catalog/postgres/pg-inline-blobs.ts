@@ -1,5 +1,6 @@
 import type { SmallBlobStore } from '../../blobs/small-blob-store.js';
-import type { PgDb } from './pg-db.js';
+import { Coalescer } from './pg-coalescer.js';
+import { prepared, type PgDb } from './pg-db.js';
 
 const PAGE = 1000;
 
@@ -9,15 +10,34 @@ const PAGE = 1000;
  * to the server's own setting; every node sharing the catalog reads it.
  */
 export class PgInlineBlobs implements SmallBlobStore {
-  constructor(private readonly db: PgDb) {}
+  /** Concurrent puts, one INSERT and one commit each group (see pg-coalescer.ts). */
+  private readonly puts: Coalescer<{ sha256: string; bytes: Buffer }, boolean>;
+
+  constructor(private readonly db: PgDb) {
+    this.puts = new Coalescer(async (items) => {
+      // In hash order, so two groups inserting the same new values never wait in a cycle.
+      const bytes = new Map(items.map((i) => [i.sha256, i.bytes]));
+      const shas = [...bytes.keys()].sort();
+      const data = shas.map((sha) => bytes.get(sha));
+      const added = await this.db.all<{ sha256: string }>(
+        prepared(`INSERT INTO inline_blobs (sha256, data)
+         SELECT * FROM unnest($1::text[], $2::bytea[]) ORDER BY 1
+         ON CONFLICT (sha256) DO NOTHING RETURNING sha256`),
+        [shas, data],
+      );
+      // The first put of a value new to the store says it was new; any other, not.
+      const fresh = new Set(added.map((r) => r.sha256));
+      return items.map((i) => ({ ok: true as const, value: fresh.delete(i.sha256) }));
+    });
+  }
 
   async put(sha256: string, bytes: Buffer): Promise<boolean> {
-    return (
-      (await this.db.run(
-        'INSERT INTO inline_blobs (sha256, data) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING',
-        [sha256, bytes],
-      )) > 0
-    );
+    return this.puts.run({ sha256, bytes });
+  }
+
+  /** Resolves once no put is queued or running. */
+  drain(): Promise<void> {
+    return this.puts.drain();
   }
 
   async get(sha256: string): Promise<Buffer | null> {

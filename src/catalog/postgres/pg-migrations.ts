@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PUSH_FUNCTIONS } from './pg-push-functions.js';
 
 /** Text compared or ordered by the catalog: byte order, as SQLite's BINARY collation. */
 const T = 'TEXT COLLATE "C"';
@@ -288,6 +289,8 @@ export const PG_MIGRATIONS: string[] = [
     SELECT artifact_seq FROM artifact_pairs WHERE pairs @> want AND artifact_seq + 0 < below LIMIT cap
   $$;
   `,
+  // 5: a push in one round trip per catalog call (see pg-push-functions.ts).
+  PUSH_FUNCTIONS,
 ];
 
 /** Advisory lock key the migrations run under (any constant; "cairn-mg" in ASCII). */

@@ -7,7 +7,8 @@ import type {
   SweepBatch,
 } from '../retention-catalog.js';
 import { sessionLife, toArtifact, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
-import type { PgDb, Queryable } from './pg-db.js';
+import { Coalescer } from './pg-coalescer.js';
+import { prepared, type PgDb, type Queryable } from './pg-db.js';
 import { appendEvents } from './pg-event-rows.js';
 import { artifactEventData } from '../event-payload.js';
 import { dropRows, dropSomeRows, type RawRow } from './pg-row-drops.js';
@@ -29,7 +30,19 @@ const EXPIRED_SESSIONS =
 
 /** {@link RetentionCatalog} on PostgreSQL (mirrors sqlite-retention.ts). */
 export class PgRetention implements RetentionCatalog {
-  constructor(private readonly db: PgDb) {}
+  /** Each session's keep_versions (undefined: no such session), read for many at once. */
+  private readonly keeps: Coalescer<string, number | null | undefined>;
+
+  constructor(private readonly db: PgDb) {
+    this.keeps = new Coalescer(async (ids) => {
+      const rows = await this.db.all<{ id: string; keep_versions: number | null }>(
+        prepared('SELECT id, keep_versions FROM sessions WHERE id = ANY($1::text[])'),
+        [[...new Set(ids)]],
+      );
+      const keep = new Map(rows.map((r) => [r.id, r.keep_versions]));
+      return ids.map((id) => ({ ok: true as const, value: keep.get(id) }));
+    });
+  }
 
   async sweepExpired(now: number, limit: number): Promise<SweepBatch> {
     const empty: SweepBatch = { sessions: [], sessionArtifactRows: 0, artifacts: [], rows: 0 };
@@ -109,21 +122,24 @@ export class PgRetention implements RetentionCatalog {
     id: string,
     now: number,
   ): Promise<{ artifacts: number; unreferenced: string[] }> {
-    return this.db.tx(async (t) => {
-      const s = await liveSessionRow(t, id, now, true);
-      if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
-      if (s.sealed_at !== null) throw new SessionSealedError(id);
-      const rows = await t.all<RawRow>(
-        'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = $1',
-        [s.seq],
-      );
-      const { removed, unreferenced } = await dropRows(t, rows);
-      await t.run('DELETE FROM sessions WHERE seq = $1', [s.seq]);
-      await appendEvents(t, [
-        { type: 'session.deleted', session: id, data: { id, artifacts: removed.length } },
-      ]);
-      return { artifacts: removed.length, unreferenced };
-    });
+    return this.db.tx(
+      async (t) => {
+        const s = await liveSessionRow(t, id, now, true);
+        if (!s) throw new NotFoundError(`session '${id}' not found (it may have expired)`);
+        if (s.sealed_at !== null) throw new SessionSealedError(id);
+        const rows = await t.all<RawRow>(
+          'SELECT seq, session_seq, sha256, size FROM artifacts WHERE session_seq = $1',
+          [s.seq],
+        );
+        const { removed, unreferenced } = await dropRows(t, rows);
+        await t.run('DELETE FROM sessions WHERE seq = $1', [s.seq]);
+        await appendEvents(t, [
+          { type: 'session.deleted', session: id, data: { id, artifacts: removed.length } },
+        ]);
+        return { artifacts: removed.length, unreferenced };
+      },
+      { lock: [`s:${id}`] },
+    );
   }
 
   async pruneVersions(
@@ -133,38 +149,45 @@ export class PgRetention implements RetentionCatalog {
     now: number,
   ): Promise<RemovedRows> {
     const none: RemovedRows = { removed: [], unreferenced: [] };
-    return this.db.tx(async (t) => {
-      const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
-        session,
-      ]);
-      const keep = keepFor(s?.keep_versions, defaultKeep);
-      // pruneVictims: nothing in a sealed or expired session.
-      if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
-        return none;
-      // pruneVictims in SQL: only live versions take a place, ranked by version; expired ones
-      // are the sweep's to remove.
-      const rows = await t.all<ArtifactRow & { session_seq: number }>(
-        `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
+    // Most sessions keep every version: one read, no transaction, no row lock (what a push pays
+    // after each row). A setting changed concurrently is either order's answer.
+    const set = await this.keeps.run(session);
+    if (set === undefined || keepFor(set, defaultKeep) === null) return none;
+    return this.db.tx(
+      async (t) => {
+        const s = await t.get<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [
+          session,
+        ]);
+        const keep = keepFor(s?.keep_versions, defaultKeep);
+        // pruneVictims: nothing in a sealed or expired session.
+        if (!s || keep === null || s.sealed_at !== null || !isSessionLive(sessionLife(s), now))
+          return none;
+        // pruneVictims in SQL: only live versions take a place, ranked by version; expired ones
+        // are the sweep's to remove.
+        const rows = await t.all<ArtifactRow & { session_seq: number }>(
+          `SELECT ${ARTIFACT_COLUMNS}, a.session_seq FROM (
            SELECT seq, row_number() OVER (PARTITION BY name ORDER BY version DESC) AS rank
            FROM artifacts WHERE session_seq = @seq AND (@name::text IS NULL OR name = @name::text)
              AND (@pinned::int = 1 OR expires_at IS NULL OR expires_at > @now)
          ) r JOIN artifacts a ON a.seq = r.seq JOIN sessions s ON s.seq = a.session_seq
          WHERE r.rank > @keep`,
-        { seq: s.seq, name, keep, now, pinned: s.pinned },
-      );
-      if (rows.length === 0) return none;
-      const { removed, unreferenced } = await dropSomeRows(t, rows);
-      const artifacts = removed.map(toArtifact);
-      await appendEvents(
-        t,
-        artifacts.map((a) => ({
-          type: 'artifact.deleted',
-          session: a.session,
-          data: { ...artifactEventData(a), reason: 'pruned' },
-        })),
-      );
-      return { removed: artifacts, unreferenced };
-    });
+          { seq: s.seq, name, keep, now, pinned: s.pinned },
+        );
+        if (rows.length === 0) return none;
+        const { removed, unreferenced } = await dropSomeRows(t, rows);
+        const artifacts = removed.map(toArtifact);
+        await appendEvents(
+          t,
+          artifacts.map((a) => ({
+            type: 'artifact.deleted',
+            session: a.session,
+            data: { ...artifactEventData(a), reason: 'pruned' },
+          })),
+        );
+        return { removed: artifacts, unreferenced };
+      },
+      { lock: [`s:${session}`] },
+    );
   }
 }
 
