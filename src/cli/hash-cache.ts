@@ -3,12 +3,16 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** What identifies a file's bytes without reading them (rsync's quick check, plus the inode). */
+/**
+ * What identifies a file's bytes without reading them (rsync's quick check, plus the inode):
+ * the number fields of an lstat. `mtimeMs` keeps the nanoseconds to a quarter of a
+ * microsecond (a double); two writes that close together are caught by the 2 s rule below.
+ */
 export interface FileStamp {
   size: number;
-  mtimeNs: bigint;
-  ino: bigint;
-  dev: bigint;
+  mtimeMs: number;
+  ino: number;
+  dev: number;
 }
 
 /**
@@ -17,7 +21,7 @@ export interface FileStamp {
  * 1–2 s) would leave size and mtime as they were (git's "racily clean" entries).
  */
 const RECENT_MS = 2000;
-const FORMAT = 2;
+const FORMAT = 3;
 
 /**
  * The sha256 of each file of one directory pushed before, by path relative to it, with the
@@ -29,10 +33,15 @@ const FORMAT = 2;
  * processes each write a whole file, the last one stays.
  */
 export class HashCache {
-  /** By relative path: `size:mtimeNs:ino:dev:sha256` (one string: 10,000 parse in ~5 ms). */
-  private readonly entries = new Map<string, string>();
+  /**
+   * By relative path: `size:mtimeMs:ino:dev:sha256` (one string: 10,000 parse in ~5 ms), as
+   * the file holds them: the parsed JSON object itself, read through {@link own}; no copy.
+   */
+  private entries: Record<string, string> = Object.create(null) as Record<string, string>;
+  /** Entries recorded since {@link open}, which {@link save} writes over `entries`. */
+  private readonly recorded = new Map<string, string | undefined>();
   private readonly seen = new Set<string>();
-  private dirty = false;
+  private size = 0;
 
   private constructor(
     private readonly root: string,
@@ -49,9 +58,10 @@ export class HashCache {
         root?: unknown;
         files?: unknown;
       };
-      if (data.format === FORMAT && data.root === root && isRecord(data.files))
-        for (const [rel, e] of Object.entries(data.files))
-          if (typeof e === 'string') cache.entries.set(rel, e);
+      if (data.format === FORMAT && data.root === root && isRecord(data.files)) {
+        cache.entries = data.files as Record<string, string>;
+        cache.size = Object.keys(cache.entries).length;
+      }
     } catch {
       // No cache yet, or a damaged one: start empty; save() replaces it.
     }
@@ -60,23 +70,27 @@ export class HashCache {
 
   /** The sha256 remembered for `rel` if its stamp is the one it had when hashed. */
   lookup(rel: string, stamp: FileStamp): string | undefined {
-    const e = this.entries.get(rel);
+    const e = this.own(rel);
+    if (typeof e !== 'string') return undefined;
     const key = stampKey(stamp);
-    if (e?.length !== key.length + 64 || !e.startsWith(key)) return undefined;
-    const sha256 = e.slice(key.length);
-    if (!SHA256.test(sha256)) return undefined;
+    if (e.length !== key.length + 64 || !e.startsWith(key)) return undefined;
     this.seen.add(rel);
-    return sha256;
+    // Not checked for hex: a damaged one matches no server sha256, so the file is read.
+    return e.slice(key.length);
   }
 
   /** Remembers `sha256` for `rel` as it was when stamped (not if it changed just before). */
   record(rel: string, stamp: FileStamp, sha256: string): void {
     this.seen.add(rel);
     const entry = `${stampKey(stamp)}${sha256}`;
-    if (this.entries.get(rel) === entry) return;
-    this.dirty = true;
-    if (stamp.mtimeNs > BigInt(Date.now() - RECENT_MS) * 1_000_000n) this.entries.delete(rel);
-    else this.entries.set(rel, entry);
+    if (this.own(rel) === entry) return;
+    this.recorded.set(rel, stamp.mtimeMs > Date.now() - RECENT_MS ? undefined : entry);
+  }
+
+  /** The entry for `rel`: recorded since open, else read from the file (own keys only). */
+  private own(rel: string): unknown {
+    if (this.recorded.has(rel)) return this.recorded.get(rel);
+    return Object.hasOwn(this.entries, rel) ? this.entries[rel] : undefined;
   }
 
   /**
@@ -84,11 +98,11 @@ export class HashCache {
    * are dropped) through a temp file and a rename, if anything changed. Never throws.
    */
   save(): void {
-    if (!this.dirty && this.seen.size === this.entries.size) return;
-    const files: Record<string, string> = {};
+    if (this.recorded.size === 0 && this.seen.size === this.size) return;
+    const files = Object.create(null) as Record<string, string>;
     for (const rel of this.seen) {
-      const e = this.entries.get(rel);
-      if (e) files[rel] = e;
+      const e = this.own(rel);
+      if (typeof e === 'string') files[rel] = e;
     }
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
@@ -104,11 +118,9 @@ export class HashCache {
   }
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/** `size:mtimeNs:ino:dev:`, what an entry starts with. */
+/** `size:mtimeMs:ino:dev:`, what an entry starts with. */
 function stampKey(s: FileStamp): string {
-  return `${s.size}:${s.mtimeNs}:${s.ino}:${s.dev}:`;
+  return `${s.size}:${s.mtimeMs}:${s.ino}:${s.dev}:`;
 }
 
 /** `$XDG_CACHE_HOME/cairn/push`, or `~/.cache/cairn/push`. */
