@@ -34,14 +34,24 @@ const FORMAT = 3;
  */
 export class HashCache {
   /**
-   * By relative path: `size:mtimeMs:ino:dev:sha256` (one string: 10,000 parse in ~5 ms), as
-   * the file holds them: the parsed JSON object itself, read through {@link own}; no copy.
+   * The file's lists: relative paths in the order the last push walked them, and each one's
+   * entry `size:mtimeMs:ino:dev:sha256` (one string each: 10,000 parse in ~2 ms). A push walks
+   * in the same order, so a lookup finds its path where the previous one ended, by one string
+   * comparison: no hashing of 10,000 paths.
    */
-  private entries: Record<string, string> = Object.create(null) as Record<string, string>;
-  /** Entries recorded since {@link open}, which {@link save} writes over `entries`. */
+  private rels: unknown[] = [];
+  private entries: unknown[] = [];
+  /** Position by path, built the first time a path is not where the walk order puts it. */
+  private index?: Map<unknown, number>;
+  /** Where the next lookup is expected: one past the last position found. */
+  private next = 0;
+  /** Positions found unchanged since {@link open} (1), and how many. */
+  private hit = new Uint8Array(0);
+  private hits = 0;
+  /** Entries recorded since {@link open} (undefined: forget that path), which outrank the file's. */
   private readonly recorded = new Map<string, string | undefined>();
-  private readonly seen = new Set<string>();
-  private size = 0;
+  /** Every path found or recorded since {@link open}, in that order (a path may repeat). */
+  private readonly seen: string[] = [];
 
   private constructor(
     private readonly root: string,
@@ -56,11 +66,20 @@ export class HashCache {
       const data = JSON.parse(readFileSync(file, 'utf8')) as {
         format?: unknown;
         root?: unknown;
-        files?: unknown;
+        rels?: unknown;
+        entries?: unknown;
       };
-      if (data.format === FORMAT && data.root === root && isRecord(data.files)) {
-        cache.entries = data.files as Record<string, string>;
-        cache.size = Object.keys(cache.entries).length;
+      const { rels, entries } = data;
+      if (
+        data.format === FORMAT &&
+        data.root === root &&
+        Array.isArray(rels) &&
+        Array.isArray(entries) &&
+        rels.length === entries.length
+      ) {
+        cache.rels = rels as unknown[];
+        cache.entries = entries as unknown[];
+        cache.hit = new Uint8Array(rels.length);
       }
     } catch {
       // No cache yet, or a damaged one: start empty; save() replaces it.
@@ -70,50 +89,83 @@ export class HashCache {
 
   /** The sha256 remembered for `rel` if its stamp is the one it had when hashed. */
   lookup(rel: string, stamp: FileStamp): string | undefined {
-    const e = this.own(rel);
+    const mine = this.recorded.size > 0 && this.recorded.has(rel);
+    const pos = mine ? -1 : this.position(rel);
+    const e = mine ? this.recorded.get(rel) : this.entries[pos];
     if (typeof e !== 'string') return undefined;
     const key = stampKey(stamp);
     if (e.length !== key.length + 64 || !e.startsWith(key)) return undefined;
-    this.seen.add(rel);
+    this.found(pos, rel);
     // Not checked for hex: a damaged one matches no server sha256, so the file is read.
     return e.slice(key.length);
   }
 
   /** Remembers `sha256` for `rel` as it was when stamped (not if it changed just before). */
   record(rel: string, stamp: FileStamp, sha256: string): void {
-    this.seen.add(rel);
     const entry = `${stampKey(stamp)}${sha256}`;
-    if (this.own(rel) === entry) return;
+    if (!this.recorded.has(rel)) {
+      const pos = this.position(rel);
+      if (pos >= 0 && this.entries[pos] === entry) return this.found(pos, rel);
+    }
+    this.seen.push(rel);
     this.recorded.set(rel, stamp.mtimeMs > Date.now() - RECENT_MS ? undefined : entry);
   }
 
-  /** The entry for `rel`: recorded since open, else read from the file (own keys only). */
-  private own(rel: string): unknown {
-    if (this.recorded.has(rel)) return this.recorded.get(rel);
-    return Object.hasOwn(this.entries, rel) ? this.entries[rel] : undefined;
-  }
-
   /**
-   * Writes the entries looked up or recorded since {@link open} (files gone from the directory
-   * are dropped) through a temp file and a rename, if anything changed. Never throws.
+   * Writes the entries found or recorded since {@link open}, in that order (files gone from
+   * the directory are dropped), through a temp file and a rename, if anything changed. Never
+   * throws.
    */
   save(): void {
-    if (this.recorded.size === 0 && this.seen.size === this.size) return;
-    const files = Object.create(null) as Record<string, string>;
+    if (this.recorded.size === 0 && this.hits === this.rels.length) return;
+    const rels: string[] = [];
+    const entries: string[] = [];
+    const done = new Set<string>();
     for (const rel of this.seen) {
-      const e = this.own(rel);
-      if (typeof e === 'string') files[rel] = e;
+      if (done.has(rel)) continue;
+      done.add(rel);
+      const e = this.recorded.has(rel) ? this.recorded.get(rel) : this.entries[this.at(rel)];
+      if (typeof e !== 'string') continue;
+      rels.push(rel);
+      entries.push(e);
     }
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, root: this.root, files }), {
+      writeFileSync(tmp, JSON.stringify({ format: FORMAT, root: this.root, rels, entries }), {
         mode: 0o600,
       });
       renameSync(tmp, this.file);
     } catch {
       // A read-only or full cache dir costs the next push its hashing, nothing else.
       rmSync(tmp, { force: true });
+    }
+  }
+
+  /** Where `rel` is in the file's lists (-1: not there): first where the walk order puts it. */
+  private position(rel: string): number {
+    const i = this.next;
+    if (i < this.rels.length && this.rels[i] === rel) {
+      this.next = i + 1;
+      return i;
+    }
+    const j = this.at(rel);
+    if (j >= 0) this.next = j + 1;
+    return j;
+  }
+
+  /** Where `rel` is in the file's lists by the index (-1: not there). */
+  private at(rel: string): number {
+    this.index ??= new Map(this.rels.map((r, i) => [r, i]));
+    return this.index.get(rel) ?? -1;
+  }
+
+  /** Notes that `rel` (at `pos` in the file's lists, or -1) was found unchanged. */
+  private found(pos: number, rel: string): void {
+    this.seen.push(rel);
+    if (pos >= 0 && this.hit[pos] === 0) {
+      this.hit[pos] = 1;
+      this.hits++;
     }
   }
 }
@@ -127,8 +179,4 @@ function stampKey(s: FileStamp): string {
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'cairn', 'push');
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

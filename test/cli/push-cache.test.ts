@@ -3,6 +3,7 @@ import {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
@@ -173,6 +174,29 @@ describe('push DIR --sync remembers hashes (quick check)', () => {
     await push(dir, 'racy', cache);
     swapBytes(path, 'ALPHA');
     expect((await push(dir, 'racy', cache, '--sync')).names).toEqual(['a.txt']);
+  });
+
+  it('still skips unread files after others were added and removed (found out of walk order)', async () => {
+    const { dir, cache } = setup('reorder');
+    for (const f of ['m.txt', 'sub/d.txt']) {
+      writeFileSync(join(root, dir, f), 'x');
+      utimesSync(join(root, dir, f), OLD, OLD);
+    }
+    await push(dir, 'reorder', cache);
+    // Before the walk reaches the remembered paths: one new, one gone.
+    writeFileSync(join(root, dir, '0-new.txt'), 'new');
+    rmSync(join(root, dir, 'b.txt'));
+    // After each change, other bytes under the same stamp: unseen if the cache still holds.
+    swapBytes(join(root, dir, 'm.txt'), 'y');
+    swapBytes(join(root, dir, 'sub/c.txt'), 'CHARLIE');
+    const quick = await push(dir, 'reorder', cache, '--sync');
+    expect(quick.names).toEqual(['0-new.txt']);
+    expect(quick.stderr).toContain('4 file(s) unchanged');
+    // The gone file is no longer remembered.
+    const [file] = readdirSync(join(cache, 'cairn', 'push'));
+    const text = readFileSync(join(cache, 'cairn', 'push', file), 'utf8');
+    expect(text).toContain('"sub/d.txt"');
+    expect(text).not.toContain('"b.txt"');
   });
 
   it('a damaged cache is ignored (every file hashed) and rewritten', async () => {
