@@ -11,8 +11,11 @@ export interface PlannedFile {
   size: number;
   /** Found by walking a directory (pushed in batches), not named on the command line. */
   inDirectory: boolean;
-  /** For a file found in a directory: that directory (real path), its path there, its stamp. */
-  found?: { root: string; rel: string; stamp: FileStamp };
+  /**
+   * For a file found in a directory: that directory (real path), its path there, and its
+   * stamp's fields (one object: it is the stamp).
+   */
+  found?: FileStamp & { root: string; rel: string };
 }
 
 /** Stdin, pushed under `--name`. */
@@ -128,8 +131,8 @@ async function walk(w: Walk, dir: string, rel: string, seen: Set<string>): Promi
       continue;
     }
     if (st.isFile()) {
-      const stamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
-      const found = { root: w.root, rel: r, stamp };
+      const { size, mtimeMs, ino, dev } = st;
+      const found = { root: w.root, rel: r, size, mtimeMs, ino, dev };
       w.out.push({ path: p, name: `${w.prefix}${r}`, size: st.size, inDirectory: true, found });
     } else if (st.isSymbolicLink()) {
       w.o.note(`skipping '${p}': a symbolic link (--follow-symlinks pushes what it points to)`);

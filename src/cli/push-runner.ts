@@ -134,8 +134,7 @@ async function pushAll(
     }
     const { found } = item;
     const cache = found && cacheOf(found.root);
-    const known =
-      cache && sync && !check.checksum ? cache.lookup(found.rel, found.stamp) : undefined;
+    const known = cache && sync && !check.checksum ? cache.lookup(found.rel, found) : undefined;
     let sha256: string;
     let bytes: Buffer | undefined;
     // Unchanged since it was last hashed and the same as the latest version: not even read.
@@ -146,8 +145,8 @@ async function pushAll(
       sha256 = bytes
         ? createHash('sha256').update(bytes).digest('hex')
         : await hashLarge(item.path, item.name, item.size);
-      if (cache && (bytes?.length ?? item.size) === found.stamp.size)
-        cache.record(found.rel, found.stamp, sha256);
+      if (cache && (bytes?.length ?? item.size) === found.size)
+        cache.record(found.rel, found, sha256);
     }
     if (latest.get(item.name) === sha256) {
       skipped++;
