@@ -180,3 +180,22 @@ export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'cairn', 'push');
 }
+
+/** The {@link HashCache} of each directory a push walks, opened when first asked for. */
+export class HashCaches {
+  private readonly caches = new Map<string, HashCache>();
+
+  constructor(private readonly dir = defaultCacheDir()) {}
+
+  /** The cache of directory `root` (an absolute, real path). */
+  of(root: string): HashCache {
+    let c = this.caches.get(root);
+    if (!c) this.caches.set(root, (c = HashCache.open(root, this.dir)));
+    return c;
+  }
+
+  /** Saves every cache opened (see {@link HashCache.save}). Never throws. */
+  save(): void {
+    for (const c of this.caches.values()) c.save();
+  }
+}

@@ -15,7 +15,12 @@ export interface PlannedFile {
    * For a file found in a directory: that directory (real path), its path there, and its
    * stamp's fields (one object: it is the stamp).
    */
-  found?: FileStamp & { root: string; rel: string };
+  found?: FileStamp & {
+    root: string;
+    rel: string;
+    /** The sha256 its hash cache remembers for this stamp (null: none), once looked up. */
+    known?: string | null;
+  };
 }
 
 /** Stdin, pushed under `--name`. */
@@ -43,6 +48,12 @@ export interface PlanOptions {
   followSymlinks: boolean;
   /** Where notes about skipped entries go. */
   note: (text: string) => void;
+  /**
+   * Asked of each file found in a directory as the walk finds it: true leaves it out of the
+   * plan (`push --sync`: unchanged and already the latest version), so that nothing of it is
+   * kept (the caller counts them).
+   */
+  unchanged?: (file: PlannedFile) => boolean;
 }
 
 /**
@@ -74,11 +85,11 @@ export async function planPush(args: string[], o: PlanOptions): Promise<PlanItem
       continue;
     }
     dirs++;
-    const before = out.length;
     const prefix = o.name ? `${o.name.replace(/\/+$/, '')}/` : '';
     const root = realpathSync(f);
-    await walk({ root, prefix, o, excluded, out }, join(f), '', new Set([root]));
-    if (out.length === before) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
+    const w: Walk = { root, prefix, o, excluded, out, files: 0 };
+    await walk(w, join(f), '', new Set([root]));
+    if (w.files === 0) throw new CliError(`'${f}' holds no files to push`, EXIT.usage);
   }
   if (o.name && out.length > 1 && dirs === 0)
     throw new CliError('--name names one file; push several files without --name', EXIT.usage);
@@ -103,8 +114,10 @@ interface Walk {
   prefix: string;
   o: PlanOptions;
   excluded: ((rel: string) => boolean) | undefined;
-  /** Where the files found go, in walk order. */
+  /** Where the files found go, in walk order (but those {@link PlanOptions.unchanged} takes). */
   out: PlanItem[];
+  /** How many files were found. */
+  files: number;
 }
 
 /**
@@ -133,7 +146,9 @@ async function walk(w: Walk, dir: string, rel: string, seen: Set<string>): Promi
     if (st.isFile()) {
       const { size, mtimeMs, ino, dev } = st;
       const found = { root: w.root, rel: r, size, mtimeMs, ino, dev };
-      w.out.push({ path: p, name: `${w.prefix}${r}`, size: st.size, inDirectory: true, found });
+      const file = { path: p, name: `${w.prefix}${r}`, size, inDirectory: true, found };
+      w.files++;
+      if (!w.o.unchanged?.(file)) w.out.push(file);
     } else if (st.isSymbolicLink()) {
       w.o.note(`skipping '${p}': a symbolic link (--follow-symlinks pushes what it points to)`);
     } else if (st.isDirectory()) {

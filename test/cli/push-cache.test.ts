@@ -199,6 +199,17 @@ describe('push DIR --sync remembers hashes (quick check)', () => {
     expect(text).not.toContain('"b.txt"');
   });
 
+  it('a file named next to an unchanged directory prints a list, as without --sync', async () => {
+    const { dir, cache } = setup('beside');
+    writeFileSync(join(root, 'beside.txt'), 'one');
+    await push(dir, 'beside', cache);
+    // The directory's files are left out as the walk finds them: only the named file is left.
+    const r = await cli(['push', 'beside.txt', dir, '-s', 'beside', '--sync', '--json'], cache);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['beside.txt']);
+    expect(r.stderr).toContain('3 file(s) unchanged');
+  });
+
   it('a damaged cache is ignored (every file hashed) and rewritten', async () => {
     const { dir, cache } = setup('damaged');
     await push(dir, 'damaged', cache);
