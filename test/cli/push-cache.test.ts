@@ -210,6 +210,19 @@ describe('push DIR --sync remembers hashes (quick check)', () => {
     expect(r.stderr).toContain('3 file(s) unchanged');
   });
 
+  it('an unchanged file whose name has a newer version elsewhere is pushed again', async () => {
+    const { dir, cache } = setup('elsewhere');
+    await push(dir, 'elsewhere', cache);
+    // Another version of a.txt, pushed from another tree: the local file is no longer current.
+    writeFileSync(join(root, 'other-a.txt'), 'other alpha');
+    const other = await cli(['push', 'other-a.txt', '-s', 'elsewhere', '--name', 'a.txt'], cache);
+    expect(other.code, other.stderr).toBe(0);
+    const quick = await push(dir, 'elsewhere', cache, '--sync');
+    expect(quick.names).toEqual(['a.txt']);
+    expect(quick.stderr).toContain('2 file(s) unchanged');
+    expect(await versions('elsewhere')).toEqual({ 'a.txt': 3, 'b.txt': 1, 'sub/c.txt': 1 });
+  });
+
   it('a damaged cache is ignored (every file hashed) and rewritten', async () => {
     const { dir, cache } = setup('damaged');
     await push(dir, 'damaged', cache);
