@@ -71,6 +71,7 @@ export async function runCli(argv: string[]): Promise<number> {
       if (!err || err.name === 'YError') throw new UsageError(err?.message ?? msg);
       throw err;
     });
+  skipHelpCache(parser);
   try {
     checkPushMeta(argv);
     await parser.parseAsync();
@@ -103,6 +104,22 @@ const CODE_OF_EXIT: Record<number, string> = {
   [EXIT.auth]: 'unauthorized',
   [EXIT.timeout]: 'timeout',
 };
+
+/** The part of yargs' internals {@link skipHelpCache} reaches (yargs 17). */
+interface YargsInternals {
+  getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } };
+}
+
+/**
+ * Stops yargs from laying out the whole `--help` text each time a command runs: it does so
+ * right after starting the handler (~15 ms of CPU, wrapping every command's line), to show it
+ * should the command fail later; here a failure goes to `.fail` above, which throws and never
+ * shows help. `--help` itself is laid out as before. Without those internals, nothing changes.
+ */
+function skipHelpCache(parser: unknown): void {
+  const usage = (parser as YargsInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
 
 /** A mistake in the command line itself (exit 2); nothing was sent to the server. */
 class UsageError extends Error {}

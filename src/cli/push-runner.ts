@@ -4,7 +4,7 @@ import type { BatchFile } from '../client/batch-upload.js';
 import { CairnApiError, hashFile, type CairnClient } from '../client/cairn-client.js';
 import type { ArtifactRecord } from '../core/types.js';
 import { CliError, EXIT, exitCodeOf } from './context.js';
-import { HashCache } from './hash-cache.js';
+import { HashCaches } from './hash-cache.js';
 import { isStdin, type PlanItem, type PlannedFile } from './push-plan.js';
 import { transferProgress } from './transfer-progress.js';
 import { progressBar } from './util.js';
@@ -24,8 +24,12 @@ export interface PushCheck {
    * whose name and sha256 match are skipped.
    */
   latest?: Promise<Map<string, string>>;
-  /** With `latest`: hash every file, trusting no remembered hash (see {@link HashCache}). */
+  /** With `latest`: hash every file, trusting no remembered hash (see {@link HashCaches}). */
   checksum: boolean;
+  /** The hash caches of the directories pushed, saved once the push ends. */
+  caches: HashCaches;
+  /** Files already found unchanged (by {@link syncSkipper} during the walk), for the note. */
+  skipped?: number;
 }
 
 type Result = ArtifactRecord & { deduplicated: boolean };
@@ -48,7 +52,7 @@ export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
  * the bytes). With `check.latest`, a file whose name and sha256 match the latest version there
  * is not pushed (a note on stderr counts them); a file found in a directory whose size, mtime,
  * inode and device are those it had when last hashed is then not read at all, unless
- * `checksum` (the hashes are remembered for every directory pushed, see {@link HashCache}).
+ * `checksum` (the hashes are remembered for every directory pushed, see {@link HashCaches}).
  * Progress goes to stderr on a terminal.
  */
 export async function pushPlan(
@@ -58,16 +62,33 @@ export async function pushPlan(
   opts: PushOpts,
   check: PushCheck,
 ): Promise<Result[]> {
-  const caches = new Map<string, HashCache>();
   try {
-    return await pushAll(client, session, plan, opts, check, (root) => {
-      let c = caches.get(root);
-      if (!c) caches.set(root, (c = HashCache.open(root)));
-      return c;
-    });
+    return await pushAll(client, session, plan, opts, check);
   } finally {
-    for (const c of caches.values()) c.save();
+    check.caches.save();
   }
+}
+
+/**
+ * For {@link planPush}'s `unchanged` (`push --sync` without `--checksum`), given what is
+ * `current` in the session: true for a file whose stamp is the one it had when last hashed and
+ * whose remembered sha256 is that of the latest version of its name. Counts them in `skipped`;
+ * notes the looked-up sha256 on every file asked about (the push does not look it up again).
+ */
+export function syncSkipper(
+  current: Map<string, string>,
+  caches: HashCaches,
+): { unchanged: (f: PlannedFile) => boolean; skipped: () => number } {
+  let skipped = 0;
+  const unchanged = ({ name, found }: PlannedFile): boolean => {
+    if (!found) return false;
+    const known = caches.of(found.root).lookup(found.rel, found);
+    found.known = known ?? null;
+    if (known === undefined || current.get(name) !== known) return false;
+    skipped++;
+    return true;
+  };
+  return { unchanged, skipped: () => skipped };
 }
 
 async function pushAll(
@@ -76,7 +97,6 @@ async function pushAll(
   plan: PlanItem[],
   opts: PushOpts,
   check: PushCheck,
-  cacheOf: (root: string) => HashCache,
 ): Promise<Result[]> {
   const sync = check.latest !== undefined;
   const latest = (await check.latest) ?? new Map<string, string>();
@@ -94,7 +114,7 @@ async function pushAll(
   const pending: Promise<unknown>[] = [];
   let batch: BatchFile[] = [];
   let batchBytes = 0;
-  let skipped = 0;
+  let skipped = check.skipped ?? 0;
   let failed = false;
   const flush = async () => {
     if (batch.length === 0) return;
@@ -133,9 +153,13 @@ async function pushAll(
       continue;
     }
     const { found } = item;
-    const cache = found && cacheOf(found.root);
+    const cache = found && check.caches.of(found.root);
     const known =
-      cache && sync && !check.checksum ? cache.lookup(found.rel, found.stamp) : undefined;
+      found?.known !== undefined
+        ? (found.known ?? undefined)
+        : cache && sync && !check.checksum
+          ? cache.lookup(found.rel, found)
+          : undefined;
     let sha256: string;
     let bytes: Buffer | undefined;
     // Unchanged since it was last hashed and the same as the latest version: not even read.
@@ -146,8 +170,8 @@ async function pushAll(
       sha256 = bytes
         ? createHash('sha256').update(bytes).digest('hex')
         : await hashLarge(item.path, item.name, item.size);
-      if (cache && (bytes?.length ?? item.size) === found.stamp.size)
-        cache.record(found.rel, found.stamp, sha256);
+      if (cache && (bytes?.length ?? item.size) === found.size)
+        cache.record(found.rel, found, sha256);
     }
     if (latest.get(item.name) === sha256) {
       skipped++;

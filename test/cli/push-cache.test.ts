@@ -3,6 +3,7 @@ import {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
@@ -173,6 +174,53 @@ describe('push DIR --sync remembers hashes (quick check)', () => {
     await push(dir, 'racy', cache);
     swapBytes(path, 'ALPHA');
     expect((await push(dir, 'racy', cache, '--sync')).names).toEqual(['a.txt']);
+  });
+
+  it('still skips unread files after others were added and removed (found out of walk order)', async () => {
+    const { dir, cache } = setup('reorder');
+    for (const f of ['m.txt', 'sub/d.txt']) {
+      writeFileSync(join(root, dir, f), 'x');
+      utimesSync(join(root, dir, f), OLD, OLD);
+    }
+    await push(dir, 'reorder', cache);
+    // Before the walk reaches the remembered paths: one new, one gone.
+    writeFileSync(join(root, dir, '0-new.txt'), 'new');
+    rmSync(join(root, dir, 'b.txt'));
+    // After each change, other bytes under the same stamp: unseen if the cache still holds.
+    swapBytes(join(root, dir, 'm.txt'), 'y');
+    swapBytes(join(root, dir, 'sub/c.txt'), 'CHARLIE');
+    const quick = await push(dir, 'reorder', cache, '--sync');
+    expect(quick.names).toEqual(['0-new.txt']);
+    expect(quick.stderr).toContain('4 file(s) unchanged');
+    // The gone file is no longer remembered.
+    const [file] = readdirSync(join(cache, 'cairn', 'push'));
+    const text = readFileSync(join(cache, 'cairn', 'push', file), 'utf8');
+    expect(text).toContain('"sub/d.txt"');
+    expect(text).not.toContain('"b.txt"');
+  });
+
+  it('a file named next to an unchanged directory prints a list, as without --sync', async () => {
+    const { dir, cache } = setup('beside');
+    writeFileSync(join(root, 'beside.txt'), 'one');
+    await push(dir, 'beside', cache);
+    // The directory's files are left out as the walk finds them: only the named file is left.
+    const r = await cli(['push', 'beside.txt', dir, '-s', 'beside', '--sync', '--json'], cache);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { name: string }[]).map((a) => a.name)).toEqual(['beside.txt']);
+    expect(r.stderr).toContain('3 file(s) unchanged');
+  });
+
+  it('an unchanged file whose name has a newer version elsewhere is pushed again', async () => {
+    const { dir, cache } = setup('elsewhere');
+    await push(dir, 'elsewhere', cache);
+    // Another version of a.txt, pushed from another tree: the local file is no longer current.
+    writeFileSync(join(root, 'other-a.txt'), 'other alpha');
+    const other = await cli(['push', 'other-a.txt', '-s', 'elsewhere', '--name', 'a.txt'], cache);
+    expect(other.code, other.stderr).toBe(0);
+    const quick = await push(dir, 'elsewhere', cache, '--sync');
+    expect(quick.names).toEqual(['a.txt']);
+    expect(quick.stderr).toContain('2 file(s) unchanged');
+    expect(await versions('elsewhere')).toEqual({ 'a.txt': 3, 'b.txt': 1, 'sub/c.txt': 1 });
   });
 
   it('a damaged cache is ignored (every file hashed) and rewritten', async () => {

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
 import { planPush } from '../push-plan.js';
-import { latestShas, pushPlan } from '../push-runner.js';
+import { HashCaches } from '../hash-cache.js';
+import { latestShas, pushPlan, syncSkipper } from '../push-runner.js';
 import { CliError, EXIT, clientFor, metaText, output, table, type GlobalArgs } from '../context.js';
 import { durationFlag, parseMetaArgs } from '../util.js';
 
@@ -96,18 +97,23 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
       );
     const meta = parseMetaArgs(args.meta.filter((m) => m.includes('=')));
     const client = clientFor(args);
-    // Asked first: the server lists the session while this process walks the directories.
     const latest = args.sync ? latestShas(client, args.session) : undefined;
     // Its failure surfaces where pushPlan awaits it (after any mistake in the plan).
     latest?.catch(() => undefined);
+    const caches = new HashCaches();
+    // The walk then leaves out each unchanged file as it finds it: nothing of it is kept.
+    const current = latest && !args.checksum ? await latest.catch(() => undefined) : undefined;
+    const skipper = current && syncSkipper(current, caches);
     const plan = await planPush(files, {
       name: args.name,
       exclude: args.exclude.map(String),
       followSymlinks: args.followSymlinks,
       note: (text) => process.stderr.write(`cairn: ${text}\n`),
+      unchanged: skipper?.unchanged,
     });
     // One file named on the command line prints one record; a directory prints a list.
-    const one = plan.length === 1 && !('inDirectory' in plan[0] && plan[0].inDirectory);
+    const one =
+      files.length === 1 && plan.length === 1 && !('inDirectory' in plan[0] && plan[0].inDirectory);
     const opts = {
       meta,
       ttl: args.ttl,
@@ -117,6 +123,8 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     const results = await pushPlan(client, args.session, plan, opts, {
       latest,
       checksum: args.checksum,
+      caches,
+      skipped: skipper?.skipped(),
     });
     output(
       args,
