@@ -14,13 +14,14 @@ import { addArtifactRow, removeArtifactRow } from './pg-artifact-writes.js';
 import { PgArtifacta } from './pg-artifacta.js';
 import { PgAudit } from './pg-audit.js';
 import { PgCoordinator } from './pg-coordinator.js';
-import { openError, PgDb } from './pg-db.js';
+import { PgDb } from './pg-db.js';
+import { openError } from './pg-errors.js';
 import { PgIdempotency } from './pg-idempotency.js';
 import { PgImports } from './pg-imports.js';
 import { PgInlineBlobs } from './pg-inline-blobs.js';
 import { PgPushBatcher } from './pg-push-batcher.js';
 import { PgLeases } from './pg-leases.js';
-import { migratePg } from './pg-migrations.js';
+import { migratePg } from './pg-migrate.js';
 import { queryArtifactRowsPg } from './pg-artifact-query.js';
 import { sessionQuerySqlPg } from './pg-query-sql.js';
 import { PgRetention } from './pg-retention.js';
@@ -240,7 +241,11 @@ export class PgCatalog implements Catalog {
         const { row, unreferenced } = await removeArtifactRow(t, id, now);
         const artifact = toArtifact(row);
         await appendEvents(t, [
-          { type: 'artifact.deleted', session: artifact.session, data: artifactEventData(artifact) },
+          {
+            type: 'artifact.deleted',
+            session: artifact.session,
+            data: artifactEventData(artifact),
+          },
         ]);
         return { artifact, blobUnreferenced: unreferenced };
       },

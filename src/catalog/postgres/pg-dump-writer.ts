@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { ConflictError, InvalidInputError } from '../../lib/errors.js';
 import type { DumpKind, DumpRows, DumpWriter } from '../dump-catalog.js';
-import { mapPgError, wrap, type PgDb, type Queryable } from './pg-db.js';
+import { wrap, type PgDb, type Queryable } from './pg-db.js';
+import { mapPgError } from './pg-errors.js';
 import { pgText } from './pg-glob.js';
 
 const ignore = () => undefined;

@@ -9,7 +9,8 @@ import type {
   DumpWriter,
 } from '../dump-catalog.js';
 import { dumpKindSql, type Row } from '../dump-kind-sql.js';
-import { mapPgError, wrap, type PgDb, type Queryable } from './pg-db.js';
+import { wrap, type PgDb, type Queryable } from './pg-db.js';
+import { mapPgError } from './pg-errors.js';
 import { PgDumpWriter } from './pg-dump-writer.js';
 
 const ignore = () => undefined;
