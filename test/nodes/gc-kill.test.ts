@@ -40,10 +40,10 @@ async function each<T>(items: T[], width: number, fn: (x: T, i: number) => Promi
   await Promise.all(Array.from({ length: width }, lane));
 }
 
-async function put(node: ClusterNode, path: string, b: Buffer): Promise<string> {
+async function put(node: ClusterNode, path: string, b: Buffer) {
   const res = await node.fetch(path, { method: 'PUT', body: b });
   expect(res.status, `PUT ${path}: ${res.status}`).toBe(201);
-  return ((await res.json()) as { id: string }).id;
+  return (await res.json()) as { id: string; created_at: string };
 }
 
 async function readsBack(c: Cluster, held: Map<string, Buffer>, k: number): Promise<void> {
@@ -87,11 +87,21 @@ describe('a GC node killed -9 between marking and deleting', () => {
       const stored = async (s: string) =>
         ((await db.query('SELECT 1 FROM inline_blobs WHERE sha256 = $1', [s])).rowCount ?? 0) > 0 ||
         existsSync(join(blobDir, 'blobs', s.slice(0, 2), s.slice(2, 4), s));
-      const repush = (node: ClusterNode, path: string, b: Buffer) => {
+      /**
+       * Pushes `b` again; with `staleAt` (a dead collector's mark of those bytes turns stale
+       * then), the artifact must have been made no earlier: its lease waited for the mark.
+       */
+      const repush = (node: ClusterNode, path: string, b: Buffer, staleAt?: number) => {
         // A failure is kept (not thrown) until all are awaited: none goes unhandled meanwhile.
         pending.push(
           put(node, path, b).then(
-            (id) => void held.set(id, b),
+            (rec) => {
+              held.set(rec.id, b);
+              if (staleAt !== undefined && Date.parse(rec.created_at) < staleAt)
+                return new Error(
+                  `${path} was made at ${rec.created_at}, before the dead collector's mark of its bytes turned stale (${new Date(staleAt).toISOString()})`,
+                );
+            },
             (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
           ),
         );
@@ -109,7 +119,7 @@ describe('a GC node killed -9 between marking and deleting', () => {
             await put(c.pick(i), `/v1/sessions/doomed-${round}/artifacts/d${i}?ttl=1s`, x);
             if (i % 8 === 0)
               held.set(
-                await put(c.pick(i + 1), `/v1/sessions/keep/artifacts/k${round}-${i}`, x),
+                (await put(c.pick(i + 1), `/v1/sessions/keep/artifacts/k${round}-${i}`, x)).id,
                 x,
               );
           });
@@ -127,7 +137,10 @@ describe('a GC node killed -9 between marking and deleting', () => {
             .finally(() => (settled = true));
           const bySha = new Map(doomed.map((x) => [sha(x), x]));
           const marks = () =>
-            db.query<{ sha256: string }>('SELECT sha256 FROM blobs WHERE gc_mark >= $1', [started]);
+            db.query<{ sha256: string; gc_mark: string }>(
+              'SELECT sha256, gc_mark FROM blobs WHERE gc_mark >= $1',
+              [started],
+            );
           while (!settled && (await count('WHERE gc_mark >= $1', [started])) === 0) await sleep(1);
           // Once it marks: pushes of bytes it holds marked right now, and of some it has yet to
           // reach (their leases keep them).
@@ -141,7 +154,8 @@ describe('a GC node killed -9 between marking and deleting', () => {
           await c.kill9(0);
           figures.kills++;
           await gc;
-          const left = (await marks()).rows.map((r) => r.sha256);
+          const markedAt = new Map((await marks()).rows.map((r) => [r.sha256, Number(r.gc_mark)]));
+          const left = [...markedAt.keys()];
           figures.marksLeft.push(left.length);
           for (const s of left) figures.markedBytesThere += Number(await stored(s));
           figures.unmarkedLeft.push(await count('WHERE refs <= 0 AND gc_mark IS NULL'));
@@ -152,7 +166,12 @@ describe('a GC node killed -9 between marking and deleting', () => {
           const untouched = left.filter((s) => !during.has(s));
           for (const [i, s] of untouched.entries())
             if (i % 2 === 1)
-              repush([b, d][i % 2], `/v1/sessions/after-${round}/artifacts/m${i}`, bySha.get(s)!);
+              repush(
+                [b, d][(i >> 1) % 2],
+                `/v1/sessions/after-${round}/artifacts/m${i}`,
+                bySha.get(s)!,
+                markedAt.get(s)! + MARK_STALE_MS,
+              );
           await c.restart(0);
           if (untouched.length > 0) figures.rounds++;
         }
