@@ -10,9 +10,10 @@ import { LONG } from './sizes.js';
 
 // A node killed -9 in the middle of garbage collection, between marking blobs and deleting
 // their bytes, round after round: pushes of those same bytes on the other nodes (while it
-// collects and after it died) are acknowledged only once the bytes are safe and read back
-// whole; the marks it left are taken over once stale and the garbage really goes (no
-// unreferenced row, no orphan file); nothing referenced is collected; fsck is clean.
+// collects and after it died) are acknowledged only once the bytes are safe (a push of bytes
+// it left marked is made no earlier than the mark turns stale) and read back whole; the
+// marks it left are taken over once stale and the garbage really goes (no unreferenced row,
+// no orphan file); nothing referenced is collected; fsck is clean.
 // The nodes share one blob directory: a dead node's deletes cannot land later, so its marks
 // turn stale after MARK_STALE_MS (60 s) of real time. On S3 the same takes 16 minutes (a signed
 // DELETE may land 15 minutes late), too long to wait here; the protocol is the same.
@@ -59,6 +60,7 @@ describe('a GC node killed -9 between marking and deleting', () => {
   it(
     'pushes of the same bytes elsewhere stay whole, its marks are taken over once stale and the garbage goes',
     async () => {
+      // No background sweeps but the one a sweeper runs when it starts (node 0 restarted).
       const c = await startCluster(3, ['--sweep-interval', '1d'], { blobs: 'dir' });
       const db = new pg.Client({ connectionString: c.catalogUrl });
       await db.connect();
