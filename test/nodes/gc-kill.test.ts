@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -27,6 +27,28 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** Small bodies live inline in PostgreSQL, larger ones (over 64 KiB) as files. */
 function body(i: number): Buffer {
   return randomBytes(i % 3 === 0 ? randomInt(70_000, 150_000) : randomInt(100, 20_000));
+}
+
+/** Local ports of process `pid`'s TCP connections to `port` (Linux /proc). */
+function tcpPortsOf(pid: number, port: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6'])
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const col = line.trim().split(/\s+/);
+      if (col.length < 10 || !inodes.has(col[9])) continue;
+      if (parseInt(col[2].split(':').pop()!, 16) === port)
+        ports.push(parseInt(col[1].split(':').pop()!, 16));
+    }
+  return ports;
 }
 
 /** Runs `fn` over `items`, `width` at a time. */
@@ -86,6 +108,7 @@ describe('a GC node killed -9 between marking and deleting', () => {
       };
       /** Whether the bytes of `s` are still stored (inline in PostgreSQL, or a file). */
       const blobDir = new URL(c.blobsUrl).pathname;
+      const pgPort = Number(new URL(c.catalogUrl).port);
       const stored = async (s: string) =>
         ((await db.query('SELECT 1 FROM inline_blobs WHERE sha256 = $1', [s])).rowCount ?? 0) > 0 ||
         existsSync(join(blobDir, 'blobs', s.slice(0, 2), s.slice(2, 4), s));
@@ -111,6 +134,8 @@ describe('a GC node killed -9 between marking and deleting', () => {
       };
       try {
         const [, b, d] = c.nodes;
+        /** Every doomed body by its sha256 (a pass also collects earlier rounds' leftovers). */
+        const bySha = new Map<string, Buffer>();
         // A kill that lands in the pause between two slices of the pass leaves no mark (or
         // only marks of bytes pushed meanwhile): that round does not count, the next one tries.
         for (let round = 0; figures.rounds < ROUNDS; round++) {
@@ -137,7 +162,7 @@ describe('a GC node killed -9 between marking and deleting', () => {
             .then((r) => r.text())
             .catch(() => null)
             .finally(() => (settled = true));
-          const bySha = new Map(doomed.map((x) => [sha(x), x]));
+          for (const x of doomed) bySha.set(sha(x), x);
           const marks = () =>
             db.query<{ sha256: string; gc_mark: string }>(
               'SELECT sha256, gc_mark FROM blobs WHERE gc_mark >= $1',
@@ -153,9 +178,16 @@ describe('a GC node killed -9 between marking and deleting', () => {
           // A random few ms later, at the next sight of a mark.
           await sleep(randomInt(0, 30));
           while (!settled && (await count('WHERE gc_mark >= $1', [started])) === 0) await sleep(1);
+          const conns = tcpPortsOf(c.nodes[0].proc.child.pid!, pgPort);
+          expect(conns.length, 'node 0 has no connection to PostgreSQL').toBeGreaterThan(0);
           await c.kill9(0);
           figures.kills++;
           await gc;
+          // What it left is known once PostgreSQL has finished the statements it had sent
+          // (a DELETE of a row whose bytes are gone may still commit): its backends exit then.
+          const open = 'SELECT count(*) AS n FROM pg_stat_activity WHERE client_port = ANY($1)';
+          while (Number((await db.query<{ n: string }>(open, [conns])).rows[0].n) > 0)
+            await sleep(5);
           const markedAt = new Map((await marks()).rows.map((r) => [r.sha256, Number(r.gc_mark)]));
           const left = [...markedAt.keys()];
           figures.marksLeft.push(left.length);
