@@ -3,9 +3,13 @@
 // catalog could plausibly have) to the SQLite catalog in a temporary copy of the tree, runs the
 // suites there, and reports the mutation killed (some test failed: which ones) or survived.
 // A survivor means the suites miss that bug. Also runs the unmutated copy first: it must pass.
+// A mutation may name its own suites (e.g. the multi-node kill storm, which runs the built
+// server: the copy is then built first).
 //
-//   node scripts/mutations.mjs            every mutation (~3 min on a busy 2-core machine)
+//   node scripts/mutations.mjs            every mutation (~6 min on a busy 2-core machine)
 //   node scripts/mutations.mjs keep       only those whose id contains the word
+//   node scripts/mutations.mjs storm 3    each chosen mutation 3 times (a random suite must
+//                                         catch it every time: "killed 3/3")
 //
 // CAIRN_MODEL_RUNS (default 10 here) sets how many random histories the lifecycle model suite
 // runs per mutation (seeds 1..N, a subset of the suite's own). Exit code 1 if any survives.
@@ -112,16 +116,36 @@ const MUTATIONS = [
     from: '    AND (s.sealed_at IS NULL OR a.expires_at <= s.sealed_at)`;',
     to: '`;',
   },
+  // The multi-node kill storm (real nodes on PostgreSQL and radosgw; ~1 min a run).
+  {
+    id: 'storm-delete-referenced',
+    what: 'deleting an artifact deletes its bytes even while other artifacts still hold them',
+    file: 'src/core/artifact-service.ts',
+    from: `    if (removed.blobUnreferenced) await this.collectBlob(removed.record.sha256);`,
+    to: `    await this.o.blobs.delete(removed.record.sha256);`,
+    suites: ['test/nodes/kill-storm.test.ts'],
+  },
 ];
 
-/** A copy of what the suites need (sources, tests, configs), node_modules linked. */
+/** A copy of what the suites need (sources, tests, configs, engine scripts), node_modules linked. */
 function copyTree() {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-mutant-'));
-  for (const p of ['src', 'test', 'package.json', 'tsconfig.json', 'vitest.config.ts'])
+  const parts = ['src', 'test', 'bin', 'scripts', 'package.json', 'tsconfig.json'];
+  for (const p of [...parts, 'tsconfig.build.json', 'vitest.config.ts'])
     cpSync(join(ROOT, p), join(dir, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
+
+/** Builds the copy (build/, which bin/cairn.js loads) for suites that spawn the server. */
+function buildTree(dir) {
+  const tsc = join(dir, 'node_modules/typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: dir });
+  if (r.status !== 0) throw new Error(`the mutant does not build:\n${r.stdout}${r.stderr}`);
+}
+
+const suitesOf = (m) => m.suites ?? SUITES;
+const needsBuild = (suites) => suites.some((s) => !s.startsWith('test/conformance'));
 
 function replaceOnce(dir, file, from, to) {
   const path = join(dir, file);
@@ -132,13 +156,14 @@ function replaceOnce(dir, file, from, to) {
   writeFileSync(path, text.slice(0, at) + to + text.slice(at + from.length));
 }
 
-/** Runs the suites in `dir`; returns the full names of the tests that failed. */
-function runSuites(dir) {
+/** Runs `suites` in `dir`; returns the full names of the tests that failed. */
+function runSuites(dir, suites) {
   const out = join(dir, 'results.json');
   const env = { ...process.env, CAIRN_MODEL_RUNS: process.env.CAIRN_MODEL_RUNS ?? '10' };
+  if (needsBuild(suites)) buildTree(dir);
   spawnSync(
     join(dir, 'node_modules/.bin/vitest'),
-    ['run', ...SUITES, '--reporter=json', `--outputFile=${out}`],
+    ['run', ...suites, '--reporter=json', `--outputFile=${out}`],
     { cwd: dir, env, stdio: 'ignore' },
   );
   const results = JSON.parse(readFileSync(out, 'utf8'));
@@ -149,11 +174,12 @@ function runSuites(dir) {
 }
 
 const only = process.argv[2];
+const runs = Number(process.argv[3] ?? 1);
 const chosen = MUTATIONS.filter((m) => !only || m.id.includes(only));
 const started = Date.now();
 const control = copyTree();
 try {
-  const failed = runSuites(control);
+  const failed = runSuites(control, [...new Set(chosen.flatMap(suitesOf))]);
   if (failed.length > 0) {
     console.error(`the unmutated suites fail, nothing to compare:\n  ${failed.join('\n  ')}`);
     process.exit(2);
@@ -163,17 +189,23 @@ try {
 }
 let survivors = 0;
 for (const m of chosen) {
-  const dir = copyTree();
-  try {
-    replaceOnce(dir, m.file, m.from, m.to);
-    if (m.also) replaceOnce(dir, m.file, m.also.from, m.also.to);
-    const failed = runSuites(dir);
-    if (failed.length === 0) survivors++;
-    console.log(`${failed.length > 0 ? 'killed  ' : 'SURVIVED'} ${m.id}: ${m.what}`);
-    for (const name of failed) console.log(`           ✗ ${name}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  let caught = 0;
+  for (let run = 0; run < runs; run++) {
+    const dir = copyTree();
+    try {
+      replaceOnce(dir, m.file, m.from, m.to);
+      if (m.also) replaceOnce(dir, m.file, m.also.from, m.also.to);
+      const failed = runSuites(dir, suitesOf(m));
+      if (failed.length > 0) caught++;
+      const tally = runs > 1 ? ` (run ${run + 1} of ${runs})` : '';
+      console.log(`${failed.length > 0 ? 'killed  ' : 'SURVIVED'} ${m.id}: ${m.what}${tally}`);
+      for (const name of failed) console.log(`           ✗ ${name}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  if (caught < runs) survivors++;
+  if (runs > 1) console.log(`         ${m.id}: caught ${caught}/${runs}`);
 }
 const secs = Math.round((Date.now() - started) / 1000);
 console.log(`${chosen.length - survivors} of ${chosen.length} killed in ${secs} s`);

@@ -33,20 +33,34 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  /**
+   * `'dir'`: the nodes share one blob directory (a fresh temp dir) instead of the radosgw
+   * prefix. Its deletes cannot outlive their process, so a dead collector's mark is taken over
+   * after 60 s (MARK_STALE_MS) rather than the 16 minutes S3 needs.
+   */
+  blobs?: 's3' | 'dir';
+  /** A catalog and an S3 prefix of the test's own instead (engines it may stop, see pg-private.ts). */
+  engines?: { catalogUrl: string; s3: TestS3 };
+}
+
 /**
  * Starts `n` real `cairn serve` processes (the CLI, `npm run build` first), each with its own
  * `--data` dir, all on one fresh database of the run's PostgreSQL (engines/pg-global.ts) and one
- * fresh key prefix on the run's radosgw (engines/s3-global.ts). The database is dropped when the
- * test finishes; call {@link Cluster.close} in a finally. `engines` puts the nodes on a
- * catalog and an S3 prefix of the test's own instead (engines it may stop, see pg-private.ts).
+ * fresh key prefix on the run's radosgw (engines/s3-global.ts; or one blob directory, see
+ * {@link ClusterOptions.blobs}, or engines of the test's own, {@link ClusterOptions.engines}).
+ * The database is dropped when the test finishes; call {@link Cluster.close} in a finally.
  */
 export async function startCluster(
   n: number,
   extraArgs: string[] = [],
-  engines?: { catalogUrl: string; s3: TestS3 },
+  opts: ClusterOptions = {},
 ): Promise<Cluster> {
-  const catalogUrl = engines?.catalogUrl ?? (await freshPgDatabase());
-  const s3 = engines?.s3 ?? testS3();
+  const catalogUrl = opts.engines?.catalogUrl ?? (await freshPgDatabase());
+  const s3 =
+    opts.engines?.s3 ??
+    (opts.blobs === 'dir' ? { url: `file:${tempDir('cairn-blobs-')}`, env: {} } : testS3());
   const dirs = Array.from({ length: n }, () => tempDir('cairn-node-'));
   const args = ['--catalog', catalogUrl, '--blobs', s3.url, ...extraArgs];
   const start = (i: number) => spawnServer(dirs[i], args, s3.env);

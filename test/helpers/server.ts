@@ -104,19 +104,21 @@ export interface ServerProcess {
 /**
  * Spawns `node bin/cairn.js serve --port 0 --data DIR` and waits until it listens. With
  * CAIRN_TEST_CATALOG=postgres (and no `--catalog` in `extraArgs`) the catalog is the data
- * dir's database on the run's PostgreSQL (see testCatalogUrl).
+ * dir's database on the run's PostgreSQL (see testCatalogUrl). `cli`: another build's entry
+ * (an older version's, for upgrade tests).
  */
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
+  cli = CLI,
 ): Promise<ServerProcess> {
   const own = extraArgs.includes('--catalog') || env.CAIRN_CATALOG !== undefined;
   const catalog = own ? undefined : await testCatalogUrl(dataDir);
   const child = spawn(
     process.execPath,
     [
-      CLI,
+      cli,
       'serve',
       '--port',
       '0',
@@ -134,7 +136,10 @@ export async function spawnServer(
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start: ${out} ${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not left running once the caller gave up on it
+      rej(new Error(`server did not start in 20 s: ${out} ${err}`));
+    }, 20_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (\S+)/.exec(out);

@@ -42,8 +42,7 @@ async function everyNodeHealth(
 describe('engines stopped mid-load under three nodes', () => {
   it('PostgreSQL restarted, then radosgw stopped and started: 503s meanwhile, every node back by itself, nothing acknowledged lost', async () => {
     const c = await startCluster(3, [], {
-      catalogUrl: await pg.createDatabase(),
-      s3: testS3(rgw.endpoint),
+      engines: { catalogUrl: await pg.createDatabase(), s3: testS3(rgw.endpoint) },
     });
     const pids = c.nodes.map((n) => n.proc.child.pid);
     const f: NodeFetch = (n, path, init) => c.pick(n).fetch(path, init);
