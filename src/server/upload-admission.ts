@@ -3,13 +3,13 @@ import { BusyError, TooLargeError } from '../lib/errors.js';
 import type { MemoryBudget } from '../lib/memory-budget.js';
 import { formatBytes } from '../lib/size.js';
 
-/** What each response in flight holds, released at once when it closes (one listener each). */
+/** What each response in flight holds, released at once when it finishes or closes. */
 const held = new WeakMap<ServerResponse, number>();
 
 /**
- * Reserves `bytes` of the server's memory for requests in flight until `res` closes, or
- * throws 503 `upload_memory_full` (with `Retry-After`) if the reservation would pass the
- * budget: the request is refused before its body is read. `what` names the request in the
+ * Reserves `bytes` of the server's memory for requests in flight until `res` has finished or
+ * closed, or throws 503 `upload_memory_full` (with `Retry-After`) if the reservation would pass
+ * the budget: the request is refused before its body is read. `what` names the request in the
  * message. Nothing is reserved for 0 bytes.
  */
 export function admitToMemory(
@@ -26,12 +26,19 @@ export function admitToMemory(
     );
   const before = held.get(res);
   held.set(res, (before ?? 0) + bytes);
-  // One listener per response, however many entries a batch reserves for.
-  if (before === undefined)
-    res.once('close', () => {
+  // One release per response, however many entries a batch reserves for: when the answer has
+  // been handed to the kernel ('finish', so before the client can read it and send the next
+  // request) or the connection closes without one ('close').
+  if (before === undefined) {
+    const release = () => {
       budget.release(held.get(res) ?? 0);
       held.delete(res);
-    });
+      res.off('finish', release);
+      res.off('close', release);
+    };
+    res.once('finish', release);
+    res.once('close', release);
+  }
 }
 
 /**
