@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BLOB_LEASE_MS, leaseBlobs, markStaleMsFor } from '../../src/core/blob-leases.js';
-import { T0, makeClockedApp as make } from '../helpers/clocked-app.js';
+import { T0, makeClockedApp } from '../helpers/clocked-app.js';
+import { freshPgDatabase } from '../helpers/engines/pg.js';
 
 /** Bytes past the inline limit, so they live in the blob directory. */
 const big = (c: string) => c.repeat(100 * 1024);
@@ -13,7 +14,12 @@ const text = async (r: Readable) => {
 };
 const sha = (body: string) => createHash('sha256').update(body).digest('hex');
 
-describe('the sweep collects what dead pushes leased', () => {
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ catalogUrl: await freshPgDatabase() })],
+])('the sweep collects what dead pushes leased (%s catalog)', (_, catalog) => {
+  const make = async () => makeClockedApp(await catalog());
+
   it('deletes bytes whose leases all ran out one sweep later; keeps live-leased and referenced bytes', async () => {
     const { app, clock, push, blobExists } = await make();
     const staleMs = markStaleMsFor(app.blobs);
