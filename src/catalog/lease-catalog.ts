@@ -46,4 +46,13 @@ export interface LeaseCatalog {
    * it did. False when the mark was taken over meanwhile (the row is someone else's now).
    */
   dropMarkedBlob(sha256: string, mark: number): Promise<boolean>;
+  /**
+   * Up to `limit` blobs whose every lease has run out at `now` (`until <= now`): leases of
+   * pushes that died before giving them back, whose bytes may be orphans. The sweep collects
+   * each ({@link markBlob}, delete, {@link dropMarkedBlob}) then calls
+   * {@link dropExpiredLeases}.
+   */
+  expiredLeases(now: number, limit: number): Promise<string[]>;
+  /** Deletes the leases of `sha256s` that ran out at `now`; live ones stay. */
+  dropExpiredLeases(sha256s: string[], now: number): Promise<void>;
 }

@@ -46,7 +46,8 @@ export class RetentionService {
 
   /**
    * Removes everything expired now, in bounded batches (yielding between them), then the bytes
-   * of every unreferenced blob, then trims the event stream. The catalog appends
+   * of every unreferenced blob and of every blob whose leases all ran out (a dead push's
+   * orphans), then trims the event stream. The catalog appends
    * `session.expired` per session removed and `artifact.deleted` (with `reason: 'expired'`) per
    * artifact that expired on its own, each in its batch's transaction.
    */
@@ -96,6 +97,7 @@ export class RetentionService {
     const freed = await this.collectUnreferenced();
     report.blobs_freed = freed.blobs;
     report.bytes_freed = freed.bytes;
+    await this.collectExpiredLeases();
     // Wall-clock time, as events are stamped with it (not the app's clock).
     await this.o.catalog.events.trim({
       before: Date.now() - (this.o.eventRetentionMs ?? 24 * 3600_000),
@@ -126,6 +128,29 @@ export class RetentionService {
       }
       // Rows still leased by pushes (or marked by another collector) stay: no endless loop.
       if (batch.length < this.o.batchSize || collected === 0) return out;
+    }
+  }
+
+  /**
+   * Deletes the bytes of every blob whose leases have all run out (a push that died between
+   * writing its bytes and adding its row leaves them leased, with no reference) through
+   * {@link ArtifactService.removeUnreferencedBytes}, which keeps referenced or freshly leased
+   * ones, then drops those leases. Bounded batches; orphans are gone one sweep after their lease
+   * (BLOB_LEASE_MS) ran out.
+   */
+  private async collectExpiredLeases(): Promise<void> {
+    for (;;) {
+      const now = this.o.clock();
+      const batch = await this.o.catalog.leases.expiredLeases(now, this.o.batchSize);
+      for (let i = 0; i < batch.length; i += COLLECT_PARALLEL) {
+        const started = performance.now();
+        const slice = batch.slice(i, i + COLLECT_PARALLEL);
+        await Promise.all(slice.map((sha) => this.o.artifacts.removeUnreferencedBytes(sha)));
+        await pauseAfter(started);
+      }
+      // Also those kept (referenced, or a backup holds deletes: collected when it ends).
+      await this.o.catalog.leases.dropExpiredLeases(batch, now);
+      if (batch.length < this.o.batchSize) return;
     }
   }
 

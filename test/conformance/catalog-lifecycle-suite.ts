@@ -93,6 +93,34 @@ export function runCatalogLifecycleSuite(make: () => Promise<Catalog>): void {
     expect(rec.sha256).toBe(SHA('a'));
   });
 
+  it('lists blobs whose leases all ran out, a batch at a time, and drops only expired leases', async () => {
+    const c = await make();
+    await lease(c, 'dead1', SHA('a')); // until T0 + 1000
+    await lease(c, 'dead2', SHA('b'));
+    await lease(c, 'dead3', SHA('c'), T0, T0 + 5000);
+    await lease(c, 'old', SHA('d'));
+    await lease(c, 'live', SHA('d'), T0, T0 + 5000); // one live lease keeps it off the list
+    expect(await c.leases.expiredLeases(T0 + 999, 10)).toEqual([]);
+    const now = T0 + 1000;
+    expect((await c.leases.expiredLeases(now, 10)).sort()).toEqual([SHA('a'), SHA('b')]);
+    expect(await c.leases.expiredLeases(now, 1)).toHaveLength(1);
+    // The sweep's protocol: an orphan (no row) is marked and dropped; a referenced one is kept.
+    const rec = await c.addArtifact(art({ sha256: SHA('b') }));
+    expect(await c.leases.markBlob(SHA('b'), now, STALE)).toBeNull();
+    const mark = await c.leases.markBlob(SHA('a'), now, STALE);
+    expect(mark).not.toBeNull();
+    expect(await c.leases.dropMarkedBlob(SHA('a'), mark as number)).toBe(true);
+    await c.leases.dropExpiredLeases([SHA('a'), SHA('b'), SHA('d')], now);
+    expect(await c.leases.expiredLeases(now, 10)).toEqual([]);
+    expect(await c.blobRefs(rec.sha256)).toBe(1);
+    // The live lease on d stayed: d is not markable, and is listed once that lease runs out.
+    expect(await c.leases.markBlob(SHA('d'), now, STALE)).toBeNull();
+    expect((await c.leases.expiredLeases(T0 + 5000, 10)).sort()).toEqual([SHA('c'), SHA('d')]);
+    await c.leases.dropExpiredLeases([SHA('c'), SHA('d')], T0 + 5000);
+    expect(await c.leases.expiredLeases(T0 + 5000, 10)).toEqual([]);
+    expect(await c.leases.markBlob(SHA('d'), T0 + 5000, STALE)).not.toBeNull();
+  });
+
   it('claims an idempotency key once; replays its answer; frees it on release or when the lease runs out', async () => {
     const c = await make();
     const o = (holder: string, now = T0, since = T0 - 1) => ({

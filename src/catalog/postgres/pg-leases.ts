@@ -85,4 +85,20 @@ export class PgLeases implements LeaseCatalog {
       ])) > 0
     );
   }
+
+  async expiredLeases(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db.all<{ sha256: string }>(
+      'SELECT sha256 FROM blob_leases GROUP BY sha256 HAVING max(until) <= $1 LIMIT $2',
+      [now, limit],
+    );
+    return rows.map((r) => r.sha256);
+  }
+
+  async dropExpiredLeases(sha256s: string[], now: number): Promise<void> {
+    if (sha256s.length === 0) return;
+    await this.db.run('DELETE FROM blob_leases WHERE sha256 = ANY($1::text[]) AND until <= $2', [
+      sha256s,
+      now,
+    ]);
+  }
 }

@@ -37,6 +37,9 @@ export class SqliteLeases implements LeaseCatalog {
         'SELECT 1 AS one FROM blob_leases WHERE sha256 = ? AND until > ? LIMIT 1',
       ),
       dropExpiredLeases: db.prepare('DELETE FROM blob_leases WHERE sha256 = ? AND until <= ?'),
+      expired: db.prepare<[number, number], { sha256: string }>(
+        'SELECT sha256 FROM blob_leases GROUP BY sha256 HAVING max(until) <= ? LIMIT ?',
+      ),
       orphanRow: db.prepare(
         'INSERT INTO blobs (sha256, size, refs) VALUES (?, 0, 0) ON CONFLICT(sha256) DO NOTHING',
       ),
@@ -91,5 +94,16 @@ export class SqliteLeases implements LeaseCatalog {
 
   async dropMarkedBlob(sha256: string, mark: number): Promise<boolean> {
     return this.batch.run(() => this.s.dropMarked.run(sha256, mark).changes > 0, { single: true });
+  }
+
+  async expiredLeases(now: number, limit: number): Promise<string[]> {
+    return this.s.expired.all(now, limit).map((r) => r.sha256);
+  }
+
+  async dropExpiredLeases(sha256s: string[], now: number): Promise<void> {
+    if (sha256s.length === 0) return;
+    await this.batch.run(() => {
+      for (const sha of sha256s) this.s.dropExpiredLeases.run(sha, now);
+    });
   }
 }
