@@ -48,6 +48,11 @@ export interface Config {
   queryTimeoutMs: number;
   /** Write one JSON line per request to stderr. */
   logRequests: boolean;
+  /**
+   * On stop, how long requests in flight get to finish, in ms; then connections are cut,
+   * except those of writes whose commit may be underway (they end once answered).
+   */
+  shutdownGraceMs: number;
   /** `HOST:PORT` of the second listener that speaks Artifacta's REST API; none by default. */
   artifactaListen?: string;
   /** Requests a second each key may make on the Artifacta listener (429 above); none by default. */
@@ -72,6 +77,7 @@ export const DEFAULTS: Omit<Config, 'catalogUrl' | 'blobsUrl'> = {
   bodyIdleTimeoutMs: 60_000,
   queryTimeoutMs: 2000,
   logRequests: false,
+  shutdownGraceMs: 10_000,
   maxShareTtlMs: 30 * 86_400_000,
   sweepIntervalMs: 60_000,
   sweepBatch: 200,

@@ -21,6 +21,7 @@ export interface ServeArgs {
   'body-timeout'?: string;
   'query-timeout'?: string;
   'max-upload-memory'?: string;
+  'shutdown-grace'?: string;
   durability: string;
   log: boolean;
   'mcp-allow-path'?: string[];
@@ -55,6 +56,7 @@ export function appOptions(args: ServeArgs): Partial<Config> {
     sweepIntervalMs: ms(args['sweep-interval'], '--sweep-interval'),
     durability: args.durability as 'full' | 'process',
     logRequests: args.log,
+    shutdownGraceMs: ms(args['shutdown-grace'], '--shutdown-grace'),
     mcpAllowPaths: args['mcp-allow-path'],
     artifactaListen: args['artifacta-listen'],
     artifactaRateLimit: positive(args['artifacta-rate-limit'], '--artifacta-rate-limit'),

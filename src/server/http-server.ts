@@ -1,10 +1,17 @@
 import http from 'node:http';
 import type { App } from '../app.js';
 import { ReadScope } from '../core/read-scope.js';
-import { CairnError, InvalidInputError, NotFoundError, UnauthorizedError } from '../lib/errors.js';
+import {
+  BusyError,
+  CairnError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthorizedError,
+} from '../lib/errors.js';
 import { pooledRandomBytes } from '../lib/random-pool.js';
 import { guardBodyIdle } from './body-timeout.js';
 import { closeServer, listenOn } from './listen.js';
+import { RequestTracker } from './request-tracker.js';
 import { bindProtocolEdges, checkFraming } from './protocol-edges.js';
 import { observeRequest } from './request-metrics.js';
 import { sendError, sendJson } from './respond.js';
@@ -17,7 +24,12 @@ export interface RunningServer {
   server: http.Server;
   /** Base URL, e.g. http://127.0.0.1:7070 */
   url: string;
-  /** Stops accepting, ends idle keep-alive connections, waits for in-flight requests. */
+  /**
+   * Stops accepting and ends idle keep-alive connections; requests in flight get the configured
+   * grace period (`shutdownGraceMs`), then connections are cut, except writes whose commit may
+   * be underway, which end once answered. Requests arriving meanwhile on open connections are
+   * answered 503 `server_stopping`.
+   */
   close(): Promise<void>;
 }
 
@@ -105,6 +117,7 @@ export function createHandler(app: App, router = new Router(allRoutes())) {
 /** Starts serving `app` on its configured host and port. */
 export async function startServer(app: App): Promise<RunningServer> {
   const handler = createHandler(app);
+  const tracker = new RequestTracker();
   const { maxHeaderBytes, headersTimeoutMs } = app.config;
   const server = http.createServer(
     {
@@ -118,9 +131,11 @@ export async function startServer(app: App): Promise<RunningServer> {
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, headersTimeoutMs / 4)),
     },
     (req, res) => {
-      void handler(req, res);
+      if (tracker.stopping) refuseWhileStopping(req, res);
+      else tracker.track(req, handler(req, res));
     },
   );
+  tracker.attach(server);
   server.keepAliveTimeout = 65_000;
   bindProtocolEdges(server, { maxHeaderBytes, headersTimeoutMs });
   const url = await listenOn(server, app.config.port, app.config.host);
@@ -132,9 +147,29 @@ export async function startServer(app: App): Promise<RunningServer> {
     close: async () => {
       // Waiters and event streams answer and end now, or server.close() would wait for them.
       app.events.shutdown();
-      await Promise.all([app.sweeper.stop(), closeServer(server)]);
+      await Promise.all([
+        app.sweeper.stop(),
+        closeServer(server, tracker, app.config.shutdownGraceMs),
+      ]);
     },
   };
+}
+
+/**
+ * A request that arrived on an open keep-alive connection after the shutdown began: 503
+ * `server_stopping` with `Retry-After`, and the connection closes after the answer.
+ */
+function refuseWhileStopping(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  sendError(
+    req,
+    res,
+    new BusyError(
+      'server_stopping',
+      'the server is shutting down and takes no new requests; retry (on another node, or once it is back)',
+    ),
+    () => undefined,
+  );
 }
 
 /** Throws `invalid_query` if a query component has a malformed escape or invalid UTF-8. */

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RequestTracker } from './request-tracker.js';
 
 /**
  * Starts `server` listening on `host`:`port` (0 picks a free port) and resolves to its base URL
@@ -16,16 +17,35 @@ export async function listenOn(server: http.Server, port: number, host: string):
 }
 
 /**
- * Stops accepting, ends idle keep-alive connections and resolves once the requests in flight
- * have ended. Safe to call once per server.
+ * Stops accepting, ends idle keep-alive connections and resolves once every connection has
+ * ended. Requests in flight get `graceMs` to finish; after it every connection is cut except one
+ * whose write request may be committing (see {@link RequestTracker.committing}), which is cut
+ * as soon as its handler has answered. So a client that never reads its answer (a download, a
+ * large 201 it left unread) cannot hold the close forever, and a 2xx is never lost to the close
+ * while its commit is underway. Sets `tracker.stopping` (new requests are refused). Safe to call
+ * once per server.
  */
-export function closeServer(server: http.Server): Promise<void> {
+export function closeServer(
+  server: http.Server,
+  tracker: RequestTracker,
+  graceMs: number,
+): Promise<void> {
+  tracker.stopping = true;
   return new Promise<void>((resolve) => {
     // A response that finishes just after close() leaves a keep-alive socket that close()
     // alone would wait on for the keep-alive timeout: keep closing idle ones.
-    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    let cut = false;
+    const idle = setInterval(() => {
+      server.closeIdleConnections();
+      if (cut) tracker.cutAllButCommits();
+    }, 50);
+    const grace = setTimeout(() => {
+      cut = true;
+      tracker.cutAllButCommits();
+    }, graceMs);
     server.close(() => {
       clearInterval(idle);
+      clearTimeout(grace);
       resolve();
     });
     server.closeIdleConnections();

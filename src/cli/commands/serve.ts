@@ -104,6 +104,12 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         describe:
           'Memory uploads and imports in flight may hold at once (503 past it), default 256MiB (CAIRN_MAX_UPLOAD_MEMORY)',
       })
+      .option('shutdown-grace', {
+        type: 'string',
+        default: env('SHUTDOWN_GRACE'),
+        describe:
+          'On SIGTERM/SIGINT, time requests in flight get before connections are cut (commits underway still finish), default 10s (CAIRN_SHUTDOWN_GRACE)',
+      })
       .option('durability', {
         choices: ['full', 'process'],
         default: env('DURABILITY') ?? 'full',
@@ -196,10 +202,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     const stop = async () => {
       if (stopping) return;
       stopping = true;
-      await Promise.race([
-        Promise.all([server.close(), artifacta?.close()]),
-        new Promise((r) => setTimeout(r, 5000)),
-      ]);
+      // Bounded by the grace period, except for commits underway: they finish and answer first.
+      await Promise.all([server.close(), artifacta?.close()]);
       await app.close();
       process.stdout.write('Cairn stopped\n');
       process.exit(0);

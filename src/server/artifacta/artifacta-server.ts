@@ -12,6 +12,7 @@ import { bearer, Query } from '../request.js';
 import { Router, type Ctx } from '../router.js';
 import type { RunningServer } from '../http-server.js';
 import { closeServer, listenOn } from '../listen.js';
+import { RequestTracker } from '../request-tracker.js';
 import { sendArtifactaError } from './artifacta-errors.js';
 import { bindArtifactaRoutes } from './routes/index.js';
 import { takeRequest } from './rate-limit.js';
@@ -97,16 +98,22 @@ export function parseListen(text: string): { host: string; port: number } {
 export async function startArtifactaServer(app: App, listen: string): Promise<RunningServer> {
   const { host, port } = parseListen(listen);
   const handler = createArtifactaHandler(app);
+  const tracker = new RequestTracker();
   const server = http.createServer(
     {
       maxHeaderSize: app.config.maxHeaderBytes,
       requestTimeout: 0,
       headersTimeout: app.config.headersTimeoutMs,
     },
-    (req, res) => void handler(req, res),
+    (req, res) => tracker.track(req, handler(req, res)),
   );
+  tracker.attach(server);
   server.keepAliveTimeout = 65_000;
-  return { server, url: await listenOn(server, port, host), close: () => closeServer(server) };
+  return {
+    server,
+    url: await listenOn(server, port, host),
+    close: () => closeServer(server, tracker, app.config.shutdownGraceMs),
+  };
 }
 
 /** The caller's principal; a bad key's message speaks of the clients' own setting. */
