@@ -93,6 +93,29 @@ describe('cairn push DIR (batches)', () => {
     expect(plain.recs).toHaveLength(301);
   });
 
+  it('push FILE --sync --json answers a JSON record saying the unchanged file was skipped', async () => {
+    writeFileSync(join(work, 'one.txt'), 'same bytes');
+    const first = await cli(['push', 'one.txt', '--session', 'one', '--sync', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const pushed = JSON.parse(first.stdout) as Rec;
+    expect(pushed).toMatchObject({ name: 'one.txt', version: 1 });
+    const again = await cli(['push', 'one.txt', '--session', 'one', '--sync', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    // Was `undefined`: not JSON at all.
+    expect(JSON.parse(again.stdout)).toEqual({
+      session: 'one',
+      name: 'one.txt',
+      sha256: pushed.sha256,
+      skipped: true,
+      reason: 'unchanged',
+    });
+    expect(again.stderr).toContain('1 file(s) unchanged');
+    expect(await artifacts('one')).toHaveLength(1);
+    // The same through --checksum (every file hashed, nothing remembered trusted).
+    const checked = await cli(['push', 'one.txt', '-s', 'one', '--sync', '--checksum', '--json']);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ name: 'one.txt', skipped: true });
+  });
+
   it('--exclude leaves out files by name and paths by pattern', async () => {
     const d = join(work, 'ex');
     mkdirSync(join(d, 'build', 'deep'), { recursive: true });

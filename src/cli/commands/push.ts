@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../lib/size.js';
-import { planPush } from '../push-plan.js';
+import { planPush, type PlanItem } from '../push-plan.js';
 import { HashCaches } from '../hash-cache.js';
 import { latestShas, pushPlan, syncSkipper } from '../push-runner.js';
 import { CliError, EXIT, clientFor, metaText, output, table, type GlobalArgs } from '../context.js';
@@ -128,7 +128,7 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     });
     output(
       args,
-      one ? results[0] : results,
+      one ? (results[0] ?? (await skippedAnswer(plan[0], args.session, latest))) : results,
       () =>
         table(
           ['ID', 'NAME', 'V', 'SIZE', 'SHA256', 'META'],
@@ -145,3 +145,28 @@ export const pushCommand: CommandModule<GlobalArgs, PushArgs> = {
     );
   },
 };
+
+/**
+ * What `push FILE --sync` answers when the one file was not pushed because it is the latest
+ * version already: its name, session and sha256 with `skipped: true` and the reason, where a
+ * push answers the artifact record. (A directory's list leaves such files out; stderr counts
+ * them in both cases.)
+ */
+async function skippedAnswer(
+  item: PlanItem,
+  session: string,
+  latest: Promise<Map<string, string>> | undefined,
+): Promise<SkippedFile> {
+  const name = item.name;
+  const sha256 = (await latest)?.get(name) ?? null;
+  return { session, name, sha256, skipped: true, reason: 'unchanged' };
+}
+
+/** A file `push --sync` left out: the latest version of `name` has these bytes already. */
+export interface SkippedFile {
+  session: string;
+  name: string;
+  sha256: string | null;
+  skipped: true;
+  reason: 'unchanged';
+}
