@@ -52,8 +52,12 @@ export interface RetentionCatalog {
   sweepExpired(now: number, limit: number): Promise<SweepBatch>;
   /** What {@link sweepExpired} run to completion at `now` (plus blob collection) would free. */
   plan(now: number): Promise<RetentionPlan>;
-  /** Blobs with no reference left (to be collected), at most `limit`, with their sizes. */
-  unreferencedBlobs(limit: number): Promise<{ sha256: string; size: number }[]>;
+  /**
+   * Blobs with no reference left (to be collected), at most `limit`, with their sizes, in
+   * sha256 order from just after `after` (default: from the start), so a caller can walk past
+   * rows it could not collect (leased, or marked by another collector).
+   */
+  unreferencedBlobs(limit: number, after?: string): Promise<{ sha256: string; size: number }[]>;
   /**
    * Deletes an open session with all its artifacts; returns how many. Throws NotFoundError if
    * unknown or expired, SessionSealedError if sealed.

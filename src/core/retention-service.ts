@@ -106,12 +106,18 @@ export class RetentionService {
     return report;
   }
 
-  /** Deletes the bytes of every blob nothing references, a batch at a time. */
+  /**
+   * Deletes the bytes of every blob nothing references, a batch at a time in sha256 order; the
+   * ones a lease or another collector's mark keeps are passed over until the next sweep.
+   */
   private async collectUnreferenced(): Promise<{ blobs: number; bytes: number }> {
     const out = { blobs: 0, bytes: 0 };
+    // A cursor over the sha256 order: rows still leased by pushes (or marked by another
+    // collector) stay, and the walk goes on past them, so a batch of those never ends a sweep
+    // before the rest is collected (and none is visited twice in one sweep).
+    let after = '';
     for (;;) {
-      const batch = await this.o.catalog.retention.unreferencedBlobs(this.o.batchSize);
-      let collected = 0;
+      const batch = await this.o.catalog.retention.unreferencedBlobs(this.o.batchSize, after);
       // Several at a time (each marked on its own), so their catalog updates share
       // group commits instead of paying one commit each.
       for (let i = 0; i < batch.length; i += COLLECT_PARALLEL) {
@@ -120,14 +126,13 @@ export class RetentionService {
         const done = await Promise.all(slice.map((b) => this.o.artifacts.collectBlob(b.sha256)));
         slice.forEach((b, j) => {
           if (!done[j]) return;
-          collected++;
           out.blobs++;
           out.bytes += b.size;
         });
         await pauseAfter(started);
       }
-      // Rows still leased by pushes (or marked by another collector) stay: no endless loop.
-      if (batch.length < this.o.batchSize || collected === 0) return out;
+      if (batch.length < this.o.batchSize) return out;
+      after = batch[batch.length - 1].sha256;
     }
   }
 

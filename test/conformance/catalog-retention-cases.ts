@@ -93,6 +93,12 @@ export function runCatalogRetentionCases(make: () => Promise<Catalog>): void {
       SHA('g'),
       SHA('o'),
     ]);
+    // In sha256 order, from just after a cursor: a sweep walks past rows it cannot collect.
+    const ordered = [SHA('g'), SHA('o')].sort();
+    expect((await c.retention.unreferencedBlobs(1)).map((b) => b.sha256)).toEqual([ordered[0]]);
+    const next = await c.retention.unreferencedBlobs(1, ordered[0]);
+    expect(next).toEqual([{ sha256: ordered[1], size: 10 }]);
+    expect(await c.retention.unreferencedBlobs(10, ordered[1])).toEqual([]);
     expect(await c.getSession('stays', T0 + 10)).toMatchObject({ artifactCount: 1 });
   });
 

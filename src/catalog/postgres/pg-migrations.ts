@@ -290,4 +290,9 @@ export const PG_MIGRATIONS: string[] = [
   `,
   // 5: a push in one round trip per catalog call (see pg-push-functions.ts).
   PUSH_FUNCTIONS,
+  // 6: unreferenced blobs in sha256 order, so a sweep walks them with a cursor (past rows that
+  // leases keep) without sorting them all for every batch.
+  `
+  CREATE INDEX IF NOT EXISTS blobs_unreferenced_sha ON blobs (sha256) WHERE refs <= 0;
+  `,
 ];

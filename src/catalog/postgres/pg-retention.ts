@@ -114,8 +114,12 @@ export class PgRetention implements RetentionCatalog {
     return { sessions, sessionCount, artifacts, blobs: freed.blobs, bytes: freed.bytes };
   }
 
-  async unreferencedBlobs(limit: number): Promise<{ sha256: string; size: number }[]> {
-    return this.db.all('SELECT sha256, size FROM blobs WHERE refs <= 0 LIMIT $1', [limit]);
+  async unreferencedBlobs(limit: number, after = ''): Promise<{ sha256: string; size: number }[]> {
+    return this.db.all(
+      `SELECT sha256, size FROM blobs WHERE refs <= 0 AND sha256 > $2
+       ORDER BY sha256 LIMIT $1`,
+      [limit, after],
+    );
   }
 
   async deleteSession(

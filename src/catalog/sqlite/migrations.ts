@@ -246,6 +246,11 @@ export const MIGRATIONS: string[] = [
   );
   INSERT OR IGNORE INTO events_trimmed (one, through) VALUES (1, 0);
   `,
+  // 13: unreferenced blobs in sha256 order, so a sweep walks them with a cursor (past rows
+  // that leases keep) without sorting them all for every batch.
+  `
+  CREATE INDEX IF NOT EXISTS blobs_unreferenced_sha ON blobs(sha256) WHERE refs <= 0;
+  `,
 ];
 
 /**

@@ -163,12 +163,12 @@ export class SqliteRetention implements RetentionCatalog {
     return { sessions, sessionCount, artifacts, blobs: freed.blobs, bytes: freed.bytes };
   }
 
-  async unreferencedBlobs(limit: number): Promise<{ sha256: string; size: number }[]> {
+  async unreferencedBlobs(limit: number, after = ''): Promise<{ sha256: string; size: number }[]> {
     return this.db
-      .prepare<[number], { sha256: string; size: number }>(
-        'SELECT sha256, size FROM blobs WHERE refs <= 0 LIMIT ?',
+      .prepare<[string, number], { sha256: string; size: number }>(
+        'SELECT sha256, size FROM blobs WHERE refs <= 0 AND sha256 > ? ORDER BY sha256 LIMIT ?',
       )
-      .all(limit);
+      .all(after, limit);
   }
 
   async deleteSession(
