@@ -166,6 +166,7 @@ async function build(config: Config, lock: DataDirLock, opts: AppOptions): Promi
   const retention: RetentionService = new RetentionService({
     catalog,
     artifacts,
+    blobs,
     clock,
     keepVersions: config.keepVersions,
     batchSize: config.sweepBatch,

@@ -1,3 +1,4 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ArtifactService } from './artifact-service.js';
 import type { ArtifactRecord } from './types.js';
@@ -15,12 +16,22 @@ export interface GcReport {
   blobs_freed: number;
   /** Bytes those blobs held. A dry run's figure equals what the real run frees. */
   bytes_freed: number;
+  /**
+   * Orphans removed: bytes a push wrote but never recorded (it died before adding its row),
+   * deleted once every lease on them ran out. Not in `blobs_freed`. A dry run counts those whose
+   * leases have run out by now and that are in the store (at most 10,000 looked at).
+   */
+  orphans_freed: number;
+  /** Bytes those orphans held, from the blob store's `stat` just before each was removed. */
+  orphan_bytes_freed: number;
 }
 
 /** Settings for {@link RetentionService}. */
 export interface RetentionServiceOptions {
   catalog: Catalog;
   artifacts: ArtifactService;
+  /** The blob store, asked the size of orphans before they go (else they count 0 bytes). */
+  blobs?: Pick<BlobStore, 'stat'>;
   clock: () => number;
   /** Server-wide keep-last-N versions per name (a session's own setting wins). */
   keepVersions?: number;
@@ -70,6 +81,7 @@ export class RetentionService {
       artifacts_expired: p.artifacts,
       blobs_freed: p.blobs,
       bytes_freed: p.bytes,
+      ...(await this.planOrphans()),
     };
   }
 
@@ -81,6 +93,8 @@ export class RetentionService {
       artifacts_expired: 0,
       blobs_freed: 0,
       bytes_freed: 0,
+      orphans_freed: 0,
+      orphan_bytes_freed: 0,
     };
     for (;;) {
       const started = performance.now();
@@ -97,7 +111,9 @@ export class RetentionService {
     const freed = await this.collectUnreferenced();
     report.blobs_freed = freed.blobs;
     report.bytes_freed = freed.bytes;
-    await this.collectExpiredLeases();
+    const orphans = await this.collectExpiredLeases();
+    report.orphans_freed = orphans.blobs;
+    report.orphan_bytes_freed = orphans.bytes;
     // Wall-clock time, as events are stamped with it (not the app's clock).
     await this.o.catalog.events.trim({
       before: Date.now() - (this.o.eventRetentionMs ?? 24 * 3600_000),
@@ -141,22 +157,65 @@ export class RetentionService {
    * writing its bytes and adding its row leaves them leased, with no reference) through
    * {@link ArtifactService.removeUnreferencedBytes}, which keeps referenced or freshly leased
    * ones, then drops those leases. Bounded batches; orphans are gone one sweep after their lease
-   * (BLOB_LEASE_MS) ran out.
+   * (BLOB_LEASE_MS) ran out. Returns how many orphans went (bytes in the store that no catalog
+   * row recorded) and their size.
    */
-  private async collectExpiredLeases(): Promise<void> {
+  private async collectExpiredLeases(): Promise<{ blobs: number; bytes: number }> {
+    const out = { blobs: 0, bytes: 0 };
     for (;;) {
       const now = this.o.clock();
       const batch = await this.o.catalog.leases.expiredLeases(now, this.o.batchSize);
       for (let i = 0; i < batch.length; i += COLLECT_PARALLEL) {
         const started = performance.now();
         const slice = batch.slice(i, i + COLLECT_PARALLEL);
-        await Promise.all(slice.map((sha) => this.o.artifacts.removeUnreferencedBytes(sha)));
+        const gone = await Promise.all(slice.map((sha) => this.removeOrphan(sha)));
+        for (const size of gone) {
+          if (size === null) continue;
+          out.blobs++;
+          out.bytes += size;
+        }
         await pauseAfter(started);
       }
       // Also those kept (referenced, or a backup holds deletes: collected when it ends).
       await this.o.catalog.leases.dropExpiredLeases(batch, now);
-      if (batch.length < this.o.batchSize) return;
+      if (batch.length < this.o.batchSize) return out;
     }
+  }
+
+  /**
+   * Removes the bytes of one blob whose leases ran out unless something keeps them; returns
+   * their size if they were an orphan that went (no catalog row, bytes in the store), else null.
+   * A row at refs 0 is the unreferenced step's (counted in `blobs_freed`); a lease with no bytes
+   * behind it is a push that died before writing any.
+   */
+  private async removeOrphan(sha256: string): Promise<number | null> {
+    const orphan = await this.orphanSize(sha256);
+    const removed = await this.o.artifacts.removeUnreferencedBytes(sha256);
+    return removed ? orphan : null;
+  }
+
+  /** The size of these bytes if they are an orphan (in the store, no catalog row), else null. */
+  private async orphanSize(sha256: string): Promise<number | null> {
+    if ((await this.o.catalog.audit.blob(sha256)) !== null) return null;
+    if (!this.o.blobs) return 0;
+    return this.o.blobs.stat(sha256).then(
+      (s) => s.size,
+      () => null, // not found: nothing was written under this lease
+    );
+  }
+
+  /** What the expired-lease step would remove now (see {@link GcReport.orphans_freed}). */
+  private async planOrphans(): Promise<{ orphans_freed: number; orphan_bytes_freed: number }> {
+    const now = this.o.clock();
+    const expired = await this.o.catalog.leases.expiredLeases(now, 10_000);
+    const out = { orphans_freed: 0, orphan_bytes_freed: 0 };
+    for (const sha of expired) {
+      const size = await this.orphanSize(sha);
+      if (size === null) continue;
+      out.orphans_freed++;
+      out.orphan_bytes_freed += size;
+    }
+    return out;
   }
 
   /**

@@ -31,6 +31,8 @@ describe.each([
       return staged.sha256;
     };
     const orphan = await deadPush(big('o'));
+    // A push that died after its lease, before writing a byte: nothing to remove or count.
+    await leaseBlobs(app.catalog, [sha('never written')], { clock: () => clock.now, staleMs });
     // Referenced bytes whose extra lease (another push of the same bytes that died) ran out.
     const kept = await push({ session: 's', name: 'kept.bin' }, big('k'));
     await leaseBlobs(app.catalog, [kept.sha256], { clock: () => clock.now, staleMs });
@@ -38,7 +40,10 @@ describe.each([
     const young = await deadPush(big('y')); // its lease still runs at the next sweep
 
     clock.now = T0 + BLOB_LEASE_MS;
-    await app.retention.sweep();
+    // The report counts the orphan (not the referenced bytes, not the lease without bytes).
+    const orphanCount = { orphans_freed: 1, orphan_bytes_freed: big('o').length };
+    expect(await app.retention.plan()).toMatchObject({ ...orphanCount, blobs_freed: 0 });
+    expect(await app.retention.sweep()).toMatchObject({ ...orphanCount, blobs_freed: 0 });
     expect(await blobExists(big('o'))).toBe(false);
     expect(await app.catalog.audit.blob(orphan)).toBeNull();
     expect(await blobExists(big('y'))).toBe(true);
@@ -50,7 +55,10 @@ describe.each([
     // Once the young lease runs out too, the next sweep takes those bytes as well.
     clock.now = T0 + BLOB_LEASE_MS * 1.5;
     expect(await app.catalog.leases.expiredLeases(clock.now, 10)).toEqual([young]);
-    await app.retention.sweep();
+    expect(await app.retention.sweep()).toMatchObject({
+      orphans_freed: 1,
+      orphan_bytes_freed: big('y').length,
+    });
     expect(await blobExists(big('y'))).toBe(false);
     expect(await blobExists(big('k'))).toBe(true);
     expect(await app.catalog.leases.expiredLeases(clock.now, 10)).toEqual([]);

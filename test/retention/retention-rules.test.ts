@@ -86,6 +86,8 @@ describe('garbage collection', () => {
       artifacts_expired: 5,
       blobs_freed: 2,
       bytes_freed: 2 + 4,
+      orphans_freed: 0,
+      orphan_bytes_freed: 0,
     });
     expect(await blobExists('YY')).toBe(true);
     const real = await app.retention.sweep();

@@ -28,6 +28,11 @@ export const gcCommand: CommandModule<GlobalArgs, GcArgs> = {
         `${verb} ${r.sessions_expired} expired session(s), ${r.artifacts_expired} artifact(s)`,
         `${r.dry_run ? 'would free' : 'freed'} ${r.bytes_freed} bytes (${formatBytes(r.bytes_freed)}) in ${r.blobs_freed} blob(s)`,
       ];
+      // Older servers do not report orphans.
+      if (r.orphans_freed)
+        lines.push(
+          `${r.dry_run ? 'would remove' : 'removed'} ${r.orphans_freed} orphan blob(s) of pushes that died (${formatBytes(r.orphan_bytes_freed ?? 0)})`,
+        );
       for (const id of r.sessions) lines.push(`  session ${id}`);
       return lines.join('\n');
     });
