@@ -1,5 +1,7 @@
 import net from 'node:net';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { freshPgDatabase } from '../helpers/engines/pg.js';
 import { spawnServer, startTestServer, tempDir } from '../helpers/server.js';
 
 /** A socket to `base` that sends what it is given and never reads a byte of the answers. */
@@ -42,6 +44,51 @@ describe('stopping the server', () => {
       expect(s.server.server.listening).toBe(false);
     } finally {
       deaf?.destroy();
+      await s.app.close();
+    }
+  });
+
+  it('never cuts a push whose commit is underway: it is answered 201 after the grace period', async () => {
+    const catalogUrl = await freshPgDatabase();
+    const s = await startTestServer({ catalogUrl, shutdownGraceMs: 200 });
+    const locker = new pg.Client({ connectionString: catalogUrl });
+    await locker.connect();
+    try {
+      expect(
+        (await s.fetch('/v1/sessions/c/artifacts/first.txt', { method: 'PUT', body: 'a' })).status,
+      ).toBe(201);
+      // Another transaction holds the artifacts table: the push's commit waits on it.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE artifacts IN EXCLUSIVE MODE');
+      const url = new URL(s.url);
+      const socket = net.connect(Number(url.port), url.hostname);
+      socket.on('error', () => undefined);
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString()));
+      const ended = new Promise((r) => socket.once('close', r));
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(pushHead(s.token, 'held.txt', 4).replace('/deaf/', '/c/') + 'held');
+      // Until the push waits on the lock: its body is in, its commit under way.
+      for (;;) {
+        const r = await locker.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        );
+        if (Number(r.rows[0].n) > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const closed = s.server.close();
+      // Well past the grace period: every other connection would be cut by now, not this one.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(socket.destroyed).toBe(false);
+      expect(answer).toBe('');
+      await locker.query('COMMIT');
+      await ended;
+      await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+      const rec = await s.app.artifacts.find('c', 'held.txt');
+      expect(rec.size).toBe(4);
+    } finally {
+      await locker.end();
       await s.app.close();
     }
   });
