@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type {
@@ -16,23 +14,18 @@ import type {
   StagedBlob,
   StageOptions,
 } from '../blob-store.js';
-import { BlobCollectedError, DigestMismatchError, TooLargeError } from '../../lib/errors.js';
-import { hashStream } from '../../lib/hashing-stream.js';
 import type { MemoryBudget } from '../../lib/memory-budget.js';
 import {
   blobNotFound,
   checkBucket,
   isNotFound,
-  ifAbsent,
   makeS3Client,
   translateS3Error,
 } from './s3-client.js';
-import { completeUpload, copyObject } from './s3-copy.js';
 import { listObjects, sweepAbandoned } from './s3-sweep.js';
-import { abortUpload, streamToS3, type StreamedBody } from './s3-upload.js';
+import { S3Stager } from './s3-stager.js';
 import type { S3Location } from './s3-url.js';
 import { StreamBody } from './stream-body.js';
-import { KeyedQueue } from './keyed-queue.js';
 
 /** Options for {@link S3BlobStore}. */
 export interface S3BlobStoreOptions {
@@ -74,13 +67,23 @@ export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly base: string;
-  /** Commits of the same bytes run one at a time (see KeyedQueue). */
-  private readonly commits = new KeyedQueue();
+  private readonly stager: S3Stager;
 
   constructor(private readonly o: S3BlobStoreOptions) {
     this.client = o.client ?? makeS3Client(o.location);
     this.bucket = o.location.bucket;
     this.base = `${o.location.prefix ? `${o.location.prefix}/` : ''}${LAYOUT}/`;
+    this.stager = new S3Stager({
+      client: this.client,
+      bucket: this.bucket,
+      location: o.location,
+      tmpPrefix: `${this.base}tmp/`,
+      keyOf: (sha) => this.keyOf(sha),
+      has: (sha) => this.has(sha),
+      partSize: o.partSize ?? 8 * 1024 * 1024,
+      lanes: o.lanes ?? 4,
+      memory: o.memory,
+    });
   }
 
   /** Opens the store, checking the bucket and credentials (see checkBucket). */
@@ -100,115 +103,12 @@ export class S3BlobStore implements BlobStore {
     return `${this.base}blobs/${sha256.slice(0, 2)}/${sha256}`;
   }
 
-  async stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
-    try {
-      const expected = opts.expectedSha256;
-      if (expected !== undefined && (await this.has(expected)))
-        return await this.stageKnown(source, expected, opts);
-      const key = expected
-        ? this.keyOf(expected)
-        : `${this.base}tmp/${Date.now()}-${randomBytes(8).toString('hex')}`;
-      const body = await streamToS3(source, {
-        client: this.client,
-        bucket: this.bucket,
-        key,
-        partSize: this.o.partSize ?? 8 * 1024 * 1024,
-        lanes: this.o.lanes ?? 4,
-        memory: this.o.memory,
-        maxSize: opts.maxSize,
-      });
-      if (expected !== undefined && body.sha256 !== expected) {
-        if (body.multipart) await this.abort(body.multipart);
-        throw mismatch(body.sha256, expected);
-      }
-      return this.staged(body);
-    } catch (err) {
-      throw translateS3Error(err, this.o.location);
-    }
-  }
-
-  /** Bytes already stored: the body is only read and hashed (to verify it), not uploaded. */
-  private async stageKnown(source: Readable, sha256: string, opts: StageOptions) {
-    const got = await hashStream(source);
-    if (opts.maxSize !== undefined && got.size > opts.maxSize)
-      throw new TooLargeError(
-        `the upload exceeds the server's maximum size of ${opts.maxSize} bytes`,
-      );
-    if (got.sha256 !== sha256) throw mismatch(got.sha256, sha256);
-    return this.staged({ ...got });
-  }
-
-  private staged(body: StreamedBody): StagedBlob {
-    const { sha256, size } = body;
-    let open = body.multipart;
-    let done = false;
-    return {
-      sha256,
-      size,
-      commit: () =>
-        this.commits.run(sha256, async () => {
-          if (done) return false;
-          try {
-            if (await this.has(sha256)) {
-              if (open) await this.abort(open);
-              open = undefined;
-              done = true;
-              return false;
-            }
-            let created = true;
-            if (body.bytes) created = await this.put(sha256, body.bytes);
-            else if (!open)
-              throw new BlobCollectedError(sha256); // were there, collected since
-            else {
-              const mp = open;
-              open = undefined;
-              const final = mp.key === this.keyOf(sha256);
-              created = await ifAbsent(completeUpload(this.client, this.bucket, mp, final));
-              if (!created) await this.abort(mp);
-              else if (!final) await this.moveIntoPlace(mp.key, sha256, size);
-            }
-            done = true;
-            return created;
-          } catch (err) {
-            throw translateS3Error(err, this.o.location);
-          }
-        }),
-      discard: async () => {
-        done = true;
-        if (open) await this.abort(open);
-        open = undefined;
-      },
-    };
-  }
-
-  /** Stores small bytes in one PUT; false if a concurrent commit stored them first. */
-  private put(sha256: string, bytes: Buffer): Promise<boolean> {
-    return ifAbsent(
-      this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.keyOf(sha256),
-          Body: bytes,
-          ContentLength: bytes.length,
-          IfNoneMatch: '*',
-        }),
-      ),
-    );
-  }
-
-  /** Copies a completed temporary object to its final key and removes it. */
-  private async moveIntoPlace(tmp: string, sha256: string, size: number): Promise<void> {
-    try {
-      await copyObject(this.client, this.bucket, tmp, this.keyOf(sha256), size);
-    } finally {
-      await this.client
-        .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmp }))
-        .catch(() => undefined); // left for the sweep of abandoned uploads
-    }
-  }
-
-  private abort(mp: NonNullable<StreamedBody['multipart']>): Promise<void> {
-    return abortUpload(this.client, this.bucket, mp.key, mp.uploadId);
+  /**
+   * Streams `source` into the bucket (see {@link S3Stager}); the bytes become visible only on
+   * `commit`. Throws DigestMismatchError, TooLargeError, BlobStoreUnavailableError.
+   */
+  stage(source: Readable, opts: StageOptions = {}): Promise<StagedBlob> {
+    return this.stager.stage(source, opts);
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -304,10 +204,4 @@ export class S3BlobStore implements BlobStore {
   async close(): Promise<void> {
     this.client.destroy();
   }
-}
-
-function mismatch(got: string, expected: string): DigestMismatchError {
-  return new DigestMismatchError(
-    `the body's sha256 is ${got} but the request announced ${expected}; nothing was stored`,
-  );
 }
