@@ -12,9 +12,14 @@ import type {
 } from './client-types.js';
 import { CairnApiError, readAll, sendRequest, type RequestBody } from './send-request.js';
 import { artifactPath, segment } from './url-path.js';
-import { hashFile, readFrom } from './hash-file.js';
-
 import { readLatestLines } from './latest-lines.js';
+import {
+  blobExists,
+  pushBytes,
+  pushLocalFile,
+  type PushedArtifact,
+  type Send,
+} from './push-requests.js';
 
 export type * from './client-types.js';
 export { CairnApiError, readAll } from './send-request.js';
@@ -53,6 +58,9 @@ export class CairnClient {
     );
   }
 
+  /** {@link request}, bound: what the push functions send with. */
+  private readonly send: Send = (method, path, opts) => this.request(method, path, opts);
+
   /** JSON request helper. */
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.request(
@@ -66,34 +74,14 @@ export class CairnClient {
     return (buf.length ? JSON.parse(buf.toString('utf8')) : {}) as T;
   }
 
-  /** Pushes bytes (a Buffer, string or stream) as `session/name`. */
-  async push(
+  /** Pushes bytes (a Buffer, string or stream) as `session/name` (see {@link pushBytes}). */
+  push(
     session: string,
     name: string,
     body: string | Buffer | Readable,
     opts: PushOptions = {},
-  ): Promise<ArtifactRecord & { deduplicated: boolean }> {
-    const headers: Record<string, string | number> = {};
-    if (opts.contentType) headers['Content-Type'] = opts.contentType;
-    if (opts.sha256)
-      headers['Content-Digest'] = `sha-256=:${Buffer.from(opts.sha256, 'hex').toString('base64')}:`;
-    if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
-    if (!(body instanceof Readable)) headers['Content-Length'] = Buffer.byteLength(body);
-    let stream = body;
-    if (body instanceof Readable && opts.onProgress) {
-      let sent = 0;
-      const progress = opts.onProgress;
-      body.on('data', (chunk: Buffer) => progress((sent += chunk.length)));
-      stream = body;
-    }
-    const res = await this.request(
-      'PUT',
-      `${artifactPath(session, name)}?${pushQuery(opts).toString()}`,
-      { body: stream, headers },
-    );
-    return JSON.parse((await readAll(res)).toString('utf8')) as ArtifactRecord & {
-      deduplicated: boolean;
-    };
+  ): Promise<PushedArtifact> {
+    return pushBytes(this.send, session, name, body, opts);
   }
 
   /**
@@ -101,45 +89,18 @@ export class CairnClient {
    * server already holds its bytes; otherwise streams it with a Content-Digest to verify.
    * `path` may be a file already open (both passes read it from its start; it stays open).
    */
-  async pushFile(
+  pushFile(
     session: string,
     name: string,
     path: string | FileHandle,
     opts: PushOptions = {},
-  ): Promise<ArtifactRecord & { deduplicated: boolean }> {
-    const sha256 = opts.sha256 ?? (await hashFile(path, opts.onHashProgress));
-    if (await this.hasBlob(sha256)) {
-      const res = await this.request(
-        'PUT',
-        `${artifactPath(session, name)}?${pushQuery(opts).toString()}&sha256=${sha256}`,
-        {
-          headers: {
-            'Content-Length': 0,
-            ...(opts.contentType ? { 'Content-Type': opts.contentType } : {}),
-            ...(opts.idempotencyKey ? { 'Idempotency-Key': opts.idempotencyKey } : {}),
-          },
-        },
-      );
-      return JSON.parse((await readAll(res)).toString('utf8')) as ArtifactRecord & {
-        deduplicated: boolean;
-      };
-    }
-    return this.push(session, name, readFrom(path), {
-      ...opts,
-      sha256,
-    });
+  ): Promise<PushedArtifact> {
+    return pushLocalFile(this.send, session, name, path, opts);
   }
 
   /** True if the server holds bytes with this sha256. */
-  async hasBlob(sha256: string): Promise<boolean> {
-    try {
-      const res = await this.request('HEAD', `/v1/blobs/${sha256}`);
-      res.resume();
-      return true;
-    } catch (err) {
-      if (err instanceof CairnApiError && err.status === 404) return false;
-      throw err;
-    }
+  hasBlob(sha256: string): Promise<boolean> {
+    return blobExists(this.send, sha256);
   }
 
   /** Streams the bytes of `session/name` (latest or a version). */
@@ -291,12 +252,4 @@ export class CairnClient {
   deleteSession(id: string): Promise<{ id: string; artifacts_deleted: number }> {
     return this.json('DELETE', `/v1/sessions/${segment(id, 'session id')}`);
   }
-}
-
-function pushQuery(opts: PushOptions): URLSearchParams {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(opts.meta ?? {})) p.append(`meta.${k}`, v);
-  if (opts.ttl) p.set('ttl', opts.ttl);
-  for (const id of opts.derivedFrom ?? []) p.append('derived_from', id);
-  return p;
 }
