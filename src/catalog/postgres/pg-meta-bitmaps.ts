@@ -60,6 +60,8 @@ export class PgMetaBitmaps {
   /** Values asked for once and not built yet. */
   private readonly asked = new Set<string>();
   private bytes = 0;
+  /** Bitmaps built, and times all were dropped (for tests and metrics). */
+  readonly counts = { built: 0, dropped: 0 };
 
   constructor(private readonly o: PgMetaBitmapsOptions = {}) {}
 
@@ -80,6 +82,7 @@ export class PgMetaBitmaps {
     const above = new Set(added.filter((r) => r.seq > start.top).map((r) => r.seq)).size;
     if (h.trimmed > start.through || h.events > cap || h.fresh > cap || h.fresh !== above) {
       this.clear();
+      this.counts.dropped++;
       return fresh;
     }
     for (const r of added) this.added(r.seq, JSON.parse(r.meta) as Record<string, string>);
@@ -127,6 +130,7 @@ export class PgMetaBitmaps {
     const before = this.maps.get(id);
     if (before) this.bytes -= before.map.bytes;
     this.maps.set(id, { map, mark: { through: row.head, top: row.top } });
+    this.counts.built++;
     this.bytes += map.bytes;
     this.evict(id);
     return map;
