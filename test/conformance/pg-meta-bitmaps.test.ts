@@ -203,6 +203,8 @@ describe('PgCatalog metadata bitmaps (one per instance, several instances on one
     })();
     let found = 0;
     for (let round = 0; round < 25; round++) {
+      // Now and then the bitmaps start over, so builds race other queries' catch-ups.
+      if (round % 4 === 3) reader.bitmaps.clear();
       await Promise.all(
         Array.from({ length: 6 }, async (_, k) => {
           const w = writers[k % 2];
@@ -224,7 +226,8 @@ describe('PgCatalog metadata bitmaps (one per instance, several instances on one
     stop = true;
     await promoter;
     expect(found).toBe(150);
-    expect(reader.bitmaps.counts).toEqual({ built: 2, dropped: 0 });
+    expect(reader.bitmaps.counts.dropped).toBe(0);
+    expect(reader.bitmaps.counts.built).toBeGreaterThan(2);
     expect(await staged(reader, { limit: 1000, meta: PAIR }, T0)).toEqual(
       await plain(reader, { limit: 1000, meta: PAIR }, T0),
     );
