@@ -9,6 +9,7 @@ import { artifactQuerySqlPg } from '../../src/catalog/postgres/pg-query-sql.js';
 import type { ArtifactRow } from '../../src/catalog/sqlite/rows.js';
 import { encodeCursor } from '../../src/catalog/sqlite/query-sql.js';
 import type { ArtifactQuery, MetaFilter } from '../../src/core/types.js';
+import type { Queryable } from '../../src/catalog/postgres/pg-db.js';
 import { DUMP_KINDS } from '../../src/lib/dump-kinds.js';
 import { newId } from '../../src/lib/ids.js';
 import { freshPgDatabase } from '../helpers/engines/pg.js';
@@ -115,6 +116,23 @@ async function restore(from: PgCatalog, to: PgCatalog): Promise<void> {
   } finally {
     await reader.close();
   }
+}
+
+/** A statement's answer held back: `hasRun` once it arrived, passed on at `release()`. */
+interface Hold {
+  which: 'get' | 'all';
+  ran: () => void;
+  hasRun: Promise<void>;
+  open: Promise<void>;
+  release: () => void;
+}
+
+function hold(which: 'get' | 'all'): Hold {
+  let ran!: () => void;
+  let release!: () => void;
+  const hasRun = new Promise<void>((res) => (ran = res));
+  const open = new Promise<void>((res) => (release = res));
+  return { which, ran, hasRun, open, release };
 }
 
 describe('PgCatalog metadata bitmaps (one per instance, several instances on one database)', () => {
@@ -265,5 +283,65 @@ describe('PgCatalog metadata bitmaps (one per instance, several instances on one
     expect(await staged(reader, { limit: 100, meta: PAIR }, T0)).toEqual(after);
     expect(reader.bitmaps.counts).toEqual({ built: 4, dropped: 2 });
     for (const c of [source, target, reader]) await c.close();
+  });
+
+  it('a bitmap built in an older snapshot while another query catches up is not taken as caught up', async () => {
+    const url = await freshPgDatabase();
+    const w = await PgCatalog.open({ url });
+    const r = await PgCatalog.open({ url });
+    const bm = r.bitmaps;
+    const seqOf = async (id: string) =>
+      (await r.db.get<{ seq: number }>('SELECT seq FROM artifacts WHERE id = $1', [id]))!.seq;
+    /**
+     * Runs `f` in a read transaction of `r`; with `hold`, the answers of its `get` (a build) or
+     * `all` (a catch-up) statements are held back until `hold.open`, after `hold.ran` resolved.
+     */
+    const held = <T>(f: (t: Queryable) => Promise<T>, hold?: Hold) =>
+      r.db.read(5000, (t) => {
+        const wait = async <R>(which: 'get' | 'all', answer: R): Promise<R> => {
+          if (hold?.which !== which) return answer;
+          hold.ran();
+          await hold.open;
+          return answer;
+        };
+        return f({
+          all: async (sql, p) => wait('all', await t.all(sql, p)) as never,
+          get: async (sql, p) => wait('get', await t.get(sql, p)) as never,
+          run: (sql, p) => t.run(sql, p),
+        });
+      });
+    const use = (key: string, value: string, hold?: Hold) =>
+      held(async (t) => bm.get(t, key, value, await bm.catchUp(t)), hold);
+    const push = async (meta: Record<string, string>) => {
+      const a = await w.addArtifact(art({ session: 's', name: newId('n'), meta }));
+      await w.events.tail();
+      return seqOf(a.id);
+    };
+    await push({ env: 'prod' });
+    for (let k = 0; k < 2; k++) await use('env', 'prod');
+    await use('agent', 'x');
+    // 1. agent=x is built in a snapshot taken now; its answer is held back.
+    const h1 = hold('get');
+    const build = use('agent', 'x', h1);
+    await h1.hasRun;
+    // 2. x1 commits; env=prod catches up past it.
+    const x1 = await push({ env: 'prod', agent: 'x' });
+    expect((await use('env', 'prod'))?.has(x1)).toBe(true);
+    // 3. x2 commits; a catch-up reads it (from env=prod's mark, past x1), its answer held back.
+    const x2 = await push({ env: 'prod', agent: 'x' });
+    const h3 = hold('all');
+    const catchUp = held((t) => bm.catchUp(t), h3);
+    await h3.hasRun;
+    // 4. The old build lands, then that catch-up: it must not count agent=x as past x1.
+    h1.release();
+    expect((await build)?.has(x1)).toBe(false);
+    h3.release();
+    await catchUp;
+    const agent = await use('agent', 'x');
+    expect(agent?.has(x1)).toBe(true);
+    expect(agent?.has(x2)).toBe(true);
+    expect(bm.counts.dropped).toBe(0);
+    await w.close();
+    await r.close();
   });
 });
