@@ -4,7 +4,8 @@
 // bench/generate-catalog.mjs, copied into a durable PostgreSQL 15 (bench/pg-load-catalog.mjs),
 // the queries of bench/queries.mjs timed in-process (SqliteCatalog vs PgCatalog) and over HTTP
 // (two `cairn serve`, keep-alive), A and B interleaved query by query; EXPLAIN ANALYZE of each
-// PostgreSQL query (which tables it scans whole); time to ready (spawn → first /healthz 200).
+// PostgreSQL query (which tables it scans whole), with the catalog's metadata bitmaps as the
+// timed runs left them; time to ready (spawn → first /healthz 200).
 import http from 'node:http';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ const mod = (p) => import(pathToFileURL(join(ROOT, 'build', p)).href);
 const { SqliteCatalog } = await mod('catalog/sqlite/sqlite-catalog.js');
 const { PgCatalog } = await mod('catalog/postgres/pg-catalog.js');
 const { sessionQuerySqlPg } = await mod('catalog/postgres/pg-query-sql.js');
-const { queryArtifactRowsPg } = await mod('catalog/postgres/pg-artifact-query.js');
+const { PAIR_LIMITS, queryArtifactRowsPg } = await mod('catalog/postgres/pg-artifact-query.js');
 const { parseWhere } = await mod('core/where-parser.js');
 const QUERIES = benchQueries(count, parseWhere);
 const SIDES = ['sqlite', 'postgres'];
@@ -68,6 +69,8 @@ async function explain(catalog, kind, q) {
         { all: rec('all'), get: rec('get'), run: rec('run') },
         { limit: 50, ...q },
         now,
+        PAIR_LIMITS,
+        catalog.bitmaps,
       );
     });
   } else statements.push(sessionQuerySqlPg({ limit: 50, ...q }, now));

@@ -1,7 +1,9 @@
 import type { ArtifactQuery } from '../../core/types.js';
 import type { ArtifactRow } from '../sqlite/rows.js';
+import { SeqBitmap } from '../seq-bitmap.js';
 import type { Queryable } from './pg-db.js';
 import { pgText } from './pg-glob.js';
+import type { PgMetaBitmaps } from './pg-meta-bitmaps.js';
 import { artifactQuerySqlPg } from './pg-query-sql.js';
 
 /** How far a staged query looks before and through the pairs index. */
@@ -28,12 +30,17 @@ export const PAIR_LIMITS: PairLimits = { window: 4096, candidates: 16_384 };
  *    scan intersecting the pairs' posting lists, whatever their sizes), at most `candidates`;
  * 3. those candidates' rows, every condition checked again; or, past that bound (pairs common
  *    below the window but not in it), the plain query below the window.
+ * With `bitmaps` (the catalog's, see PgMetaBitmaps) holding every pair, stage 2 is instead a
+ * word-wise AND in memory (a pair that never meets another: no statement at all past the
+ * bitmaps' catch-up), its candidates checked in SQL 256 at a time; past `candidates` of them,
+ * the plain query below the last one checked.
  */
 export async function queryArtifactRowsPg(
   t: Queryable,
   q: ArtifactQuery,
   now: number,
   limits: PairLimits = PAIR_LIMITS,
+  bitmaps?: PgMetaBitmaps,
 ): Promise<ArtifactRow[]> {
   const pairs = [
     ...new Set((q.meta ?? []).filter((f) => f.op === 'eq').map((f) => pairOf(f.key, f.value))),
@@ -56,9 +63,22 @@ export async function queryArtifactRowsPg(
   const rows = rowsOf(first);
   if (rows.length > q.limit || floor <= 1) return rows;
 
+  const limit = q.limit + 1 - rows.length;
+  if (bitmaps) {
+    const found = await bitmapRows(t, q, now, bitmaps, floor, limit, limits);
+    if (found) {
+      rows.push(...found.rows);
+      if (found.done) return rows;
+      const rest = artifactQuerySqlPg(q, now, {
+        below: found.below,
+        limit: limit - found.rows.length,
+      });
+      return rows.concat(await t.all<ArtifactRow>(rest.text, rest.params));
+    }
+  }
+
   // 2 and 3. The owners of every pair below the window from the GIN index, and their rows
   // (none when there are more than `candidates`: then the plain query below the window).
-  const limit = q.limit + 1 - rows.length;
   // The equalities are not checked again: the index answered them in this statement's snapshot
   // (a recheck may walk a whole pair's match list to meet the candidates).
   const rest = { ...q, meta: q.meta?.filter((f) => f.op !== 'eq') };
@@ -72,6 +92,53 @@ export async function queryArtifactRowsPg(
   if (Number(second[0].cairn_stage) <= limits.candidates) return rows.concat(rowsOf(second));
   const below = artifactQuerySqlPg(q, now, { below: floor, limit });
   return rows.concat(await t.all<ArtifactRow>(below.text, below.params));
+}
+
+/** Candidates rechecked per statement. */
+const CANDIDATE_CHUNK = 256;
+
+/**
+ * Up to `want` rows below seq `below` from the AND of the bitmaps of `q`'s metadata equalities,
+ * newest first, every candidate checked against the whole query in SQL; null unless each
+ * equality's bitmap is held and caught up (see PgMetaBitmaps.get) and they fit the budget.
+ * `done` is false if `limits.candidates` were checked first; the rest is then below `below`.
+ */
+async function bitmapRows(
+  t: Queryable,
+  q: ArtifactQuery,
+  now: number,
+  bitmaps: PgMetaBitmaps,
+  below: number,
+  want: number,
+  limits: PairLimits,
+): Promise<{ rows: ArtifactRow[]; done: boolean; below: number } | null> {
+  const eqs = new Map<string, { key: string; value: string }>();
+  for (const f of q.meta ?? [])
+    if (f.op === 'eq') eqs.set(`${f.key}\u0000${f.value}`, { key: f.key, value: f.value });
+  // The highest seq is about the window's top: the floor is `window` below it.
+  if (!bitmaps.fits(eqs.size, below + limits.window)) return null;
+  const fresh = await bitmaps.catchUp(t);
+  const maps: SeqBitmap[] = [];
+  // Each is asked for, so that all are built together on their second query.
+  for (const f of eqs.values()) {
+    const map = await bitmaps.get(t, f.key, f.value, fresh);
+    if (map) maps.push(map);
+  }
+  if (maps.length < eqs.size) return null;
+  const rows: ArtifactRow[] = [];
+  for (let checked = 0; rows.length < want;) {
+    if (checked >= limits.candidates) return { rows, done: false, below };
+    const seqs = SeqBitmap.intersectBelow(maps, below, CANDIDATE_CHUNK);
+    if (seqs.length === 0) break;
+    checked += seqs.length;
+    const sql = artifactQuerySqlPg(q, now, {
+      among: '@cands::bigint[]',
+      limit: want - rows.length,
+    });
+    rows.push(...(await t.all<ArtifactRow>(sql.text, { ...sql.params, cands: seqs })));
+    below = seqs[seqs.length - 1];
+  }
+  return { rows, done: true, below };
 }
 
 /** A row of a staged statement: the stage's figure, and an artifact's columns (or nulls). */

@@ -22,7 +22,8 @@ import { PgInlineBlobs } from './pg-inline-blobs.js';
 import { PgPushBatcher } from './pg-push-batcher.js';
 import { PgLeases } from './pg-leases.js';
 import { migratePg } from './pg-migrate.js';
-import { queryArtifactRowsPg } from './pg-artifact-query.js';
+import { PAIR_LIMITS, queryArtifactRowsPg } from './pg-artifact-query.js';
+import { PgMetaBitmaps, type PgMetaBitmapsOptions } from './pg-meta-bitmaps.js';
 import { sessionQuerySqlPg } from './pg-query-sql.js';
 import { PgRetention } from './pg-retention.js';
 import { PgShares } from './pg-shares.js';
@@ -47,6 +48,8 @@ export interface PgCatalogOptions {
   queryTimeoutMs?: number;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** The metadata bitmaps' budget and catch-up bound (see PgMetaBitmaps; tests tune these). */
+  bitmaps?: PgMetaBitmapsOptions;
 }
 
 /**
@@ -69,6 +72,8 @@ export class PgCatalog implements Catalog {
   readonly events: PgEvents;
   readonly dump: PgDump;
   readonly capabilities: CatalogCapabilities;
+  /** This instance's metadata bitmaps for the query planner. Escape hatch: tests only. */
+  readonly bitmaps: PgMetaBitmaps;
   private readonly tokens: PgTokenRows;
   private readonly pushes: PgPushBatcher;
   private readonly inline: PgInlineBlobs;
@@ -78,7 +83,9 @@ export class PgCatalog implements Catalog {
     readonly db: PgDb,
     private readonly budgetMs: number,
     url: string,
+    bitmaps: PgMetaBitmapsOptions = {},
   ) {
+    this.bitmaps = new PgMetaBitmaps(bitmaps);
     this.retention = new PgRetention(db);
     this.shares = new PgShares(db);
     this.artifacta = new PgArtifacta(db);
@@ -108,7 +115,7 @@ export class PgCatalog implements Catalog {
       await db.close();
       throw openError(err, opts.url);
     }
-    return new PgCatalog(db, opts.queryTimeoutMs ?? 2000, opts.url);
+    return new PgCatalog(db, opts.queryTimeoutMs ?? 2000, opts.url, opts.bitmaps);
   }
 
   async createSession(s: NewSession): Promise<StoredSession> {
@@ -226,7 +233,9 @@ export class PgCatalog implements Catalog {
   }
 
   async queryArtifacts(q: ArtifactQuery, now: number): Promise<Page<StoredArtifact>> {
-    const rows = await this.db.read(this.budgetMs, (t) => queryArtifactRowsPg(t, q, now));
+    const rows = await this.db.read(this.budgetMs, (t) =>
+      queryArtifactRowsPg(t, q, now, PAIR_LIMITS, this.bitmaps),
+    );
     return page(rows, q.limit, toArtifact);
   }
 
