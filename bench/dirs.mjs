@@ -5,7 +5,9 @@
 // directories), and a re-push of the unchanged tree (`--sync`, with the hashes the first push
 // remembered in a cache dir of the benchmark's own). Reports files/s, the client's and the
 // server's CPU per file, the ratios to the faster peer and the re-push's speed-up over the first
-// push (target: 10×). Writes bench/out/dirs.json.
+// push (target: 10×), for bin/cairn.js on this Node and for the single binary (dist/cairn, Node
+// 22, built first), with each one's start alone (`node -e 0`, `dist/cairn version`). Writes
+// bench/out/dirs.json.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +31,12 @@ const KEY = 'CAIRNTESTACCESSKEY01';
 const SECRET = 'cairn-test-secret-key-0123456789abcdef';
 const base = tempDir('cairn-bench-dirs-');
 const CLI = join(ROOT, 'bin/cairn.js');
+const BIN = join(ROOT, 'dist/cairn');
+// The binary as the sources are now (the native binding is cached, so this takes seconds).
+const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build-binary.mjs')], {
+  encoding: 'utf8',
+});
+if (built.status !== 0) throw new Error(`build:binary failed: ${built.stderr}`);
 const AWS = fs.existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 
 const { endpoint, pids: cephPids } = await startRadosgw();
@@ -96,8 +104,11 @@ for (const n of SIZES) {
     awsPull: [],
     rclonePull: [],
     resync: [],
+    binPush: [],
+    binResync: [],
   };
   const nodeStart = [];
+  const binStart = [];
   await waitForLowLoad();
   for (let r = 0; r < ROUNDS; r++) {
     const id = `${n}-${r}`;
@@ -121,6 +132,19 @@ for (const n of SIZES) {
     );
     // Node's own start (`node -e 0`, same environment): the floor of any re-push by the CLI.
     nodeStart.push(timed(['node', '-e', '0'], cairnEnv, [], 'node -e 0'));
+    // The same first push and re-push through the single binary, into a session of its own.
+    rows.binPush.push(
+      timed([BIN, 'push', src, '--session', `b${id}`], cairnEnv, [cairn.pid], 'dist/cairn push'),
+    );
+    rows.binResync.push(
+      timed(
+        [BIN, 'push', src, '--session', `b${id}`, '--sync'],
+        cairnEnv,
+        [cairn.pid],
+        'dist/cairn push --sync',
+      ),
+    );
+    binStart.push(timed([BIN, 'version'], cairnEnv, [], 'dist/cairn version'));
     rows.cairnPull.push(
       timed(['node', CLI, 'pull', `s${id}`, '-o', out('c')], cairnEnv, [cairn.pid], 'cairn pull'),
     );
@@ -159,16 +183,21 @@ for (const n of SIZES) {
     pull_ratio: round(s.cairnPull.files_per_s / bestPull),
     resync_speedup: round(s.cairn.wall_s / s.resync.wall_s, 1),
     resync_client_cpu_s: round(median(rows.resync.map((x) => x.client)), 3),
-    node_start: {
-      wall_s: round(median(nodeStart.map((x) => x.wall)), 3),
-      cpu_s: round(median(nodeStart.map((x) => x.client)), 3),
+    node_start: startFigures(nodeStart),
+    binary: {
+      resync_speedup: round(s.binPush.wall_s / s.binResync.wall_s, 1),
+      resync_client_cpu_s: round(median(rows.binResync.map((x) => x.client)), 3),
+      start: startFigures(binStart),
     },
   };
   console.log(n, JSON.stringify(results[n]));
   const speedup = results[n].resync_speedup;
+  const met = (x) => `target ≥ 10×: ${x >= 10 ? 'met' : 'NOT met'}`;
   console.log(
-    `${n}: re-push of the unchanged tree ${speedup}× faster than the first push (target ≥ 10×: ${speedup >= 10 ? 'met' : 'NOT met'})`,
+    `${n}: re-push of the unchanged tree ${speedup}× faster than the first push (${met(speedup)})`,
   );
+  const binSpeedup = results[n].binary.resync_speedup;
+  console.log(`${n}: the same through dist/cairn: ${binSpeedup}× (${met(binSpeedup)})`);
 }
 await cairn.stop();
 record('dirs', {
@@ -182,6 +211,14 @@ record('dirs', {
   results,
 });
 fs.rmSync(base, { recursive: true, force: true });
+
+/** Median wall and CPU seconds of a process that only starts (and stops). */
+function startFigures(xs) {
+  return {
+    wall_s: round(median(xs.map((x) => x.wall)), 3),
+    cpu_s: round(median(xs.map((x) => x.client)), 3),
+  };
+}
 
 function minSec(t) {
   const m = /^(\d+)m([\d.]+)s$/.exec(t);

@@ -165,6 +165,19 @@ if (dirs) {
         'faster',
         10,
       ],
+      // The same through the single binary (Node 22), when the run measured it.
+      ...(r.binResync
+        ? [
+            [
+              `re-push the unchanged ${count} files (--sync), single binary dist/cairn`,
+              `${r.binResync.wall_s} s (first push ${r.binPush.wall_s} s)`,
+              '–',
+              r.binary.resync_speedup,
+              'faster',
+              10,
+            ],
+          ]
+        : []),
     ])
       row({
         what,

@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { connectionErrorMessage } from './connection-error.js';
 
@@ -36,16 +35,21 @@ export interface RequestTarget {
  * do, see connectionErrorMessage). A 401 to a request without a token carries `noTokenHint`. A stream body that
  * errors destroys the request.
  */
-export function sendRequest(
+export async function sendRequest(
   target: RequestTarget,
   method: string,
   path: string,
   opts: { body?: RequestBody; headers?: Record<string, string | number> } = {},
-): Promise<http.IncomingMessage> {
+): Promise<IncomingMessage> {
   const url = new URL(target.url + path);
-  const mod = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string | number> = { ...opts.headers };
   if (target.token) headers.Authorization = `Bearer ${target.token}`;
+  const body = opts.body;
+  // Caught until the request exists (below), so an early stream error is not an uncaught one.
+  let early: Error | undefined;
+  const keep = (err: Error) => (early ??= err);
+  if (body instanceof Readable) body.on('error', keep);
+  const mod = await transport(url.protocol);
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method, headers }, (res) => {
       if ((res.statusCode ?? 500) < 400) return resolve(res);
@@ -61,12 +65,22 @@ export function sendRequest(
     req.on('error', (err) =>
       reject(new CairnApiError(0, 'connection_failed', connectionErrorMessage(target.url, err))),
     );
-    const body = opts.body;
     if (body instanceof Readable) {
+      body.off('error', keep);
+      if (early) return req.destroy(early);
       body.on('error', (err) => req.destroy(err));
       body.pipe(req);
     } else req.end(body);
   });
+}
+
+/**
+ * `node:http` or `node:https`, imported on first send, and only the one the URL needs: a
+ * plain-HTTP command never loads https and tls, and on Node 22 (the single binary) loading
+ * https is what starts reading the `NODE_EXTRA_CA_CERTS` file, on a thread of its own.
+ */
+function transport(protocol: string): Promise<Pick<typeof import('node:http'), 'request'>> {
+  return protocol === 'https:' ? import('node:https') : import('node:http');
 }
 
 /** Reads a whole (small) response body. */

@@ -51,7 +51,10 @@ interface DirsTool {
 interface Dirs {
   results: Record<
     string,
-    Record<'cairn' | 'aws' | 'rclone' | 'cairnPull' | 'awsPull' | 'rclonePull', DirsTool>
+    Record<
+      'cairn' | 'aws' | 'rclone' | 'cairnPull' | 'awsPull' | 'rclonePull' | 'binPush',
+      DirsTool
+    > & { binResync: DirsTool }
   >;
 }
 type PgSide = { rps: number; server_cpu_ms_per_push: number; statements_per_push?: number };
@@ -141,11 +144,14 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
         'cairnPull',
         'awsPull',
         'rclonePull',
+        'binPush',
       ] as const) {
         expect(r[tool].files_per_s, tool).toBeGreaterThan(0);
         // Each side really ran against its server (radosgw or Cairn) and spent CPU there.
         expect(r[tool].server_cpu_ms_per_file, tool).toBeGreaterThan(0);
       }
+    // The single binary's re-push ran too (it sends the server almost nothing to do).
+    for (const r of Object.values(dirs.results)) expect(r.binResync.files_per_s).toBeGreaterThan(0);
     // PostgreSQL vs SQLite: both sides ran, PostgreSQL really served the pushes (its statement
     // counters moved), and the same catalog gives the same answers on both.
     const pgPush = result<PgPush>(out, 'pg-push');

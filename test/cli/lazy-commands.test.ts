@@ -32,7 +32,7 @@ describe('commands are loaded only when they run', () => {
   });
 
   // What a process loaded, through a module resolve hook writing every URL to a file.
-  const loaded = (args: string[]): string[] => {
+  const loaded = (args: string[], url = 'http://127.0.0.1:9'): string[] => {
     const log = join(tempDir(), 'modules.txt');
     const hooks = `import { appendFileSync } from 'node:fs';
 let f; export function initialize(d) { f = d; }
@@ -46,7 +46,7 @@ register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}),
     const r = spawnSync(
       process.execPath,
       ['--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI, ...args],
-      { encoding: 'utf8', env: { ...process.env, CAIRN_URL: 'http://127.0.0.1:9' } },
+      { encoding: 'utf8', env: { ...process.env, CAIRN_URL: url } },
     );
     expect(r.status, r.stderr).not.toBeNull();
     return readFileSync(log, 'utf8').trim().split('\n');
@@ -67,4 +67,13 @@ register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}),
       expect(others).toEqual([]);
     },
   );
+  // https (and tls under it) only when the URL is https: a plain-HTTP command has no use for
+  // them, and on Node 22 https starts reading the NODE_EXTRA_CA_CERTS file.
+  it.each([
+    ['http://127.0.0.1:9', false],
+    ['https://127.0.0.1:9', true],
+  ])('ls against %s loads node:https: %s', (url, https) => {
+    const urls = loaded(['ls'], url).filter((u) => /^node:https?$/.test(u));
+    expect([...new Set(urls)]).toEqual([https ? 'node:https' : 'node:http']);
+  });
 });
