@@ -1,4 +1,5 @@
 import { PUSH_FUNCTIONS } from './pg-push-functions.js';
+import { INLINE_PUSH_FUNCTION } from './pg-inline-push-function.js';
 
 /** Text compared or ordered by the catalog: byte order, as SQLite's BINARY collation. */
 const T = 'TEXT COLLATE "C"';
@@ -290,4 +291,6 @@ export const PG_MIGRATIONS: string[] = [
   `,
   // 5: a push in one round trip per catalog call (see pg-push-functions.ts).
   PUSH_FUNCTIONS,
+  // 6: a small push in one transaction, its bytes with its row (see pg-inline-push-function.ts).
+  INLINE_PUSH_FUNCTION,
 ];
