@@ -189,12 +189,15 @@ export class ArtifactService {
       await this.cleanups.undo(leaseId, committed === true ? [sha256] : []);
       throw err;
     }
-    void this.cleanups.retry();
     return this.pushed(input, rec);
   }
 
-  /** After a push's row committed: keep-last-N, and `deduplicated` as the pusher may see it. */
+  /**
+   * After a push's row committed: cleanups a full disk held back, keep-last-N, and
+   * `deduplicated` as the pusher may see it.
+   */
   private async pushed(input: PushInput, rec: PushResult): Promise<PushResult> {
+    void this.cleanups.retry();
     await this.o.afterPush?.(rec);
     const glob = input.readGlob;
     if (!rec.deduplicated || glob === undefined) return rec;
