@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { SmallBlobStore } from './small-blob-store.js';
 
 /** Byte range, both ends inclusive (as in HTTP `Range`). */
 export interface ByteRange {
@@ -18,6 +19,12 @@ export interface StagedBlob {
    * `get(sha256)` succeeds.
    */
   commit(): Promise<boolean>;
+  /**
+   * Present when the store would keep these bytes as a value of `store`, a catalog's inline
+   * tier (see SmallBlobStore): a catalog that owns `store` may then write `bytes` in the same
+   * transaction as the artifact row (CatalogCapabilities.inlinePush) instead of `commit()`.
+   */
+  readonly inline?: { store: SmallBlobStore; bytes: Buffer };
   /**
    * Drops the staged bytes. Safe to call after commit and more than once. Call it once the
    * catalog row for a committed blob is written (or the push failed and cleaned up): until then

@@ -10,6 +10,7 @@ import type { StatsCatalog } from './stats-catalog.js';
 import type { RetentionCatalog } from './retention-catalog.js';
 import type { ShareCatalog } from './share-catalog.js';
 import type { LeaseCatalog } from './lease-catalog.js';
+import type { InlinePushCatalog } from './inline-push-catalog.js';
 import type { IdempotencyCatalog } from './idempotency-catalog.js';
 import type { SecretCatalog } from './secret-catalog.js';
 import type { EventCatalog } from './event-catalog.js';
@@ -82,6 +83,11 @@ export interface CatalogCapabilities {
    * of TieredBlobStore). Absent: every blob goes to the blob store.
    */
   readonly inlineBlobs?: SmallBlobStore;
+  /**
+   * Small pushes in one transaction: bytes for `inlineBlobs` written with their row (see
+   * InlinePushCatalog). Absent: core leases, commits the bytes, then adds the row.
+   */
+  readonly inlinePush?: InlinePushCatalog;
   /**
    * Leadership among the nodes sharing this catalog (who runs the sweeper). Absent: the catalog
    * is used by one process only (SQLite) and a LocalCoordinator, always leader, is used.

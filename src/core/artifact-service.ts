@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
-import mime from 'mime';
 import type { BlobBody, BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { NotFoundError, SessionSealedError } from '../lib/errors.js';
-import { newId } from '../lib/ids.js';
 import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import { collectBytes, leaseBlobs, markStaleMsFor } from './blob-leases.js';
 import { PendingCleanups } from './pending-cleanups.js';
+import { pushInline, pushRow } from './push-row.js';
 import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
 import { artifactRecord } from './records.js';
@@ -89,6 +88,9 @@ export class ArtifactService {
    * Streams `source` into the store and records it. Throws InvalidInputError for bad names,
    * metadata or lineage, DigestMismatchError, TooLargeError, SessionSealedError,
    * InsufficientStorageError; on any failure nothing is visible and no staged bytes remain.
+   * Bytes the blob store would keep inline in this very catalog go in with the row, in one
+   * catalog transaction (see pushInline); others, and any the catalog refuses that way, take
+   * {@link record}'s lease path.
    */
   async push(input: PushInput, source: Readable): Promise<PushResult> {
     this.validate(input);
@@ -102,6 +104,10 @@ export class ArtifactService {
       expectedSha256: input.expectedSha256,
     });
     try {
+      const row = (size: number) =>
+        pushRow(input, staged.sha256, size, this.o.clock(), this.o.defaultTtlMs);
+      const one = await pushInline(this.o.catalog, staged, row, this.staleMs);
+      if (one) return await this.pushed(input, one);
       return await this.record(input, staged.sha256, staged.size, () => staged.commit());
     } finally {
       await staged.discard();
@@ -164,21 +170,15 @@ export class ArtifactService {
     let committed: boolean | number = false;
     try {
       committed = await commitBytes();
-      const now = this.o.clock();
-      const ttl = input.ttlMs ?? this.o.defaultTtlMs;
-      const added = await this.o.catalog.addArtifact({
-        id: newId('a', now),
-        session: input.session,
-        name: input.name,
+      const row = pushRow(
+        input,
         sha256,
-        size: typeof committed === 'number' ? committed : size,
-        contentType: input.contentType || mime.getType(input.name) || 'application/octet-stream',
-        meta: input.meta ?? {},
-        createdAt: now,
-        expiresAt: ttl === undefined ? null : now + ttl,
-        derivedFrom: [...new Set(input.derivedFrom ?? [])],
-        parentSessions: input.readGlob ?? null,
-        sessionExpiresAt: null,
+        typeof committed === 'number' ? committed : size,
+        this.o.clock(),
+        this.o.defaultTtlMs,
+      );
+      const added = await this.o.catalog.addArtifact({
+        ...row,
         leaseId,
         deduplicated: committed !== true,
       });
@@ -189,11 +189,19 @@ export class ArtifactService {
       await this.cleanups.undo(leaseId, committed === true ? [sha256] : []);
       throw err;
     }
+    return this.pushed(input, rec);
+  }
+
+  /**
+   * After a push's row committed: cleanups a full disk held back, keep-last-N, and
+   * `deduplicated` as the pusher may see it.
+   */
+  private async pushed(input: PushInput, rec: PushResult): Promise<PushResult> {
     void this.cleanups.retry();
     await this.o.afterPush?.(rec);
     const glob = input.readGlob;
     if (!rec.deduplicated || glob === undefined) return rec;
-    return { ...rec, deduplicated: await this.hasBlob(sha256, glob, rec.id) };
+    return { ...rec, deduplicated: await this.hasBlob(rec.sha256, glob, rec.id) };
   }
 
   /**

@@ -89,6 +89,7 @@ export class TieredBlobStore implements BlobStore {
     return {
       sha256,
       size: bytes.length,
+      inline: { store: this.o.small, bytes },
       commit: async () => {
         if (done) return false;
         const created = await this.o.small.put(sha256, bytes);

@@ -102,6 +102,7 @@ export class PgCatalog implements Catalog {
     this.inline = new PgInlineBlobs(db);
     this.capabilities = {
       inlineBlobs: this.inline,
+      inlinePush: { addInline: (a, bytes, o) => this.pushes.addInline(a, bytes, o.staleMs) },
       coordinator: new PgCoordinator(url),
     };
   }

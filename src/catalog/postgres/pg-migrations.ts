@@ -1,4 +1,5 @@
 import { PUSH_FUNCTIONS } from './pg-push-functions.js';
+import { INLINE_PUSH_FUNCTION } from './pg-inline-push-function.js';
 
 /** Text compared or ordered by the catalog: byte order, as SQLite's BINARY collation. */
 const T = 'TEXT COLLATE "C"';
@@ -295,4 +296,6 @@ export const PG_MIGRATIONS: string[] = [
   `
   CREATE INDEX IF NOT EXISTS blobs_unreferenced_sha ON blobs (sha256) WHERE refs <= 0;
   `,
+  // 7: a small push in one transaction, its bytes with its row (see pg-inline-push-function.ts).
+  INLINE_PUSH_FUNCTION,
 ];

@@ -3,19 +3,30 @@ import { artifactEventData } from '../event-payload.js';
 import type { StoredArtifact } from '../stored-rows.js';
 import { InvalidInputError } from '../../lib/errors.js';
 import type { NewArtifact } from '../catalog.js';
+import type { InlinePushed } from '../inline-push-catalog.js';
 import { sessionLife, toArtifact } from '../sqlite/rows.js';
 import { prepared, type PgDb } from './pg-db.js';
 import { Coalescer, type Settled } from './pg-coalescer.js';
 import { appendEvents } from './pg-event-rows.js';
 import { globToRegex, pgText } from './pg-glob.js';
 
-/** What cairn_add_artifacts returns per push. */
+/** What cairn_add_artifacts returns per push (cairn_add_inline adds `r_fresh`). */
 interface AddedRow {
   r_seq: number;
   r_version: number;
   r_pinned: number;
   r_session_expires_at: number | null;
+  r_fresh?: boolean;
 }
+
+/** One call: its rows, and for a one-row push with inline bytes, those bytes. */
+interface PushCall {
+  list: NewArtifact[];
+  inline?: { bytes: Buffer; stale: number };
+}
+
+/** A call's answer: its records (and for an inline push whether its bytes were new), or null. */
+type PushAnswer = { recs: StoredArtifact[]; fresh: boolean } | null;
 
 /**
  * Group commit of pushes on PostgreSQL: the addArtifacts calls that arrive while earlier
@@ -28,22 +39,41 @@ interface AddedRow {
  * rolled back and each of its calls takes `full`, the one-call SERIALIZABLE path that gives
  * the precise answer. Any other failure (a lost server; a unique violation, which the locks
  * rule out) fails the batch's calls: no fallback hides a broken fast path.
+ *
+ * A push with inline bytes (see InlinePushCatalog) joins the same groups: when a group holds
+ * any, cairn_add_inline writes their bytes, checks the collection marks under the blobs' keys,
+ * then calls cairn_add_artifacts, all in the group's one transaction. A refused group's
+ * inline pushes answer null (their caller takes the lease path), the others take `full`.
  */
 export class PgPushBatcher {
-  private readonly batches: Coalescer<NewArtifact[], StoredArtifact[]>;
+  private readonly batches: Coalescer<PushCall, PushAnswer>;
 
   constructor(
     private readonly db: PgDb,
     private readonly full: (list: NewArtifact[]) => Promise<StoredArtifact[]>,
   ) {
-    this.batches = new Coalescer((lists) => this.run(lists), { maxItems: 64 });
+    this.batches = new Coalescer((calls) => this.run(calls), { maxItems: 64 });
   }
 
   /** Adds the rows of one call (atomically) and resolves with their records once committed. */
-  add(list: NewArtifact[]): Promise<StoredArtifact[]> {
-    if (list.length === 0) return Promise.resolve([]);
+  async add(list: NewArtifact[]): Promise<StoredArtifact[]> {
+    if (list.length === 0) return [];
     if (list.some(needsFullPath)) return this.full(list);
-    return this.batches.run(list);
+    const answer = await this.batches.run({ list });
+    return answer === null ? this.full(list) : answer.recs;
+  }
+
+  /**
+   * Adds `a` with its inline `bytes` in one group transaction (see InlinePushCatalog.addInline);
+   * null when refused, with nothing written.
+   */
+  async addInline(a: NewArtifact, bytes: Buffer, staleMs: number): Promise<InlinePushed | null> {
+    if (needsFullPath(a) || a.leaseId !== undefined) return null;
+    const answer = await this.batches.run({
+      list: [a],
+      inline: { bytes, stale: a.createdAt - staleMs },
+    });
+    return answer === null ? null : { artifact: answer.recs[0], created: answer.fresh };
   }
 
   /** Resolves once no batch is queued or running. */
@@ -51,30 +81,33 @@ export class PgPushBatcher {
     return this.batches.drain();
   }
 
-  private async run(lists: NewArtifact[][]): Promise<Settled<StoredArtifact[]>[]> {
-    let recs: StoredArtifact[];
+  private async run(calls: PushCall[]): Promise<Settled<PushAnswer>[]> {
+    let added: { recs: StoredArtifact[]; fresh: boolean[] };
     try {
-      recs = await this.db.tx((t) => addBatch(t, lists.flat()), { readCommitted: true });
+      added = await this.db.tx((t) => addBatch(t, calls), { readCommitted: true });
     } catch (err) {
       // Anything but a refusal (CRN00) or text jsonb cannot carry (U+0000) is every call's
       // answer: a lost server, or a bug a rerun would hide.
       if ((err as { code?: string }).code !== 'CRN00' && !(err instanceof InvalidInputError))
         throw err;
-      // One call the fast path cannot take rolled the batch back: each call on its own.
-      const out: Settled<StoredArtifact[]>[] = [];
-      for (const list of lists)
+      // One call the fast path cannot take rolled the batch back: each call on its own, an
+      // inline push through its caller's lease path.
+      const out: Settled<PushAnswer>[] = [];
+      for (const call of calls)
         out.push(
-          await this.full(list).then(
-            (value) => ({ ok: true as const, value }),
-            (error: unknown) => ({ ok: false as const, error }),
-          ),
+          call.inline
+            ? { ok: true as const, value: null }
+            : await this.full(call.list).then(
+                (value) => ({ ok: true as const, value: { recs: value, fresh: false } }),
+                (error: unknown) => ({ ok: false as const, error }),
+              ),
         );
       return out;
     }
     let at = 0;
-    return lists.map((list) => {
-      const value = recs.slice(at, at + list.length);
-      at += list.length;
+    return calls.map((call) => {
+      const value = { recs: added.recs.slice(at, at + call.list.length), fresh: added.fresh[at] };
+      at += call.list.length;
       return { ok: true as const, value };
     });
   }
@@ -86,11 +119,15 @@ function needsFullPath(a: NewArtifact): boolean {
   return a.derivedFrom.length > 0 && glob !== null && globToRegex(glob) === null;
 }
 
-/** The rows and events of `list`, inside the caller's READ COMMITTED transaction. */
+/**
+ * The rows, inline bytes and events of `calls`, inside the caller's READ COMMITTED
+ * transaction; `fresh[i]` is true for the first inline row whose bytes this group inserted.
+ */
 async function addBatch(
   t: Parameters<Parameters<PgDb['tx']>[0]>[0],
-  list: NewArtifact[],
-): Promise<StoredArtifact[]> {
+  calls: PushCall[],
+): Promise<{ recs: StoredArtifact[]; fresh: boolean[] }> {
+  const list = calls.flatMap((c) => c.list);
   const items = list.map((a) => {
     const glob = a.parentSessions ?? null;
     return {
@@ -110,9 +147,31 @@ async function addBatch(
       ...(a.leaseId === undefined ? {} : { leaseId: a.leaseId }),
     };
   });
-  const rows = await t.all<AddedRow>(prepared('SELECT * FROM cairn_add_artifacts($1::jsonb)'), [
-    JSON.stringify(items),
-  ]);
+  const inline = new Map<string, Buffer>();
+  let stale = Infinity;
+  for (const c of calls)
+    if (c.inline) {
+      inline.set(c.list[0].sha256, c.inline.bytes);
+      // The earliest clock of the group: a mark newer than its horizon counts as fresh.
+      stale = Math.min(stale, c.inline.stale);
+    }
+  const rows =
+    inline.size === 0
+      ? await t.all<AddedRow>(prepared('SELECT * FROM cairn_add_artifacts($1::jsonb)'), [
+          JSON.stringify(items),
+        ])
+      : await t.all<AddedRow>(
+          prepared('SELECT * FROM cairn_add_inline($1::jsonb, $2::text[], $3::bytea[], $4)'),
+          [JSON.stringify(items), [...inline.keys()], [...inline.values()], stale],
+        );
+  const inlineRows = new Set(calls.flatMap((c) => (c.inline ? [c.list[0]] : [])));
+  const told = new Set<string>();
+  const fresh = list.map((a, i) => {
+    // Of the pushes of one new value, the first says it was new; any other, not.
+    if (!inlineRows.has(a) || rows[i].r_fresh !== true || told.has(a.sha256)) return false;
+    told.add(a.sha256);
+    return true;
+  });
   const recs = list.map((a, i) => {
     const r = rows[i];
     const parents = [...new Set(a.derivedFrom)];
@@ -141,10 +200,10 @@ async function addBatch(
     t,
     recs.map((rec, i) => {
       const data = artifactEventData(rec);
-      const dedup = list[i].deduplicated;
+      const dedup = inlineRows.has(list[i]) ? !fresh[i] : list[i].deduplicated;
       if (dedup !== undefined) data.deduplicated = dedup;
       return { type: 'artifact.created', session: rec.session, data };
     }),
   );
-  return recs;
+  return { recs, fresh };
 }
