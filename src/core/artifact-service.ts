@@ -6,50 +6,19 @@ import { pushBatch, type BatchEntry, type BatchInput } from './batch-push.js';
 import { collectBytes, leaseBlobs, markStaleMsFor } from './blob-leases.js';
 import { PendingCleanups } from './pending-cleanups.js';
 import { pushInline, pushRow } from './push-row.js';
-import { checkContentType } from './media-type.js';
 import { artifactNotFound, heldBy } from './read-scope.js';
 import { artifactRecord } from './records.js';
 import type { ArtifactQuery, ArtifactRecord, Page } from './types.js';
-import {
-  validateArtifactId,
-  validateMeta,
-  validateName,
-  validateSessionId,
-  validateSha256,
-  type Meta,
-} from './validate.js';
+import { validatePushInput, type PushInput, type PushResult } from './push-input.js';
+import { validateName, validateSessionId, validateSha256 } from './validate.js';
 
-/** What a push carries besides the bytes. */
-export interface PushInput {
-  session: string;
-  name: string;
-  meta?: Meta;
-  /** Explicit content type; else looked up from the name. */
-  contentType?: string;
-  /** Time to live in ms. */
-  ttlMs?: number;
-  derivedFrom?: string[];
-  /** Announced sha256 (hex) of the body, verified. */
-  expectedSha256?: string;
-  /** Announced size of the body (Content-Length), if any. */
-  announcedSize?: number;
-  /**
-   * The pusher's read glob (a token limited to some sessions): bytes by reference and
-   * `derived_from` parents count only if a matching session holds them, and `deduplicated`
-   * says only whether such a session already held the bytes; what only other sessions hold is
-   * answered exactly as if it were not stored.
-   */
-  readGlob?: string;
-}
+export type { PushInput, PushResult } from './push-input.js';
 
 /**
  * Bodies announced at most this large skip the sealed-session check before streaming: the
  * catalog refuses the row anyway, and receiving them costs less than the extra lookup.
  */
 const EARLY_CHECK_MIN = 64 * 1024;
-
-/** An artifact record as returned by a push. */
-export type PushResult = ArtifactRecord & { deduplicated: boolean };
 
 /** Settings the artifact service needs. */
 export interface ArtifactServiceOptions {
@@ -93,7 +62,7 @@ export class ArtifactService {
    * {@link record}'s lease path.
    */
   async push(input: PushInput, source: Readable): Promise<PushResult> {
-    this.validate(input);
+    validatePushInput(input);
     // Fail fast, before streaming a large body into a session that cannot take it.
     if (input.announcedSize === undefined || input.announcedSize > EARLY_CHECK_MIN) {
       const session = await this.o.catalog.getSession(input.session, this.o.clock());
@@ -116,7 +85,7 @@ export class ArtifactService {
 
   /** Records an artifact whose bytes the store already holds; throws NotFoundError(`blob_not_found`). */
   async pushByReference(input: PushInput, sha256: string): Promise<PushResult> {
-    this.validate(input);
+    validatePushInput(input);
     validateSha256(sha256);
     return this.record(input, sha256, -1, async () => {
       if (input.readGlob !== undefined && !(await this.hasBlob(sha256, input.readGlob)))
@@ -139,14 +108,6 @@ export class ArtifactService {
     const seen = async (r: PushResult) =>
       r.deduplicated ? { ...r, deduplicated: await this.hasBlob(r.sha256, glob, r.id) } : r;
     return Promise.all(recs.map(seen));
-  }
-
-  private validate(input: PushInput): void {
-    validateSessionId(input.session);
-    validateName(input.name);
-    validateMeta(input.meta ?? {});
-    if (input.contentType) checkContentType(input.contentType);
-    for (const id of input.derivedFrom ?? []) validateArtifactId(id);
   }
 
   /**
