@@ -130,5 +130,58 @@ describe('PostgreSQL inline orphan recovery vs pushes on another node', () => {
         await recovering.catalog.close();
       }
     });
+    it(`recovery as ${mode} looping on one node while another pushes crash-left bytes, free-running (800 pushes): every acknowledged push reads back`, async () => {
+      const url = await freshPgDatabase();
+      const pusher = await node(url);
+      const recovering = await node(url);
+      const direct = new pg.Client({ connectionString: url });
+      await direct.connect();
+      const bodies = Array.from({ length: 800 }, (_, i) => `left-behind-${i}-`.padEnd(900, 'y'));
+      try {
+        for (const b of bodies)
+          await direct.query('INSERT INTO inline_blobs (sha256, data) VALUES ($1, $2)', [
+            sha(b),
+            Buffer.from(b),
+          ]);
+        let pushing = true;
+        let recoveries = 0;
+        const loop = (async () => {
+          while (pushing) {
+            await recovering.blobs.recover(recovery(recovering));
+            recoveries++;
+          }
+        })();
+        const acked: { id: string; body: string }[] = [];
+        const next = { i: 0 };
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (next.i < bodies.length) {
+              const i = next.i++;
+              const rec = await pusher.service.push(
+                { session: `free${i}`, name: 'f' },
+                Readable.from([bodies[i]]),
+              );
+              acked.push({ id: rec.id, body: bodies[i] });
+            }
+          }),
+        ).finally(() => (pushing = false));
+        await loop;
+        expect(recoveries).toBeGreaterThan(0);
+        for (const { id, body } of acked) {
+          const rec = await recovering.service.get(id);
+          expect(await text(await recovering.service.open(rec))).toBe(body);
+        }
+        const fsck = new FsckService({
+          catalog: recovering.catalog,
+          blobs: recovering.blobs,
+          artifacts: recovering.service,
+        });
+        expect((await fsck.run({ repair: false })).problems).toEqual([]);
+      } finally {
+        await direct.end();
+        await pusher.catalog.close();
+        await recovering.catalog.close();
+      }
+    });
   }
 });
