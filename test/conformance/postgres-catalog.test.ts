@@ -5,6 +5,7 @@ import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
 import { freshPgDatabase } from '../helpers/engines/pg.js';
 import { tempDir } from '../helpers/server.js';
 import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
+import { runCatalogRecoveryRaceSuite } from './catalog-recovery-race-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
 import { runCatalogNodesSuite } from './catalog-nodes-suite.js';
@@ -50,6 +51,9 @@ async function openPair() {
 }
 
 describe('PgCatalog, two instances over one database', () => runCatalogConcurrencySuite(openPair));
+
+describe('PgCatalog start-up recovery, two instances over one database', () =>
+  runCatalogRecoveryRaceSuite(openPair));
 
 describe('PgCatalog, two nodes over one database', () => runCatalogNodesSuite(openPair));
 

@@ -4,6 +4,7 @@ import { TieredBlobStore } from '../../src/blobs/tiered/tiered-blob-store.js';
 import { SqliteCatalog } from '../../src/catalog/sqlite/sqlite-catalog.js';
 import { tempDir } from '../helpers/server.js';
 import { runCatalogConcurrencySuite } from './catalog-concurrency-suite.js';
+import { runCatalogRecoveryRaceSuite } from './catalog-recovery-race-suite.js';
 import { runCatalogSuite } from './catalog-suite.js';
 import { runCatalogLifecycleSuite } from './catalog-lifecycle-suite.js';
 import { runCatalogNodesSuite } from './catalog-nodes-suite.js';
@@ -48,6 +49,9 @@ async function openPair() {
 }
 
 describe('SqliteCatalog, two instances over one file', () => runCatalogConcurrencySuite(openPair));
+
+describe('SqliteCatalog start-up recovery, two instances over one file', () =>
+  runCatalogRecoveryRaceSuite(openPair));
 
 describe('SqliteCatalog, two nodes over one file', () => runCatalogNodesSuite(openPair));
 

@@ -63,6 +63,7 @@ export class PgInlineBlobs implements SmallBlobStore {
   async removeRecentOrphans(
     isReferenced: (sha256: string) => Promise<boolean>,
     window: number,
+    remove?: (sha256: string) => Promise<boolean>,
   ): Promise<string[]> {
     // seq grows with inserts, so the values a crash could orphan are among the newest.
     const recent = await this.db.all<{ sha256: string }>(
@@ -72,18 +73,40 @@ export class PgInlineBlobs implements SmallBlobStore {
     const removed: string[] = [];
     for (const { sha256 } of recent) {
       if (await isReferenced(sha256)) continue;
-      // Other nodes share this table: a value another node's push holds a lease on (or that
-      // became referenced since the check) stays. One statement, one snapshot: it sees the
-      // lease or the reference the push commits in place of it.
-      const gone = await this.db.run(
-        `DELETE FROM inline_blobs WHERE sha256 = $1
-           AND NOT EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = $1 AND until > $2)
-           AND NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1 AND refs > 0)`,
-        [sha256, Date.now()],
-      );
-      if (gone > 0) removed.push(sha256);
+      // `remove` (a server's start: collection marks, which a push waits out or refuses, see
+      // InlinePushCatalog) or, without it (an offline command), a delete under the mark's key.
+      if (await (remove ?? ((s) => this.removeUnreferenced(s)))(sha256)) removed.push(sha256);
     }
     return removed;
+  }
+
+  /**
+   * Deletes the value unless a live lease or a reference holds it; true if it went. Other
+   * nodes share this table, and a small push on another node takes no lease: it stores these
+   * bytes (ON CONFLICT DO NOTHING, which neither waits for nor locks the row it finds) and
+   * commits their reference later in the same transaction (cairn_add_inline), holding the
+   * blob's advisory key `b:<sha256>` from before its insert to its commit. A bare DELETE could
+   * run between that insert and that commit, see no reference and remove the bytes an
+   * acknowledged push then references. So the DELETE runs under the same key, taken before its
+   * snapshot (PgDb.tx), as markBlob does; with it, every interleaving keeps a referenced value:
+   * - the push holds the key first: the DELETE starts after its commit and sees its reference;
+   * - the DELETE holds it first: the push's insert runs after the DELETE's commit, finds no
+   *   row and stores the bytes anew;
+   * - a lease-path push (cairn_lease_blobs takes the key) committed its lease before its bytes:
+   *   the DELETE, whose snapshot is taken after the key, sees the lease; or it held the key
+   *   first, so the lease, and the put after it, come after its commit and store them anew.
+   */
+  private removeUnreferenced(sha256: string): Promise<boolean> {
+    return this.db.tx(
+      async (t) =>
+        (await t.run(
+          `DELETE FROM inline_blobs WHERE sha256 = $1
+             AND NOT EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = $1 AND until > $2)
+             AND NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = $1 AND refs > 0)`,
+          [sha256, Date.now()],
+        )) > 0,
+      { lock: [`b:${sha256}`], readCommitted: true },
+    );
   }
 
   async *list(): AsyncIterable<string> {

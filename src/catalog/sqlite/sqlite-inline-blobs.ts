@@ -25,6 +25,11 @@ export class SqliteInlineBlobs implements SmallBlobStore {
         'SELECT length(data) AS n FROM inline_blobs WHERE sha256 = ?',
       ),
       delete: db.prepare('DELETE FROM inline_blobs WHERE sha256 = ?'),
+      deleteUnheld: db.prepare(
+        `DELETE FROM inline_blobs WHERE sha256 = @sha
+           AND NOT EXISTS (SELECT 1 FROM blob_leases WHERE sha256 = @sha AND until > @now)
+           AND NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = @sha AND refs > 0)`,
+      ),
       recent: db.prepare<[number], { sha256: string }>(
         'SELECT sha256 FROM inline_blobs WHERE rowid > (SELECT max(rowid) FROM inline_blobs) - ?',
       ),
@@ -61,12 +66,24 @@ export class SqliteInlineBlobs implements SmallBlobStore {
     const removed: string[] = [];
     for (const { sha256 } of this.s.recent.all(window)) {
       if (await isReferenced(sha256)) continue;
-      if (remove) {
-        if (!(await remove(sha256))) continue;
-      } else await this.delete(sha256);
-      removed.push(sha256);
+      if (await (remove ?? ((s) => this.removeUnheld(s)))(sha256)) removed.push(sha256);
     }
     return removed;
+  }
+
+  /**
+   * Deletes the value unless a live lease or a reference holds it, checked in the same write;
+   * true if it went. Another instance over this file may be pushing these bytes: its lease
+   * commits before its put (which finds the value and stores nothing) and its reference after,
+   * so an `isReferenced` answer may be stale by the time of the delete. Writes of all instances
+   * take the file's write lock one at a time (BEGIN IMMEDIATE), so this delete comes either
+   * after the lease's commit, and sees it, or before it, and the put after the lease stores
+   * the bytes anew: no interleaving deletes a value a push then references.
+   */
+  private removeUnheld(sha256: string): Promise<boolean> {
+    return this.batch.run(
+      () => this.s.deleteUnheld.run({ sha: sha256, now: Date.now() }).changes > 0,
+    );
   }
 
   async *list(): AsyncIterable<string> {
