@@ -170,6 +170,26 @@ describe('dist/cairn, copied alone into an empty directory', () => {
     expect(cached[0]).toMatch(/^better_sqlite3-[0-9a-f]{32}\.node$/);
   });
 
+  it('push DIR --sync sends only what changed; a flag yargs refuses exits 2', async () => {
+    const s = sandbox('sync');
+    const server = await serve(s);
+    const env = bareEnv(s.home, { CAIRN_URL: server.url, CAIRN_TOKEN: server.token });
+    const run = (args: string[]) => runBinary(s.bin, args, { cwd: s.dir, env });
+    mkdirSync(join(s.dir, 'tree', 'sub'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(s.dir, 'tree', 'sub', `f${i}.txt`), `${i}\n`);
+    expect((await run(['push', 'tree', '-s', 'sync_1'])).code).toBe(0);
+    writeFileSync(join(s.dir, 'tree', 'sub', 'f3.txt'), 'changed\n');
+    const again = await run(['push', 'tree', '-s', 'sync_1', '--sync', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { name: string }[]).map((a) => a.name)).toEqual([
+      'sub/f3.txt',
+    ]);
+    expect(again.stderr).toContain('19 file(s) unchanged since the latest version');
+    const usage = await run(['push', 'tree', '-s', 'sync_1', '--sync', '--bogus']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Unknown argument: bogus');
+  });
+
   it('two copies started at once with an empty cache both come up', async () => {
     const a = sandbox('race-a');
     const b = { ...sandbox('race-b'), home: a.home };
