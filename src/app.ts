@@ -22,7 +22,7 @@ import { Metrics } from './core/metrics.js';
 import { Idempotency } from './core/idempotency.js';
 import { SessionService } from './core/session-service.js';
 import { Signer } from './core/signer.js';
-import { collectBytes, markStaleMsFor } from './core/blob-leases.js';
+import { recoverBlobs } from './core/blob-leases.js';
 import { ensureAdminToken, loadSealKey } from './core/node-secrets.js';
 import { TokenService } from './core/token-service.js';
 import { RetentionService } from './core/retention-service.js';
@@ -253,22 +253,10 @@ async function openBlobs(
     nativeBinding,
     ...budget,
   });
-  await blobs
-    .recover({
-      isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
-      // A catalog several processes share (it has a coordinator): another node may be pushing
-      // the same bytes, so remove only through collection marks (an orphan the dead node still
-      // leased is left for fsck --repair). A catalog of one process (SQLite): nobody else
-      // pushes, remove what the dead run left at once.
-      collect: catalog.capabilities.coordinator
-        ? (sha) =>
-            collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: markStaleMsFor(blobs) })
-        : undefined,
-    })
-    .catch(async (err: unknown) => {
-      await blobs.close();
-      throw err;
-    });
+  await recoverBlobs(catalog, blobs).catch(async (err: unknown) => {
+    await blobs.close();
+    throw err;
+  });
   return blobs;
 }
 

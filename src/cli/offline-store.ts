@@ -6,6 +6,7 @@ import { blobStoreRegistry } from '../blobs/blob-store-registry.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { catalogRegistry } from '../catalog/catalog-registry.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { recoverBlobs } from '../core/blob-leases.js';
 import type { StoreParts } from '../core/store-dump.js';
 import { localPathOf, localUrl, schemeOf } from '../lib/backend-registry.js';
 import { DataDirLock } from '../lib/data-dir-lock.js';
@@ -77,8 +78,7 @@ export async function openOfflineStore(
   try {
     catalog = await catalogRegistry.open(spec.catalogUrl, { durability: 'full', nativeBinding });
     blobs = await openTieredBlobs(spec.blobsUrl, catalog, { durable: true });
-    const c = catalog;
-    if (opts.recover) await blobs.recover({ isReferenced: async (s) => (await c.blobRefs(s)) > 0 });
+    if (opts.recover) await recoverBlobs(catalog, blobs);
   } catch (err) {
     await blobs?.close();
     await catalog?.close();

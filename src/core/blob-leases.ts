@@ -58,3 +58,20 @@ export async function collectBytes(
   await catalog.leases.dropMarkedBlob(sha256, mark);
   return true;
 }
+
+/**
+ * Cleans what a crash left in `blobs` (BlobStore.recover): bytes no catalog row references.
+ * On a catalog several processes share (it has a coordinator) another node may be pushing the
+ * same bytes, so they go only through collection marks (an orphan the dead node still leased is
+ * left for the expired-lease sweep or fsck --repair); on a catalog of one process (SQLite),
+ * nobody else pushes, and what the dead run left goes at once.
+ */
+export async function recoverBlobs(catalog: Catalog, blobs: BlobStore): Promise<void> {
+  await blobs.recover({
+    isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
+    collect: catalog.capabilities.coordinator
+      ? (sha) =>
+          collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: markStaleMsFor(blobs) })
+      : undefined,
+  });
+}
