@@ -37,8 +37,14 @@ type PushAnswer = { recs: StoredArtifact[]; fresh: boolean } | null;
  * atomic and its rows and events commit together. A batch the function refuses (a sealed or
  * expired session, a parent not live, a blob being collected, text jsonb cannot carry) is
  * rolled back and each of its calls takes `full`, the one-call SERIALIZABLE path that gives
- * the precise answer. Any other failure (a lost server; a unique violation, which the locks
- * rule out) fails the batch's calls: no fallback hides a broken fast path.
+ * the precise answer, each in its own caller once the group has ended. Any other failure (a
+ * lost server; a unique violation, which the locks rule out) fails the batch's calls: no
+ * fallback hides a broken fast path.
+ *
+ * One group is in flight at a time: groups into one session queue behind its lock until
+ * commit anyway, so a second group in flight only waited there while splitting the pushes
+ * that a single group would have carried (measured: 12 pushes a group, 3 groups waiting on the
+ * session's key at any moment, with four in flight; about twice the rate with one).
  *
  * A push with inline bytes (see InlinePushCatalog) joins the same groups: when a group holds
  * any, cairn_add_inline writes their bytes, checks the collection marks under the blobs' keys,
@@ -52,7 +58,7 @@ export class PgPushBatcher {
     private readonly db: PgDb,
     private readonly full: (list: NewArtifact[]) => Promise<StoredArtifact[]>,
   ) {
-    this.batches = new Coalescer((calls) => this.run(calls), { maxItems: 64 });
+    this.batches = new Coalescer((calls) => this.run(calls), { maxItems: 64, maxInFlight: 1 });
   }
 
   /** Adds the rows of one call (atomically) and resolves with their records once committed. */
@@ -91,18 +97,9 @@ export class PgPushBatcher {
       if ((err as { code?: string }).code !== 'CRN00' && !(err instanceof InvalidInputError))
         throw err;
       // One call the fast path cannot take rolled the batch back: each call on its own, an
-      // inline push through its caller's lease path.
-      const out: Settled<PushAnswer>[] = [];
-      for (const call of calls)
-        out.push(
-          call.inline
-            ? { ok: true as const, value: null }
-            : await this.full(call.list).then(
-                (value) => ({ ok: true as const, value: { recs: value, fresh: false } }),
-                (error: unknown) => ({ ok: false as const, error }),
-              ),
-        );
-      return out;
+      // inline push through its caller's lease path, the others through `full` (see add),
+      // run by their callers once this group has freed the batcher's one slot.
+      return calls.map(() => ({ ok: true as const, value: null }));
     }
     let at = 0;
     return calls.map((call) => {
