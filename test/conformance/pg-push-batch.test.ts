@@ -1,14 +1,15 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PgCatalog } from '../../src/catalog/postgres/pg-catalog.js';
 import { freshPgDatabase } from '../helpers/engines/pg.js';
 import { art, SHA, T0 } from './fixtures.js';
 
 /**
- * The PostgreSQL push batcher (pg-push-batcher.ts): calls made while 4 batches are in flight
+ * The PostgreSQL push batcher (pg-push-batcher.ts): calls made while a batch is in flight
  * share the next one's transaction, so one call the fast path refuses must not cost the others
  * their rows, and each call must get its own answer. The shared suites cover the races; these
- * cover the mix. Calls made in one turn are all queued before any batch can end: the first 4
- * fill the batches in flight, the rest go together.
+ * cover the mix. Calls made in one turn are all queued before any batch can end: the fillers
+ * take the batch in flight (and maybe the next), the rest go together.
  */
 const FILL = 4;
 describe('PgCatalog push batches', () => {
@@ -91,6 +92,42 @@ describe('PgCatalog push batches', () => {
         ['p', 1],
       ]);
     } finally {
+      await cat.close();
+    }
+  });
+
+  it("a session whose key another transaction holds does not hold up other sessions' pushes", async () => {
+    const url = await freshPgDatabase();
+    const cat = await PgCatalog.open({ url });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await cat.addArtifact(art({ session: 'busy', sha256: SHA('a') }));
+      for (let round = 0; round < 3; round++) {
+        // A long seal, prune or delete of `busy` on another node: it holds the session's key.
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['s:busy']);
+        const stuck = cat.addArtifact(
+          art({ session: 'busy', name: `r${round}`, sha256: SHA('b') }),
+        );
+        let stuckDone = false;
+        void stuck.then(() => (stuckDone = true));
+        // Pushes into other sessions, queued behind the stuck one's group, land meanwhile.
+        const others = await Promise.race([
+          Promise.all(
+            Array.from({ length: 8 }, (_, i) =>
+              cat.addArtifact(art({ session: `free${round}-${i}`, sha256: SHA('c') })),
+            ),
+          ),
+          new Promise<null>((r) => setTimeout(() => r(null), 20_000)),
+        ]);
+        expect(others, 'other sessions waited for the held key').not.toBeNull();
+        expect(stuckDone).toBe(false);
+        await holder.query('COMMIT');
+        expect((await stuck).version).toBe(1);
+      }
+    } finally {
+      await holder.end();
       await cat.close();
     }
   });

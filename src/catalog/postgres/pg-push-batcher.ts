@@ -29,6 +29,16 @@ interface PushCall {
 type PushAnswer = { recs: StoredArtifact[]; fresh: boolean } | null;
 
 /**
+ * Longest a group waits for a key (a session's, a blob's) before it gives up and its calls
+ * take their own paths: with one group in flight, a session held for long by a seal, prune or
+ * delete on another node would otherwise hold up this node's pushes into every other session.
+ * Groups wait on each other's keys only through a commit (milliseconds).
+ */
+const GROUP_LOCK_WAIT_MS = 250;
+/** PostgreSQL's lock_not_available: lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
  * Group commit of pushes on PostgreSQL: the addArtifacts calls that arrive while earlier
  * batches are in flight run together in one READ COMMITTED transaction of three round trips
  * (cairn_add_artifacts, the events insert, COMMIT; see pg-push-functions.ts for why READ
@@ -92,9 +102,10 @@ export class PgPushBatcher {
     try {
       added = await this.db.tx((t) => addBatch(t, calls), { readCommitted: true });
     } catch (err) {
-      // Anything but a refusal (CRN00) or text jsonb cannot carry (U+0000) is every call's
-      // answer: a lost server, or a bug a rerun would hide.
-      if ((err as { code?: string }).code !== 'CRN00' && !(err instanceof InvalidInputError))
+      // Anything but a refusal (CRN00), a key held past GROUP_LOCK_WAIT or text jsonb cannot
+      // carry (U+0000) is every call's answer: a lost server, or a bug a rerun would hide.
+      const code = (err as { code?: string }).code;
+      if (code !== 'CRN00' && code !== LOCK_NOT_AVAILABLE && !(err instanceof InvalidInputError))
         throw err;
       // One call the fast path cannot take rolled the batch back: each call on its own, an
       // inline push through its caller's lease path, the others through `full` (see add),
@@ -144,6 +155,7 @@ async function addBatch(
       ...(a.leaseId === undefined ? {} : { leaseId: a.leaseId }),
     };
   });
+  await t.run(prepared(`SET LOCAL lock_timeout = '${GROUP_LOCK_WAIT_MS}ms'`));
   const inline = new Map<string, Buffer>();
   let stale = Infinity;
   for (const c of calls)
