@@ -10,7 +10,6 @@ import type {
 import { page } from '../sqlite/query-sql.js';
 import { toArtifact, toSession, type ArtifactRow, type SessionRow } from '../sqlite/rows.js';
 import type { NewSession, SessionPatch } from '../sqlite/session-writes.js';
-import { addArtifactRow, removeArtifactRow } from './pg-artifact-writes.js';
 import { PgArtifacta } from './pg-artifacta.js';
 import { PgAudit } from './pg-audit.js';
 import { PgCoordinator } from './pg-coordinator.js';
@@ -34,8 +33,7 @@ import { PgTokenRows } from './pg-token-rows.js';
 import { PgSecrets } from './pg-secrets.js';
 import { PgEvents } from './pg-events.js';
 import { PgDump } from './pg-dump.js';
-import { appendEvents } from './pg-event-rows.js';
-import { artifactEventData, sessionEventData } from '../event-payload.js';
+import { addArtifactsAlone, deleteWithEvent, sealWithEvent } from './pg-evented-writes.js';
 
 /** How long {@link PgCatalog.ping} waits for its answer. */
 const PING_MS = 1000;
@@ -98,7 +96,7 @@ export class PgCatalog implements Catalog {
     this.secrets = new PgSecrets(db);
     this.events = new PgEvents(db, url);
     this.dump = new PgDump(db);
-    this.pushes = new PgPushBatcher(db, (list) => this.addArtifactsFully(list));
+    this.pushes = new PgPushBatcher(db, (list) => addArtifactsAlone(db, list));
     this.inline = new PgInlineBlobs(db);
     this.capabilities = {
       inlineBlobs: this.inline,
@@ -143,23 +141,7 @@ export class PgCatalog implements Catalog {
     now: number,
     computeSeal: (artifacts: StoredArtifact[]) => { digest: string; signature: string },
   ): Promise<StoredSession> {
-    // The session's key before the snapshot: pushes hold it while they write the session (see
-    // pg-push-functions.ts), so a seal waits for them instead of rerunning until it gives up.
-    return this.db.tx(
-      async (t) => {
-        let sealing = false;
-        const rec = await pgSessionWrites.seal(t, id, now, (artifacts) => {
-          sealing = true;
-          return computeSeal(artifacts);
-        });
-        if (sealing)
-          await appendEvents(t, [
-            { type: 'session.sealed', session: id, data: sessionEventData(rec) },
-          ]);
-        return rec;
-      },
-      { lock: [`s:${id}`] },
-    );
+    return sealWithEvent(this.db, id, now, computeSeal);
   }
 
   async sessionArtifacts(id: string, now: number): Promise<StoredArtifact[]> {
@@ -184,28 +166,6 @@ export class PgCatalog implements Catalog {
 
   async addArtifacts(list: NewArtifact[]): Promise<StoredArtifact[]> {
     return this.pushes.add(list);
-  }
-
-  /** One call on its own, SERIALIZABLE, every case handled (see PgPushBatcher). */
-  private async addArtifactsFully(list: NewArtifact[]): Promise<StoredArtifact[]> {
-    return this.db.tx(
-      async (t) => {
-        const out: StoredArtifact[] = [];
-        for (const a of list) out.push(toArtifact(await addArtifactRow(t, a)));
-        // One `artifact.created` per row, in the push's own transaction.
-        await appendEvents(
-          t,
-          out.map((added, i) => {
-            const data = artifactEventData(added);
-            const dedup = list[i].deduplicated;
-            if (dedup !== undefined) data.deduplicated = dedup;
-            return { type: 'artifact.created', session: added.session, data };
-          }),
-        );
-        return out;
-      },
-      { lock: list.flatMap((a) => [`s:${a.session}`, `b:${a.sha256}`]) },
-    );
   }
 
   async getArtifact(id: string, now: number): Promise<StoredArtifact | null> {
@@ -241,26 +201,7 @@ export class PgCatalog implements Catalog {
   }
 
   async deleteArtifact(id: string, now: number): Promise<RemovedArtifact> {
-    // Its session's key first, as pushes take it (see pg-push-functions.ts).
-    const owner = await this.db.get<{ id: string }>(
-      'SELECT s.id FROM artifacts a JOIN sessions s ON s.seq = a.session_seq WHERE a.id = $1',
-      [id],
-    );
-    return this.db.tx(
-      async (t) => {
-        const { row, unreferenced } = await removeArtifactRow(t, id, now);
-        const artifact = toArtifact(row);
-        await appendEvents(t, [
-          {
-            type: 'artifact.deleted',
-            session: artifact.session,
-            data: artifactEventData(artifact),
-          },
-        ]);
-        return { artifact, blobUnreferenced: unreferenced };
-      },
-      { lock: owner ? [`s:${owner.id}`] : [] },
-    );
+    return deleteWithEvent(this.db, id, now);
   }
 
   async derivedFrom(id: string, now: number): Promise<StoredArtifact[]> {
