@@ -60,18 +60,22 @@ export async function collectBytes(
 }
 
 /**
- * Cleans what a crash left in `blobs` (BlobStore.recover): bytes no catalog row references.
- * On a catalog several processes share (it has a coordinator) another node may be pushing the
- * same bytes, so they go only through collection marks (an orphan the dead node still leased is
- * left for the expired-lease sweep or fsck --repair); on a catalog of one process (SQLite),
- * nobody else pushes, and what the dead run left goes at once.
+ * Cleans what a crash left in `blobs` (BlobStore.recover): bytes no catalog row references,
+ * removed through collection marks. On a catalog several processes share (it has a coordinator)
+ * another node may be pushing the same bytes, so an orphan a dead node still leased, or marked
+ * less than a stale time ago, is left for the expired-lease sweep or fsck --repair. On a
+ * catalog of one process (SQLite, behind the data dir's lock) every lease and mark is a dead
+ * run's: the orphan's leases are dropped and its marks taken over, so what the dead run left
+ * goes at once.
  */
 export async function recoverBlobs(catalog: Catalog, blobs: BlobStore): Promise<void> {
+  const shared = catalog.capabilities.coordinator !== undefined;
   await blobs.recover({
     isReferenced: async (sha) => (await catalog.blobRefs(sha)) > 0,
-    collect: catalog.capabilities.coordinator
-      ? (sha) =>
-          collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs: markStaleMsFor(blobs) })
-      : undefined,
+    collect: async (sha) => {
+      if (!shared) await catalog.leases.dropExpiredLeases([sha], Number.MAX_SAFE_INTEGER);
+      const staleMs = shared ? markStaleMsFor(blobs) : 0;
+      return collectBytes(catalog, blobs, sha, { now: Date.now(), staleMs });
+    },
   });
 }

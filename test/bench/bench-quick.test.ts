@@ -192,7 +192,8 @@ describe('benchmarks (quick run: real servers, real nginx and wrk, tiny sizes)',
         expect(s.cpu_us.postgres, `${n} ${phase}`).toBeGreaterThan(0);
       }
       const { push_1k: small, push_128k: large, query: q } = nodes.nodes[n];
-      expect(small.pg.statements, n).toBeGreaterThan(1);
+      // Counted (a group of pushes shares its statements: under one per push).
+      expect(small.pg.statements, n).toBeGreaterThan(0);
       expect(small.pg.write_xacts, n).toBeGreaterThan(0);
       expect(small.path).toEqual({ inline_rows: 1, s3_objects: 0 });
       expect(large.path?.inline_rows, n).toBe(0);
