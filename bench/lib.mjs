@@ -306,22 +306,51 @@ export const round = (x, d = 2) => Number(Number(x).toFixed(d));
  * also as `daemons` ({ name, pid }: mon.a, osd.0, client.rgw.a) to tell them apart.
  */
 export async function startRadosgw() {
-  const dir = fs.mkdtempSync('/tmp/cairn-ceph-');
-  const rgwPort = await freePort();
-  const ceph = spawnSync(
-    'bash',
-    [
-      join(ROOT, 'scripts/engines/ceph-start.sh'),
-      join(dir, 'c'),
-      String(await freePort()),
-      String(rgwPort),
-      QUICK ? 'memstore' : 'bluestore',
-    ],
-    { encoding: 'utf8', env: { ...process.env, BLOCK_SIZE: '8G' } },
-  );
-  if (ceph.status !== 0) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
-  console.log(ceph.stdout.split('\n')[0]);
-  const daemons = [...ceph.stdout.matchAll(/^(\S+) pid (\d+)$/gm)].map((m) => ({
+  // Ports are picked free and bound a moment later by Ceph: another process (a test suite
+  // running beside) may take one meanwhile, and the start fails. A few tries, each afresh.
+  for (let attempt = 1; ; attempt++) {
+    const dir = fs.mkdtempSync('/tmp/cairn-ceph-');
+    const rgwPort = await freePort();
+    const ceph = spawnSync(
+      'bash',
+      [
+        join(ROOT, 'scripts/engines/ceph-start.sh'),
+        join(dir, 'c'),
+        String(await freePort()),
+        String(rgwPort),
+        QUICK ? 'memstore' : 'bluestore',
+      ],
+      { encoding: 'utf8', env: { ...process.env, BLOCK_SIZE: '8G' } },
+    );
+    if (ceph.status === 0) return radosgwStarted(dir, rgwPort, ceph.stdout);
+    killPidFiles(join(dir, 'c', 'run'));
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (attempt === 3) throw new Error(`ceph did not start: ${ceph.stdout}${ceph.stderr}`);
+    console.log(`ceph did not start (try ${attempt}): ${ceph.stderr.trim().split('\n').pop()}`);
+  }
+}
+
+/** Kills the daemons whose pid files are in `runDir` (a failed start's). */
+function killPidFiles(runDir) {
+  let names = [];
+  try {
+    names = fs.readdirSync(runDir).filter((n) => n.endsWith('.pid'));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    try {
+      process.kill(Number(fs.readFileSync(join(runDir, n), 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** The started Ceph's endpoint and daemons, killed (and `dir` removed) when this process exits. */
+function radosgwStarted(dir, rgwPort, stdout) {
+  console.log(stdout.split('\n')[0]);
+  const daemons = [...stdout.matchAll(/^(\S+) pid (\d+)$/gm)].map((m) => ({
     name: m[1],
     pid: Number(m[2]),
   }));
